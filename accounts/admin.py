@@ -1,0 +1,139 @@
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django import forms
+
+from . import services
+from .models import Skill, User, VerificationDecision, WorkerProfile
+
+
+class ReasonActionForm(ActionForm):
+    """The admin's action bar with a reason box: approvals, rejections and suspensions carry one."""
+
+    reason = forms.CharField(required=False, label="Reason", widget=forms.TextInput(attrs={"size": 50}))
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "email", "role", "is_active", "date_joined"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["username", "email"]
+    # Staff and superuser flags follow the role (see services.user_set_role): they are not edited by hand.
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        ("Personal info", {"fields": ["first_name", "last_name", "email"]}),
+        ("Role", {"fields": ["role", "is_active"]}),
+        ("Important dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["username", "email", "role", "password1", "password2"]})]
+    readonly_fields = ["last_login", "date_joined"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.user_set_role(user=obj, role=obj.role)
+
+
+class VerificationDecisionInline(admin.TabularInline):
+    model = VerificationDecision
+    extra = 0
+    can_delete = False
+    fields = ["decided_at", "status", "reason", "decided_by"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WorkerProfile)
+class WorkerProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "verification_status", "verification_submitted_at", "suspended", "weight"]
+    list_filter = ["verification_status", "suspended", "skills"]
+    search_fields = ["user__email", "user__username"]
+    list_select_related = ["user"]
+    show_full_result_count = False
+    action_form = ReasonActionForm
+    actions = ["approve_verification", "reject_verification", "suspend_workers", "lift_suspension"]
+    inlines = [VerificationDecisionInline]
+    fields = [
+        "user", "verification_status", "document_link", "verification_note", "verification_submitted_at",
+        "verification_reason", "verification_decided_by", "verification_decided_at", "skills",
+        "suspended", "suspended_reason", "suspended_at", "weight",
+    ]
+    # Decisions go through the actions (with their reason and history), never through a raw field edit.
+    readonly_fields = [f for f in fields if f != "skills"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="Document")
+    def document_link(self, profile):
+        if not profile.verification_document:
+            return "—"
+        url = reverse("admin:accounts_workerprofile_document", args=[profile.pk])
+        return format_html('<a href="{}">Open the uploaded document</a>', url)
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<int:pk>/document/",
+                self.admin_site.admin_view(self.document_view),
+                name="accounts_workerprofile_document",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def document_view(self, request, pk):
+        """Documents are private: only staff who may view worker profiles can open them."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        profile = get_object_or_404(WorkerProfile, pk=pk)
+        if not profile.verification_document:
+            raise Http404("No document uploaded.")
+        return FileResponse(profile.verification_document.open("rb"), as_attachment=True)
+
+    def _decide(self, request, queryset, decide, verb):
+        reason = request.POST.get("reason", "")
+        done = 0
+        for profile in queryset:
+            try:
+                decide(profile=profile, reviewer=request.user, reason=reason)
+                done += 1
+            except ValidationError as error:
+                self.message_user(request, f"{profile.user}: {'; '.join(error.messages)}", messages.ERROR)
+        if done:
+            self.message_user(request, f"{verb} {done} worker(s).", messages.SUCCESS)
+
+    @admin.action(description="Approve verification (reason optional)", permissions=["change"])
+    def approve_verification(self, request, queryset):
+        self._decide(request, queryset, services.verification_approve, "Approved")
+
+    @admin.action(description="Reject verification (reason required)", permissions=["change"])
+    def reject_verification(self, request, queryset):
+        self._decide(request, queryset, services.verification_reject, "Rejected")
+
+    @admin.action(description="Suspend workers (reason required)", permissions=["change"])
+    def suspend_workers(self, request, queryset):
+        reason = request.POST.get("reason", "")
+        try:
+            count = sum(1 for profile in queryset if services.worker_suspend(profile=profile, reason=reason))
+        except ValidationError as error:
+            self.message_user(request, "; ".join(error.messages), messages.ERROR)
+            return
+        self.message_user(request, f"Suspended {count} worker(s).", messages.SUCCESS)
+
+    @admin.action(description="Lift suspension", permissions=["change"])
+    def lift_suspension(self, request, queryset):
+        count = sum(1 for profile in queryset if services.worker_unsuspend(profile=profile))
+        self.message_user(request, f"Lifted the suspension of {count} worker(s).", messages.SUCCESS)
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["name"]

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = "People and workers"
+
+    def ready(self):
+        from . import receivers
+
+        # Not tied to one sender: later apps' permissions exist only after their own migrate pass.
+        post_migrate.connect(receivers.sync_reviewer_group, dispatch_uid="accounts_sync_reviewer_group")

@@ -1,0 +1,143 @@
+"""People, roles and the worker profile: who may do what, and whether an annotator is verified."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import FileExtensionValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    REVIEWER = "reviewer", "Reviewer"
+    ANNOTATOR = "annotator", "Annotator"
+    INTEGRATOR = "integrator", "Integrator (API only)"
+
+
+class CrowdLabelUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A CrowdLabel account. The role decides where the person may go: admins and reviewers to the Django
+    admin, annotators to the labelling pages, integrators to the API alone."""
+
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
+
+    objects = CrowdLabelUserManager()
+
+    class Meta:
+        constraints = [
+            # Emails are how annotators log in: two accounts must never share one, whatever the case.
+            models.UniqueConstraint(
+                Lower("email"), condition=~models.Q(email=""), name="accounts_user_email_ci_unique"
+            ),
+            # Staff access follows the role, so a role change can never leave a stale admin door open.
+            models.CheckConstraint(
+                condition=models.Q(is_staff=False) | models.Q(role__in=["admin", "reviewer"]),
+                name="accounts_user_only_admins_and_reviewers_are_staff",
+            ),
+        ]
+
+    @property
+    def is_admin(self):
+        return self.role == Role.ADMIN
+
+    @property
+    def is_reviewer(self):
+        return self.role == Role.REVIEWER
+
+    @property
+    def is_annotator(self):
+        return self.role == Role.ANNOTATOR
+
+    @property
+    def is_integrator(self):
+        return self.role == Role.INTEGRATOR
+
+
+class Skill(models.Model):
+    """A skill or a language an annotator declares and a project may require."""
+
+    class Kind(models.TextChoices):
+        SKILL = "skill", "Skill"
+        LANGUAGE = "language", "Language"
+
+    name = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SKILL)
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class VerificationStatus(models.TextChoices):
+    UNVERIFIED = "unverified", "Unverified"
+    PENDING = "pending", "Pending review"
+    VERIFIED = "verified", "Verified"
+    REJECTED = "rejected", "Rejected"
+
+
+def verification_document_path(instance, filename):
+    # Under a per-user folder; MEDIA is never served publicly (see settings), only through the admin.
+    return f"verification/{instance.user_id}/{filename}"
+
+
+class WorkerProfile(models.Model):
+    """What the platform knows about an annotator as a worker: skills, verification, suspension and the
+    current weight W_i (written by quality, read by assignment)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="worker_profile"
+    )
+    skills = models.ManyToManyField(Skill, blank=True, related_name="workers")
+    verification_status = models.CharField(
+        max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED, db_index=True
+    )
+    verification_document = models.FileField(
+        upload_to=verification_document_path,
+        blank=True,
+        validators=[FileExtensionValidator(settings.VERIFICATION_DOCUMENT_EXTENSIONS)],
+    )
+    verification_note = models.TextField(blank=True, help_text="What the annotator wrote with the document.")
+    verification_submitted_at = models.DateTimeField(null=True, blank=True)
+    verification_reason = models.TextField(blank=True, help_text="The reviewer's reason, shown to the annotator.")
+    verification_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verification_decided_at = models.DateTimeField(null=True, blank=True)
+    suspended = models.BooleanField(default=False, db_index=True)
+    suspended_reason = models.TextField(blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    weight = models.FloatField(
+        default=1.0, help_text="W_i: the worker's current weight, recomputed by the quality job."
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(weight__gte=0), name="accounts_workerprofile_weight_gte_0"),
+        ]
+
+    def __str__(self):
+        return f"Worker profile of {self.user}"
+
+    @property
+    def is_verified(self):
+        return self.verification_status == VerificationStatus.VERIFIED
+
+
+class VerificationDecision(models.Model):
+    """Every approve/reject, kept so the history of a worker's verification is never overwritten."""
+
+    profile = models.ForeignKey(WorkerProfile, on_delete=models.CASCADE, related_name="verification_decisions")
+    status = models.CharField(max_length=16, choices=VerificationStatus.choices)
+    reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-decided_at"]

@@ -1,0 +1,56 @@
+"""Test data. Each persona is a factory, so related objects stay consistent (a reviewer is staff and in the
+Reviewers group, an annotator has a worker profile and a verified email)."""
+
+import factory
+from allauth.account.models import EmailAddress
+from rest_framework.authtoken.models import Token
+
+from accounts import services
+from accounts.models import Role, User, VerificationStatus, WorkerProfile
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+    role = Role.ANNOTATOR
+
+    @factory.post_generation
+    def with_role(user, create, extracted, **kwargs):
+        if create:
+            user.save()
+            services.user_set_role(user=user, role=user.role)
+            EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+
+
+class AdminFactory(UserFactory):
+    role = Role.ADMIN
+
+
+class ReviewerFactory(UserFactory):
+    role = Role.REVIEWER
+
+
+class AnnotatorFactory(UserFactory):
+    role = Role.ANNOTATOR
+
+
+class IntegratorFactory(UserFactory):
+    role = Role.INTEGRATOR
+
+
+def token_for(user: User) -> str:
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+def pending_profile(user: User | None = None) -> WorkerProfile:
+    user = user or AnnotatorFactory()
+    profile = user.worker_profile
+    profile.verification_status = VerificationStatus.PENDING
+    profile.verification_note = "my certificate"
+    profile.save()
+    return profile
