@@ -116,6 +116,9 @@ class WorkerProfile(models.Model):
     weight = models.FloatField(
         default=1.0, help_text="W_i: the worker's current weight, recomputed by the quality job."
     )
+    quality_score = models.FloatField(
+        null=True, blank=True, help_text="Q = αP + (1-α)C, the latest score the quality job computed."
+    )
 
     class Meta:
         constraints = [

@@ -1,4 +1,4 @@
-"""Annotator pages of the accounts stage: the home dashboard and the verification form."""
+"""Annotator pages of the accounts stage: the verification form (the dashboard is the workspace's)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -7,12 +7,6 @@ from django.shortcuts import redirect, render
 from . import services
 from .decorators import annotator_required
 from .forms import VerificationForm
-
-
-@annotator_required
-def home(request):
-    profile = getattr(request.user, "worker_profile", None)
-    return render(request, "accounts/home.html", {"profile": profile})
 
 
 @annotator_required

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "django_celery_beat",
     "accounts",
+    "tasks",
+    "annotations",
 ]
 
 MIDDLEWARE = [
@@ -232,7 +234,14 @@ CELERY_RESULT_EXPIRES = 3600
 # name -> (task name, every N seconds)
 PERIODIC_TASKS = {
     "accounts: verification queue report": ("accounts.verification_queue_report", 60),
+    "tasks: expire assignment leases": ("tasks.expire_leases", 60),
 }
+
+# Where `setup_demo` (run by `make run`) reads the real data for the demo projects.
+DEMO_DATASETS_DIR = Path(os.environ.get("DEMO_DATASETS_DIR", BASE_DIR.parent / "shared" / "datasets"))
+
+# How long the set of workers competing for a project is cached by the assignment hot path.
+ASSIGNMENT_COMPETITION_CACHE_SECONDS = int(os.environ.get("ASSIGNMENT_COMPETITION_CACHE_SECONDS", "5"))
 
 LOGGING = {
     "version": 1,

@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 api_patterns = [
     path("", include("accounts.api_urls")),
+    path("", include("tasks.api_urls")),
+    path("", include("annotations.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
@@ -14,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/", include(api_patterns)),
     path("", include("accounts.urls")),
+    path("", include("annotations.urls")),
 ]
 
 admin.site.site_header = "CrowdLabel administration"

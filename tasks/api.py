@@ -1,0 +1,252 @@
+"""The integrator API for projects and items: parse, call one service or selector, shape the output."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Skill
+from crowdlabel.pagination import StandardPagination
+
+from . import schemas, selectors, services
+from .importing import IMPORT_FORMATS, ImportRejected, items_import
+from .models import Item, ItemState, Project, ProjectStatus
+
+
+def _django_error(error: DjangoValidationError) -> ValidationError:
+    return ValidationError(error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages})
+
+
+class ProjectOutputSerializer(serializers.ModelSerializer):
+    required_skills = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+
+    class Meta:
+        model = Project
+        fields = [
+            "id", "title", "description", "instructions", "task_type", "label_schema", "item_fields",
+            "difficulty", "deadline", "reward_amount", "reward_currency", "reward_scales_with_difficulty",
+            "overlap", "max_overlap", "gold_share", "alpha", "verified_only", "min_weight", "required_skills",
+            "lease_minutes", "assignment_strategy", "item_order", "status", "created_at", "updated_at",
+        ]
+
+
+class ProjectInputSerializer(serializers.ModelSerializer):
+    """Validates shapes; the service checks the schema and the rules, and saves."""
+
+    required_skills = serializers.SlugRelatedField(
+        slug_field="name", many=True, queryset=Skill.objects.all(), required=False
+    )
+
+    class Meta:
+        model = Project
+        fields = [f for f in ProjectOutputSerializer.Meta.fields if f not in ("id", "status", "created_at", "updated_at")]
+        extra_kwargs = {"task_type": {"required": True}, "title": {"required": True}}
+
+    def validate_label_schema(self, value):
+        try:
+            return schemas.label_schema_clean(value)
+        except schemas.SchemaError as error:
+            raise ValidationError(str(error)) from error
+
+    def validate(self, attrs):
+        overlap = attrs.get("overlap", getattr(self.instance, "overlap", 3))
+        max_overlap = attrs.get("max_overlap", getattr(self.instance, "max_overlap", 5))
+        if max_overlap < overlap:
+            raise ValidationError({"max_overlap": "Must be at least the overlap."})
+        return attrs
+
+
+class ProjectListApi(APIView):
+    pagination_class = StandardPagination
+
+    @extend_schema(
+        responses=ProjectOutputSerializer(many=True),
+        parameters=[OpenApiParameter("status", str, enum=ProjectStatus.values)],
+    )
+    def get(self, request):
+        projects = Project.objects.prefetch_related("required_skills").order_by("-created_at")
+        if request.query_params.get("status"):
+            projects = projects.filter(status=request.query_params["status"])
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(projects, request, view=self)
+        return paginator.get_paginated_response(ProjectOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=ProjectInputSerializer, responses={201: ProjectOutputSerializer})
+    def post(self, request):
+        data = ProjectInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            project = services.project_create(created_by=request.user, **data.validated_data)
+        except DjangoValidationError as error:
+            raise _django_error(error) from error
+        return Response(ProjectOutputSerializer(project).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectDetailApi(APIView):
+    @extend_schema(responses=ProjectOutputSerializer)
+    def get(self, request, pk):
+        return Response(ProjectOutputSerializer(get_object_or_404(Project, pk=pk)).data)
+
+    @extend_schema(request=ProjectInputSerializer, responses=ProjectOutputSerializer)
+    def patch(self, request, pk):
+        project = get_object_or_404(Project, pk=pk)
+        data = ProjectInputSerializer(project, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        try:
+            project = services.project_update(project=project, **data.validated_data)
+        except DjangoValidationError as error:
+            raise _django_error(error) from error
+        return Response(ProjectOutputSerializer(project).data)
+
+
+class ProjectStatusApi(APIView):
+    """POST /api/projects/{id}/publish/ (or pause/, close/)."""
+
+    action = None
+    ACTIONS = {"publish": services.project_publish, "pause": services.project_pause, "close": services.project_close}
+
+    @extend_schema(request=None, responses=ProjectOutputSerializer)
+    def post(self, request, pk):
+        project = get_object_or_404(Project, pk=pk)
+        try:
+            project = self.ACTIONS[self.action](project=project)
+        except DjangoValidationError as error:
+            raise _django_error(error) from error
+        return Response(ProjectOutputSerializer(project).data)
+
+
+class ProjectStatisticsApi(APIView):
+    @extend_schema(responses=inline_serializer("ProjectStatistics", {
+        "items": serializers.IntegerField(), "gold_items": serializers.IntegerField(),
+        "items_by_state": serializers.DictField(child=serializers.IntegerField()),
+        "labels_collected": serializers.IntegerField(), "live_assignments": serializers.IntegerField(),
+        "labels_wanted": serializers.IntegerField(), "percent_done": serializers.FloatField(),
+    }))
+    def get(self, request, pk):
+        return Response(selectors.project_statistics(get_object_or_404(Project, pk=pk)))
+
+
+class ItemOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Item
+        fields = [
+            "id", "external_id", "data", "media", "is_gold", "gold", "gold_explanation", "state",
+            "open_slots", "submitted_count", "created_at", "updated_at",
+        ]
+
+
+class ItemInputSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=255, required=False)
+    data = serializers.JSONField()
+    gold = serializers.JSONField(required=False, allow_null=True)
+    gold_explanation = serializers.CharField(required=False, allow_blank=True)
+
+    def validate_data(self, value):
+        if not isinstance(value, dict):
+            raise ValidationError("The item's data must be an object of fields.")
+        return value
+
+
+class ImportResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    rows = serializers.IntegerField()
+    summary = serializers.CharField()
+
+
+class ItemListApi(APIView):
+    """List a project's items (filter by state, gold, external id) or add items: one JSON object or a
+    list of them, validated whole like any import (one bad item stores nothing)."""
+
+    pagination_class = StandardPagination
+
+    @extend_schema(
+        responses=ItemOutputSerializer(many=True),
+        parameters=[
+            OpenApiParameter("state", str, enum=ItemState.values),
+            OpenApiParameter("is_gold", bool),
+            OpenApiParameter("external_id", str),
+        ],
+    )
+    def get(self, request, pk):
+        project = get_object_or_404(Project, pk=pk)
+        items = Item.objects.filter(project=project).order_by("pk")
+        params = request.query_params
+        if params.get("state"):
+            items = items.filter(state=params["state"])
+        if params.get("is_gold") in ("true", "false", "1", "0"):
+            items = items.filter(is_gold=params["is_gold"] in ("true", "1"))
+        if params.get("external_id"):
+            items = items.filter(external_id=params["external_id"])
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(items, request, view=self)
+        return paginator.get_paginated_response(ItemOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=ItemInputSerializer(many=True), responses={201: ImportResultSerializer})
+    def post(self, request, pk):
+        project = get_object_or_404(Project, pk=pk)
+        rows = request.data if isinstance(request.data, list) else [request.data]
+        data = ItemInputSerializer(data=rows, many=True)
+        data.is_valid(raise_exception=True)
+        return _import_response(project=project, source=[_row(item) for item in data.validated_data])
+
+
+def _row(item: dict) -> dict:
+    """An API item as an import row: its fields flattened beside id, gold and explanation."""
+    row = dict(item["data"])
+    if item.get("external_id"):
+        row["external_id"] = item["external_id"]
+    if item.get("gold") is not None:
+        row["gold"] = item["gold"]
+    if item.get("gold_explanation"):
+        row["gold_explanation"] = item["gold_explanation"]
+    return row
+
+
+def _import_response(**kwargs) -> Response:
+    try:
+        report = items_import(**kwargs)
+    except ImportRejected as rejected:
+        return Response(
+            {"detail": "Nothing was imported: fix these rows and send the whole file again.",
+             "errors": [{"line": e.line, "reason": e.reason} for e in rejected.errors]},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    return Response(
+        {"created": report.created, "updated": report.updated, "duplicates": len(report.duplicates),
+         "rows": report.total_rows, "summary": report.summary()},
+        status=status.HTTP_201_CREATED,
+    )
+
+
+class ItemBulkImportApi(APIView):
+    """Upload a CSV, JSONL or JSON file (multipart field `file`), with an optional `mapping` (JSON) and
+    `format`. The file streams; it is validated whole before anything is stored."""
+
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+        format = serializers.ChoiceField(choices=IMPORT_FORMATS, required=False)
+        mapping = serializers.JSONField(required=False)
+
+        def validate_mapping(self, value):
+            if value is not None and not isinstance(value, dict):
+                raise ValidationError("The mapping must be a JSON object.")
+            return value
+
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={201: ImportResultSerializer})
+    def post(self, request, pk):
+        project = get_object_or_404(Project, pk=pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        return _import_response(
+            project=project, source=upload, filename=upload.name,
+            file_format=data.validated_data.get("format"), mapping=data.validated_data.get("mapping"),
+        )

@@ -1,0 +1,132 @@
+"""Assignment endpoints. Annotators: next item, skip, release. Integrators and admins: live assignments
+per project, and pushing a batch of items to the workers by weight."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsAnnotator
+from crowdlabel.pagination import StandardPagination
+
+from . import assignment as assignment_service
+from .models import Assignment, AssignmentState, Item, Project
+
+
+class AnnotatorItemSerializer(serializers.ModelSerializer):
+    """What an annotator sees of an item: never the gold answer, whether it is gold, or its external id."""
+
+    class Meta:
+        model = Item
+        fields = ["id", "data", "media"]
+
+
+class AnnotatorAssignmentSerializer(serializers.ModelSerializer):
+    item = AnnotatorItemSerializer()
+
+    class Meta:
+        model = Assignment
+        fields = ["id", "project", "item", "state", "started_at", "expires_at"]
+
+
+class NextItemSerializer(serializers.Serializer):
+    assignment = AnnotatorAssignmentSerializer(allow_null=True)
+    reason = serializers.CharField(allow_blank=True)
+    retry_after = serializers.IntegerField(allow_null=True)
+
+
+def _next_response(result) -> Response:
+    return Response(
+        {
+            "assignment": AnnotatorAssignmentSerializer(result.assignment).data if result.assignment else None,
+            "reason": result.reason,
+            "retry_after": result.retry_after,
+        }
+    )
+
+
+class NextInProjectApi(APIView):
+    """Your next item in this project: the one you hold if its lease is still running, else a new one.
+    403 with the reason when you may not work on the project; `assignment: null` with a reason (and
+    `retry_after` seconds) when there is nothing for you right now."""
+
+    permission_classes = [IsAnnotator]
+
+    @extend_schema(request=None, responses=NextItemSerializer)
+    def post(self, request, pk):
+        project = get_object_or_404(Project, pk=pk)
+        try:
+            result = assignment_service.assignment_next(worker=request.user, project=project)
+        except assignment_service.NotEligible as refusal:
+            raise PermissionDenied(str(refusal)) from refusal
+        return _next_response(result)
+
+
+class NextAnyProjectApi(APIView):
+    """Your next item across every project open to you (best paid first)."""
+
+    permission_classes = [IsAnnotator]
+
+    @extend_schema(request=None, responses=NextItemSerializer)
+    def post(self, request):
+        return _next_response(assignment_service.assignment_next_any(worker=request.user))
+
+
+class AssignmentActionApi(APIView):
+    """POST /api/assignments/{id}/skip/ or /release/ on your own live assignment."""
+
+    permission_classes = [IsAnnotator]
+    action = None
+    ACTIONS = {"skip": assignment_service.assignment_skip, "release": assignment_service.assignment_release}
+
+    @extend_schema(request=None, responses=AnnotatorAssignmentSerializer)
+    def post(self, request, pk):
+        try:
+            assignment = self.ACTIONS[self.action](assignment_id=pk, worker=request.user)
+        except assignment_service.AssignmentError as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return Response(AnnotatorAssignmentSerializer(assignment).data)
+
+
+class ProjectAssignmentSerializer(serializers.ModelSerializer):
+    worker = serializers.CharField(source="worker.username")
+    item_external_id = serializers.CharField(source="item.external_id")
+
+    class Meta:
+        model = Assignment
+        fields = ["id", "item", "item_external_id", "worker", "state", "is_gold", "pushed", "started_at", "expires_at", "finished_at"]
+
+
+class ProjectAssignmentsApi(APIView):
+    """Integrators and admins: a project's assignments, live ones by default."""
+
+    pagination_class = StandardPagination
+
+    @extend_schema(
+        responses=ProjectAssignmentSerializer(many=True),
+        parameters=[OpenApiParameter("state", str, enum=AssignmentState.values)],
+    )
+    def get(self, request, pk):
+        project = get_object_or_404(Project, pk=pk)
+        state = request.query_params.get("state", AssignmentState.LIVE)
+        rows = Assignment.objects.filter(project=project, state=state).select_related("worker", "item").order_by("pk")
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(ProjectAssignmentSerializer(page, many=True).data)
+
+
+class PushBatchApi(APIView):
+    """Integrators and admins: distribute `count` free items among the eligible workers by T_i."""
+
+    class InputSerializer(serializers.Serializer):
+        count = serializers.IntegerField(min_value=1, max_value=100_000)
+
+    @extend_schema(request=InputSerializer, responses={200: serializers.DictField(child=serializers.IntegerField())})
+    def post(self, request, pk):
+        project = get_object_or_404(Project, pk=pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        pushed = assignment_service.assignment_push_batch(project=project, count=data.validated_data["count"])
+        return Response({"pushed": {str(worker): n for worker, n in pushed.items()}, "total": sum(pushed.values())})

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from . import assignment
+
+
+@shared_task(name="tasks.expire_leases", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def expire_leases():
+    """Periodic: leases past their time go back to the pool (requests also do this lazily)."""
+    return assignment.assignments_expire_due()

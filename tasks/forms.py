@@ -1,0 +1,30 @@
+import json
+
+from django import forms
+
+from .importing import IMPORT_FORMATS
+
+
+class ImportItemsForm(forms.Form):
+    file = forms.FileField(help_text="CSV (with a header), JSONL (one object a line) or JSON (an array of objects).")
+    file_format = forms.ChoiceField(
+        choices=[("", "From the file name")] + [(f, f.upper()) for f in IMPORT_FORMATS], required=False, label="Format"
+    )
+    mapping = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text='Optional JSON, e.g. {"external_id": "Product ID", "fields": {"title": "Product Title"}, '
+        '"gold": "Category Label"}. Without it, columns map by name (id, gold, gold_explanation, fields).',
+    )
+
+    def clean_mapping(self):
+        raw = self.cleaned_data["mapping"].strip()
+        if not raw:
+            return None
+        try:
+            mapping = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(f"The mapping is not valid JSON: {error}") from error
+        if not isinstance(mapping, dict):
+            raise forms.ValidationError("The mapping must be a JSON object.")
+        return mapping

@@ -1,0 +1,213 @@
+"""From a record (CSV cells or a JSON object) to a raw row: external id, item data, gold, explanation.
+
+A mapping says which column feeds what: {"external_id": col, "fields": {item field: col}, "gold": col,
+"gold_explanation": col}; pairwise item fields are dotted ("left.title"). Without a mapping (or without its
+"fields") columns map by name: id or external_id, gold, gold_explanation, and every other column is a field.
+The values are not checked here; schemas does that (see rows.py).
+"""
+
+import json
+from dataclasses import dataclass
+
+from ..schemas import SchemaError
+from .report import ImportRejected, RowError
+
+MAPPING_KEYS = ("external_id", "fields", "gold", "gold_explanation")
+ID_COLUMNS = ("external_id", "id")
+PAIRWISE_SIDES = ("left", "right")
+
+
+@dataclass(frozen=True, slots=True)
+class Mapping:
+    external_id: str | None = None
+    fields: dict[str, str] | None = None  # None: every column not used otherwise is a field, by its name
+    gold: str | None = None
+    gold_explanation: str | None = None
+
+    def used_columns(self) -> set[str]:
+        return {column for column in (self.external_id, self.gold, self.gold_explanation) if column}
+
+
+@dataclass(slots=True)
+class RawRow:
+    external_id: object
+    data: dict
+    gold: object
+    gold_explanation: object
+
+
+def _mapping_error(reason: str) -> ImportRejected:
+    return ImportRejected([RowError(None, f"The mapping {reason}")])
+
+
+def mapping_clean(mapping, *, task_type: str) -> Mapping:
+    """Check the mapping's own shape (its columns are checked against the header by CsvPlan)."""
+    if mapping in (None, "", {}):
+        return Mapping()
+    if not isinstance(mapping, dict):
+        raise _mapping_error("must be an object like {\"external_id\": \"id\", \"fields\": {\"title\": \"Title\"}}.")
+    unknown = sorted(set(mapping) - set(MAPPING_KEYS))
+    if unknown:
+        raise _mapping_error(f"has unknown keys {unknown}; it may have {', '.join(MAPPING_KEYS)}.")
+    for key in ("external_id", "gold", "gold_explanation"):
+        if mapping.get(key) is not None and (not isinstance(mapping[key], str) or not mapping[key].strip()):
+            raise _mapping_error(f"'{key}' must name a column.")
+    fields = mapping.get("fields")
+    if fields is not None:
+        _fields_check(fields, task_type)
+    return Mapping(**{key: mapping.get(key) or None for key in MAPPING_KEYS})
+
+
+def _fields_check(fields, task_type: str):
+    if not isinstance(fields, dict) or not fields:
+        raise _mapping_error("'fields' must be an object of item field -> column, e.g. {\"title\": \"Title\"}.")
+    for name, column in fields.items():
+        if not isinstance(column, str) or not column.strip():
+            raise _mapping_error(f"field {name!r} must name a column.")
+        if task_type == "pairwise" and (name.partition(".")[0] not in PAIRWISE_SIDES or not name.partition(".")[2]):
+            raise _mapping_error(f"field {name!r} must be 'left.<field>' or 'right.<field>' in a pairwise project.")
+
+
+def field_path(name: str, task_type: str) -> tuple[str, ...]:
+    """Where a field goes in the item's data: pairwise fields are dotted into the left and right records."""
+    side, dot, rest = name.partition(".")
+    if task_type == "pairwise" and dot and side in PAIRWISE_SIDES and rest:
+        return (side, rest)
+    return (name,)
+
+
+def _put(data: dict, path: tuple[str, ...], value):
+    if len(path) == 1:
+        data[path[0]] = value
+        return
+    record = data.setdefault(path[0], {})
+    if not isinstance(record, dict):
+        raise SchemaError(f"The field {path[0]!r} is given both as a record and as a value.")
+    record[path[1]] = value
+
+
+def gold_from_cell(cell: str, task_type: str):
+    """A CSV cell holds text: span gold is JSON, multi-label gold is "a|b" or a JSON list; blank = no gold."""
+    if not cell.strip():
+        return None
+    if task_type == "span" or (task_type == "multi_label" and cell.lstrip().startswith("[")):
+        try:
+            return json.loads(cell)
+        except json.JSONDecodeError as error:
+            raise SchemaError(f"The gold answer is not valid JSON: {error.msg} (column {error.colno}).") from None
+    return cell
+
+
+class CsvPlan:
+    """Column positions, resolved once from the header; `extract` turns one record's cells into a RawRow."""
+
+    def __init__(self, header: list[str], mapping: Mapping, task_type: str):
+        self.task_type = task_type
+        self.width = len(header)
+        self.columns = self._index(header)
+        id_column = mapping.external_id or next((c for c in self.columns if c.casefold() in ID_COLUMNS), None)
+        self.id_index = self._resolve(id_column)
+        self.gold_index = self._resolve(mapping.gold or self._by_name("gold"))
+        self.explanation_index = self._resolve(mapping.gold_explanation or self._by_name("gold_explanation"))
+        self.fields = self._fields(mapping, {id_column, mapping.gold, mapping.gold_explanation})
+
+    @staticmethod
+    def _index(header: list[str]) -> dict[str, int]:
+        columns = {}
+        for position, name in enumerate(header):
+            name = name.strip()
+            if name in columns and name:
+                raise ImportRejected([RowError(1, f"the header names the column {name!r} twice.")])
+            columns[name] = position
+        return columns
+
+    def _by_name(self, name: str) -> str | None:
+        return next((column for column in self.columns if column.casefold() == name), None)
+
+    def _resolve(self, column: str | None) -> int | None:
+        if column is None:
+            return None
+        if column.strip() not in self.columns:
+            known = ", ".join(repr(c) for c in self.columns if c)
+            raise _mapping_error(f"names the column {column!r}, which is not in the header ({known}).")
+        return self.columns[column.strip()]
+
+    def _fields(self, mapping: Mapping, used: set) -> list[tuple[tuple[str, ...], int]]:
+        if mapping.fields is not None:
+            return [(field_path(name, self.task_type), self._resolve(col)) for name, col in mapping.fields.items()]
+        used = {column.strip() for column in used if column}
+        used |= {column for column in self.columns if column.casefold() in ("gold", "gold_explanation", *ID_COLUMNS)}
+        fields = [(field_path(name, self.task_type), i) for name, i in self.columns.items() if name not in used]
+        if any(not path[0] for path, _ in fields):
+            raise ImportRejected([RowError(1, "a column of the header has no name; name it or give a mapping.")])
+        return fields
+
+    def extract(self, cells: list[str]) -> RawRow:
+        if len(cells) != self.width:
+            raise SchemaError(f"has {len(cells)} values; the header has {self.width} columns.")
+        data: dict = {}
+        for path, index in self.fields:
+            _put(data, path, cells[index])
+        return RawRow(
+            external_id=None if self.id_index is None else cells[self.id_index],
+            data=data,
+            gold=None if self.gold_index is None else gold_from_cell(cells[self.gold_index], self.task_type),
+            gold_explanation=None if self.explanation_index is None else cells[self.explanation_index],
+        )
+
+
+class ObjectPlan:
+    """For JSON objects (JSONL lines, JSON array elements, API rows): a mapped column is a key, or a dotted path
+    into nested objects; without a mapping nested {"left": {...}, "right": {...}} records map as they are."""
+
+    def __init__(self, mapping: Mapping, task_type: str):
+        self.mapping = mapping
+        self.task_type = task_type
+
+    def extract(self, record) -> RawRow:
+        if not isinstance(record, dict):
+            raise SchemaError(f"must be a JSON object of fields, not {_json_type(record)}.")
+        mapping = self.mapping
+        id_key = mapping.external_id or next((key for key in ID_COLUMNS if key in record), None)
+        gold_key = mapping.gold or "gold"
+        explanation_key = mapping.gold_explanation or "gold_explanation"
+        if mapping.fields is not None:
+            data: dict = {}
+            for name, column in mapping.fields.items():
+                value = _lookup(record, column)
+                if value is not _MISSING:
+                    _put(data, field_path(name, self.task_type), value)
+        else:
+            used = {id_key, gold_key, explanation_key, *ID_COLUMNS}
+            data = {}
+            for key, value in record.items():
+                if key not in used:
+                    _put(data, field_path(key, self.task_type), value)
+        gold = _lookup(record, gold_key)
+        if isinstance(gold, str) and self.task_type in ("span", "multi_label"):
+            gold = gold_from_cell(gold, self.task_type)
+        explanation = _lookup(record, explanation_key)
+        return RawRow(
+            external_id=None if id_key is None else _lookup(record, id_key, default=None),
+            data=data,
+            gold=None if gold is _MISSING else gold,
+            gold_explanation=None if explanation is _MISSING else explanation,
+        )
+
+
+_MISSING = object()
+
+
+def _lookup(record: dict, column: str, default=_MISSING):
+    if column in record:
+        return record[column]
+    value = record
+    for part in column.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return default
+        value = value[part]
+    return value
+
+
+def _json_type(value) -> str:
+    return {list: "an array", str: "a string", bool: "true/false", type(None): "null"}.get(type(value), "a number")

@@ -1,0 +1,88 @@
+"""What an import answers: the report of a stored import, or the rows that stopped it."""
+
+from dataclasses import dataclass, field
+
+# The most bad rows an answer lists; the rest are counted.
+MAX_LISTED_ERRORS = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """Why one row (or, with no line, the whole file or the mapping) cannot be imported.
+    `line` is the physical line where a CSV record starts (the header is line 1), the line of a JSONL file,
+    or the 1-based position of an element of a JSON array ("item N")."""
+
+    line: int | None
+    reason: str
+    unit: str = "line"
+
+    def __str__(self):
+        return self.reason if self.line is None else f"{self.unit.capitalize()} {self.line}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """A row whose cleaned data equals an item already in the project or an earlier row of the file."""
+
+    line: int
+    external_id: str
+    duplicate_of: str
+    unit: str = "line"
+
+    def __str__(self):
+        return f"{self.unit.capitalize()} {self.line}: {self.external_id!r} is an exact duplicate of {self.duplicate_of!r}; skipped."
+
+
+class ImportRejected(Exception):
+    """The file (or the mapping) has bad rows: nothing was stored. `errors` lists at most MAX_LISTED_ERRORS;
+    `more` counts the ones left out."""
+
+    def __init__(self, errors, more: int = 0):
+        self.errors = list(errors)
+        self.more = more
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        count = len(self.errors) + self.more
+        lines = [f"Nothing was imported: {count} problem{'s' if count != 1 else ''}."]
+        lines += [f"  {error}" for error in self.errors]
+        if self.more:
+            lines.append(f"  ... and {self.more} more not listed.")
+        return "\n".join(lines)
+
+
+class ErrorList:
+    """Bad rows as pass 1 finds them: the first MAX_LISTED_ERRORS kept, the rest counted."""
+
+    def __init__(self):
+        self.listed: list[RowError] = []
+        self.more = 0
+
+    def __bool__(self):
+        return bool(self.listed)
+
+    def add(self, error: RowError):
+        if len(self.listed) < MAX_LISTED_ERRORS:
+            self.listed.append(error)
+        else:
+            self.more += 1
+
+    def rejected(self) -> ImportRejected:
+        return ImportRejected(self.listed, more=self.more)
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    duplicates: list[Duplicate] = field(default_factory=list)
+    total_rows: int = 0
+
+    def summary(self) -> str:
+        text = (
+            f"{self.total_rows:,} row{'s' if self.total_rows != 1 else ''} read: {self.created:,} item(s) created, "
+            f"{self.updated:,} updated, {len(self.duplicates):,} exact duplicate(s) skipped."
+        )
+        if self.duplicates:
+            text += f" First duplicate: {self.duplicates[0]}"
+        return text

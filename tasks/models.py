@@ -1,0 +1,219 @@
+"""Projects and their items: what an admin publishes for the crowd, and each thing to label."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Skill
+
+
+class TaskType(models.TextChoices):
+    SINGLE_LABEL = "single_label", "Single-label classification"
+    MULTI_LABEL = "multi_label", "Multi-label classification"
+    SPAN = "span", "Span labelling on text (NER)"
+    PAIRWISE = "pairwise", "Pairwise matching"
+    IMAGE = "image", "Image classification"
+    AUDIO = "audio", "Audio classification"
+
+
+class ProjectStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    PAUSED = "paused", "Paused"
+    CLOSED = "closed", "Closed"
+
+
+class AssignmentStrategy(models.TextChoices):
+    RANDOM = "random", "Random"
+    WEIGHTED = "weighted", "Weighted by worker quality (T_i = W_i / ΣW_j)"
+
+
+class ItemOrder(models.TextChoices):
+    BREADTH_FIRST = "breadth_first", "Finish items being collected first"
+    RANDOM = "random", "Random"
+
+
+class ProjectQuerySet(models.QuerySet):
+    def handing_out_work(self, now=None):
+        """Only published projects before their deadline hand out work."""
+        now = now or timezone.now()
+        return self.filter(status=ProjectStatus.PUBLISHED).filter(
+            models.Q(deadline__isnull=True) | models.Q(deadline__gt=now)
+        )
+
+
+class Project(models.Model):
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    instructions = models.TextField(blank=True, help_text="Markdown; rendered safely for annotators.")
+    task_type = models.CharField(max_length=16, choices=TaskType.choices)
+    label_schema = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='{"labels": [{"name": "...", "description": "", "color": "#1f77b4", "shortcut": "1"}]}',
+    )
+    item_fields = models.JSONField(
+        default=list, blank=True, help_text="The text fields each item carries, e.g. [\"title\", \"description\"]."
+    )
+    difficulty = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(5)])
+    deadline = models.DateTimeField(null=True, blank=True)
+    reward_amount = models.DecimalField(max_digits=10, decimal_places=4, default=Decimal("0"))
+    reward_currency = models.CharField(max_length=3, default="USD")
+    reward_scales_with_difficulty = models.BooleanField(default=False)
+    overlap = models.PositiveSmallIntegerField(default=3, help_text="Annotations wanted per item.")
+    max_overlap = models.PositiveSmallIntegerField(default=5, help_text="The most annotations an item may get.")
+    gold_share = models.FloatField(default=0.05, help_text="Share of gold checks among the items handed out.")
+    alpha = models.FloatField(default=0.6, help_text="α in Q = αP + (1-α)C.")
+    verified_only = models.BooleanField(default=True, help_text="Only verified annotators may work on it.")
+    min_weight = models.FloatField(default=0.0, help_text="Workers below this weight W_i get no work.")
+    required_skills = models.ManyToManyField(Skill, blank=True, related_name="projects")
+    lease_minutes = models.PositiveSmallIntegerField(default=10, help_text="An assignment expires after this.")
+    assignment_strategy = models.CharField(
+        max_length=16, choices=AssignmentStrategy.choices, default=AssignmentStrategy.WEIGHTED
+    )
+    item_order = models.CharField(max_length=16, choices=ItemOrder.choices, default=ItemOrder.BREADTH_FIRST)
+    status = models.CharField(max_length=16, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(overlap__gte=1), name="tasks_project_overlap_gte_1"),
+            models.CheckConstraint(condition=models.Q(max_overlap__gte=models.F("overlap")), name="tasks_project_max_overlap_gte_overlap"),
+            models.CheckConstraint(condition=models.Q(gold_share__gte=0, gold_share__lte=1), name="tasks_project_gold_share_0_1"),
+            models.CheckConstraint(condition=models.Q(alpha__gte=0, alpha__lte=1), name="tasks_project_alpha_0_1"),
+            models.CheckConstraint(condition=models.Q(difficulty__gte=1, difficulty__lte=5), name="tasks_project_difficulty_1_5"),
+            models.CheckConstraint(condition=models.Q(reward_amount__gte=0), name="tasks_project_reward_gte_0"),
+            models.CheckConstraint(condition=models.Q(lease_minutes__gte=1), name="tasks_project_lease_gte_1"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def labels(self) -> list[dict]:
+        return list((self.label_schema or {}).get("labels", []))
+
+    @property
+    def label_names(self) -> list[str]:
+        return [label["name"] for label in self.labels]
+
+
+class ItemState(models.TextChoices):
+    OPEN = "open", "Open"
+    COLLECTING = "collecting", "Collecting answers"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+    ACCEPTED = "accepted", "Accepted"
+
+
+def item_media_path(item, filename):
+    return f"items/{item.project_id}/{filename}"
+
+
+class Item(models.Model):
+    """One thing to label. `data` holds its fields (texts, an image or audio URL, or two records);
+    `gold` the known answer when it is a gold check, never sent to annotators."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
+    external_id = models.CharField(max_length=255)
+    data = models.JSONField()
+    media = models.FileField(upload_to=item_media_path, blank=True, help_text="An uploaded image or audio clip.")
+    content_hash = models.CharField(max_length=64, help_text="Hash of the normalised data: finds exact duplicates.")
+    is_gold = models.BooleanField(default=False)
+    gold = models.JSONField(null=True, blank=True)
+    gold_explanation = models.TextField(blank=True)
+    state = models.CharField(max_length=16, choices=ItemState.choices, default=ItemState.OPEN)
+    # Slots still to hand out: starts at the project's overlap, taken by a claim, given back by a skip or
+    # an expired lease, raised by quality when an item needs more answers. Changed only by conditional
+    # UPDATEs in the database, so two annotators can never take the last slot twice.
+    open_slots = models.PositiveSmallIntegerField(default=3)
+    submitted_count = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            # Re-importing the same external id updates the item; it can never be duplicated.
+            models.UniqueConstraint(fields=["project", "external_id"], name="tasks_item_unique_external_id"),
+            models.CheckConstraint(
+                condition=models.Q(is_gold=True, gold__isnull=False) | models.Q(is_gold=False, gold__isnull=True),
+                name="tasks_item_is_gold_iff_gold",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["project", "content_hash"], name="tasks_item_content_hash"),
+            models.Index(fields=["project", "state", "is_gold"], name="tasks_item_project_state"),
+            # "What next?" reads only items with a free slot, fewest free slots first: a partial index keeps
+            # that fast however many items are already full or decided.
+            models.Index(
+                fields=["project", "is_gold", "open_slots", "id"],
+                condition=models.Q(open_slots__gt=0, state__in=["open", "collecting"]),
+                name="tasks_item_claimable",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.project_id}:{self.external_id}"
+
+
+class AssignmentState(models.TextChoices):
+    QUEUED = "queued", "Queued for the worker (pushed by an admin)"
+    LIVE = "live", "Live"
+    SUBMITTED = "submitted", "Submitted"
+    SKIPPED = "skipped", "Skipped"
+    EXPIRED = "expired", "Expired"
+    RELEASED = "released", "Released"
+
+
+# States in which an assignment holds one of the item's slots.
+HOLDING_STATES = [AssignmentState.QUEUED, AssignmentState.LIVE]
+# States after which the worker must never get the item again.
+SEEN_STATES = [AssignmentState.QUEUED, AssignmentState.LIVE, AssignmentState.SUBMITTED, AssignmentState.SKIPPED]
+
+
+class Assignment(models.Model):
+    """One worker's lease on one slot of one item. "Has this worker seen this item?" is answered here."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assignments")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="assignments")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    state = models.CharField(max_length=16, choices=AssignmentState.choices, default=AssignmentState.LIVE)
+    is_gold = models.BooleanField(default=False)
+    pushed = models.BooleanField(default=False, help_text="Handed out by an admin's batch push.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            # The last line of defence under concurrency: a worker holds or answers an item at most once,
+            models.UniqueConstraint(
+                fields=["item", "worker"], condition=models.Q(state__in=SEEN_STATES), name="tasks_assignment_once_per_worker"
+            ),
+            # and works on one item of a project at a time.
+            models.UniqueConstraint(
+                fields=["worker", "project"], condition=models.Q(state="live"), name="tasks_assignment_one_live_per_project"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state="live") | models.Q(expires_at__isnull=False, started_at__isnull=False),
+                name="tasks_assignment_live_has_lease",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["project", "state", "expires_at"], name="tasks_assignment_expiry"),
+            models.Index(fields=["worker", "project", "state"], name="tasks_assignment_worker"),
+            models.Index(fields=["project", "created_at"], name="tasks_assignment_recent"),
+        ]
+
+    def __str__(self):
+        return f"{self.worker_id} on {self.item_id} ({self.state})"

@@ -1,0 +1,227 @@
+"""The shapes the server accepts, per task type: label schemas, item data and answers.
+
+Pure functions on plain values (no database): the importer, the API, the admin and annotation submission
+all validate through here, so one rule has one place. Each raises SchemaError with a message a person can
+act on; the cleaned value comes back in canonical form (answers: a label name, a sorted list of names, or a
+sorted list of spans).
+"""
+
+import re
+import unicodedata
+
+MAX_LABELS = 200
+MAX_LABEL_NAME = 100
+MAX_FIELD_CHARS = 10_000
+MAX_URL_CHARS = 2_000
+COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+# A palette for labels that come without a colour (Tableau 10: distinguishable, readable on white).
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+# Keys the labelling page keeps for itself (submit, skip, navigation).
+RESERVED_SHORTCUTS = {" ", "\n"}
+
+SINGLE_ANSWER_TYPES = {"single_label", "pairwise", "image", "audio"}
+CLASSIFICATION_TYPES = SINGLE_ANSWER_TYPES | {"multi_label"}
+
+
+class SchemaError(ValueError):
+    pass
+
+
+def normalise_text(value: str) -> str:
+    """Unicode NFC, whitespace runs collapsed to one space, trimmed: how every text field is stored."""
+    return " ".join(unicodedata.normalize("NFC", value).split())
+
+
+# --- Label schemas --------------------------------------------------------------------------------
+
+def label_schema_clean(schema) -> dict:
+    """Validate a label schema and fill in colours; returns the cleaned schema."""
+    if schema in (None, ""):
+        schema = {}
+    if not isinstance(schema, dict):
+        raise SchemaError("The label schema must be an object with a 'labels' list.")
+    labels = schema.get("labels", [])
+    if not isinstance(labels, list):
+        raise SchemaError("'labels' must be a list.")
+    if len(labels) > MAX_LABELS:
+        raise SchemaError(f"A project may have at most {MAX_LABELS} labels.")
+    cleaned, names, shortcuts = [], set(), set()
+    for position, label in enumerate(labels, start=1):
+        label = _label_clean(label, position)
+        if label["name"].casefold() in names:
+            raise SchemaError(f"Label {position}: the name {label['name']!r} is used twice.")
+        names.add(label["name"].casefold())
+        if label.get("shortcut"):
+            if label["shortcut"] in shortcuts:
+                raise SchemaError(f"Label {position}: the shortcut {label['shortcut']!r} is used twice.")
+            shortcuts.add(label["shortcut"])
+        label.setdefault("color", PALETTE[(position - 1) % len(PALETTE)])
+        cleaned.append(label)
+    return {**schema, "labels": cleaned}
+
+
+def _label_clean(label, position) -> dict:
+    if isinstance(label, str):
+        label = {"name": label}
+    if not isinstance(label, dict):
+        raise SchemaError(f"Label {position}: must be an object with a name.")
+    name = label.get("name")
+    if not isinstance(name, str) or not normalise_text(name):
+        raise SchemaError(f"Label {position}: the name is missing.")
+    name = normalise_text(name)
+    if len(name) > MAX_LABEL_NAME:
+        raise SchemaError(f"Label {position}: the name is longer than {MAX_LABEL_NAME} characters.")
+    cleaned = {"name": name, "description": str(label.get("description") or "")[:500]}
+    color = label.get("color")
+    if color:
+        if not isinstance(color, str) or not COLOR_RE.match(color):
+            raise SchemaError(f"Label {position}: the colour must look like #1f77b4.")
+        cleaned["color"] = color.lower()
+    shortcut = label.get("shortcut")
+    if shortcut not in (None, ""):
+        if not isinstance(shortcut, str) or len(shortcut) != 1 or shortcut in RESERVED_SHORTCUTS:
+            raise SchemaError(f"Label {position}: a shortcut is one key (a letter or a digit).")
+        cleaned["shortcut"] = shortcut.lower()
+    unknown = set(label) - {"name", "description", "color", "shortcut"}
+    if unknown:
+        raise SchemaError(f"Label {position}: unknown keys {sorted(unknown)}.")
+    return cleaned
+
+
+def publish_problems(*, task_type: str, label_names: list[str], item_count: int) -> list[str]:
+    """Why a project cannot be published yet (empty when it can)."""
+    problems = []
+    if not label_names:
+        problems.append("The project has no labels.")
+    elif task_type in CLASSIFICATION_TYPES and len(label_names) < 2:
+        problems.append("A classification project needs at least two labels.")
+    if item_count == 0:
+        problems.append("The project has no items.")
+    return problems
+
+
+# --- Item data ------------------------------------------------------------------------------------
+
+def required_fields(task_type: str, item_fields: list[str]) -> list[str]:
+    """The data keys an item of this type must carry."""
+    if task_type == "span":
+        return ["text"]
+    if task_type == "pairwise":
+        return ["left", "right"]
+    if task_type in ("image", "audio"):
+        return [task_type]
+    return list(item_fields) or ["text"]
+
+
+def item_data_clean(*, task_type: str, item_fields: list[str], data, has_media: bool = False) -> dict:
+    """Validate an item's data for its project and normalise its text; returns the cleaned data."""
+    if not isinstance(data, dict):
+        raise SchemaError("The item's data must be an object of fields.")
+    if task_type == "pairwise":
+        return {side: _record_clean(data.get(side), side, item_fields) for side in ("left", "right")}
+    cleaned = {}
+    for key, value in data.items():
+        if key in ("image", "audio"):
+            if value not in (None, ""):
+                cleaned[key] = _url_clean(value, key)
+        else:
+            cleaned[key] = _text_clean(value, key)
+    for key in required_fields(task_type, item_fields):
+        if key in ("image", "audio") and has_media:
+            continue
+        if not cleaned.get(key):
+            raise SchemaError(f"The field {key!r} is missing or empty.")
+    return cleaned
+
+
+def _record_clean(record, side, item_fields) -> dict:
+    if not isinstance(record, dict) or not record:
+        raise SchemaError(f"The {side!r} record is missing: a pairwise item has a left and a right record.")
+    cleaned = {key: _text_clean(value, f"{side}.{key}") for key, value in record.items()}
+    if not any(cleaned.values()):
+        raise SchemaError(f"The {side!r} record is empty.")
+    for key in item_fields:
+        if not cleaned.get(key):
+            raise SchemaError(f"The field {side}.{key!r} is missing or empty.")
+    return cleaned
+
+
+def _text_clean(value, key) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise SchemaError(f"The field {key!r} must be text, not {type(value).__name__}.")
+    text = normalise_text(str(value))
+    if len(text) > MAX_FIELD_CHARS:
+        raise SchemaError(f"The field {key!r} is longer than {MAX_FIELD_CHARS} characters ({len(text)}).")
+    return text
+
+
+def _url_clean(value, key) -> str:
+    if not isinstance(value, str):
+        raise SchemaError(f"The field {key!r} must be a URL.")
+    value = value.strip()
+    if len(value) > MAX_URL_CHARS or not re.match(r"^https?://[^\s]+$", value):
+        raise SchemaError(f"The field {key!r} must be an http(s) URL of at most {MAX_URL_CHARS} characters.")
+    return value
+
+
+# --- Answers (gold answers and annotations) -------------------------------------------------------
+
+def answer_clean(*, task_type: str, label_names: list[str], value, text: str = ""):
+    """Validate one answer and return it in canonical form:
+    single-answer types: the label name; multi-label: the sorted list of names;
+    span: the list of {"start", "end", "label"} sorted by start, character offsets into `text`."""
+    if task_type in SINGLE_ANSWER_TYPES:
+        return _label_name_clean(value, label_names)
+    if task_type == "multi_label":
+        return _label_list_clean(value, label_names)
+    if task_type == "span":
+        return _spans_clean(value, label_names, text)
+    raise SchemaError(f"Unknown task type {task_type!r}.")
+
+
+def _label_name_clean(value, label_names) -> str:
+    if isinstance(value, dict) and "label" in value:
+        value = value["label"]
+    if not isinstance(value, str) or not value.strip():
+        raise SchemaError("The answer must be one label name.")
+    name = normalise_text(value)
+    if name not in label_names:
+        raise SchemaError(f"Unknown label {name!r}; the labels are {', '.join(label_names)}.")
+    return name
+
+
+def _label_list_clean(value, label_names) -> list[str]:
+    if isinstance(value, dict) and "labels" in value:
+        value = value["labels"]
+    if isinstance(value, str):
+        value = [part for part in value.split("|") if part.strip()]
+    if not isinstance(value, list) or not value:
+        raise SchemaError("The answer must be a non-empty list of label names.")
+    names = {_label_name_clean(name, label_names) for name in value}
+    return sorted(names)
+
+
+def _spans_clean(value, label_names, text) -> list[dict]:
+    if isinstance(value, dict) and "spans" in value:
+        value = value["spans"]
+    if not isinstance(value, list):
+        raise SchemaError("The answer must be a list of spans {start, end, label}.")
+    spans = []
+    for position, span in enumerate(value, start=1):
+        if not isinstance(span, dict) or {"start", "end", "label"} - set(span):
+            raise SchemaError(f"Span {position}: must have start, end and label.")
+        start, end = span["start"], span["end"]
+        if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool) or isinstance(end, bool):
+            raise SchemaError(f"Span {position}: start and end must be whole numbers.")
+        if not 0 <= start < end <= len(text):
+            raise SchemaError(f"Span {position}: [{start}, {end}) is outside the text (length {len(text)}).")
+        spans.append({"start": start, "end": end, "label": _label_name_clean(span["label"], label_names)})
+    spans.sort(key=lambda s: (s["start"], s["end"]))
+    for before, after in zip(spans, spans[1:]):
+        if after["start"] < before["end"]:
+            raise SchemaError(
+                f"Spans [{before['start']}, {before['end']}) and [{after['start']}, {after['end']}) overlap."
+            )
+    return spans

@@ -1,0 +1,108 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from tasks.models import Item, Project, ProjectStatus
+from tests.factories import AnnotatorFactory
+from tests.tasks.factories import ItemFactory, ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_project_list_shows_progress_columns(client, admin_user):
+    project = ProjectFactory(title="Phones and TVs")
+    ItemFactory.create_batch(4, project=project)
+    ItemFactory(project=project, state="accepted")
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:tasks_project_changelist")).content.decode()
+    for column in ("Items", "Labels collected", "Accepted", "Needs review", "% done"):
+        assert column in page
+    assert "20.0%" in page  # 1 of 5 accepted
+
+
+def _action(client, action, projects):
+    return client.post(
+        reverse("admin:tasks_project_changelist"),
+        {"action": action, "_selected_action": [p.pk for p in projects]},
+        follow=True,
+    )
+
+
+def test_publish_action_refuses_an_empty_project_with_the_reason(client, admin_user):
+    empty = ProjectFactory()
+    client.force_login(admin_user)
+    response = _action(client, "publish", [empty])
+    assert "Cannot publish: The project has no items." in response.content.decode()
+    empty.refresh_from_db()
+    assert empty.status == ProjectStatus.DRAFT
+
+
+def test_publish_pause_close_actions(client, admin_user):
+    project = ProjectFactory()
+    ItemFactory(project=project)
+    client.force_login(admin_user)
+    for action, status in (("publish", "published"), ("pause", "paused"), ("close", "closed")):
+        _action(client, action, [project])
+        project.refresh_from_db()
+        assert project.status == status
+
+
+def test_admin_creates_a_project_through_the_form(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:tasks_project_add"), {
+        "title": "Colours", "task_type": "single_label", "item_fields": '["title"]',
+        "label_schema": '{"labels": [{"name": "Red"}, {"name": "Blue", "color": "not-a-colour"}]}',
+        "difficulty": 1, "reward_amount": "0", "reward_currency": "eur", "overlap": 3, "max_overlap": 5,
+        "gold_share": 0.05, "alpha": 0.6, "min_weight": 0, "lease_minutes": 10,
+        "assignment_strategy": "weighted", "item_order": "breadth_first",
+    })
+    assert response.status_code == 200 and "the colour must look like" in response.content.decode()
+    assert not Project.objects.exists()
+
+
+def test_import_form_reports_bad_rows_and_stores_nothing(client, admin_user):
+    project = ProjectFactory()
+    rows = b"id,title,gold\n" + b"".join(b"i%d,title %d,\n" % (n, n) for n in range(50)) + b"bad,,Phone\n"
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:tasks_project_import", args=[project.pk]),
+        {"file": SimpleUploadedFile("items.csv", rows), "mapping": ""},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and "Nothing was imported" in page
+    assert "<td>52</td>" in page and "title" in page
+    assert not Item.objects.exists()
+
+
+def test_import_form_imports_a_good_file(client, admin_user):
+    project = ProjectFactory()
+    rows = b"id,title\na,Apple iPhone\nb,Samsung TV\n"
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:tasks_project_import", args=[project.pk]),
+        {"file": SimpleUploadedFile("items.csv", rows), "mapping": ""}, follow=True,
+    )
+    assert response.status_code == 200
+    assert set(project.items.values_list("external_id", flat=True)) == {"a", "b"}
+
+
+def test_item_admin_filters_by_state_and_gold(client, admin_user):
+    project = ProjectFactory()
+    ItemFactory(project=project, external_id="plain-one")
+    ItemFactory(project=project, external_id="gold-one", gold="Phone")
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:tasks_item_changelist"), {"is_gold__exact": "1"}).content.decode()
+    assert "gold-one" in page and "plain-one" not in page
+
+
+@pytest.mark.parametrize("name, args", [
+    ("admin:tasks_project_changelist", []), ("admin:tasks_item_changelist", []),
+    ("admin:tasks_assignment_changelist", []), ("admin:tasks_project_import", ["PK"]),
+])
+def test_admin_pages_deny_annotators_and_reviewers(client, reviewer, name, args):
+    project = ProjectFactory()
+    url = reverse(name, args=[project.pk if a == "PK" else a for a in args])
+    client.force_login(AnnotatorFactory())
+    assert client.get(url).status_code == 302  # to the admin log-in
+    client.force_login(reviewer)
+    assert client.get(url).status_code == 403
