@@ -1,0 +1,256 @@
+import random
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Skill, VerificationStatus
+from tasks import assignment as service
+from tasks.celery_tasks import expire_leases
+from tasks.models import Assignment, AssignmentState, AssignmentStrategy, Item, ItemState, ProjectStatus
+from tests.factories import AnnotatorFactory
+from tests.tasks.factories import ItemFactory, ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def verified_worker(weight=1.0, **kwargs):
+    worker = AnnotatorFactory(**kwargs)
+    profile = worker.worker_profile
+    profile.verification_status = VerificationStatus.VERIFIED
+    profile.weight = weight
+    profile.save()
+    return worker
+
+
+@pytest.fixture
+def project():
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, overlap=3, gold_share=0.0)
+    ItemFactory.create_batch(5, project=project)
+    return project
+
+
+def next_item(worker, project, seed=0):
+    return service.assignment_next(worker=worker, project=project, rng=random.Random(seed)).assignment
+
+
+def test_asking_again_returns_the_same_live_assignment(project):
+    worker = verified_worker()
+    first = next_item(worker, project)
+    again = next_item(worker, project)
+    assert first is not None and again.pk == first.pk
+    assert Assignment.objects.filter(worker=worker, state=AssignmentState.LIVE).count() == 1
+
+
+def test_a_claim_takes_a_slot_and_marks_the_item_collecting(project):
+    assignment = next_item(verified_worker(), project)
+    item = Item.objects.get(pk=assignment.item_id)
+    assert item.open_slots == 2 and item.state == ItemState.COLLECTING
+    assert assignment.expires_at - assignment.started_at == timedelta(minutes=project.lease_minutes)
+
+
+def test_never_an_item_already_submitted_or_skipped(project):
+    worker = verified_worker()
+    done = set()
+    for _ in range(5):
+        assignment = next_item(worker, project)
+        assert assignment.item_id not in done
+        done.add(assignment.item_id)
+        if len(done) % 2:
+            service.assignment_complete(assignment=assignment)
+        else:
+            service.assignment_skip(assignment_id=assignment.pk, worker=worker)
+    result = service.assignment_next(worker=worker, project=project)
+    assert result.assignment is None and "No items are left" in result.reason
+
+
+def test_never_more_live_assignments_than_the_remaining_overlap():
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, overlap=3, gold_share=0.0)
+    item = ItemFactory(project=project)
+    got = [next_item(verified_worker(), project) for _ in range(4)]
+    assert [a is not None for a in got] == [True, True, True, False]
+    item.refresh_from_db()
+    assert item.open_slots == 0
+
+
+def test_breadth_first_finishes_items_being_collected(project):
+    first = next_item(verified_worker(), project)
+    service.assignment_complete(assignment=first)
+    second = next_item(verified_worker(), project)
+    assert second.item_id == first.item_id
+
+
+def test_random_order_still_hands_out_every_item(project):
+    project.item_order = "random"
+    project.save()
+    worker = verified_worker()
+    seen = set()
+    for seed in range(5):
+        assignment = next_item(worker, project, seed=seed)
+        seen.add(assignment.item_id)
+        service.assignment_complete(assignment=assignment)
+    assert seen == set(project.items.values_list("pk", flat=True))
+
+
+def test_skip_gives_the_slot_back_at_once(project):
+    worker = verified_worker()
+    assignment = next_item(worker, project)
+    service.assignment_skip(assignment_id=assignment.pk, worker=worker)
+    assert Item.objects.get(pk=assignment.item_id).open_slots == 3
+    assert Assignment.objects.get(pk=assignment.pk).state == AssignmentState.SKIPPED
+
+
+def test_release_gives_the_slot_back_and_the_worker_may_get_it_again(project):
+    worker = verified_worker()
+    assignment = next_item(worker, project)
+    service.assignment_release(assignment_id=assignment.pk, worker=worker)
+    assert Item.objects.get(pk=assignment.item_id).open_slots == 3
+    assert next_item(worker, project).item_id == assignment.item_id
+
+
+def test_someone_elses_assignment_cannot_be_skipped(project):
+    assignment = next_item(verified_worker(), project)
+    with pytest.raises(service.AssignmentError, match="not yours"):
+        service.assignment_skip(assignment_id=assignment.pk, worker=verified_worker())
+
+
+def _expire_now(assignment):
+    Assignment.objects.filter(pk=assignment.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+
+def test_an_expired_lease_returns_the_slot_lazily_on_the_next_request(project):
+    worker = verified_worker()
+    stale = next_item(worker, project)
+    _expire_now(stale)
+    fresh = next_item(worker, project)
+    assert Assignment.objects.get(pk=stale.pk).state == AssignmentState.EXPIRED
+    assert fresh.pk != stale.pk
+    # The slot came back: the expired item has all its slots except the one the new claim may have taken.
+    assert Item.objects.get(pk=stale.item_id).open_slots == (2 if fresh.item_id == stale.item_id else 3)
+
+
+def test_the_periodic_job_expires_leases(project):
+    worker = verified_worker()
+    stale = next_item(worker, project)
+    _expire_now(stale)
+    assert expire_leases.delay().get() == 1
+    assert Assignment.objects.get(pk=stale.pk).state == AssignmentState.EXPIRED
+    assert Item.objects.get(pk=stale.item_id).open_slots == 3
+
+
+def test_submitting_an_expired_lease_is_refused_and_the_slot_returns(project):
+    worker = verified_worker()
+    assignment = next_item(worker, project)
+    _expire_now(assignment)
+    with pytest.raises(service.AssignmentError, match="time ran out"):
+        service.assignment_lock_for_submit(assignment_id=assignment.pk, worker=worker)
+    assert service.assignment_expire(assignment_id=assignment.pk) == 1
+    assert Item.objects.get(pk=assignment.item_id).open_slots == 3
+    assert service.assignment_expire(assignment_id=assignment.pk) == 0
+
+
+@pytest.mark.parametrize(
+    "setup, reason",
+    [
+        (lambda w, p: _profile(w, suspended=True, suspended_reason="spam answers"), "suspended: spam answers"),
+        (lambda w, p: _profile(w, verification_status=VerificationStatus.PENDING), "verified annotators only"),
+        (lambda w, p: _profile(w, weight=0.1) or _project(p, min_weight=0.5), "below this project's minimum"),
+        (lambda w, p: p.required_skills.add(Skill.objects.create(name="German")), "requires the skills: German"),
+        (lambda w, p: _project(p, status=ProjectStatus.PAUSED), "not handing out work"),
+        (lambda w, p: _project(p, deadline=timezone.now() - timedelta(hours=1)), "not handing out work"),
+    ],
+)
+def test_ineligible_workers_get_nothing_and_are_told_why(project, setup, reason):
+    worker = verified_worker()
+    setup(worker, project)
+    with pytest.raises(service.NotEligible, match=reason):
+        service.assignment_next(worker=worker, project=project)
+    assert not Assignment.objects.exists()
+
+
+def _profile(worker, **fields):
+    type(worker.worker_profile).objects.filter(user=worker).update(**fields)
+
+
+def _project(project, **fields):
+    type(project).objects.filter(pk=project.pk).update(**fields)
+    project.refresh_from_db()
+
+
+def test_gold_items_come_out_at_the_configured_share_and_take_no_slot():
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, overlap=1, gold_share=0.25)
+    ItemFactory.create_batch(400, project=project)
+    gold = ItemFactory.create_batch(40, project=project, is_gold=True, gold="Phone")
+    rng = random.Random(7)
+    workers = [verified_worker() for _ in range(20)]
+    handed = []
+    for _ in range(8):
+        for worker in workers:
+            result = service.assignment_next(worker=worker, project=project, rng=rng)
+            handed.append(result.assignment.is_gold)
+            service.assignment_complete(assignment=result.assignment)
+    share = sum(handed) / len(handed)
+    # 160 draws at p = 0.25: the standard deviation is 0.034; 3 sigma either side.
+    assert 0.15 <= share <= 0.35
+    assert all(Item.objects.get(pk=g.pk).open_slots == 1 for g in gold)
+
+
+def test_weighted_lottery_shares_contested_work_4_2_1(settings):
+    # The competing workers change within milliseconds here: no cache between the requests.
+    settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS = 0
+    project = ProjectFactory(
+        status=ProjectStatus.PUBLISHED, overlap=1, gold_share=0.0, assignment_strategy=AssignmentStrategy.WEIGHTED
+    )
+    ItemFactory.create_batch(700, project=project)
+    workers = [verified_worker(weight=w) for w in (4.0, 2.0, 1.0)]
+    rng = random.Random(11)
+    got = Counter()
+    # More demand than items: every worker keeps asking, in a random order, until the items run out.
+    while True:
+        order = workers[:]
+        rng.shuffle(order)
+        served = 0
+        for worker in order:
+            result = service.assignment_next(worker=worker, project=project, rng=rng)
+            if result.assignment:
+                got[worker.pk] += 1
+                served += 1
+                service.assignment_complete(assignment=result.assignment)
+            elif "No items are left" in result.reason:
+                continue
+        if served == 0 and not Item.objects.filter(open_slots__gt=0).exists():
+            break
+    total = sum(got.values())
+    assert total == 700
+    for worker, expected in zip(workers, (4 / 7, 2 / 7, 1 / 7)):
+        assert abs(got[worker.pk] / total - expected) <= 0.1 * expected, (got, total)
+
+
+def test_random_strategy_does_not_ration(project):
+    project.assignment_strategy = AssignmentStrategy.RANDOM
+    project.save()
+    strong, weak = verified_worker(weight=10.0), verified_worker(weight=0.5)
+    next_item(strong, project)
+    assert all(service.assignment_next(worker=weak, project=project, rng=random.Random(s)).assignment for s in range(3))
+
+
+def test_push_batch_gives_the_highest_weight_the_first_items():
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, overlap=1, gold_share=0.0)
+    items = ItemFactory.create_batch(70, project=project)
+    strong, middle, weak = (verified_worker(weight=w) for w in (4.0, 2.0, 1.0))
+
+    pushed = service.assignment_push_batch(project=project, count=70)
+
+    assert pushed == {strong.pk: 40, middle.pk: 20, weak.pk: 10}
+    first_forty = set(i.pk for i in items[:40])
+    assert set(Assignment.objects.filter(worker=strong).values_list("item_id", flat=True)) == first_forty
+    # A pushed item is what the worker gets next.
+    assert next_item(strong, project).item_id == items[0].pk
+    assert Item.objects.filter(project=project, open_slots=0).count() == 70
+
+
+def test_next_across_projects_picks_an_open_project(project):
+    ProjectFactory(status=ProjectStatus.DRAFT)
+    result = service.assignment_next_any(worker=verified_worker())
+    assert result.assignment.project_id == project.pk
