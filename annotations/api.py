@@ -1,0 +1,85 @@
+"""Submission for annotators; reading annotations for integrators (never for annotators)."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsAnnotator
+from crowdlabel.pagination import StandardPagination
+from tasks import assignment as assignment_service
+from tasks.api_assignments import AnnotatorAssignmentSerializer
+from tasks.models import Project
+
+from . import services
+from .models import Annotation
+
+ERROR_STATUS = {"not_yours": status.HTTP_403_FORBIDDEN, "not_live": status.HTTP_409_CONFLICT, "expired": status.HTTP_409_CONFLICT}
+
+
+class SubmitApi(APIView):
+    """Submit your answer for a live assignment: `{"answer": "Phone"}`, `{"answer": ["A", "B"]}` or
+    `{"answer": [{"start": 0, "end": 5, "label": "brand"}]}`. 201 with your next assignment (so the page
+    never waits); 200 with the first annotation when this is a retry; 400 for a malformed answer; 409 for
+    an expired or finished assignment; 403 for someone else's. Nothing is stored on an error."""
+
+    permission_classes = [IsAnnotator]
+
+    class InputSerializer(serializers.Serializer):
+        answer = serializers.JSONField()
+        next = serializers.BooleanField(default=True, help_text="Also claim and return the next item.")
+
+    @extend_schema(request=InputSerializer, responses={201: inline_serializer("Submitted", {
+        "annotation_id": serializers.IntegerField(), "created": serializers.BooleanField(),
+        "next": AnnotatorAssignmentSerializer(allow_null=True), "reason": serializers.CharField(),
+    })})
+    def post(self, request, pk):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            submitted = services.annotation_submit(worker=request.user, assignment_id=pk, answer=data.validated_data["answer"])
+        except services.SchemaError as error:
+            return Response({"detail": str(error), "code": "invalid_answer"}, status=status.HTTP_400_BAD_REQUEST)
+        except services.AssignmentError as error:
+            return Response({"detail": str(error), "code": error.code}, status=ERROR_STATUS[error.code])
+        body = {"annotation_id": submitted.annotation.pk, "created": submitted.created, "next": None, "reason": ""}
+        if data.validated_data["next"]:
+            body.update(_next_for(request.user, submitted.annotation.project))
+        return Response(body, status=status.HTTP_201_CREATED if submitted.created else status.HTTP_200_OK)
+
+
+def _next_for(worker, project) -> dict:
+    try:
+        result = assignment_service.assignment_next(worker=worker, project=project)
+    except assignment_service.NotEligible as refusal:
+        return {"next": None, "reason": str(refusal)}
+    return {
+        "next": AnnotatorAssignmentSerializer(result.assignment).data if result.assignment else None,
+        "reason": result.reason,
+    }
+
+
+class AnnotationOutputSerializer(serializers.ModelSerializer):
+    item_external_id = serializers.CharField(source="item.external_id")
+    worker = serializers.CharField(source="worker.username")
+
+    class Meta:
+        model = Annotation
+        fields = ["id", "item", "item_external_id", "worker", "answer", "is_gold", "seconds_spent", "created_at"]
+
+
+class ProjectAnnotationsApi(APIView):
+    """Integrators and admins: a project's annotations, optionally for one item."""
+
+    pagination_class = StandardPagination
+
+    @extend_schema(responses=AnnotationOutputSerializer(many=True), parameters=[OpenApiParameter("item", int)])
+    def get(self, request, pk):
+        project = get_object_or_404(Project, pk=pk)
+        rows = Annotation.objects.filter(project=project).select_related("item", "worker").order_by("pk")
+        if request.query_params.get("item", "").isdigit():
+            rows = rows.filter(item_id=int(request.query_params["item"]))
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(AnnotationOutputSerializer(page, many=True).data)

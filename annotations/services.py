@@ -1,0 +1,69 @@
+"""Submission: the one way an answer gets in, used by the pages and by the API."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from tasks import assignment as assignment_service
+from tasks import schemas
+from tasks.assignment import AssignmentError
+from tasks.schemas import SchemaError
+
+from .models import Annotation
+from .signals import annotation_submitted
+
+
+@dataclass
+class Submitted:
+    annotation: Annotation
+    created: bool  # False when this was a retry of a submission already stored
+
+
+def annotation_submit(*, worker, assignment_id: int, answer) -> Submitted:
+    """Validate the answer against the project's label schema and store it, once.
+
+    Refuses (nothing stored): a malformed answer (SchemaError), someone else's or a finished assignment,
+    an expired lease (AssignmentError; the slot goes back to the pool). A retried submission returns the
+    annotation stored the first time, never a second one."""
+    first = _already_submitted(worker, assignment_id)
+    if first:
+        return Submitted(first, created=False)
+    try:
+        with transaction.atomic():
+            return Submitted(_store(worker, assignment_id, answer), created=True)
+    except AssignmentError as error:
+        if error.code == "expired":
+            assignment_service.assignment_expire(assignment_id=assignment_id)
+        # Two identical submissions at once: the second waited on the row lock and finds the first.
+        first = _already_submitted(worker, assignment_id)
+        if first:
+            return Submitted(first, created=False)
+        raise
+
+
+def _already_submitted(worker, assignment_id) -> Annotation | None:
+    return Annotation.objects.filter(assignment_id=assignment_id, worker=worker).first()
+
+
+def _store(worker, assignment_id, answer) -> Annotation:
+    now = timezone.now()
+    assignment = assignment_service.assignment_lock_for_submit(assignment_id=assignment_id, worker=worker, now=now)
+    item, project = assignment.item, assignment.project
+    canonical = schemas.answer_clean(
+        task_type=project.task_type, label_names=project.label_names, value=answer, text=item.data.get("text", "")
+    )
+    annotation = Annotation.objects.create(
+        project=project, item=item, worker=worker, assignment=assignment, answer=canonical,
+        is_gold=assignment.is_gold, seconds_spent=max(0.0, (now - assignment.started_at).total_seconds()),
+    )
+    assignment_service.assignment_complete(assignment=assignment, now=now)
+    transaction.on_commit(
+        lambda: annotation_submitted.send(
+            sender=Annotation, annotation_id=annotation.pk, item_id=item.pk, project_id=project.pk
+        )
+    )
+    return annotation
+
+
+__all__ = ["annotation_submit", "Submitted", "SchemaError", "AssignmentError"]

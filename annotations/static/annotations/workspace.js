@@ -1,0 +1,287 @@
+// The labelling page: one item at a time from the API, keyboard first, nothing lost on an error.
+// Every item field is put in the page with textContent, never innerHTML: item text is data, not markup.
+(function () {
+  "use strict";
+  const config = JSON.parse(document.getElementById("workspace-config").textContent);
+  const $ = (id) => document.getElementById(id);
+  const els = { item: $("ws-item"), labels: $("ws-labels"), spans: $("ws-spans"), status: $("ws-status"),
+                done: $("ws-done"), lease: $("ws-lease"), submit: $("ws-submit"), skip: $("ws-skip") };
+  const isSpan = config.taskType === "span";
+  const isMulti = config.taskType === "multi_label";
+  const byShortcut = new Map(config.labels.filter((l) => l.shortcut).map((l) => [l.shortcut, l]));
+  let assignment = null, chosen = new Set(), spans = [], busy = false, doneCount = 0, leaseTimer = null;
+  let cursor = { anchor: 0, focus: 0 }; // keyboard selection over tokens (span projects)
+  let tokens = [];
+
+  function csrf() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  async function post(url, body) {
+    const response = await fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), "Accept": "application/json" },
+      body: JSON.stringify(body || {}),
+    });
+    let data = {};
+    try { data = await response.json(); } catch (e) { /* an empty or non-JSON body */ }
+    return { status: response.status, data };
+  }
+
+  function say(text, isError) {
+    els.status.textContent = text || "";
+    els.status.classList.toggle("error", !!isError);
+  }
+
+  // --- Loading ------------------------------------------------------------------------------------
+  async function loadNext() {
+    const { status, data } = await post(`/api/projects/${config.projectId}/next/`);
+    if (status === 403) { show(null); say(data.detail || "You cannot work on this project.", true); return; }
+    if (status !== 200) { say("Could not reach the server; retrying…", true); setTimeout(loadNext, 3000); return; }
+    show(data.assignment, data.reason);
+    if (!data.assignment && data.retry_after) setTimeout(loadNext, data.retry_after * 1000);
+  }
+
+  function show(next, reason) {
+    assignment = next; chosen = new Set(); spans = []; cursor = { anchor: 0, focus: 0 };
+    els.item.replaceChildren(); els.spans.replaceChildren();
+    const enabled = !!next;
+    els.submit.disabled = !enabled; els.skip.disabled = !enabled;
+    renderLabels();
+    startLeaseClock();
+    if (!next) { say(reason || "No items left for you here. Thank you!"); return; }
+    say("");
+    if (isSpan) renderSpanText(); else renderItem(next.item);
+    els.item.focus({ preventScroll: true });
+  }
+
+  // --- Rendering ----------------------------------------------------------------------------------
+  function field(name, value) {
+    const row = document.createElement("div");
+    row.className = "field";
+    const label = document.createElement("span"); label.className = "field-name"; label.textContent = name;
+    const text = document.createElement("span"); text.className = "field-value"; text.textContent = String(value);
+    row.append(label, text);
+    return row;
+  }
+
+  function media(item, kind) {
+    const src = item.media || item.data[kind];
+    if (!src) return null;
+    const node = document.createElement(kind === "image" ? "img" : "audio");
+    node.src = src;
+    if (kind === "image") node.alt = "Item image"; else { node.controls = true; node.preload = "auto"; }
+    return node;
+  }
+
+  function renderItem(item) {
+    if (config.taskType === "pairwise") {
+      const pair = document.createElement("div"); pair.className = "pair";
+      for (const side of ["left", "right"]) {
+        const record = document.createElement("div"); record.className = "record";
+        const title = document.createElement("h2"); title.textContent = side === "left" ? "Listing A" : "Listing B";
+        record.append(title);
+        for (const [k, v] of Object.entries(item.data[side] || {})) record.append(field(k, v));
+        pair.append(record);
+      }
+      els.item.append(pair);
+      return;
+    }
+    for (const kind of ["image", "audio"]) { const node = media(item, kind); if (node) els.item.append(node); }
+    for (const [k, v] of Object.entries(item.data)) if (k !== "image" && k !== "audio") els.item.append(field(k, v));
+  }
+
+  function renderLabels() {
+    els.labels.replaceChildren();
+    for (const label of config.labels) {
+      const button = document.createElement("button");
+      button.type = "button"; button.className = "label"; button.dataset.label = label.name;
+      button.style.setProperty("--label-color", label.color || "#1f77b4");
+      button.setAttribute("aria-pressed", chosen.has(label.name) ? "true" : "false");
+      button.disabled = !assignment;
+      const name = document.createElement("span"); name.textContent = label.name;
+      button.append(name);
+      if (label.shortcut) { const key = document.createElement("kbd"); key.textContent = label.shortcut; button.append(key); }
+      if (label.description) button.title = label.description;
+      button.addEventListener("click", () => choose(label));
+      els.labels.append(button);
+    }
+  }
+
+  // --- Classification -----------------------------------------------------------------------------
+  function choose(label) {
+    if (!assignment) return;
+    if (isSpan) { labelSelection(label); return; }
+    if (isMulti) { chosen.has(label.name) ? chosen.delete(label.name) : chosen.add(label.name); }
+    else { chosen = new Set([label.name]); }
+    for (const b of els.labels.querySelectorAll("button.label")) b.setAttribute("aria-pressed", chosen.has(b.dataset.label) ? "true" : "false");
+    say(chosen.size ? `Selected: ${[...chosen].join(", ")}. Enter submits.` : "");
+  }
+
+  // --- Spans --------------------------------------------------------------------------------------
+  function textOf() { return assignment.item.data.text || ""; }
+
+  function tokenize(text) {
+    const found = []; const re = /\S+/g; let m;
+    while ((m = re.exec(text))) found.push({ start: m.index, end: m.index + m[0].length });
+    return found;
+  }
+
+  function renderSpanText() {
+    const text = textOf();
+    tokens = tokenize(text);
+    const box = document.createElement("p"); box.id = "span-text"; box.className = "span-text";
+    const sorted = [...spans].sort((a, b) => a.start - b.start);
+    const [selStart, selEnd] = keyboardSelection();
+    let at = 0;
+    const plain = (from, to) => {
+      if (from >= to) return;
+      const piece = document.createElement("span"); piece.textContent = text.slice(from, to); piece.dataset.offset = from;
+      if (selStart < to && from < selEnd) piece.classList.add("kb-selected");
+      box.append(piece);
+    };
+    for (const span of sorted) {
+      plain(at, span.start);
+      const mark = document.createElement("mark");
+      const color = (config.labels.find((l) => l.name === span.label) || {}).color || "#ffd54f";
+      mark.style.setProperty("--label-color", color); mark.dataset.offset = span.start;
+      mark.textContent = text.slice(span.start, span.end);
+      const tag = document.createElement("button"); tag.type = "button"; tag.className = "span-tag";
+      tag.textContent = `${span.label} ×`; tag.setAttribute("aria-label", `Remove ${span.label} span “${mark.textContent}”`);
+      tag.addEventListener("click", () => removeSpan(span));
+      mark.append(tag); box.append(mark); at = span.end;
+    }
+    plain(at, text.length);
+    els.item.replaceChildren(box);
+    els.spans.textContent = spans.length ? `${spans.length} span(s): ` + sorted.map((s) => `${s.label} “${text.slice(s.start, s.end)}”`).join(", ") : "";
+  }
+
+  function keyboardSelection() {
+    if (!tokens.length) return [0, 0];
+    const a = tokens[Math.min(cursor.anchor, cursor.focus)], b = tokens[Math.max(cursor.anchor, cursor.focus)];
+    return [a.start, b.end];
+  }
+
+  function mouseSelection() {
+    const selection = window.getSelection();
+    const box = $("span-text");
+    if (!selection || selection.isCollapsed || !box || !box.contains(selection.anchorNode)) return null;
+    const range = selection.getRangeAt(0);
+    const offsetOf = (node, offset) => {
+      const holder = node.nodeType === Node.TEXT_NODE ? node.parentElement : node;
+      if (!holder || holder.dataset.offset === undefined) return null;
+      return Number(holder.dataset.offset) + (node.nodeType === Node.TEXT_NODE ? offset : 0);
+    };
+    let start = offsetOf(range.startContainer, range.startOffset), end = offsetOf(range.endContainer, range.endOffset);
+    if (start === null || end === null) return null;
+    const text = textOf();
+    while (start < end && /\s/.test(text[start])) start++;
+    while (end > start && /\s/.test(text[end - 1])) end--;
+    return start < end ? [start, end] : null;
+  }
+
+  function labelSelection(label) {
+    const [start, end] = mouseSelection() || keyboardSelection();
+    if (start >= end) { say("Select some words first.", true); return; }
+    if (spans.some((s) => s.start < end && start < s.end)) { say("That overlaps a span already marked: remove it first.", true); return; }
+    spans.push({ start, end, label: label.name });
+    window.getSelection().removeAllRanges();
+    renderSpanText();
+    say(`Marked “${textOf().slice(start, end)}” as ${label.name}.`);
+  }
+
+  function removeSpan(span) {
+    spans = spans.filter((s) => s !== span);
+    renderSpanText();
+    say(`Removed ${span.label}.`);
+  }
+
+  function moveCursor(step, extend) {
+    if (!tokens.length) return;
+    cursor.focus = Math.max(0, Math.min(tokens.length - 1, cursor.focus + step));
+    if (!extend) cursor.anchor = cursor.focus;
+    renderSpanText();
+    const [s, e] = keyboardSelection();
+    say(`Selected “${textOf().slice(s, e)}”`);
+  }
+
+  // --- Submit and skip ----------------------------------------------------------------------------
+  function answer() {
+    if (isSpan) return spans.map(({ start, end, label }) => ({ start, end, label }));
+    if (isMulti) return [...chosen];
+    return chosen.size ? [...chosen][0] : null;
+  }
+
+  async function submit() {
+    if (!assignment || busy) return;
+    const value = answer();
+    if (value === null || (isMulti && !value.length)) { say("Choose a label first.", true); return; }
+    busy = true; els.submit.disabled = true;
+    try {
+      const { status, data } = await post(`/api/assignments/${assignment.id}/submit/`, { answer: value });
+      if (status === 201 || status === 200) {
+        doneCount += 1; els.done.textContent = doneCount;
+        show(data.next, data.reason);
+        if (data.next) say("Saved.");
+      } else if (status === 409) {
+        say(`${data.detail} Loading the next item…`, true); await loadNext();
+      } else if (status === 400) {
+        say(data.detail || "This answer is not valid.", true);
+      } else {
+        say(data.detail || "The server refused the answer; your choice is kept, try again.", true);
+      }
+    } catch (e) {
+      say("Network error: your answer is kept, press Enter to retry.", true);
+    } finally {
+      busy = false; if (assignment) els.submit.disabled = false;
+    }
+  }
+
+  async function skip() {
+    if (!assignment || busy) return;
+    busy = true;
+    try {
+      const { status, data } = await post(`/api/assignments/${assignment.id}/skip/`);
+      if (status !== 200) say(data.detail || "Could not skip.", true);
+      await loadNext();
+      if (status === 200) say("Skipped.");
+    } finally { busy = false; }
+  }
+
+  // --- Lease clock --------------------------------------------------------------------------------
+  function startLeaseClock() {
+    clearInterval(leaseTimer);
+    if (!assignment) { els.lease.textContent = "—"; return; }
+    const ends = new Date(assignment.expires_at).getTime();
+    const tick = () => {
+      const left = Math.max(0, Math.round((ends - Date.now()) / 1000));
+      els.lease.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+    };
+    tick(); leaseTimer = setInterval(tick, 1000);
+  }
+
+  // --- Keyboard -----------------------------------------------------------------------------------
+  document.addEventListener("keydown", (event) => {
+    if (event.target.closest && event.target.closest("input, textarea, select, summary")) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Enter" && !(event.target.tagName === "BUTTON" && event.target !== els.submit)) {
+      event.preventDefault(); submit(); return;
+    }
+    if (event.key === "Escape") { event.preventDefault(); skip(); return; }
+    if (isSpan && (event.key === "ArrowRight" || event.key === "ArrowLeft")) {
+      event.preventDefault(); moveCursor(event.key === "ArrowRight" ? 1 : -1, event.shiftKey); return;
+    }
+    if (isSpan && event.key === "Backspace" && spans.length) { event.preventDefault(); removeSpan(spans[spans.length - 1]); return; }
+    const label = byShortcut.get(event.key.toLowerCase());
+    if (label) { event.preventDefault(); choose(label); }
+  });
+  els.submit.addEventListener("click", submit);
+  els.skip.addEventListener("click", skip);
+  // Closing the page hands the item back at once instead of holding it until the lease runs out.
+  window.addEventListener("pagehide", () => {
+    if (assignment) navigator.sendBeacon && fetch(`/api/assignments/${assignment.id}/release/`, {
+      method: "POST", keepalive: true, credentials: "same-origin", headers: { "X-CSRFToken": csrf() } });
+  });
+  loadNext();
+})();

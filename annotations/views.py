@@ -1,0 +1,42 @@
+"""The annotator workspace: the dashboard and one labelling page per project."""
+
+from django.shortcuts import get_object_or_404, render
+
+from accounts.decorators import annotator_required
+from tasks.assignment import projects_open_to, worker_eligibility_problem
+from tasks.models import Project
+from tasks.rendering import instructions_html
+from tasks.selectors import projects_with_progress, percent_done
+
+from . import selectors
+
+
+@annotator_required
+def dashboard(request):
+    profile = getattr(request.user, "worker_profile", None)
+    open_ids = [p.pk for p in projects_open_to(request.user)] if profile else []
+    projects = list(projects_with_progress(Project.objects.filter(pk__in=open_ids)).order_by("-reward_amount", "pk"))
+    mine = selectors.worker_project_counts(worker=request.user)
+    for project in projects:
+        project.percent_done = percent_done(project)
+        project.my_answers = mine.get(project.pk, 0)
+    return render(request, "annotations/dashboard.html", {
+        "profile": profile, "projects": projects, "summary": selectors.worker_summary(worker=request.user),
+    })
+
+
+@annotator_required
+def workspace(request, project_id):
+    project = get_object_or_404(Project, pk=project_id)
+    problem = worker_eligibility_problem(worker=request.user, project=project)
+    config = {
+        "projectId": project.pk,
+        "taskType": project.task_type,
+        "labels": project.labels,
+        "itemFields": project.item_fields,
+        "leaseMinutes": project.lease_minutes,
+    }
+    return render(request, "annotations/workspace.html", {
+        "project": project, "problem": problem, "config": config,
+        "instructions": instructions_html(project.instructions),
+    }, status=403 if problem else 200)

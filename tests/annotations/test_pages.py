@@ -1,0 +1,62 @@
+import pytest
+from django.urls import reverse
+
+from tasks.models import ProjectStatus
+from tests.factories import IntegratorFactory
+from tests.tasks.factories import ItemFactory, ProjectFactory
+from tests.tasks.test_assignment import verified_worker
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def project():
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, title="Phones <b>and</b> TVs",
+                             instructions="Pick **one**. <script>alert(1)</script>")
+    ItemFactory(project=project, data={"title": "<script>alert('x')</script> iPhone"})
+    return project
+
+
+def test_dashboard_lists_open_projects_with_their_facts(client, project):
+    client.force_login(verified_worker())
+    page = client.get(reverse("home")).content.decode()
+    assert "Phones &lt;b&gt;and&lt;/b&gt; TVs" in page
+    assert "Difficulty 1/5" in page and "Start labelling" in page
+    assert reverse("workspace", args=[project.pk]) in page
+
+
+def test_dashboard_hides_projects_the_worker_may_not_do(client, project):
+    unverified = verified_worker()
+    unverified.worker_profile.verification_status = "pending"
+    unverified.worker_profile.save()
+    client.force_login(unverified)
+    page = client.get(reverse("home")).content.decode()
+    assert "Start labelling" not in page and "verified account" in page
+
+
+def test_workspace_renders_instructions_safely(client, project):
+    client.force_login(verified_worker())
+    response = client.get(reverse("workspace", args=[project.pk]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<strong>one</strong>" in page and "<script>alert(1)</script>" not in page
+    assert 'id="workspace-config"' in page
+
+
+def test_workspace_tells_an_ineligible_worker_why(client, project):
+    worker = verified_worker()
+    worker.worker_profile.suspended = True
+    worker.worker_profile.suspended_reason = "too fast"
+    worker.worker_profile.save()
+    client.force_login(worker)
+    response = client.get(reverse("workspace", args=[project.pk]))
+    assert response.status_code == 403 and "too fast" in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["home", "workspace"])
+def test_pages_deny_outsiders(client, project, name):
+    url = reverse(name, args=[project.pk] if name == "workspace" else [])
+    response = client.get(url)
+    assert response.status_code == 302 and reverse("account_login") in response.url
+    client.force_login(IntegratorFactory())
+    assert client.get(url).status_code == 403
