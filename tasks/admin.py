@@ -1,12 +1,13 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from . import schemas, selectors, services
+from . import assignment, schemas, selectors, services
 from .forms import ImportItemsForm
 from .importing import ImportRejected, items_import
 from .models import Assignment, Item, Project
@@ -35,9 +36,14 @@ class ProjectAdminForm(forms.ModelForm):
         return cleaned
 
 
+class ProjectActionForm(ActionForm):
+    count = forms.IntegerField(required=False, min_value=1, label="Items to push", help_text="For 'push a batch'.")
+
+
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     form = ProjectAdminForm
+    action_form = ProjectActionForm
     list_display = [
         "title", "task_type", "status", "item_count", "labels_collected", "accepted_count",
         "needs_review_count", "percent_done", "deadline",
@@ -45,7 +51,7 @@ class ProjectAdmin(admin.ModelAdmin):
     list_filter = ["status", "task_type"]
     search_fields = ["title"]
     show_full_result_count = False
-    actions = ["publish", "pause", "close"]
+    actions = ["publish", "pause", "close", "push_batch"]
     filter_horizontal = ["required_skills"]
     readonly_fields = ["status", "created_by", "created_at", "updated_at", "instructions_preview", "import_link"]
     fieldsets = [
@@ -123,6 +129,22 @@ class ProjectAdmin(admin.ModelAdmin):
     @admin.action(description="Close", permissions=["change"])
     def close(self, request, queryset):
         self._set_status(request, queryset, services.project_close, "Closed")
+
+    @admin.action(description="Push a batch of items to the workers by weight (T_i = W_i / ΣW_j)", permissions=["change"])
+    def push_batch(self, request, queryset):
+        try:
+            count = int(request.POST.get("count") or 0)
+        except ValueError:
+            count = 0
+        if count <= 0:
+            self.message_user(request, "Say how many items to push (a whole number above 0).", messages.ERROR)
+            return
+        for project in queryset:
+            pushed = assignment.assignment_push_batch(project=project, count=count)
+            self.message_user(
+                request, f"{project}: pushed {sum(pushed.values())} item(s) to {sum(1 for n in pushed.values() if n)} worker(s).",
+                messages.SUCCESS,
+            )
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.import_view)

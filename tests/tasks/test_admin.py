@@ -106,3 +106,20 @@ def test_admin_pages_deny_annotators_and_reviewers(client, reviewer, name, args)
     assert client.get(url).status_code == 302  # to the admin log-in
     client.force_login(reviewer)
     assert client.get(url).status_code == 403
+
+
+def test_push_batch_action_distributes_items_by_weight(client, admin_user):
+    from tasks.models import Assignment
+    from tests.tasks.test_assignment import verified_worker
+
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, overlap=1)
+    ItemFactory.create_batch(30, project=project)
+    strong, weak = verified_worker(weight=2.0), verified_worker(weight=1.0)
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:tasks_project_changelist"),
+        {"action": "push_batch", "_selected_action": [project.pk], "count": 30}, follow=True,
+    )
+    assert "pushed 30 item(s) to 2 worker(s)" in response.content.decode()
+    assert Assignment.objects.filter(worker=strong).count() == 20
+    assert Assignment.objects.filter(worker=weak).count() == 10

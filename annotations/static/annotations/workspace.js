@@ -82,14 +82,14 @@
         const record = document.createElement("div"); record.className = "record";
         const title = document.createElement("h2"); title.textContent = side === "left" ? "Listing A" : "Listing B";
         record.append(title);
-        for (const [k, v] of Object.entries(item.data[side] || {})) record.append(field(k, v));
+        for (const [k, v] of Object.entries(item.data[side] || {})) if (v !== "") record.append(field(k, v));
         pair.append(record);
       }
       els.item.append(pair);
       return;
     }
     for (const kind of ["image", "audio"]) { const node = media(item, kind); if (node) els.item.append(node); }
-    for (const [k, v] of Object.entries(item.data)) if (k !== "image" && k !== "audio") els.item.append(field(k, v));
+    for (const [k, v] of Object.entries(item.data)) if (k !== "image" && k !== "audio" && v !== "") els.item.append(field(k, v));
   }
 
   function renderLabels() {
