@@ -29,7 +29,8 @@ class ProjectOutputSerializer(serializers.ModelSerializer):
         fields = [
             "id", "title", "description", "instructions", "task_type", "label_schema", "item_fields",
             "difficulty", "deadline", "reward_amount", "reward_currency", "reward_scales_with_difficulty",
-            "overlap", "max_overlap", "gold_share", "alpha", "verified_only", "min_weight", "required_skills",
+            "overlap", "max_overlap", "gold_share", "alpha", "accept_confidence", "adaptive_overlap",
+            "early_stop_confidence", "min_seconds", "verified_only", "min_weight", "required_skills",
             "lease_minutes", "assignment_strategy", "item_order", "status", "created_at", "updated_at",
         ]
 

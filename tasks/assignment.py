@@ -146,6 +146,9 @@ def _next_in_transaction(*, worker, profile, project, rng) -> NextItem:
         item = _claim_item(worker=worker, project=project, gold=gold, rng=rng)
         if item:
             return NextItem(_start(worker=worker, project=project, item=item, now=now))
+    if _unseen_items(worker=worker, project=project, gold=False).exists():
+        # Every free item is locked by someone else's claim this instant: not empty, just busy.
+        return NextItem(None, "Items are being handed out: try again in a moment.", 1)
     return NextItem(None, "No items are left for you in this project.")
 
 

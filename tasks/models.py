@@ -67,10 +67,22 @@ class Project(models.Model):
     max_overlap = models.PositiveSmallIntegerField(default=5, help_text="The most annotations an item may get.")
     gold_share = models.FloatField(default=0.05, help_text="Share of gold checks among the items handed out.")
     alpha = models.FloatField(default=0.6, help_text="α in Q = αP + (1-α)C.")
+    accept_confidence = models.FloatField(
+        default=0.9, help_text="An item whose inferred label reaches this confidence is accepted."
+    )
+    adaptive_overlap = models.BooleanField(
+        default=False, help_text="Stop collecting early when the first answers already agree with high confidence."
+    )
+    early_stop_confidence = models.FloatField(
+        default=0.98, help_text="With adaptive overlap: accept after two answers at this confidence."
+    )
     verified_only = models.BooleanField(default=True, help_text="Only verified annotators may work on it.")
     min_weight = models.FloatField(default=0.0, help_text="Workers below this weight W_i get no work.")
     required_skills = models.ManyToManyField(Skill, blank=True, related_name="projects")
     lease_minutes = models.PositiveSmallIntegerField(default=10, help_text="An assignment expires after this.")
+    min_seconds = models.FloatField(
+        default=2.0, help_text="Answers faster than this are suspicious (anti-cheating: too fast to have read the item)."
+    )
     assignment_strategy = models.CharField(
         max_length=16, choices=AssignmentStrategy.choices, default=AssignmentStrategy.WEIGHTED
     )
@@ -89,6 +101,11 @@ class Project(models.Model):
             models.CheckConstraint(condition=models.Q(max_overlap__gte=models.F("overlap")), name="tasks_project_max_overlap_gte_overlap"),
             models.CheckConstraint(condition=models.Q(gold_share__gte=0, gold_share__lte=1), name="tasks_project_gold_share_0_1"),
             models.CheckConstraint(condition=models.Q(alpha__gte=0, alpha__lte=1), name="tasks_project_alpha_0_1"),
+            models.CheckConstraint(
+                condition=models.Q(accept_confidence__gte=0, accept_confidence__lte=1, early_stop_confidence__gte=0,
+                                   early_stop_confidence__lte=1),
+                name="tasks_project_confidences_0_1",
+            ),
             models.CheckConstraint(condition=models.Q(difficulty__gte=1, difficulty__lte=5), name="tasks_project_difficulty_1_5"),
             models.CheckConstraint(condition=models.Q(reward_amount__gte=0), name="tasks_project_reward_gte_0"),
             models.CheckConstraint(condition=models.Q(lease_minutes__gte=1), name="tasks_project_lease_gte_1"),
@@ -121,7 +138,8 @@ class Item(models.Model):
     """One thing to label. `data` holds its fields (texts, an image or audio URL, or two records);
     `gold` the known answer when it is a gold check, never sent to annotators."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
+    # No index of its own: the unique (project, external_id) index serves every lookup by project.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items", db_index=False)
     external_id = models.CharField(max_length=255)
     data = models.JSONField()
     media = models.FileField(upload_to=item_media_path, blank=True, help_text="An uploaded image or audio clip.")

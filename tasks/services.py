@@ -9,7 +9,7 @@ from .models import Project, ProjectStatus
 EDITABLE_FIELDS = {
     "title", "description", "instructions", "task_type", "label_schema", "item_fields", "difficulty",
     "deadline", "reward_amount", "reward_currency", "reward_scales_with_difficulty", "overlap",
-    "max_overlap", "gold_share", "alpha", "verified_only", "min_weight", "lease_minutes",
+    "max_overlap", "gold_share", "alpha", "accept_confidence", "adaptive_overlap", "early_stop_confidence", "verified_only", "min_seconds", "min_weight", "lease_minutes",
     "assignment_strategy", "item_order",
 }
 # Which status may follow which: a closed project stays closed.

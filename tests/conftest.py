@@ -48,6 +48,12 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _no_debounce(settings):
+    """Tests see each submission's evaluation at once (production debounces them per project)."""
+    settings.QUALITY_EVALUATION_DEBOUNCE_SECONDS = 0
+
+
 @pytest.fixture
 def admin_user(db):
     return factories.AdminFactory()

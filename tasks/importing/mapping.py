@@ -80,10 +80,10 @@ def _put(data: dict, path: tuple[str, ...], value):
     if len(path) == 1:
         data[path[0]] = value
         return
-    record = data.setdefault(path[0], {})
+    record = data.get(path[0], {})
     if not isinstance(record, dict):
         raise SchemaError(f"The field {path[0]!r} is given both as a record and as a value.")
-    record[path[1]] = value
+    data[path[0]] = {**record, path[1]: value}  # a copy: a record may be the caller's own object
 
 
 def gold_from_cell(cell: str, task_type: str):
@@ -161,38 +161,41 @@ class ObjectPlan:
     into nested objects; without a mapping nested {"left": {...}, "right": {...}} records map as they are."""
 
     def __init__(self, mapping: Mapping, task_type: str):
-        self.mapping = mapping
         self.task_type = task_type
+        self.id_key = mapping.external_id
+        self.gold_key = mapping.gold or "gold"
+        self.explanation_key = mapping.gold_explanation or "gold_explanation"
+        self.fields = None if mapping.fields is None else [
+            (field_path(name, task_type), column) for name, column in mapping.fields.items()
+        ]
 
     def extract(self, record) -> RawRow:
         if not isinstance(record, dict):
             raise SchemaError(f"must be a JSON object of fields, not {_json_type(record)}.")
-        mapping = self.mapping
-        id_key = mapping.external_id or next((key for key in ID_COLUMNS if key in record), None)
-        gold_key = mapping.gold or "gold"
-        explanation_key = mapping.gold_explanation or "gold_explanation"
-        if mapping.fields is not None:
-            data: dict = {}
-            for name, column in mapping.fields.items():
-                value = _lookup(record, column)
-                if value is not _MISSING:
-                    _put(data, field_path(name, self.task_type), value)
-        else:
-            used = {id_key, gold_key, explanation_key, *ID_COLUMNS}
-            data = {}
-            for key, value in record.items():
-                if key not in used:
-                    _put(data, field_path(key, self.task_type), value)
-        gold = _lookup(record, gold_key)
+        id_key = self.id_key or next((key for key in ID_COLUMNS if key in record), None)
+        gold = _lookup(record, self.gold_key, default=None)
         if isinstance(gold, str) and self.task_type in ("span", "multi_label"):
             gold = gold_from_cell(gold, self.task_type)
-        explanation = _lookup(record, explanation_key)
         return RawRow(
             external_id=None if id_key is None else _lookup(record, id_key, default=None),
-            data=data,
-            gold=None if gold is _MISSING else gold,
-            gold_explanation=None if explanation is _MISSING else explanation,
+            data=self._data(record, id_key),
+            gold=gold,
+            gold_explanation=_lookup(record, self.explanation_key, default=None),
         )
+
+    def _data(self, record: dict, id_key: str | None) -> dict:
+        data: dict = {}
+        if self.fields is not None:
+            for path, column in self.fields:
+                value = _lookup(record, column)
+                if value is not _MISSING:
+                    _put(data, path, value)
+            return data
+        used = {id_key, self.gold_key, self.explanation_key, *ID_COLUMNS}
+        for key, value in record.items():
+            if key not in used:
+                _put(data, field_path(key, self.task_type), value)
+        return data
 
 
 _MISSING = object()

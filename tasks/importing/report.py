@@ -30,7 +30,8 @@ class Duplicate:
     unit: str = "line"
 
     def __str__(self):
-        return f"{self.unit.capitalize()} {self.line}: {self.external_id!r} is an exact duplicate of {self.duplicate_of!r}; skipped."
+        where = f"{self.unit.capitalize()} {self.line}"
+        return f"{where}: {self.external_id!r} is an exact duplicate of {self.duplicate_of!r}; skipped."
 
 
 class ImportRejected(Exception):

@@ -47,4 +47,6 @@ def _data_for(project: Project, n: int) -> dict:
     if project.task_type == TaskType.PAIRWISE:
         return {side: {field: f"{side} {field} {n}" for field in project.item_fields} for side in ("left", "right")}
     fields = schemas.required_fields(project.task_type, project.item_fields)
-    return {field: f"https://example.com/{field}/{n}" if field in ("image", "audio") else f"{field} {n}" for field in fields}
+    return {
+        field: f"https://example.com/{field}/{n}" if field in ("image", "audio") else f"{field} {n}" for field in fields
+    }

@@ -95,17 +95,28 @@ def test_item_admin_filters_by_state_and_gold(client, admin_user):
     assert "gold-one" in page and "plain-one" not in page
 
 
-@pytest.mark.parametrize("name, args", [
-    ("admin:tasks_project_changelist", []), ("admin:tasks_item_changelist", []),
-    ("admin:tasks_assignment_changelist", []), ("admin:tasks_project_import", ["PK"]),
+@pytest.mark.parametrize("name, args, reviewer_status", [
+    # Reviewers read projects and items (they adjudicate them) but neither publish, import nor assign.
+    ("admin:tasks_project_changelist", [], 200), ("admin:tasks_item_changelist", [], 200),
+    ("admin:tasks_project_add", [], 403), ("admin:tasks_assignment_changelist", [], 403),
+    ("admin:tasks_project_import", ["PK"], 403),
 ])
-def test_admin_pages_deny_annotators_and_reviewers(client, reviewer, name, args):
+def test_admin_pages_deny_annotators_and_limit_reviewers(client, reviewer, name, args, reviewer_status):
     project = ProjectFactory()
     url = reverse(name, args=[project.pk if a == "PK" else a for a in args])
     client.force_login(AnnotatorFactory())
     assert client.get(url).status_code == 302  # to the admin log-in
     client.force_login(reviewer)
-    assert client.get(url).status_code == 403
+    assert client.get(url).status_code == reviewer_status
+
+
+def test_reviewer_cannot_publish(client, reviewer):
+    project = ProjectFactory()
+    ItemFactory(project=project)
+    client.force_login(reviewer)
+    client.post(reverse("admin:tasks_project_changelist"), {"action": "publish", "_selected_action": [project.pk]})
+    project.refresh_from_db()
+    assert project.status == ProjectStatus.DRAFT
 
 
 def test_push_batch_action_distributes_items_by_weight(client, admin_user):
