@@ -21,6 +21,12 @@ REVIEWER_PERMISSIONS = [
     "accounts.change_workerprofile",
     "accounts.view_verificationdecision",
     "accounts.view_skill",
+    "tasks.view_project",
+    "tasks.view_item",
+    "quality.view_reviewqueueitem",
+    "quality.change_reviewqueueitem",
+    "quality.view_verificationsample",
+    "quality.view_review",
 ]
 
 

@@ -15,6 +15,9 @@ class Annotation(models.Model):
     answer = models.JSONField(help_text="Canonical form: a label name, a sorted list of names, or spans.")
     is_gold = models.BooleanField(default=False)
     seconds_spent = models.FloatField(help_text="Measured on the server from the assignment's start.")
+    superseded = models.BooleanField(
+        default=False, help_text="Set when a reviewer sent the item back for fresh annotation: no longer counted."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "accounts",
     "tasks",
     "annotations",
+    "quality",
 ]
 
 MIDDLEWARE = [
@@ -235,7 +236,14 @@ CELERY_RESULT_EXPIRES = 3600
 PERIODIC_TASKS = {
     "accounts: verification queue report": ("accounts.verification_queue_report", 60),
     "tasks: expire assignment leases": ("tasks.expire_leases", 60),
+    "quality: recompute worker weights, flags and earnings": ("quality.recompute_weights", 3600),
 }
+
+# Submissions trigger an evaluation of their project's answers at most once per this many seconds.
+QUALITY_EVALUATION_DEBOUNCE_SECONDS = int(os.environ.get("QUALITY_EVALUATION_DEBOUNCE_SECONDS", "5"))
+
+# Worker scores Q and weights W_i are computed over this many trailing days.
+QUALITY_WINDOW_DAYS = int(os.environ.get("QUALITY_WINDOW_DAYS", "30"))
 
 # Where `setup_demo` (run by `make run`) reads the real data for the demo projects.
 DEMO_DATASETS_DIR = Path(os.environ.get("DEMO_DATASETS_DIR", BASE_DIR.parent / "shared" / "datasets"))

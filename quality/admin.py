@@ -1,0 +1,186 @@
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from tasks.models import ItemState, Project
+
+from . import selectors, services
+from .models import ItemDecision, Review, ReviewQueueItem, VerificationSample
+
+
+class PickLabelForm(forms.Form):
+    label = forms.CharField(
+        required=False, label="Label",
+        help_text="A label name; for multi-label a JSON list of names; for spans a JSON list of {start, end, label}.",
+    )
+
+    def __init__(self, *args, project: Project, **kwargs):
+        super().__init__(*args, **kwargs)
+        if project.task_type not in ("multi_label", "span"):
+            self.fields["label"] = forms.ChoiceField(choices=[(n, n) for n in project.label_names], label="Label")
+        else:
+            self.fields["label"].widget = forms.Textarea(attrs={"rows": 3, "cols": 70})
+
+    def cleaned_label(self):
+        value = self.cleaned_data["label"]
+        if isinstance(value, str) and value.strip().startswith("["):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as error:
+                raise services.ReviewError(f"Not valid JSON: {error}") from error
+        return value
+
+
+@admin.register(ReviewQueueItem)
+class ReviewQueueAdmin(admin.ModelAdmin):
+    """Items whose answers did not reach the project's confidence threshold, for a reviewer to decide."""
+
+    list_display = ["external_id", "project", "suggested_label", "suggestion_confidence", "submitted_count", "updated_at"]
+    list_filter = ["project"]
+    list_select_related = ["project", "suggestion"]
+    search_fields = ["external_id"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(state=ItemState.NEEDS_REVIEW)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Suggested label")
+    def suggested_label(self, item):
+        suggestion = getattr(item, "suggestion", None)
+        return json.dumps(suggestion.label) if suggestion and not isinstance(suggestion.label, str) else getattr(suggestion, "label", "—")
+
+    @admin.display(description="Confidence")
+    def suggestion_confidence(self, item):
+        suggestion = getattr(item, "suggestion", None)
+        return f"{suggestion.confidence:.2f}" if suggestion else "—"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The review page: the item, every answer beside its worker's quality, the suggestion, three actions."""
+        item = get_object_or_404(self.get_queryset(request).select_related("project"), pk=object_id)
+        if not self.has_view_permission(request, item):
+            raise PermissionDenied
+        form = PickLabelForm(request.POST or None, project=item.project)
+        if request.method == "POST":
+            if not self.has_change_permission(request, item):
+                raise PermissionDenied
+            done = self._act(request, item, form)
+            if done:
+                return redirect(reverse("admin:quality_reviewqueueitem_changelist") + f"?project__id__exact={item.project_id}")
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": f"Review {item.external_id}",
+            "item": item, "answers": selectors.item_answers_with_quality(item),
+            "suggestion": selectors.suggestion_for(item), "form": form,
+            "can_change": self.has_change_permission(request, item),
+        }
+        return TemplateResponse(request, "admin/quality/review_item.html", context)
+
+    def _act(self, request, item, form) -> bool:
+        action = request.POST.get("action")
+        try:
+            if action == "accept_suggestion":
+                services.review_accept_suggestion(item_id=item.pk, reviewer=request.user)
+                self.message_user(request, f"{item.external_id}: suggestion accepted.", messages.SUCCESS)
+            elif action == "pick_label" and form.is_valid():
+                services.review_pick_label(item_id=item.pk, reviewer=request.user, label=form.cleaned_label())
+                self.message_user(request, f"{item.external_id}: label set.", messages.SUCCESS)
+            elif action == "send_back":
+                services.review_send_back(item_id=item.pk, reviewer=request.user)
+                self.message_user(request, f"{item.external_id}: sent back for fresh annotation.", messages.SUCCESS)
+            else:
+                return False
+        except services.ReviewError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return False
+        return True
+
+
+class SampleForm(forms.Form):
+    project = forms.ModelChoiceField(queryset=Project.objects.all())
+    size = forms.IntegerField(min_value=1, max_value=10_000, initial=100)
+
+
+@admin.register(VerificationSample)
+class VerificationSampleAdmin(admin.ModelAdmin):
+    """Random samples of accepted items sent back to review; the reviewers' agreement estimates accuracy."""
+
+    list_display = ["__str__", "project", "size", "reviewed", "estimate", "created_at"]
+    list_filter = ["project"]
+    list_select_related = ["project"]
+    readonly_fields = ["project", "size", "created_by", "created_at", "agreement"]
+    exclude = ["items"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Reviewed")
+    def reviewed(self, sample):
+        return selectors.sample_agreement(sample)["reviewed"]
+
+    @admin.display(description="Estimated accuracy (95% CI)")
+    def estimate(self, sample):
+        figures = selectors.sample_agreement(sample)
+        if not figures["reviewed"]:
+            return "not reviewed yet"
+        return f"{figures['accuracy']:.1%} ({figures['ci_low']:.1%} – {figures['ci_high']:.1%}), n={figures['reviewed']}"
+
+    @admin.display(description="Agreement")
+    def agreement(self, sample):
+        return self.estimate(sample)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = SampleForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                sample = services.verification_sample_create(
+                    project=form.cleaned_data["project"], size=form.cleaned_data["size"], created_by=request.user
+                )
+            except services.ReviewError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(request, f"Sent {sample.size} accepted item(s) to the review queue.", messages.SUCCESS)
+                return redirect("admin:quality_verificationsample_changelist")
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "title": "Send a random sample of accepted items to review"}
+        return TemplateResponse(request, "admin/quality/sample_form.html", context)
+
+
+@admin.register(ItemDecision)
+class ItemDecisionAdmin(admin.ModelAdmin):
+    list_display = ["item", "project", "label", "confidence", "source", "method", "answers_count", "decided_by", "decided_at"]
+    list_filter = ["project", "source"]
+    list_select_related = ["item", "project", "decided_by"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ["item", "reviewer", "action", "label", "previous_label", "created_at"]
+    list_filter = ["action"]
+    list_select_related = ["item", "reviewer"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("projects/<int:pk>/results/", api.ProjectResultsApi.as_view(), name="api-project-results"),
+]

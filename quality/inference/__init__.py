@@ -1,0 +1,40 @@
+"""Truth inference: from workers' answers to a label, a calibrated confidence and worker quality.
+
+Plain functions on numpy arrays; nothing here imports Django, so it is tested and benchmarked alone
+(tests/quality/test_inference.py, bench/truth_inference.py). Every method in METHODS has the signature
+
+    method(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes, *,
+           known_truth=None, worker_weights=None) -> InferenceResult
+
+known_truth: {task_idx: class_idx} or an array with -1 for unknown (gold answers, reviewer decisions);
+those tasks are clamped to their class and also teach the methods how each worker errs.
+worker_weights: W_i per worker; weighted_vote counts votes by it, the EM methods start from it.
+Ties between classes: the class answered less often overall, then the lower index (posterior.py).
+"""
+from . import dawid_skene, glad, mace, mace_dawid_skene, majority, one_coin
+from .encoding import EncodedAnswers, encode_answers
+from .posterior import InferenceResult
+from .spans import SpanConsensus, aggregate_spans, span_f1
+
+# Modules are imported whole so that quality.inference.dawid_skene stays the module, not the function.
+METHODS = {
+    "majority_vote": majority.majority_vote,
+    "weighted_vote": majority.weighted_vote,
+    "one_coin": one_coin.one_coin,
+    "dawid_skene": dawid_skene.dawid_skene,
+    "glad": glad.glad,
+    "mace": mace.mace,
+    "mace_dawid_skene": mace_dawid_skene.mace_dawid_skene,
+}
+DEFAULT_METHOD = "mace_dawid_skene"
+
+
+def infer(encoded: EncodedAnswers, method: str = DEFAULT_METHOD, *, known_truth=None,
+          worker_weights=None) -> InferenceResult:
+    """Run a method by name on encoded answers; known_truth as for the methods (indices, not ids:
+    encoded.known_truth({task_id: label}) converts)."""
+    return METHODS[method](*encoded.arrays(), known_truth=known_truth, worker_weights=worker_weights)
+
+
+__all__ = ["METHODS", "DEFAULT_METHOD", "infer", "encode_answers", "EncodedAnswers", "InferenceResult",
+           "aggregate_spans", "SpanConsensus", "span_f1"]

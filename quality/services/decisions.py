@@ -1,0 +1,199 @@
+"""Item decisions (the design's flow chart): once an item has its answers, the inferred label's confidence
+decides. At or above the project's threshold the item is accepted; below it, it asks for one more answer
+(up to the project's maximum overlap) or goes to the review queue. With adaptive overlap an item stops
+early when its first two answers already agree at the early-stop confidence.
+
+Inference runs over the whole project's answers at once (worker confusion is learned from every item, with
+gold answers and reviewer decisions as known truth), debounced: one evaluation per project at a time.
+"""
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef
+
+from accounts.models import WorkerProfile
+from annotations.models import Annotation
+from tasks.models import HOLDING_STATES, Assignment, Item, ItemState, Project, TaskType
+
+from .. import inference
+from ..models import DecisionSource, ItemDecision, Suggestion, WorkerProjectQuality
+
+
+def project_evaluation_schedule(*, project_id: int) -> bool:
+    """Ask for an evaluation of the project soon; at most one waits per project (debounce)."""
+    debounce = settings.QUALITY_EVALUATION_DEBOUNCE_SECONDS
+    if debounce and not cache.add(f"quality:evaluation:{project_id}", 1, timeout=debounce):
+        return False
+    from ..celery_tasks import evaluate_project  # the task module imports the services: import at call time
+
+    evaluate_project.apply_async(args=[project_id], countdown=debounce)
+    return True
+
+
+@dataclass
+class Outcome:
+    accepted: int = 0
+    more_answers: int = 0
+    to_review: int = 0
+
+
+@dataclass
+class ItemVerdict:
+    label: object
+    confidence: float
+
+
+def project_evaluate(*, project: Project) -> Outcome:
+    """Infer every item's label from the project's answers and decide the items that are ready."""
+    cache.delete(f"quality:evaluation:{project.pk}")
+    answers = list(
+        Annotation.objects.filter(project=project, superseded=False)
+        .values_list("item_id", "worker_id", "answer")
+    )
+    if not answers:
+        return Outcome()
+    if project.task_type == TaskType.SPAN:
+        verdicts = _span_verdicts(project, answers)
+    else:
+        verdicts = _categorical_verdicts(project, answers)
+    return _decide(project, verdicts)
+
+
+# --- Inference ------------------------------------------------------------------------------------
+
+def _class_key(answer) -> str:
+    """Categorical class of an answer: the label name, or for multi-label the exact set as JSON."""
+    return answer if isinstance(answer, str) else json.dumps(answer, sort_keys=True)
+
+
+def _class_value(key: str):
+    return json.loads(key) if key.startswith("[") else key
+
+
+def _known_truth(project) -> dict:
+    """Gold answers and reviewer decisions: the tasks whose label is certain."""
+    known = {
+        str(pk): _class_key(gold)
+        for pk, gold in Item.objects.filter(project=project, is_gold=True).values_list("pk", "gold")
+    }
+    reviewed = ItemDecision.objects.filter(project=project, source=DecisionSource.REVIEWER).values_list("item_id", "label")
+    known.update({str(pk): _class_key(label) for pk, label in reviewed})
+    return known
+
+
+def _categorical_verdicts(project, answers) -> dict[int, ItemVerdict]:
+    items, workers, labels = zip(*answers)
+    keys = [_class_key(a) for a in labels]
+    known = _known_truth(project)
+    # Every label the schema allows is a class, even one nobody chose yet (multi-label: the sets seen).
+    classes = project.label_names if project.task_type != TaskType.MULTI_LABEL else sorted(set(keys) | set(known.values()))
+    encoded = inference.encode_answers([str(i) for i in items], [str(w) for w in workers], keys, classes=classes)
+    result = inference.infer(encoded, known_truth=encoded.known_truth(known))
+    _store_worker_quality(project, encoded, result)
+    return {
+        int(task): ItemVerdict(_class_value(str(encoded.classes[label])), float(confidence))
+        for task, label, confidence in zip(encoded.tasks, result.labels, result.confidence)
+    }
+
+
+def _store_worker_quality(project, encoded, result) -> None:
+    if result.worker_quality is None:
+        return
+    counts = dict(zip(*_unique_counts(encoded.worker_idx)))
+    for index, worker_id in enumerate(encoded.workers):
+        WorkerProjectQuality.objects.update_or_create(
+            worker_id=int(worker_id), project=project,
+            defaults={"accuracy": float(result.worker_quality[index]), "answers": int(counts.get(index, 0))},
+        )
+
+
+def _unique_counts(values):
+    return np.unique(values, return_counts=True)
+
+
+def _span_verdicts(project, answers) -> dict[int, ItemVerdict]:
+    """Spans: per item, the spans marked by more than half of the weighted workers; the confidence is the
+    workers' mean pairwise span F1 (0 with a single answer: one opinion proves nothing)."""
+    by_item: dict[int, list] = {}
+    for item_id, worker_id, spans in answers:
+        by_item.setdefault(item_id, []).append((worker_id, spans))
+    weights = dict(WorkerProfile.objects.filter(user__annotations__project=project).values_list("user_id", "weight").distinct())
+    verdicts = {}
+    for item_id, rows in by_item.items():
+        consensus = inference.aggregate_spans(
+            [spans for _, spans in rows], [max(weights.get(worker, 1.0), 1e-6) for worker, _ in rows]
+        )
+        spans = [{"start": s, "end": e, "label": label} for s, e, label in consensus.spans]
+        verdicts[item_id] = ItemVerdict(spans, float(consensus.agreement or 0.0))
+    return verdicts
+
+
+# --- Decisions ------------------------------------------------------------------------------------
+
+def _decide(project, verdicts) -> Outcome:
+    outcome = Outcome()
+    holding = Assignment.objects.filter(item=OuterRef("pk"), state__in=HOLDING_STATES)
+    ready = (
+        Item.objects.filter(project=project, is_gold=False, state=ItemState.COLLECTING, submitted_count__gt=0)
+        .annotate(held=Exists(holding))
+        .values_list("pk", "open_slots", "submitted_count", "held")
+    )
+    for item_id, open_slots, submitted, held in ready:
+        verdict = verdicts.get(item_id)
+        if verdict is None:
+            continue
+        complete = open_slots == 0 and not held
+        early = project.adaptive_overlap and submitted >= 2 and verdict.confidence >= project.early_stop_confidence
+        if early or (complete and verdict.confidence >= project.accept_confidence):
+            outcome.accepted += _accept(project, item_id, verdict, submitted)
+        elif complete and submitted < project.max_overlap:
+            outcome.more_answers += _ask_one_more(project, item_id, verdict)
+        elif complete:
+            outcome.to_review += _send_to_review(project, item_id, verdict)
+    return outcome
+
+
+@transaction.atomic
+def _accept(project, item_id, verdict, answers_count) -> int:
+    # Conditional: an item a reviewer or a parallel evaluation already moved on is left alone.
+    moved = Item.objects.filter(pk=item_id, state=ItemState.COLLECTING).update(state=ItemState.ACCEPTED, open_slots=0)
+    if moved:
+        ItemDecision.objects.update_or_create(item_id=item_id, defaults={
+            "project": project, "label": verdict.label, "confidence": min(1.0, max(0.0, verdict.confidence)),
+            "source": DecisionSource.INFERRED, "method": _method_name(project), "answers_count": answers_count,
+            "decided_by": None,
+        })
+        Suggestion.objects.filter(item_id=item_id).delete()
+    return moved
+
+
+@transaction.atomic
+def _ask_one_more(project, item_id, verdict) -> int:
+    moved = Item.objects.filter(pk=item_id, state=ItemState.COLLECTING, open_slots=0).update(open_slots=1)
+    if moved:
+        _suggest(item_id, verdict, project)
+    return moved
+
+
+@transaction.atomic
+def _send_to_review(project, item_id, verdict) -> int:
+    moved = Item.objects.filter(pk=item_id, state=ItemState.COLLECTING).update(state=ItemState.NEEDS_REVIEW)
+    if moved:
+        _suggest(item_id, verdict, project)
+    return moved
+
+
+def _suggest(item_id, verdict, project) -> None:
+    Suggestion.objects.update_or_create(item_id=item_id, defaults={
+        "label": verdict.label, "confidence": min(1.0, max(0.0, verdict.confidence)), "method": _method_name(project),
+    })
+
+
+def _method_name(project) -> str:
+    return "span_majority" if project.task_type == TaskType.SPAN else inference.DEFAULT_METHOD

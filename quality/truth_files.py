@@ -1,0 +1,34 @@
+"""Truth inference on CSV files, with no database: `manage.py infer_truth` and the benchmark read this."""
+
+import csv
+from pathlib import Path
+
+from . import inference
+
+
+def answers_read(path: Path) -> inference.EncodedAnswers:
+    """A CSV `task,worker,label` (header required; strings; duplicate and conflicting rows as they come)."""
+    tasks, workers, labels = [], [], []
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        missing = {"task", "worker", "label"} - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"{path}: the header must have task, worker and label (missing {', '.join(sorted(missing))}).")
+        for line, row in enumerate(reader, start=2):
+            if not row["task"] or not row["worker"] or row["label"] in (None, ""):
+                raise ValueError(f"{path}, line {line}: task, worker and label must all be present.")
+            tasks.append(row["task"])
+            workers.append(row["worker"])
+            labels.append(row["label"])
+    if not tasks:
+        raise ValueError(f"{path}: no answers.")
+    return inference.encode_answers(tasks, workers, labels)
+
+
+def truth_write(path: Path, encoded: inference.EncodedAnswers, result) -> int:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["task", "label", "confidence"])
+        for task, label, confidence in zip(encoded.tasks, result.labels, result.confidence):
+            writer.writerow([task, encoded.classes[label], f"{float(confidence):.6f}"])
+    return len(encoded.tasks)

@@ -1,0 +1,225 @@
+"""Item decisions and reviewer adjudication, through the real submission and assignment services."""
+
+import csv
+import random
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from annotations.models import Annotation
+from annotations.services import annotation_submit
+from quality.models import DecisionSource, ItemDecision, Review, Suggestion, VerificationSample, WorkerProjectQuality
+from tasks import assignment as assignment_service
+from tasks.models import Item, ItemState, ProjectStatus
+from tests.factories import AnnotatorFactory, IntegratorFactory, token_for
+from tests.tasks.factories import ItemFactory, ProjectFactory
+from tests.tasks.test_assignment import verified_worker
+
+pytestmark = pytest.mark.django_db
+
+
+def answer(worker, project, label, on_commit):
+    assignment = assignment_service.assignment_next(worker=worker, project=project, rng=random.Random(1)).assignment
+    with on_commit(execute=True):
+        annotation_submit(worker=worker, assignment_id=assignment.pk, answer=label)
+    return assignment.item_id
+
+
+def project_with_one_item(**fields):
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, gold_share=0.0, overlap=3, max_overlap=3,
+                             accept_confidence=0.97, **fields)
+    return project, ItemFactory(project=project)
+
+
+def test_unanimous_answers_are_accepted(django_capture_on_commit_callbacks):
+    project, item = project_with_one_item()
+    for _ in range(3):
+        answer(verified_worker(), project, "TV", django_capture_on_commit_callbacks)
+    item.refresh_from_db()
+    decision = ItemDecision.objects.get(item=item)
+    assert item.state == ItemState.ACCEPTED
+    assert decision.label == "TV" and decision.confidence >= 0.97 and decision.source == DecisionSource.INFERRED
+    assert decision.answers_count == 3
+
+
+def test_nothing_is_decided_before_the_overlap_is_reached(django_capture_on_commit_callbacks):
+    project, item = project_with_one_item()
+    answer(verified_worker(), project, "TV", django_capture_on_commit_callbacks)
+    answer(verified_worker(), project, "TV", django_capture_on_commit_callbacks)
+    item.refresh_from_db()
+    assert item.state == ItemState.COLLECTING and not ItemDecision.objects.exists()
+
+
+def test_disagreement_below_the_threshold_goes_to_the_review_queue(django_capture_on_commit_callbacks):
+    project, item = project_with_one_item()
+    for label in ("TV", "TV", "Phone"):
+        answer(verified_worker(), project, label, django_capture_on_commit_callbacks)
+    item.refresh_from_db()
+    assert item.state == ItemState.NEEDS_REVIEW
+    suggestion = Suggestion.objects.get(item=item)
+    assert suggestion.label == "TV" and suggestion.confidence < 0.97
+    assert not ItemDecision.objects.exists()
+
+
+def test_disagreement_asks_for_more_answers_up_to_the_maximum(django_capture_on_commit_callbacks):
+    project, item = project_with_one_item()
+    project.max_overlap = 4
+    project.save()
+    for label in ("TV", "TV", "Phone"):
+        answer(verified_worker(), project, label, django_capture_on_commit_callbacks)
+    item.refresh_from_db()
+    assert item.state == ItemState.COLLECTING and item.open_slots == 1
+    answer(verified_worker(), project, "CPU", django_capture_on_commit_callbacks)
+    item.refresh_from_db()
+    assert item.state == ItemState.NEEDS_REVIEW and item.submitted_count == 4
+
+
+def test_adaptive_overlap_stops_early_when_two_answers_agree(django_capture_on_commit_callbacks):
+    project, item = project_with_one_item(adaptive_overlap=True, early_stop_confidence=0.95)
+    answer(verified_worker(), project, "CPU", django_capture_on_commit_callbacks)
+    item.refresh_from_db()
+    assert item.state == ItemState.COLLECTING
+    answer(verified_worker(), project, "CPU", django_capture_on_commit_callbacks)
+    item.refresh_from_db()
+    assert item.state == ItemState.ACCEPTED and item.open_slots == 0
+    assert ItemDecision.objects.get(item=item).answers_count == 2
+
+
+def test_span_answers_are_aggregated(django_capture_on_commit_callbacks):
+    project = ProjectFactory(span=True, status=ProjectStatus.PUBLISHED, gold_share=0.0, overlap=3, max_overlap=3,
+                             accept_confidence=0.5)
+    item = ItemFactory(project=project, data={"text": "nike air max red"})
+    ner = {"start": 0, "end": 4, "label": "ORG"}
+    for spans in ([ner], [ner], [ner, {"start": 13, "end": 16, "label": "LOC"}]):
+        answer(verified_worker(), project, spans, django_capture_on_commit_callbacks)
+    decision = ItemDecision.objects.get(item=item)
+    assert decision.label == [ner]
+    assert 0.5 <= decision.confidence < 1.0  # mean pairwise span F1: two agree fully, one partly
+
+
+@pytest.fixture
+def queued(django_capture_on_commit_callbacks):
+    """An item in the review queue, answered TV, TV, Phone."""
+    project, item = project_with_one_item()
+    workers = [verified_worker() for _ in range(3)]
+    for worker, label in zip(workers, ("TV", "TV", "Phone")):
+        answer(worker, project, label, django_capture_on_commit_callbacks)
+    item.refresh_from_db()
+    assert item.state == ItemState.NEEDS_REVIEW
+    return project, item, workers
+
+
+def review(client, item, **data):
+    return client.post(reverse("admin:quality_reviewqueueitem_change", args=[item.pk]), data, follow=True)
+
+
+def test_the_review_page_shows_answers_beside_worker_quality(client, reviewer, queued):
+    project, item, workers = queued
+    client.force_login(reviewer)
+    queue = client.get(reverse("admin:quality_reviewqueueitem_changelist")).content.decode()
+    assert item.external_id in queue
+    page = client.get(reverse("admin:quality_reviewqueueitem_change", args=[item.pk])).content.decode()
+    for worker in workers:
+        assert worker.username in page
+    assert "Accept the suggestion" in page and "Send back for fresh annotation" in page
+    assert "Estimated accuracy in this project" in page
+
+
+def test_accepting_the_suggestion(client, reviewer, queued, django_capture_on_commit_callbacks):
+    project, item, _ = queued
+    client.force_login(reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        review(client, item, action="accept_suggestion")
+    item.refresh_from_db()
+    decision = ItemDecision.objects.get(item=item)
+    assert item.state == ItemState.ACCEPTED and decision.label == "TV"
+    assert decision.source == DecisionSource.REVIEWER and decision.decided_by == reviewer
+    assert Review.objects.get(item=item).action == "accept_suggestion"
+
+
+def test_picking_another_label_changes_the_label_and_the_workers_scores(client, reviewer, queued,
+                                                                        django_capture_on_commit_callbacks):
+    project, item, workers = queued
+    before = dict(WorkerProjectQuality.objects.values_list("worker_id", "accuracy"))
+    client.force_login(reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        review(client, item, action="pick_label", label="Phone")
+    assert ItemDecision.objects.get(item=item).label == "Phone"
+    after = dict(WorkerProjectQuality.objects.values_list("worker_id", "accuracy"))
+    phone_worker, tv_worker = workers[2].pk, workers[0].pk
+    # The reviewer's label is known truth now: the worker who answered it gains, the others lose.
+    assert after[phone_worker] > before[phone_worker]
+    assert after[tv_worker] < before[tv_worker]
+
+
+def test_picking_an_unknown_label_is_refused(client, admin_user, queued):
+    project, item, _ = queued
+    client.force_login(admin_user)
+    response = review(client, item, action="pick_label", label="Toaster")
+    assert response.status_code == 200
+    item.refresh_from_db()
+    assert item.state == ItemState.NEEDS_REVIEW and not Review.objects.exists()
+
+
+def test_sending_back_asks_new_workers_for_fresh_answers(client, reviewer, queued):
+    project, item, workers = queued
+    client.force_login(reviewer)
+    review(client, item, action="send_back")
+    item.refresh_from_db()
+    assert item.state == ItemState.COLLECTING and item.open_slots == project.overlap and item.submitted_count == 0
+    assert Annotation.objects.filter(item=item, superseded=True).count() == 3
+    # The workers who answered never get it again; a new worker does.
+    for worker in workers:
+        got = assignment_service.assignment_next(worker=worker, project=project).assignment
+        assert got is None or got.item_id != item.pk
+    assert assignment_service.assignment_next(worker=verified_worker(), project=project).assignment.item_id == item.pk
+
+
+def test_verification_sample_estimates_accuracy(client, admin_user, django_capture_on_commit_callbacks):
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, gold_share=0.0, overlap=1, max_overlap=1, accept_confidence=0.5)
+    ItemFactory.create_batch(4, project=project)
+    worker = verified_worker()
+    for _ in range(4):
+        answer(worker, project, "TV", django_capture_on_commit_callbacks)
+    assert Item.objects.filter(project=project, state=ItemState.ACCEPTED).count() == 4
+    client.force_login(admin_user)
+    client.post(reverse("admin:quality_verificationsample_add"), {"project": project.pk, "size": 4})
+    sample = VerificationSample.objects.get()
+    items = list(sample.items.all())
+    assert all(i.state == ItemState.NEEDS_REVIEW for i in Item.objects.filter(pk__in=[i.pk for i in items]))
+    for n, item in enumerate(items):
+        if n < 3:
+            review(client, item, action="accept_suggestion")
+        else:
+            review(client, item, action="pick_label", label="Phone")
+    page = client.get(reverse("admin:quality_verificationsample_changelist")).content.decode()
+    assert "75.0%" in page and "n=4" in page
+
+
+def test_review_queue_denies_annotators(client):
+    client.force_login(AnnotatorFactory())
+    assert client.get(reverse("admin:quality_reviewqueueitem_changelist")).status_code == 302
+
+
+def test_results_api_for_integrators_only(api_client, django_capture_on_commit_callbacks):
+    project, item = project_with_one_item()
+    for _ in range(3):
+        answer(verified_worker(), project, "TV", django_capture_on_commit_callbacks)
+    url = reverse("api-project-results", args=[project.pk])
+    assert api_client.get(url).status_code == 401
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(AnnotatorFactory())}")
+    assert api_client.get(url).status_code == 403
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(IntegratorFactory())}")
+    rows = api_client.get(url).json()["results"]
+    assert rows == [{**rows[0], "external_id": item.external_id, "label": "TV", "answers_count": 3, "source": "inferred"}]
+
+
+def test_infer_truth_command_needs_no_database(tmp_path):
+    answers = tmp_path / "answers.csv"
+    answers.write_text("task,worker,label\nt1,a,x\nt1,b,x\nt1,c,y\nt2,a,y\nt2,b,y\nt2,a,y\n")
+    output = tmp_path / "truth.csv"
+    call_command("infer_truth", "--answers", str(answers), "--output", str(output), "--method", "majority_vote")
+    rows = list(csv.DictReader(output.open()))
+    assert [(r["task"], r["label"]) for r in rows] == [("t1", "x"), ("t2", "y")]
+    assert 0 < float(rows[0]["confidence"]) <= 1
