@@ -1,0 +1,250 @@
+"""Assignment under load, over HTTP, against the real server.
+
+Starts gunicorn (several workers) on PostgreSQL, creates a published project of 100,000 items and 32
+verified annotators, then drives the server with 32 concurrent simulated annotators doing next + submit for
+60 s. Prints assignments/s, p50/p95/p99 latency of every request, and duplicates (slots handed twice: must
+be 0). Then the same 32-way load against a bare Django view that reads one row by primary key, through the
+same middleware, as the ceiling on this machine.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crowdlabel_bench .venv/bin/python bench/assignment_load.py
+
+Options: --seconds 60 --items 100000 --annotators 32 --workers 4 --threads 8. Last line: JSON.
+Label Studio is not run here (see the note printed with label_studio_per_s).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crowdlabel.settings")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crowdlabel_bench")
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+os.environ.setdefault("STATIC_MANIFEST", "0")
+os.environ.setdefault("SECURE_COOKIES", "0")
+PORT = 8765
+
+
+# --- A minimal keep-alive HTTP/1.1 client: the load generator must not be the bottleneck ------------
+
+class Connection:
+    def __init__(self, token):
+        self.token, self.reader, self.writer = token, None, None
+
+    async def request(self, method, path, body=None):
+        for attempt in range(2):
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection("127.0.0.1", PORT)
+            payload = json.dumps(body).encode() if body is not None else b""
+            head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {self.token}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n")
+            try:
+                self.writer.write(head.encode() + payload)
+                await self.writer.drain()
+                return await self._response()
+            except (ConnectionError, asyncio.IncompleteReadError):
+                self.writer = None
+                if attempt:
+                    raise
+        raise RuntimeError("unreachable")
+
+    async def _response(self):
+        status_line = await self.reader.readline()
+        if not status_line:
+            raise ConnectionError("closed")
+        status = int(status_line.split()[1])
+        length, close = 0, False
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+            if name.lower() == "connection" and value.strip().lower() == "close":
+                close = True
+        body = await self.reader.readexactly(length) if length else b""
+        if close:
+            self.writer.close()
+            self.writer = None
+        return status, body
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+async def annotator(token, project_id, labels, deadline, latencies, counts):
+    conn = Connection(token)
+    rng = random.Random(token)
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        status, body = await conn.request("POST", f"/api/projects/{project_id}/next/")
+        latencies.append(time.perf_counter() - start)
+        if status != 200:
+            counts["errors"] += 1
+            continue
+        assignment = json.loads(body)["assignment"]
+        if assignment is None:
+            counts["empty"] += 1
+            await asyncio.sleep(0.05)
+            continue
+        start = time.perf_counter()
+        status, _ = await conn.request(
+            "POST", f"/api/assignments/{assignment['id']}/submit/", {"answer": rng.choice(labels), "next": False}
+        )
+        latencies.append(time.perf_counter() - start)
+        counts["acknowledged" if status in (200, 201) else "errors"] += 1
+
+
+async def ceiling_client(token, ids, deadline, latencies, counts):
+    conn = Connection(token)
+    rng = random.Random(token)
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        status, _ = await conn.request("GET", f"/bench/row/{rng.choice(ids)}/")
+        latencies.append(time.perf_counter() - start)
+        counts["ok" if status == 200 else "errors"] += 1
+
+
+async def drive(make_client, clients, seconds):
+    latencies, counts = [], {"acknowledged": 0, "errors": 0, "empty": 0, "ok": 0}
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    await asyncio.gather(*(make_client(i, deadline, latencies, counts) for i in range(clients)))
+    return latencies, counts, time.perf_counter() - started
+
+
+# --- Set-up and the server ------------------------------------------------------------------------
+
+def setup(items, annotators):
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from accounts import services as accounts
+    from accounts.models import Role, User, VerificationStatus, WorkerProfile
+    from rest_framework.authtoken.models import Token
+    from tasks import services
+    from tasks.models import Item, Project
+
+    Project.objects.filter(title__startswith="bench:").delete()
+    User.objects.filter(email__endswith="@bench.crowdlabel").delete()
+    project = services.project_create(
+        title="bench: assignment load", task_type="single_label", item_fields=["title"], overlap=3, gold_share=0.05,
+        label_schema={"labels": ["Phone", "TV", "CPU", "Fridge"]}, verified_only=True,
+    )
+    Item.objects.bulk_create(
+        [Item(project=project, external_id=f"b{n}", data={"title": f"product title {n}"}, content_hash=f"{n:064d}",
+              open_slots=3, is_gold=n % 20 == 0, gold="Phone" if n % 20 == 0 else None) for n in range(items)],
+        batch_size=5000,
+    )
+    services.project_publish(project=project)
+    tokens = []
+    for n in range(annotators):
+        user = accounts.user_create(email=f"a{n}@bench.crowdlabel", password=None, role=Role.ANNOTATOR)
+        WorkerProfile.objects.filter(user=user).update(verification_status=VerificationStatus.VERIFIED)
+        tokens.append(Token.objects.create(user=user).key)
+    integrator_token = Token.objects.create(
+        user=accounts.user_create(email="i@bench.crowdlabel", password=None, role=Role.INTEGRATOR)
+    ).key
+    ids = list(Item.objects.filter(project=project).values_list("pk", flat=True)[:5000])
+    return project, tokens, integrator_token, ids
+
+
+def start_server(workers, threads):
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="bench.ceiling_settings", LOG_LEVEL="WARNING")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "crowdlabel.wsgi", "--bind", f"127.0.0.1:{PORT}",
+         "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+         "--keep-alive", "30", "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            import urllib.request
+
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/api/schema/", timeout=2)
+            return server
+        except Exception:
+            time.sleep(0.2)
+    os.killpg(server.pid, signal.SIGTERM)
+    raise RuntimeError("gunicorn did not start")
+
+
+def duplicates(project):
+    """Slots handed twice: a worker with two answers on one item, or an item with more answers than its
+    overlap. Both are forbidden by constraints and counters; this counts what actually happened."""
+    from django.db.models import Count
+
+    from annotations.models import Annotation
+
+    same_worker = Annotation.objects.filter(project=project).values("item", "worker").annotate(n=Count("pk")).filter(n__gt=1).count()
+    over = (
+        Annotation.objects.filter(project=project, is_gold=False).values("item").annotate(n=Count("pk"))
+        .filter(n__gt=project.overlap).count()
+    )
+    return same_worker + over
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--annotators", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+
+    project, tokens, integrator_token, ids = setup(args.items, args.annotators)
+    labels = project.label_names
+    server = start_server(args.workers, args.threads)
+    try:
+        lat, counts, wall = asyncio.run(drive(
+            lambda i, d, l, c: annotator(tokens[i], project.pk, labels, d, l, c), args.annotators, args.seconds))
+        ceil_lat, ceil_counts, ceil_wall = asyncio.run(drive(
+            lambda i, d, l, c: ceiling_client(integrator_token, ids, d, l, c), args.annotators, args.seconds))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+    from annotations.models import Annotation
+
+    stored = Annotation.objects.filter(project=project).count()
+    assign_per_s = counts["acknowledged"] / wall
+    requests_per_s = len(lat) / wall
+    ceiling_per_s = ceil_counts["ok"] / ceil_wall
+    figures = {
+        "assign_per_s": round(assign_per_s, 1),
+        "p50_ms": round(percentile(lat, 0.50) * 1000, 1),
+        "p95_ms": round(percentile(lat, 0.95) * 1000, 1),
+        "p99_ms": round(percentile(lat, 0.99) * 1000, 1),
+        "duplicates": duplicates(project),
+        "ceiling_per_s": round(ceiling_per_s, 1),
+        "ratio_to_ceiling": round(requests_per_s / ceiling_per_s, 3),
+        "label_studio_per_s": None,
+    }
+    print(f"assignment load: {args.annotators} annotators, {args.seconds:.0f} s, {args.items} items, "
+          f"gunicorn {args.workers}x{args.threads} gthread, PostgreSQL")
+    print(f"  next+submit cycles/s : {assign_per_s:.1f}  ({requests_per_s:.1f} HTTP requests/s)")
+    print(f"  latency per request  : p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms")
+    print(f"  acknowledged {counts['acknowledged']}, stored {stored}, errors {counts['errors']}, "
+          f"empty answers {counts['empty']}, duplicates {figures['duplicates']}")
+    print(f"  ceiling (bare view, one row by pk): {ceiling_per_s:.1f} requests/s, "
+          f"p50 {percentile(ceil_lat, 0.5) * 1000:.1f} ms, p99 {percentile(ceil_lat, 0.99) * 1000:.1f} ms")
+    print(f"  ratio (requests/s against the ceiling's requests/s): {figures['ratio_to_ceiling']}")
+    print("  Label Studio: not measured (label_studio_per_s null): see the closing note.")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
