@@ -27,6 +27,7 @@ REVIEWER_PERMISSIONS = [
     "quality.change_reviewqueueitem",
     "quality.view_verificationsample",
     "quality.view_review",
+    "quality.view_workerquality",
 ]
 
 

@@ -11,7 +11,8 @@ class Annotation(models.Model):
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="annotations")
     worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="annotations")
     # One annotation per assignment: a retried submission finds the first one instead of adding a second.
-    assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="annotation")
+    # RESTRICT: an assignment with an answer cannot be deleted alone, only together with its item or project.
+    assignment = models.OneToOneField(Assignment, on_delete=models.RESTRICT, related_name="annotation")
     answer = models.JSONField(help_text="Canonical form: a label name, a sorted list of names, or spans.")
     is_gold = models.BooleanField(default=False)
     seconds_spent = models.FloatField(help_text="Measured on the server from the assignment's start.")

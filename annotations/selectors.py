@@ -1,17 +1,16 @@
 """Reads for the annotator's own pages: only their own work, never anyone else's answers or gold."""
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q
 
 from .models import Annotation
 
 
 def worker_summary(*, worker) -> dict:
-    """What an annotator sees of themself: submitted count, gold checks passed, what they earned so far."""
+    """What an annotator sees of themself: submitted count and gold checks passed."""
     totals = Annotation.objects.filter(worker=worker).aggregate(
         submitted=Count("pk"),
         gold_checks=Count("pk", filter=Q(is_gold=True)),
         gold_passed=Count("pk", filter=Q(is_gold=True, answer=F("item__gold"))),
-        reward_pending=Sum("project__reward_amount"),
     )
     checks = totals["gold_checks"]
     totals["gold_accuracy"] = round(100.0 * totals["gold_passed"] / checks, 1) if checks else None

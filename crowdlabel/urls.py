@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("", include("accounts.urls")),
     path("", include("annotations.urls")),
+    path("", include("quality.urls")),
 ]
 
 admin.site.site_header = "CrowdLabel administration"

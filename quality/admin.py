@@ -1,8 +1,10 @@
+import csv
 import json
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -10,7 +12,8 @@ from django.urls import path, reverse
 from tasks.models import ItemState, Project
 
 from . import selectors, services
-from .models import ItemDecision, Review, ReviewQueueItem, VerificationSample
+from .models import EarningsEntry, ItemDecision, Review, ReviewQueueItem, VerificationSample, WorkerFlag, WorkerQuality
+from .services import integrity
 
 
 class PickLabelForm(forms.Form):
@@ -184,3 +187,75 @@ class ReviewAdmin(admin.ModelAdmin):
         return False
 
 
+
+
+@admin.register(WorkerQuality)
+class WorkerQualityAdmin(admin.ModelAdmin):
+    """A worker's page: Q, P, C and W over time, open and past flags, suspensions, earnings."""
+
+    list_display = ["user", "quality_score", "weight", "suspended", "open_flags", "verification_status"]
+    list_filter = ["suspended", "verification_status"]
+    search_fields = ["user__email", "user__username"]
+    list_select_related = ["user"]
+    show_full_result_count = False
+    actions = ["lift_suspension"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Open flags")
+    def open_flags(self, profile):
+        return WorkerFlag.objects.filter(worker_id=profile.user_id, resolved_at__isnull=True).count()
+
+    @admin.action(description="Lift the suspension (and resolve open flags)", permissions=["change"])
+    def lift_suspension(self, request, queryset):
+        lifted = 0
+        for profile in queryset.filter(suspended=True).select_related("user"):
+            integrity.worker_suspension_lift(worker=profile.user, by=request.user)
+            lifted += 1
+        self.message_user(request, f"Lifted {lifted} suspension(s).", messages.SUCCESS)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        profile = get_object_or_404(WorkerQuality.objects.select_related("user"), pk=object_id)
+        if not self.has_view_permission(request, profile):
+            raise PermissionDenied
+        history = selectors.worker_history(profile.user)
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": f"Worker {profile.user}",
+            "profile": profile, "history": history, "chart": selectors.score_chart(history),
+            "flags": WorkerFlag.objects.filter(worker=profile.user)[:50],
+            "suspensions": profile.user.suspensions.all()[:20],
+            "earnings": EarningsEntry.objects.filter(worker=profile.user).select_related("project")[:50],
+            "totals": selectors.earnings_totals(profile.user),
+        }
+        return TemplateResponse(request, "admin/quality/worker.html", context)
+
+
+@admin.register(EarningsEntry)
+class EarningsEntryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "worker", "project", "kind", "amount", "currency", "note"]
+    list_filter = ["kind", "project", "currency"]
+    search_fields = ["worker__email", "worker__username"]
+    list_select_related = ["worker", "project"]
+    show_full_result_count = False
+    actions = ["export_csv"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Export the selected entries as CSV")
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="earnings.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["date", "worker", "email", "project", "kind", "amount", "currency", "note"])
+        for entry in queryset.select_related("worker", "project").order_by("created_at").iterator():
+            writer.writerow([entry.created_at.isoformat(), entry.worker.username, entry.worker.email,
+                             entry.project.title, entry.kind, entry.amount, entry.currency, entry.note])
+        return response

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 
+from accounts.models import WorkerProfile
 from tasks.models import Item, Project
 
 
@@ -195,3 +196,12 @@ class EarningsEntry(models.Model):
                                     name="quality_ledger_once_per_period"),
         ]
         indexes = [models.Index(fields=["worker", "created_at"], name="quality_ledger_worker")]
+
+
+class WorkerQuality(WorkerProfile):
+    """The worker page of the admin: Q, P, C and W over time, flags, suspensions and earnings."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "worker quality"
+        verbose_name_plural = "worker quality"

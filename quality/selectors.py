@@ -59,3 +59,32 @@ def suggestion_for(item):
     return Suggestion.objects.filter(item=item).first()
 
 
+
+
+def worker_history(worker, limit: int = 90) -> list:
+    """The worker's daily scores, oldest first (for the admin's chart)."""
+    from .models import WorkerScore
+
+    return list(WorkerScore.objects.filter(worker=worker).order_by("-as_of")[:limit])[::-1]
+
+
+def score_chart(history, width: int = 480, height: int = 120) -> list[dict]:
+    """Polylines (SVG points) for Q, P, C and W, each on a 0..1 scale."""
+    if not history:
+        return []
+    step = width / max(len(history) - 1, 1)
+    series = [("Q", "quality_q", "#1f77b4"), ("P", "precision_p", "#2ca02c"), ("C", "agreement_c", "#ff7f0e"),
+              ("W", "weight_w", "#d62728")]
+    return [
+        {"name": name, "color": color, "last": getattr(history[-1], field),
+         "points": " ".join(f"{i * step:.1f},{height - getattr(s, field) * height:.1f}" for i, s in enumerate(history))}
+        for name, field, color in series
+    ]
+
+
+def earnings_totals(worker) -> list[dict]:
+    from django.db.models import Sum
+
+    from .models import EarningsEntry
+
+    return list(EarningsEntry.objects.filter(worker=worker).values("currency", "kind").annotate(total=Sum("amount")).order_by("currency", "kind"))

@@ -49,8 +49,9 @@ class ItemVerdict:
     confidence: float
 
 
-def project_evaluate(*, project: Project) -> Outcome:
-    """Infer every item's label from the project's answers and decide the items that are ready."""
+def project_evaluate(*, project: Project, method: str | None = None) -> Outcome:
+    """Infer every item's label from the project's answers and decide the items that are ready.
+    `method` names an inference method (default: inference.DEFAULT_METHOD)."""
     cache.delete(f"quality:evaluation:{project.pk}")
     answers = list(
         Annotation.objects.filter(project=project, superseded=False)
@@ -61,8 +62,8 @@ def project_evaluate(*, project: Project) -> Outcome:
     if project.task_type == TaskType.SPAN:
         verdicts = _span_verdicts(project, answers)
     else:
-        verdicts = _categorical_verdicts(project, answers)
-    return _decide(project, verdicts)
+        verdicts = _categorical_verdicts(project, answers, method or inference.DEFAULT_METHOD)
+    return _decide(project, verdicts, method)
 
 
 # --- Inference ------------------------------------------------------------------------------------
@@ -87,14 +88,14 @@ def _known_truth(project) -> dict:
     return known
 
 
-def _categorical_verdicts(project, answers) -> dict[int, ItemVerdict]:
+def _categorical_verdicts(project, answers, method) -> dict[int, ItemVerdict]:
     items, workers, labels = zip(*answers)
     keys = [_class_key(a) for a in labels]
     known = _known_truth(project)
     # Every label the schema allows is a class, even one nobody chose yet (multi-label: the sets seen).
     classes = project.label_names if project.task_type != TaskType.MULTI_LABEL else sorted(set(keys) | set(known.values()))
     encoded = inference.encode_answers([str(i) for i in items], [str(w) for w in workers], keys, classes=classes)
-    result = inference.infer(encoded, known_truth=encoded.known_truth(known))
+    result = inference.infer(encoded, method, known_truth=encoded.known_truth(known))
     _store_worker_quality(project, encoded, result)
     return {
         int(task): ItemVerdict(_class_value(str(encoded.classes[label])), float(confidence))
@@ -136,7 +137,7 @@ def _span_verdicts(project, answers) -> dict[int, ItemVerdict]:
 
 # --- Decisions ------------------------------------------------------------------------------------
 
-def _decide(project, verdicts) -> Outcome:
+def _decide(project, verdicts, method=None) -> Outcome:
     outcome = Outcome()
     holding = Assignment.objects.filter(item=OuterRef("pk"), state__in=HOLDING_STATES)
     ready = (
@@ -151,22 +152,22 @@ def _decide(project, verdicts) -> Outcome:
         complete = open_slots == 0 and not held
         early = project.adaptive_overlap and submitted >= 2 and verdict.confidence >= project.early_stop_confidence
         if early or (complete and verdict.confidence >= project.accept_confidence):
-            outcome.accepted += _accept(project, item_id, verdict, submitted)
+            outcome.accepted += _accept(project, item_id, verdict, submitted, method)
         elif complete and submitted < project.max_overlap:
-            outcome.more_answers += _ask_one_more(project, item_id, verdict)
+            outcome.more_answers += _ask_one_more(project, item_id, verdict, method)
         elif complete:
-            outcome.to_review += _send_to_review(project, item_id, verdict)
+            outcome.to_review += _send_to_review(project, item_id, verdict, method)
     return outcome
 
 
 @transaction.atomic
-def _accept(project, item_id, verdict, answers_count) -> int:
+def _accept(project, item_id, verdict, answers_count, method=None) -> int:
     # Conditional: an item a reviewer or a parallel evaluation already moved on is left alone.
     moved = Item.objects.filter(pk=item_id, state=ItemState.COLLECTING).update(state=ItemState.ACCEPTED, open_slots=0)
     if moved:
         ItemDecision.objects.update_or_create(item_id=item_id, defaults={
             "project": project, "label": verdict.label, "confidence": min(1.0, max(0.0, verdict.confidence)),
-            "source": DecisionSource.INFERRED, "method": _method_name(project), "answers_count": answers_count,
+            "source": DecisionSource.INFERRED, "method": _method_name(project, method), "answers_count": answers_count,
             "decided_by": None,
         })
         Suggestion.objects.filter(item_id=item_id).delete()
@@ -174,26 +175,27 @@ def _accept(project, item_id, verdict, answers_count) -> int:
 
 
 @transaction.atomic
-def _ask_one_more(project, item_id, verdict) -> int:
+def _ask_one_more(project, item_id, verdict, method=None) -> int:
     moved = Item.objects.filter(pk=item_id, state=ItemState.COLLECTING, open_slots=0).update(open_slots=1)
     if moved:
-        _suggest(item_id, verdict, project)
+        _suggest(item_id, verdict, project, method)
     return moved
 
 
 @transaction.atomic
-def _send_to_review(project, item_id, verdict) -> int:
+def _send_to_review(project, item_id, verdict, method=None) -> int:
     moved = Item.objects.filter(pk=item_id, state=ItemState.COLLECTING).update(state=ItemState.NEEDS_REVIEW)
     if moved:
-        _suggest(item_id, verdict, project)
+        _suggest(item_id, verdict, project, method)
     return moved
 
 
-def _suggest(item_id, verdict, project) -> None:
+def _suggest(item_id, verdict, project, method=None) -> None:
     Suggestion.objects.update_or_create(item_id=item_id, defaults={
-        "label": verdict.label, "confidence": min(1.0, max(0.0, verdict.confidence)), "method": _method_name(project),
+        "label": verdict.label, "confidence": min(1.0, max(0.0, verdict.confidence)),
+        "method": _method_name(project, method),
     })
 
 
-def _method_name(project) -> str:
-    return "span_majority" if project.task_type == TaskType.SPAN else inference.DEFAULT_METHOD
+def _method_name(project, method=None) -> str:
+    return "span_majority" if project.task_type == TaskType.SPAN else method or inference.DEFAULT_METHOD
