@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "tasks",
     "annotations",
     "quality",
+    "training",
 ]
 
 MIDDLEWARE = [
@@ -224,8 +225,9 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-# Fine-tuning runs go to their own queue so a GPU machine can serve it with its own worker.
-CELERY_TASK_ROUTES = {"training.*": {"queue": "training"}}
+# Fine-tuning runs go to their own queue so a GPU machine can serve it with its own worker. Only the runs:
+# the check that marks a dead worker's run failed must not wait on that same worker.
+CELERY_TASK_ROUTES = {"training.run": {"queue": "training"}}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_RESULT_EXPIRES = 3600
@@ -237,6 +239,8 @@ PERIODIC_TASKS = {
     "accounts: verification queue report": ("accounts.verification_queue_report", 60),
     "tasks: expire assignment leases": ("tasks.expire_leases", 60),
     "quality: recompute worker weights, flags and earnings": ("quality.recompute_weights", 3600),
+    "training: mark stalled runs failed": ("training.check_stalled", 60),
+    "training: launch runs for projects with enough new labels": ("training.launch_due", 900),
 }
 
 # Submissions trigger an evaluation of their project's answers at most once per this many seconds.
@@ -244,6 +248,11 @@ QUALITY_EVALUATION_DEBOUNCE_SECONDS = int(os.environ.get("QUALITY_EVALUATION_DEB
 
 # Worker scores Q and weights W_i are computed over this many trailing days.
 QUALITY_WINDOW_DAYS = int(os.environ.get("QUALITY_WINDOW_DAYS", "30"))
+
+# Where dataset snapshots and trained models are written.
+TRAINING_DIR = Path(os.environ.get("TRAINING_DIR", VAR_DIR / "training"))
+# A running fine-tuning run whose worker has not reported for this long is marked failed.
+TRAINING_STALL_SECONDS = int(os.environ.get("TRAINING_STALL_SECONDS", "300"))
 
 # Where `setup_demo` (run by `make run`) reads the real data for the demo projects.
 DEMO_DATASETS_DIR = Path(os.environ.get("DEMO_DATASETS_DIR", BASE_DIR.parent / "shared" / "datasets"))

@@ -7,6 +7,7 @@ api_patterns = [
     path("", include("tasks.api_urls")),
     path("", include("annotations.api_urls")),
     path("", include("quality.api_urls")),
+    path("", include("training.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

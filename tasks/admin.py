@@ -60,7 +60,7 @@ class ProjectAdmin(admin.ModelAdmin):
         ("Crowd", {"fields": ["difficulty", "deadline", "overlap", "max_overlap", "gold_share", "alpha",
                               "verified_only", "min_weight", "required_skills"]}),
         ("Quality", {"fields": ["accept_confidence", "adaptive_overlap", "early_stop_confidence", "min_seconds"]}),
-        ("Assignment", {"fields": ["assignment_strategy", "item_order", "lease_minutes"]}),
+        ("Assignment", {"fields": ["assignment_strategy", "item_order", "lease_minutes", "show_model_suggestions"]}),
         ("Payment", {"fields": ["reward_amount", "reward_currency", "reward_scales_with_difficulty"]}),
         ("History", {"fields": ["created_by", "created_at", "updated_at"]}),
     ]

@@ -31,7 +31,7 @@ class ProjectOutputSerializer(serializers.ModelSerializer):
             "difficulty", "deadline", "reward_amount", "reward_currency", "reward_scales_with_difficulty",
             "overlap", "max_overlap", "gold_share", "alpha", "accept_confidence", "adaptive_overlap",
             "early_stop_confidence", "min_seconds", "verified_only", "min_weight", "required_skills",
-            "lease_minutes", "assignment_strategy", "item_order", "status", "created_at", "updated_at",
+            "lease_minutes", "assignment_strategy", "item_order", "show_model_suggestions", "status", "created_at", "updated_at",
         ]
 
 

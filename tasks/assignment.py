@@ -163,6 +163,9 @@ def _claim_item(*, worker, project, gold, rng, batch=4) -> Item | None:
     items = _unseen_items(worker=worker, project=project, gold=gold)
     if project.item_order == ItemOrder.RANDOM:
         candidates = _random_window(items, project=project, rng=rng, batch=batch)
+    elif project.item_order == ItemOrder.UNCERTAINTY:
+        # Active learning: what the active model is least sure of first (unscored items, at -1, last).
+        candidates = items.order_by("-model_uncertainty", "pk").select_for_update(skip_locked=True, of=("self",))[:batch]
     else:
         # Breadth first: items already being collected (fewest free slots) are finished first.
         candidates = items.order_by("open_slots", "pk").select_for_update(skip_locked=True, of=("self",))[:batch]

@@ -34,6 +34,7 @@ class AssignmentStrategy(models.TextChoices):
 class ItemOrder(models.TextChoices):
     BREADTH_FIRST = "breadth_first", "Finish items being collected first"
     RANDOM = "random", "Random"
+    UNCERTAINTY = "uncertainty", "Most uncertain for the active model first (active learning)"
 
 
 class ProjectQuerySet(models.QuerySet):
@@ -87,6 +88,9 @@ class Project(models.Model):
         max_length=16, choices=AssignmentStrategy.choices, default=AssignmentStrategy.WEIGHTED
     )
     item_order = models.CharField(max_length=16, choices=ItemOrder.choices, default=ItemOrder.BREADTH_FIRST)
+    show_model_suggestions = models.BooleanField(
+        default=False, help_text="Show annotators the active model's guess (a suggestion only, never a vote)."
+    )
     status = models.CharField(max_length=16, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -153,6 +157,9 @@ class Item(models.Model):
     # UPDATEs in the database, so two annotators can never take the last slot twice.
     open_slots = models.PositiveSmallIntegerField(default=3)
     submitted_count = models.PositiveSmallIntegerField(default=0)
+    # 1 - the active model's top probability, written by pre-annotation; orders work for active learning.
+    # -1 until a model has scored the item, so unscored items sort last without NULLS LAST (SQLite lacks it).
+    model_uncertainty = models.FloatField(default=-1.0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -175,6 +182,11 @@ class Item(models.Model):
                 fields=["project", "is_gold", "open_slots", "id"],
                 condition=models.Q(open_slots__gt=0, state__in=["open", "collecting"]),
                 name="tasks_item_claimable",
+            ),
+            models.Index(
+                fields=["project", "is_gold", "-model_uncertainty", "id"],
+                condition=models.Q(open_slots__gt=0, state__in=["open", "collecting"]),
+                name="tasks_item_uncertain_first",
             ),
         ]
 

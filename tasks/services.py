@@ -10,7 +10,7 @@ EDITABLE_FIELDS = {
     "title", "description", "instructions", "task_type", "label_schema", "item_fields", "difficulty",
     "deadline", "reward_amount", "reward_currency", "reward_scales_with_difficulty", "overlap",
     "max_overlap", "gold_share", "alpha", "accept_confidence", "adaptive_overlap", "early_stop_confidence", "verified_only", "min_seconds", "min_weight", "lease_minutes",
-    "assignment_strategy", "item_order",
+    "assignment_strategy", "item_order", "show_model_suggestions",
 }
 # Which status may follow which: a closed project stays closed.
 TRANSITIONS = {

@@ -1,0 +1,189 @@
+"""Fine-tuning runs through the real Celery task, the real snapshot code and a tiny local BERT (seconds)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from django.db import connection
+from django.urls import reverse
+from transformers import BertConfig, BertModel, BertTokenizer
+
+from quality.models import DecisionSource, ItemDecision
+from tasks.models import ItemState, ProjectStatus
+from tests.factories import AnnotatorFactory, IntegratorFactory, token_for
+from tests.tasks.factories import ItemFactory, ProjectFactory
+from training import services
+from training.models import ModelVersion, RunStatus, TrainingRun
+
+ROOT = Path(__file__).resolve().parents[2]
+WORDS = {"phone": ["phone", "smartphone", "iphone"], "tv": ["tv", "television", "oled"], "fridge": ["fridge", "freezer"]}
+FILLERS = ["cheap", "new", "red", "blue", "big", "small", "with", "case"]
+VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *FILLERS, *[w for ws in WORDS.values() for w in ws]]
+
+
+@pytest.fixture
+def tiny_base_model(tmp_path, settings):
+    """A 2-layer BERT and its tokenizer saved as a local model folder: what a run starts from in tests."""
+    settings.TRAINING_DIR = tmp_path / "training"
+    folder = tmp_path / "tiny-bert"
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(VOCAB), hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=128, max_position_embeddings=64)
+    BertModel(config).save_pretrained(folder)  # a base model without a head, like the packaged MiniLM
+    BertTokenizer(vocab={word: index for index, word in enumerate(VOCAB)}).save_pretrained(folder)
+    return str(folder)
+
+
+def accepted(project, data, label):
+    item = ItemFactory(project=project, data=data, state=ItemState.ACCEPTED)
+    ItemDecision.objects.create(item=item, project=project, label=label, confidence=0.99,
+                                source=DecisionSource.INFERRED, method="test", answers_count=3)
+    return item
+
+
+@pytest.fixture
+def category_project(db):
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, labels=list(WORDS))
+    for n in range(60):
+        label = list(WORDS)[n % 3]
+        accepted(project, {"title": f"{FILLERS[n % 8]} {WORDS[label][n % len(WORDS[label])]} {FILLERS[(n + 3) % 8]}"}, label)
+    return project
+
+
+def launch(project, base, on_commit, **extra):
+    params = {"base_model": base, "epochs": 8, "batch_size": 8, "max_length": 16, "learning_rate": 1e-3, "device": "cpu"}
+    with on_commit(execute=True):
+        run = services.training_run_launch(project=project, **(params | extra))
+    run.refresh_from_db()
+    return run
+
+
+@pytest.mark.django_db
+def test_a_sequence_run_trains_through_the_celery_task(category_project, tiny_base_model, django_capture_on_commit_callbacks):
+    run = launch(category_project, tiny_base_model, django_capture_on_commit_callbacks)
+
+    assert run.status == RunStatus.SUCCEEDED, run.log
+    assert run.progress_total > 0 and run.progress_step == run.progress_total
+    test = run.metrics["metrics"]["test"]
+    assert {"accuracy", "macro_f1", "per_label"} <= set(test)
+    assert test["accuracy"] >= 0.5  # three classes: a model that learned nothing sits near a third
+    manifest = run.snapshot.manifest
+    assert manifest["items"] == 60 and manifest["project"]["id"] == category_project.pk
+    version = ModelVersion.objects.get(run=run)
+    assert version.version == 1 and (Path(version.folder) / "config.json").exists()
+
+
+@pytest.mark.django_db
+def test_a_token_run_trains_on_span_labels(tiny_base_model, django_capture_on_commit_callbacks):
+    project = ProjectFactory(span=True, status=ProjectStatus.PUBLISHED, labels=["colour", "product"])
+    for n in range(40):
+        colour, product = FILLERS[2 + n % 2], list(WORDS)[n % 3]
+        text = f"{colour} {product} {FILLERS[n % 2]}"
+        accepted(project, {"text": text}, [{"start": 0, "end": len(colour), "label": "colour"},
+                                           {"start": len(colour) + 1, "end": len(colour) + 1 + len(product), "label": "product"}])
+    run = launch(project, tiny_base_model, django_capture_on_commit_callbacks, epochs=8)
+
+    assert run.task == "token" and run.status == RunStatus.SUCCEEDED, run.log
+    assert {"precision", "recall", "f1"} <= set(run.metrics["metrics"]["test"])
+    assert ModelVersion.objects.filter(run=run, task="token").exists()
+
+
+@pytest.mark.django_db
+def test_too_few_accepted_labels_refuse_a_run():
+    project = ProjectFactory()
+    with pytest.raises(services.TrainingError, match="at least 3"):
+        services.training_run_launch(project=project)
+
+
+@pytest.mark.django_db
+def test_cancelling_a_queued_run_stops_it_before_it_starts(category_project, tiny_base_model):
+    run = services.training_run_launch(project=category_project, base_model=tiny_base_model)  # not committed: not enqueued
+    services.training_run_cancel(run=run)
+    assert services.training_run_execute(run_id=run.pk).status == RunStatus.CANCELLED
+    assert not ModelVersion.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_running_run_asked_to_stop_is_cancelled(category_project, tiny_base_model, django_capture_on_commit_callbacks):
+    stop = services._stop_checker
+    # Ask to stop as soon as training polls: the flag is set from inside the run.
+    def stop_now(run_id, every=1):
+        TrainingRun.objects.filter(pk=run_id).update(cancel_requested=True)
+        return stop(run_id, every=1)
+    services._stop_checker = stop_now
+    try:
+        run = launch(category_project, tiny_base_model, django_capture_on_commit_callbacks)
+    finally:
+        services._stop_checker = stop
+    assert run.status == RunStatus.CANCELLED and "cancelled" in run.log
+    assert not ModelVersion.objects.exists()
+
+
+@pytest.mark.django_db
+def test_predictions_over_the_api_from_the_active_model(api_client, category_project, tiny_base_model,
+                                                       django_capture_on_commit_callbacks):
+    run = launch(category_project, tiny_base_model, django_capture_on_commit_callbacks)
+    url = reverse("api-project-predict", args=[category_project.pk])
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(IntegratorFactory())}")
+    assert api_client.post(url, {"texts": ["new phone"]}, format="json").status_code == 409  # none active yet
+    api_client.post(reverse("api-model-activate", args=[run.model_version.pk]))
+
+    response = api_client.post(url, {"texts": ["cheap phone case", "big television", "red fridge"]}, format="json")
+    body = response.json()
+    assert response.status_code == 200 and body["model_version"] == 1
+    assert [p["label"] for p in body["predictions"]] == ["phone", "tv", "fridge"]
+    assert all(0 <= p["score"] <= 1 for p in body["predictions"])
+
+    api_client.credentials()
+    assert api_client.post(url, {"texts": ["x"]}, format="json").status_code == 401
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(AnnotatorFactory())}")
+    assert api_client.post(url, {"texts": ["x"]}, format="json").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_stalled_run_is_marked_failed(category_project, tiny_base_model, settings):
+    run = services.training_run_launch(project=category_project, base_model=tiny_base_model)
+    old = "2020-01-01T00:00:00Z"
+    TrainingRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, heartbeat_at=old, worker="gpu-1")
+    assert services.training_runs_fail_stalled() == 1
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "gpu-1 stopped reporting" in run.log
+
+
+@pytest.mark.postgres
+@pytest.mark.real_broker
+@pytest.mark.django_db(transaction=True)
+def test_killing_the_worker_leaves_its_run_marked_failed(category_project, tiny_base_model, settings):
+    """A real `celery worker -Q training` process is killed with SIGKILL in the middle of a run."""
+    db = connection.settings_dict
+    env = dict(os.environ, DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+               TRAINING_DIR=str(settings.TRAINING_DIR), OMP_NUM_THREADS="1")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "crowdlabel", "worker", "--pool=solo", "-Q", "training",
+         "-n", f"train-{os.getpid()}@%h"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        run = services.training_run_launch(project=category_project, base_model=tiny_base_model, epochs=500,
+                                           batch_size=4, max_length=16, device="cpu")
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            run.refresh_from_db()
+            if run.status == RunStatus.RUNNING and run.progress_step > 0:
+                break
+            time.sleep(0.5)
+        assert run.status == RunStatus.RUNNING and run.progress_step > 0
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+    settings.TRAINING_STALL_SECONDS = 1
+    time.sleep(1.5)
+    assert services.training_runs_fail_stalled() == 1
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "stopped reporting" in run.log
+    assert json.dumps(run.metrics) == "{}"

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("projects/<int:pk>/training-runs/", api.ProjectRunsApi.as_view(), name="api-project-training-runs"),
+    path("projects/<int:pk>/predict/", api.PredictApi.as_view(), name="api-project-predict"),
+    path("projects/<int:pk>/export/", api.ExportApi.as_view(), name="api-project-export"),
+    path("training-runs/<int:pk>/", api.RunDetailApi.as_view(), name="api-training-run"),
+    path("training-runs/<int:pk>/cancel/", api.RunCancelApi.as_view(), name="api-training-run-cancel"),
+    path("model-versions/<int:pk>/activate/", api.ModelActivateApi.as_view(), name="api-model-activate"),
+]

@@ -1,0 +1,30 @@
+from celery import shared_task
+
+from . import predictions, services
+
+
+@shared_task(name="training.run", acks_late=False)
+def run_training(run_id: int):
+    """A fine-tuning run, on the `training` queue. Not retried: a failed run is recorded as failed, and a
+    new run is a new decision. acks_late off: a killed worker's run must not be re-delivered silently."""
+    run = services.training_run_execute(run_id=run_id)
+    return {"run": run.pk, "status": run.status}
+
+
+@shared_task(name="training.check_stalled")
+def check_stalled():
+    """Periodic: runs whose worker stopped reporting are marked failed."""
+    return services.training_runs_fail_stalled()
+
+
+@shared_task(name="training.launch_due")
+def launch_due():
+    """Periodic: launch runs for projects that gathered enough newly accepted labels."""
+    return services.training_runs_launch_due()
+
+
+@shared_task(name="training.preannotate", autoretry_for=(Exception,), retry_backoff=True, max_retries=2)
+def preannotate(version_id: int):
+    from .models import ModelVersion
+
+    return predictions.items_preannotate(version=ModelVersion.objects.get(pk=version_id))

@@ -1,0 +1,45 @@
+"""What training and prediction share: the device choice, mixed precision, and the label map beside a model."""
+import contextlib
+import json
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
+
+MODEL_CLASSES = {"sequence": AutoModelForSequenceClassification, "token": AutoModelForTokenClassification}
+LABEL_MAP_FILE = "label_map.json"
+
+
+def resolve_device(name="auto") -> torch.device:
+    """"auto" takes the GPU when there is one: the same code runs on a laptop, CI and a GPU worker."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def autocast_dtype(device):
+    """bf16 where the GPU has it (no loss scaling needed), else fp16; None on the CPU, where fp32 is fastest."""
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def precision_name(device) -> str:
+    dtype = autocast_dtype(device)
+    return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
+
+
+def autocast(device):
+    """Mixed precision on CUDA, a no-op elsewhere."""
+    dtype = autocast_dtype(device)
+    return torch.autocast(device.type, dtype=dtype) if dtype else contextlib.nullcontext()
+
+
+def write_label_map(folder, *, task, label_names, max_length):
+    """What Predictor needs beyond the weights: which head, label names by id, and the length trained on."""
+    label_map = {"task": task, "label_names": list(label_names), "max_length": max_length}
+    (Path(folder) / LABEL_MAP_FILE).write_text(json.dumps(label_map, indent=2))
+
+
+def read_label_map(folder) -> dict:
+    return json.loads((Path(folder) / LABEL_MAP_FILE).read_text())

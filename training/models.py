@@ -1,0 +1,129 @@
+"""Dataset snapshots, fine-tuning runs, model versions and their predictions."""
+
+from django.conf import settings
+from django.db import models
+
+from tasks.models import Item, Project
+
+
+class DatasetSnapshot(models.Model):
+    """A project's accepted labels frozen as a Hugging Face DatasetDict on disk, with its manifest."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="snapshots")
+    folder = models.CharField(max_length=500)
+    manifest = models.JSONField(default=dict)
+    item_count = models.PositiveIntegerField()
+    masked_personal_data = models.BooleanField(default=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.project} snapshot {self.created_at:%Y-%m-%d %H:%M} ({self.item_count} items)"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class RunTask(models.TextChoices):
+    SEQUENCE = "sequence", "Sequence classification"
+    TOKEN = "token", "Token classification (spans)"
+
+
+FINISHED = [RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED]
+
+
+class TrainingRun(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="training_runs")
+    snapshot = models.ForeignKey(DatasetSnapshot, on_delete=models.PROTECT, related_name="runs")
+    base_model = models.CharField(max_length=500, blank=True, help_text="A local model folder; empty = the packaged all-MiniLM-L6-v2.")
+    task = models.CharField(max_length=16, choices=RunTask.choices)
+    epochs = models.PositiveSmallIntegerField(default=3)
+    learning_rate = models.FloatField(default=5e-5)
+    batch_size = models.PositiveSmallIntegerField(default=16)
+    max_length = models.PositiveSmallIntegerField(default=64)
+    seed = models.PositiveIntegerField(default=13)
+    device = models.CharField(max_length=16, default="auto", help_text="auto (CUDA with mixed precision when available), cpu or cuda.")
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
+    progress_step = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    loss = models.FloatField(null=True, blank=True)
+    log = models.TextField(blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    worker = models.CharField(max_length=200, blank=True, help_text="The Celery worker running it.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    output_dir = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(progress_step__lte=models.F("progress_total")) | models.Q(progress_total=0),
+                                   name="training_run_progress_within_total"),
+        ]
+
+    def __str__(self):
+        return f"Run {self.pk} of {self.project} ({self.status})"
+
+    @property
+    def percent(self) -> float:
+        return round(100.0 * self.progress_step / self.progress_total, 1) if self.progress_total else 0.0
+
+
+class ModelVersion(models.Model):
+    """A succeeded run's model. One per project is active: the one the prediction API serves."""
+
+    run = models.OneToOneField(TrainingRun, on_delete=models.CASCADE, related_name="model_version")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="model_versions")
+    version = models.PositiveIntegerField()
+    folder = models.CharField(max_length=500)
+    task = models.CharField(max_length=16, choices=RunTask.choices)
+    metrics = models.JSONField(default=dict)
+    is_active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "version"], name="training_model_version_unique"),
+            models.UniqueConstraint(fields=["project"], condition=models.Q(is_active=True), name="training_one_active_model"),
+        ]
+
+    def __str__(self):
+        return f"{self.project} v{self.version}{' (active)' if self.is_active else ''}"
+
+
+class Prediction(models.Model):
+    """The active model's guess for an item: a suggestion only, never counted as a worker's vote."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="predictions")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="predictions")
+    label = models.JSONField()
+    score = models.FloatField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "model_version"], name="training_prediction_once")]
+
+
+class TrainingPolicy(models.Model):
+    """When the beat job launches a run by itself: after this many newly accepted labels."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="training_policy")
+    enabled = models.BooleanField(default=False)
+    min_new_labels = models.PositiveIntegerField(default=500)
+    epochs = models.PositiveSmallIntegerField(default=3)
+
+    class Meta:
+        verbose_name_plural = "training policies"

@@ -1,0 +1,91 @@
+"""The model back in the loop: predictions for the recommender, pre-annotation of open items (a suggestion
+and an uncertainty for active learning, never a worker's vote), and the machine-learning quality check."""
+
+import threading
+from collections import OrderedDict
+
+from django.db import transaction
+
+from quality.models import ItemDecision, Suggestion
+from tasks.models import Item, ItemState
+
+from .models import ModelVersion, Prediction
+from .snapshots import item_text
+
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+CACHE_SIZE = 2
+
+
+def predictor_for(version: ModelVersion):
+    """The loaded model, kept between calls (the two most recently used versions per process)."""
+    from training.ml.predict import Predictor
+
+    with _CACHE_LOCK:
+        if version.pk in _CACHE:
+            _CACHE.move_to_end(version.pk)
+            return _CACHE[version.pk]
+        predictor = Predictor(version.folder)
+        _CACHE[version.pk] = predictor
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+        return predictor
+
+
+def active_version(project) -> ModelVersion | None:
+    return ModelVersion.objects.filter(project=project, is_active=True).first()
+
+
+def texts_predict(*, version: ModelVersion, texts: list[str]) -> list:
+    return predictor_for(version).predict(texts)
+
+
+def _label_and_score(prediction) -> tuple:
+    if "spans" in prediction:
+        spans = prediction["spans"]
+        score = min((s["score"] for s in spans), default=1.0)
+        return [{k: s[k] for k in ("start", "end", "label")} for s in spans], score
+    return prediction["label"], prediction["score"]
+
+
+def items_preannotate(*, version: ModelVersion, batch_size: int = 256) -> int:
+    """Predict every open item of the project: stored as predictions, and 1 - score as the item's
+    uncertainty (the uncertainty-first assignment order reads it)."""
+    project = version.project
+    items = Item.objects.filter(project=project, state__in=[ItemState.OPEN, ItemState.COLLECTING], is_gold=False)
+    done = 0
+    ids = list(items.values_list("pk", flat=True))
+    for start in range(0, len(ids), batch_size):
+        chunk = list(Item.objects.filter(pk__in=ids[start:start + batch_size]).order_by("pk"))
+        results = texts_predict(version=version, texts=[item_text(project, item.data) for item in chunk])
+        with transaction.atomic():
+            for item, result in zip(chunk, results):
+                label, score = _label_and_score(result)
+                Prediction.objects.update_or_create(item=item, model_version=version, defaults={"label": label, "score": score})
+                Item.objects.filter(pk=item.pk).update(model_uncertainty=round(1.0 - score, 6))
+                done += 1
+    return done
+
+
+def disagreements_flag(*, version: ModelVersion, min_score: float = 0.9) -> int:
+    """Accepted items where the model confidently disagrees with the crowd go to review (the design's
+    machine-learning quality check). The crowd's label is kept as the suggestion."""
+    project = version.project
+    decisions = list(ItemDecision.objects.filter(project=project, item__state=ItemState.ACCEPTED, source="inferred")
+                     .select_related("item"))
+    if not decisions:
+        return 0
+    results = texts_predict(version=version, texts=[item_text(project, d.item.data) for d in decisions])
+    flagged = 0
+    for decision, result in zip(decisions, results):
+        label, score = _label_and_score(result)
+        if score >= min_score and label != decision.label:
+            with transaction.atomic():
+                moved = Item.objects.filter(pk=decision.item_id, state=ItemState.ACCEPTED).update(state=ItemState.NEEDS_REVIEW)
+                if moved:
+                    Suggestion.objects.update_or_create(item_id=decision.item_id, defaults={
+                        "label": decision.label, "confidence": decision.confidence,
+                        "method": f"model v{version.version} disagrees ({score:.2f})"[:64],
+                    })
+                    flagged += 1
+    return flagged

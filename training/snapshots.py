@@ -1,0 +1,137 @@
+"""Dataset snapshots and exports: a project's accepted labels as a DatasetDict on disk, JSONL, CSV or CoNLL.
+
+Worker identities never leave as they are: exports name workers by a pseudonym (an HMAC of their id with the
+site's secret key: stable across exports, not reversible without the key). An optional step masks personal
+data (email addresses, phone numbers) in item text.
+"""
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from quality.models import ItemDecision, VerificationSample
+from quality.selectors import sample_agreement
+from tasks.models import Project, TaskType
+
+from .models import DatasetSnapshot
+
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+PHONE_RE = re.compile(r"(?<!\w)\+?\d[\d\s().-]{7,}\d(?!\w)")
+
+
+def worker_pseudonym(worker_id: int) -> str:
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"worker:{worker_id}".encode(), hashlib.sha256).hexdigest()
+    return f"w-{digest[:12]}"
+
+
+def mask_personal_data(text: str) -> str:
+    """Emails and phone numbers replaced by placeholders. Spans are not re-aligned, so span projects keep
+    their text as it is (the caller refuses masking there)."""
+    return PHONE_RE.sub("[PHONE]", EMAIL_RE.sub("[EMAIL]", text))
+
+
+def item_text(project: Project, data: dict) -> str:
+    if project.task_type == TaskType.SPAN:
+        return data.get("text", "")
+    if project.task_type == TaskType.PAIRWISE:
+        sides = [" ; ".join(str(v) for v in data.get(side, {}).values() if v) for side in ("left", "right")]
+        return " [SEP] ".join(sides)
+    return " . ".join(str(data[field]) for field in (project.item_fields or data.keys()) if data.get(field))
+
+
+def accepted_records(project: Project, *, mask: bool = False) -> list[dict]:
+    """One record per accepted item: its text and accepted label (spans for span projects)."""
+    records = []
+    decisions = ItemDecision.objects.filter(project=project, item__state="accepted").select_related("item").order_by("item_id")
+    for decision in decisions:
+        text = item_text(project, decision.item.data)
+        if mask:
+            text = mask_personal_data(text)
+        record = {"id": decision.item.external_id, "text": text}
+        if project.task_type == TaskType.SPAN:
+            record["spans"] = decision.label
+        else:
+            record["label"] = decision.label if isinstance(decision.label, str) else "|".join(decision.label)
+        records.append(record)
+    return records
+
+
+def estimated_accuracy(project: Project) -> dict | None:
+    sample = VerificationSample.objects.filter(project=project).first()
+    return sample_agreement(sample) if sample else None
+
+
+def snapshot_create(*, project: Project, created_by=None, mask: bool = False, seed: int = 13) -> DatasetSnapshot:
+    """Freeze the project's accepted labels as train/validation/test (stratified, seeded) on disk."""
+    from training.ml import datasets as ml_datasets
+
+    if mask and project.task_type == TaskType.SPAN:
+        raise ValueError("Masking would move span offsets: span projects are exported unmasked.")
+    records = accepted_records(project, mask=mask)
+    if len(records) < 3:
+        raise ValueError(f"{project} has {len(records)} accepted item(s): at least 3 are needed for a dataset.")
+    if project.task_type == TaskType.SPAN:
+        dataset = ml_datasets.build_token_dataset(records, project.label_names, seed=seed)
+    else:
+        dataset = ml_datasets.build_classification_dataset(records, sorted({r["label"] for r in records}), seed=seed)
+    folder = Path(settings.TRAINING_DIR) / "snapshots" / f"project-{project.pk}-{timezone.now():%Y%m%d-%H%M%S-%f}"
+    manifest = {
+        "project": {"id": project.pk, "title": project.title, "task_type": project.task_type},
+        "created_at": timezone.now().isoformat(), "items": len(records), "masked_personal_data": mask,
+        "estimated_label_accuracy": estimated_accuracy(project),
+    }
+    ml_datasets.snapshot_save(dataset, folder, manifest)
+    _, saved = ml_datasets.snapshot_load(folder)
+    return DatasetSnapshot.objects.create(
+        project=project, folder=str(folder), manifest=saved, item_count=len(records), masked_personal_data=mask,
+        created_by=created_by,
+    )
+
+
+# --- Exports --------------------------------------------------------------------------------------
+
+def export_jsonl(project: Project, *, mask: bool = False) -> str:
+    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in _with_answers(project, mask))
+
+
+def export_csv(project: Project, *, mask: bool = False) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "text", "label", "answers"])
+    for record in _with_answers(project, mask):
+        label = json.dumps(record["spans"]) if "spans" in record else record["label"]
+        writer.writerow([record["id"], record["text"], label, json.dumps(record["answers"])])
+    return out.getvalue()
+
+
+def export_conll(project: Project) -> str:
+    """Whitespace tokens with BIO tags, a blank line between items (span projects)."""
+    from training.ml.datasets import bio_tags
+
+    if project.task_type != TaskType.SPAN:
+        raise ValueError("CoNLL export is for span projects.")
+    blocks = []
+    for record in accepted_records(project):
+        tokens, tags = bio_tags(record["text"], record["spans"], project.label_names)
+        blocks.append("\n".join(f"{token}\t{tag}" for token, tag in zip(tokens, tags)))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _with_answers(project, mask):
+    """Accepted records with every worker's answer, workers named by pseudonym."""
+    from annotations.models import Annotation
+
+    answers: dict[str, list] = {}
+    rows = Annotation.objects.filter(project=project, superseded=False, item__state="accepted").values_list(
+        "item__external_id", "worker_id", "answer")
+    for external_id, worker_id, answer in rows:
+        answers.setdefault(external_id, []).append({"worker": worker_pseudonym(worker_id), "answer": answer})
+    for record in accepted_records(project, mask=mask):
+        yield {**record, "answers": answers.get(record["id"], [])}
