@@ -35,6 +35,7 @@ def workspace(request, project_id):
         "labels": project.labels,
         "itemFields": project.item_fields,
         "leaseMinutes": project.lease_minutes,
+        "showSuggestions": project.show_model_suggestions,
     }
     return render(request, "annotations/workspace.html", {
         "project": project, "problem": problem, "config": config,

@@ -7,12 +7,13 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import IsAnnotator
 from crowdlabel.pagination import StandardPagination
-from tasks.models import Project
+from tasks.models import Assignment, AssignmentState, Project
 
 from . import predictions, services
 from .admin import export_body
-from .models import ModelVersion, TrainingRun
+from .models import ModelVersion, Prediction, TrainingRun
 
 
 class RunSerializer(serializers.ModelSerializer):
@@ -96,15 +97,35 @@ class PredictApi(APIView):
 
 
 class ExportApi(APIView):
-    """The project's accepted labels: ?format=jsonl|csv|conll (&mask=1 masks emails and phone numbers)."""
+    """The project's accepted labels: ?export_format=jsonl|csv|conll (&mask=1 masks emails and phone numbers).
+    (Not `format`: DRF reserves that parameter for choosing a renderer.)"""
 
-    @extend_schema(parameters=[OpenApiParameter("format", str, enum=["jsonl", "csv", "conll"]),
+    @extend_schema(parameters=[OpenApiParameter("export_format", str, enum=["jsonl", "csv", "conll"]),
                                OpenApiParameter("mask", bool)], responses={200: str})
     def get(self, request, pk):
         project = get_object_or_404(Project, pk=pk)
         try:
-            body, content_type = export_body(project, request.query_params.get("format", "jsonl"),
+            body, content_type = export_body(project, request.query_params.get("export_format", "jsonl"),
                                              request.query_params.get("mask") in ("1", "true"))
         except ValueError as error:
             return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         return HttpResponse(body, content_type=content_type)
+
+
+class AssignmentSuggestionApi(APIView):
+    """The active model's guess for the item you hold, where the project shows suggestions. A suggestion
+    only: it never counts as a vote."""
+
+    permission_classes = [IsAnnotator]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request, pk):
+        assignment = Assignment.objects.select_related("project", "item").filter(
+            pk=pk, worker=request.user, state=AssignmentState.LIVE).first()
+        if assignment is None:
+            return Response({"detail": "Not a live assignment of yours."}, status=status.HTTP_404_NOT_FOUND)
+        if not assignment.project.show_model_suggestions:
+            return Response({"suggestion": None})
+        prediction = (Prediction.objects.filter(item=assignment.item, model_version__is_active=True)
+                      .values("label", "score").first())
+        return Response({"suggestion": prediction})

@@ -9,4 +9,5 @@ urlpatterns = [
     path("training-runs/<int:pk>/", api.RunDetailApi.as_view(), name="api-training-run"),
     path("training-runs/<int:pk>/cancel/", api.RunCancelApi.as_view(), name="api-training-run-cancel"),
     path("model-versions/<int:pk>/activate/", api.ModelActivateApi.as_view(), name="api-model-activate"),
+    path("assignments/<int:pk>/suggestion/", api.AssignmentSuggestionApi.as_view(), name="api-assignment-suggestion"),
 ]

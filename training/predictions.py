@@ -21,12 +21,13 @@ def predictor_for(version: ModelVersion):
     """The loaded model, kept between calls (the two most recently used versions per process)."""
     from training.ml.predict import Predictor
 
+    key = (version.pk, version.folder)
     with _CACHE_LOCK:
-        if version.pk in _CACHE:
-            _CACHE.move_to_end(version.pk)
-            return _CACHE[version.pk]
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
         predictor = Predictor(version.folder)
-        _CACHE[version.pk] = predictor
+        _CACHE[key] = predictor
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
         return predictor

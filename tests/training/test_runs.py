@@ -52,7 +52,8 @@ def category_project(db):
     project = ProjectFactory(status=ProjectStatus.PUBLISHED, labels=list(WORDS))
     for n in range(60):
         label = list(WORDS)[n % 3]
-        accepted(project, {"title": f"{FILLERS[n % 8]} {WORDS[label][n % len(WORDS[label])]} {FILLERS[(n + 3) % 8]}"}, label)
+        word = WORDS[label][(n // 3) % len(WORDS[label])]  # every product word appears in training
+        accepted(project, {"title": f"{FILLERS[n % 8]} {word} {FILLERS[(n + 3) % 8]}"}, label)
     return project
 
 

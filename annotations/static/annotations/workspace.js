@@ -54,6 +54,22 @@
     say("");
     if (isSpan) renderSpanText(); else renderItem(next.item);
     els.item.focus({ preventScroll: true });
+    if (config.showSuggestions) showSuggestion(next.id);
+  }
+
+  // The active model's guess, where the project shows it: a hint to check, never pre-selected.
+  async function showSuggestion(assignmentId) {
+    try {
+      const response = await fetch(`/api/assignments/${assignmentId}/suggestion/`, { credentials: "same-origin" });
+      const data = await response.json();
+      if (!data.suggestion || !assignment || assignment.id !== assignmentId) return;
+      const label = data.suggestion.label;
+      const text = Array.isArray(label) ? label.map((s) => s.label || s).join(", ") : label;
+      const hint = document.createElement("p");
+      hint.className = "ws-suggestion";
+      hint.textContent = `Model suggestion: ${text} (${Math.round(data.suggestion.score * 100)}%). Check it; it is not your answer.`;
+      els.item.append(hint);
+    } catch (e) { /* a missing suggestion never blocks labelling */ }
   }
 
   // --- Rendering ----------------------------------------------------------------------------------
