@@ -2,6 +2,7 @@
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -50,15 +51,19 @@ def accepted(project, data, label):
 @pytest.fixture
 def category_project(db):
     project = ProjectFactory(status=ProjectStatus.PUBLISHED, labels=list(WORDS))
+    rng = random.Random(5)
     for n in range(60):
         label = list(WORDS)[n % 3]
         word = WORDS[label][(n // 3) % len(WORDS[label])]  # every product word appears in training
-        accepted(project, {"title": f"{FILLERS[n % 8]} {word} {FILLERS[(n + 3) % 8]}"}, label)
+        # The product word at a random place among random fillers: only the product word predicts the label.
+        words = [rng.choice(FILLERS), word, rng.choice(FILLERS)]
+        rng.shuffle(words)
+        accepted(project, {"title": " ".join(words)}, label)
     return project
 
 
 def launch(project, base, on_commit, **extra):
-    params = {"base_model": base, "epochs": 8, "batch_size": 8, "max_length": 16, "learning_rate": 1e-3, "device": "cpu"}
+    params = {"base_model": base, "epochs": 20, "batch_size": 8, "max_length": 16, "learning_rate": 3e-3, "device": "cpu"}
     with on_commit(execute=True):
         run = services.training_run_launch(project=project, **(params | extra))
     run.refresh_from_db()

@@ -117,7 +117,10 @@ def snapshot_load(folder) -> tuple:
     stored = load_from_disk(str(folder / DATA_FOLDER))
     features = next(iter(stored.values())).features
     empty = {name: [] for name in features}
-    splits = {split: stored[split] if split in stored else Dataset.from_dict(empty, features=features) for split in manifest["examples"]}
+    splits = {
+        split: stored[split] if split in stored else Dataset.from_dict(empty, features=features)
+        for split in manifest["examples"]
+    }
     return DatasetDict(splits), manifest
 
 

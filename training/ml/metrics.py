@@ -47,7 +47,10 @@ def token_metrics(gold_tags, predicted_tags) -> dict:
             "f1": f1_score(gold_tags, predicted_tags, zero_division=0),
         }
     per_type = {
-        kind: {"precision": float(row["precision"]), "recall": float(row["recall"]), "f1": float(row["f1-score"]), "support": int(row["support"])}
+        kind: {
+            "precision": float(row["precision"]), "recall": float(row["recall"]),
+            "f1": float(row["f1-score"]), "support": int(row["support"]),
+        }
         for kind, row in report.items()
         if not kind.endswith(" avg")
     }
