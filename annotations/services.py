@@ -26,16 +26,14 @@ def annotation_submit(*, worker, assignment_id: int, answer) -> Submitted:
     Refuses (nothing stored): a malformed answer (SchemaError), someone else's or a finished assignment,
     an expired lease (AssignmentError; the slot goes back to the pool). A retried submission returns the
     annotation stored the first time, never a second one."""
-    first = _already_submitted(worker, assignment_id)
-    if first:
-        return Submitted(first, created=False)
     try:
         with transaction.atomic():
             return Submitted(_store(worker, assignment_id, answer), created=True)
     except AssignmentError as error:
         if error.code == "expired":
             assignment_service.assignment_expire(assignment_id=assignment_id)
-        # Two identical submissions at once: the second waited on the row lock and finds the first.
+        # A retry (or two identical submissions at once: the second waited on the row lock) finds the
+        # assignment submitted already, and returns the first annotation.
         first = _already_submitted(worker, assignment_id)
         if first:
             return Submitted(first, created=False)

@@ -120,20 +120,21 @@ def _next_in_transaction(*, worker, profile, project, rng) -> NextItem:
     now = timezone.now()
     # Lazily return a few expired leases of this project (the periodic job sweeps the rest).
     _expire(Assignment.objects.filter(project=project), now=now, limit=20)
-    held = (
-        Assignment.objects.select_related("item")
-        .select_for_update(of=("self",))
-        .filter(worker=worker, project=project, state=AssignmentState.LIVE)
-        .first()
+    # The worker's live assignment and queued (pushed) ones, in one query.
+    mine = list(
+        Assignment.objects.select_related("item").select_for_update(of=("self",))
+        .filter(worker=worker, project=project, state__in=[AssignmentState.LIVE, AssignmentState.QUEUED])
+        .order_by("pk")
     )
+    held = next((a for a in mine if a.state == AssignmentState.LIVE), None)
     if held and held.expires_at > now:
         return NextItem(held)
     if held:
         _give_slot_back(held)
         _finish(held, AssignmentState.EXPIRED, now)
-    queued = _start_queued(worker=worker, project=project, now=now)
+    queued = next((a for a in mine if a.state == AssignmentState.QUEUED and a.expires_at > now), None)
     if queued:
-        return NextItem(queued)
+        return NextItem(_start_queued(queued, project=project, now=now))
     if not _admitted_by_lottery(worker=worker, weight=profile.weight, project=project, now=now, rng=rng):
         return NextItem(
             None, "Workers with a higher quality score have priority on the last items: try again shortly.",
@@ -187,7 +188,10 @@ def _random_window(items, *, project, rng, batch):
 
 
 def _take_slot(item: Item) -> bool:
-    taken = Item.objects.filter(pk=item.pk, open_slots__gt=0).update(open_slots=F("open_slots") - 1)
+    """One conditional UPDATE: a slot taken, and the item marked as being collected."""
+    taken = Item.objects.filter(pk=item.pk, open_slots__gt=0).update(
+        open_slots=F("open_slots") - 1, state=ItemState.COLLECTING
+    )
     return taken == 1
 
 
@@ -201,19 +205,13 @@ def _start(*, worker, project, item, now) -> Assignment:
         project=project, item=item, worker=worker, is_gold=item.is_gold, state=AssignmentState.LIVE,
         started_at=now, expires_at=now + timedelta(minutes=project.lease_minutes),
     )
-    Item.objects.filter(pk=item.pk, state=ItemState.OPEN).update(state=ItemState.COLLECTING)
+    if item.is_gold and item.state == ItemState.OPEN:  # gold takes no slot, so _take_slot did not mark it
+        Item.objects.filter(pk=item.pk, state=ItemState.OPEN).update(state=ItemState.COLLECTING)
     return assignment
 
 
-def _start_queued(*, worker, project, now) -> Assignment | None:
-    queued = (
-        Assignment.objects.select_for_update(skip_locked=True)
-        .filter(worker=worker, project=project, state=AssignmentState.QUEUED, expires_at__gt=now)
-        .order_by("pk")
-        .first()
-    )
-    if queued is None:
-        return None
+def _start_queued(queued: Assignment, *, project, now) -> Assignment:
+    """A pushed assignment becomes live when its worker asks for work."""
     queued.state = AssignmentState.LIVE
     queued.started_at = now
     queued.expires_at = now + timedelta(minutes=project.lease_minutes)
@@ -253,7 +251,10 @@ def _active_worker_weights(*, project, now) -> list[tuple[int, float]]:
 # --- Skip, release, complete, expire --------------------------------------------------------------
 
 def _locked_live(assignment_id: int, worker: User) -> Assignment:
-    assignment = Assignment.objects.select_for_update().filter(pk=assignment_id).first()
+    assignment = (
+        Assignment.objects.select_for_update(of=("self",)).select_related("item", "project")
+        .filter(pk=assignment_id).first()
+    )
     if assignment is None or assignment.worker_id != worker.pk:
         raise AssignmentError("This assignment is not yours.", "not_yours")
     if assignment.state != AssignmentState.LIVE:
