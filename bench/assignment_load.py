@@ -202,15 +202,19 @@ def duplicates(project):
     return same_worker + over
 
 
-def main():
+def load_arguments():
+    """The options both load benchmarks take."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--annotators", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=8)
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def main():
+    args = load_arguments()
     project, tokens, integrator_token, ids = setup(args.items, args.annotators)
     labels = project.label_names
     server = start_server(args.workers, args.threads)

@@ -7,7 +7,6 @@ and the count of annotations acknowledged (HTTP 201) against the count stored in
 Last line: {"submit_per_s": X, "p99_ms": B, "acknowledged": N, "stored": N}
 """
 
-import argparse
 import asyncio
 import json
 import os
@@ -18,7 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.assignment_load import Connection, drive, percentile, setup, start_server  # noqa: E402
+from bench.assignment_load import Connection, drive, load_arguments, percentile, setup, start_server  # noqa: E402
 
 
 async def annotator(token, project_id, labels, deadline, latencies, counts):
@@ -42,13 +41,7 @@ async def annotator(token, project_id, labels, deadline, latencies, counts):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--items", type=int, default=100_000)
-    parser.add_argument("--annotators", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=8)
-    args = parser.parse_args()
+    args = load_arguments()
     project, tokens, _integrator, _ids = setup(args.items, args.annotators)
     labels = project.label_names
     server = start_server(args.workers, args.threads)
