@@ -187,9 +187,20 @@ def test_killing_the_worker_leaves_its_run_marked_failed(category_project, tiny_
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=30)
+        _drop_orphaned_sessions()
     settings.TRAINING_STALL_SECONDS = 1
     time.sleep(1.5)
     assert services.training_runs_fail_stalled() == 1
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and "stopped reporting" in run.log
     assert json.dumps(run.metrics) == "{}"
+
+
+def _drop_orphaned_sessions():
+    """The killed worker's database session may linger until PostgreSQL notices; end it now so the test
+    database can be dropped at the end of the run."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
