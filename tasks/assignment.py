@@ -140,13 +140,15 @@ def _next_in_transaction(*, worker, profile, project, rng) -> NextItem:
             None, "Workers with a higher quality score have priority on the last items: try again shortly.",
             RETRY_AFTER_SECONDS,
         )
-    # Gold checks are mixed into real work at the project's share; with no real work left, none are sent
-    # (a stream of checks alone would only cost the worker time).
-    kinds = (True, False) if rng.random() < project.gold_share else (False,)
-    for gold in kinds:
-        item = _claim_item(worker=worker, project=project, gold=gold, rng=rng)
+    # Gold checks are mixed into real work at the project's share; with no real work left for this
+    # worker, none are sent (a stream of checks alone would only cost the worker time).
+    if rng.random() < project.gold_share and _unseen_items(worker=worker, project=project, gold=False).exists():
+        item = _claim_item(worker=worker, project=project, gold=True, rng=rng)
         if item:
             return NextItem(_start(worker=worker, project=project, item=item, now=now))
+    item = _claim_item(worker=worker, project=project, gold=False, rng=rng)
+    if item:
+        return NextItem(_start(worker=worker, project=project, item=item, now=now))
     if _unseen_items(worker=worker, project=project, gold=False).exists():
         # Every free item is locked by someone else's claim this instant: not empty, just busy.
         return NextItem(None, "Items are being handed out: try again in a moment.", 1)

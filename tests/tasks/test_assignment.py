@@ -254,3 +254,17 @@ def test_next_across_projects_picks_an_open_project(project):
     ProjectFactory(status=ProjectStatus.DRAFT)
     result = service.assignment_next_any(worker=verified_worker())
     assert result.assignment.project_id == project.pk
+
+
+def test_no_gold_checks_once_the_real_work_is_done():
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, overlap=1, gold_share=1.0)
+    real = ItemFactory(project=project)
+    ItemFactory.create_batch(5, project=project, is_gold=True, gold="Phone")
+    worker = verified_worker()
+    first = next_item(worker, project)
+    assert first.is_gold  # gold share 1.0: checks come first while real work remains
+    service.assignment_complete(assignment=first)
+    # The only real item's slots are taken by others: nothing real is left, so no more checks either,
+    # although this worker has four gold items still unseen.
+    Item.objects.filter(pk=real.pk).update(open_slots=0)
+    assert service.assignment_next(worker=worker, project=project).assignment is None
