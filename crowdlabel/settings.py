@@ -229,6 +229,8 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 # the check that marks a dead worker's run failed must not wait on that same worker.
 CELERY_TASK_ROUTES = {"training.run": {"queue": "training"}}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Save each job's last run (and run count) as soon as it is sent, so the admin shows it at once.
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_RESULT_EXPIRES = 3600
 
