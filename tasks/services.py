@@ -37,15 +37,18 @@ def _apply(project: Project, fields: dict) -> None:
     project.full_clean(exclude=["required_skills"])
 
 
-@transaction.atomic
-def project_create(*, created_by=None, **fields) -> Project:
-    project = Project(created_by=created_by)
+def _save(project: Project, fields: dict) -> Project:
     skills = fields.pop("required_skills", None)
     _apply(project, fields)
     project.save()
     if skills is not None:
         project.required_skills.set(skills)
     return project
+
+
+@transaction.atomic
+def project_create(*, created_by=None, **fields) -> Project:
+    return _save(Project(created_by=created_by), fields)
 
 
 def project_update_problems(*, project: Project, fields: dict) -> dict:
@@ -67,12 +70,7 @@ def project_update(*, project: Project, **fields) -> Project:
     problems = project_update_problems(project=project, fields=fields)
     if problems:
         raise ValidationError(problems)
-    skills = fields.pop("required_skills", None)
-    _apply(project, fields)
-    project.save()
-    if skills is not None:
-        project.required_skills.set(skills)
-    return project
+    return _save(project, fields)
 
 
 def project_publish_problems(project: Project) -> list[str]:

@@ -15,7 +15,7 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, OuterRef
 
 from accounts.models import WorkerProfile
 from annotations.models import Annotation
@@ -106,16 +106,12 @@ def _categorical_verdicts(project, answers, method) -> dict[int, ItemVerdict]:
 def _store_worker_quality(project, encoded, result) -> None:
     if result.worker_quality is None:
         return
-    counts = dict(zip(*_unique_counts(encoded.worker_idx)))
+    counts = dict(zip(*np.unique(encoded.worker_idx, return_counts=True)))
     for index, worker_id in enumerate(encoded.workers):
         WorkerProjectQuality.objects.update_or_create(
             worker_id=int(worker_id), project=project,
             defaults={"accuracy": float(result.worker_quality[index]), "answers": int(counts.get(index, 0))},
         )
-
-
-def _unique_counts(values):
-    return np.unique(values, return_counts=True)
 
 
 def _span_verdicts(project, answers) -> dict[int, ItemVerdict]:

@@ -1,5 +1,4 @@
 import json
-import random
 
 import pytest
 from django.core.management import call_command

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from quality.models import EarningsEntry, FlagKind, Suspension, WorkerFlag, WorkerQuality
+from quality.models import EarningsEntry, FlagKind, Suspension, WorkerFlag
 from quality.services import scores
 from tests.factories import AnnotatorFactory, IntegratorFactory
 from tests.quality.test_scores import annotate

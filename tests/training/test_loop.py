@@ -10,12 +10,12 @@ from django.urls import reverse
 from annotations.models import Annotation
 from quality.models import Suggestion
 from tasks import assignment as assignment_service
-from tasks.models import Item, ItemState, ProjectStatus
+from tasks.models import Item, ItemState
 from tests.factories import AnnotatorFactory, IntegratorFactory, token_for
 from tests.quality.test_scores import annotate
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.tasks.test_assignment import verified_worker
-from tests.training.test_runs import accepted, category_project, launch, tiny_base_model  # noqa: F401 (fixtures)
+from tests.training.conftest import accepted, launch
 from training import predictions, services, snapshots
 from training.celery_tasks import launch_due
 from training.models import ModelVersion, Prediction, TrainingPolicy, TrainingRun

@@ -5,7 +5,12 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from transformers import BertConfig, BertForSequenceClassification, BertForTokenClassification, BertTokenizer
+from transformers import (
+    BertConfig,
+    BertForSequenceClassification,
+    BertForTokenClassification,
+    BertTokenizer,
+)
 
 from training.ml.datasets import (
     build_classification_dataset,

@@ -2,7 +2,6 @@
 
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -10,66 +9,17 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 from django.db import connection
 from django.urls import reverse
-from transformers import BertConfig, BertModel, BertTokenizer
 
-from quality.models import DecisionSource, ItemDecision
-from tasks.models import ItemState, ProjectStatus
+from tasks.models import ProjectStatus
 from tests.factories import AnnotatorFactory, IntegratorFactory, token_for
-from tests.tasks.factories import ItemFactory, ProjectFactory
+from tests.tasks.factories import ProjectFactory
+from tests.training.conftest import FILLERS, WORDS, accepted, launch
 from training import services
 from training.models import ModelVersion, RunStatus, TrainingRun
 
 ROOT = Path(__file__).resolve().parents[2]
-WORDS = {"phone": ["phone", "smartphone", "iphone"], "tv": ["tv", "television", "oled"], "fridge": ["fridge", "freezer"]}
-FILLERS = ["cheap", "new", "red", "blue", "big", "small", "with", "case"]
-VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *FILLERS, *[w for ws in WORDS.values() for w in ws]]
-
-
-@pytest.fixture
-def tiny_base_model(tmp_path, settings):
-    """A 2-layer BERT and its tokenizer saved as a local model folder: what a run starts from in tests."""
-    settings.TRAINING_DIR = tmp_path / "training"
-    folder = tmp_path / "tiny-bert"
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(VOCAB), hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=128, max_position_embeddings=64)
-    BertModel(config).save_pretrained(folder)  # a base model without a head, like the packaged MiniLM
-    BertTokenizer(vocab={word: index for index, word in enumerate(VOCAB)}).save_pretrained(folder)
-    return str(folder)
-
-
-def accepted(project, data, label):
-    item = ItemFactory(project=project, data=data, state=ItemState.ACCEPTED)
-    ItemDecision.objects.create(item=item, project=project, label=label, confidence=0.99,
-                                source=DecisionSource.INFERRED, method="test", answers_count=3)
-    return item
-
-
-@pytest.fixture
-def category_project(db):
-    project = ProjectFactory(status=ProjectStatus.PUBLISHED, labels=list(WORDS))
-    rng = random.Random(5)
-    for n in range(60):
-        label = list(WORDS)[n % 3]
-        word = WORDS[label][(n // 3) % len(WORDS[label])]  # every product word appears in training
-        # The product word at a random place among random fillers: only the product word predicts the label.
-        words = [rng.choice(FILLERS), word, rng.choice(FILLERS)]
-        rng.shuffle(words)
-        accepted(project, {"title": " ".join(words)}, label)
-    return project
-
-
-def launch(project, base, on_commit, **extra):
-    params = {"base_model": base, "epochs": 20, "batch_size": 8, "max_length": 16, "learning_rate": 3e-3, "device": "cpu"}
-    with on_commit(execute=True):
-        run = services.training_run_launch(project=project, **(params | extra))
-    run.refresh_from_db()
-    return run
-
-
 @pytest.mark.django_db
 def test_a_sequence_run_trains_through_the_celery_task(category_project, tiny_base_model, django_capture_on_commit_callbacks):
     run = launch(category_project, tiny_base_model, django_capture_on_commit_callbacks)
