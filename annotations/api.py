@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsAnnotator
 from crowdlabel.pagination import StandardPagination
 from tasks import assignment as assignment_service
-from tasks.api_assignments import AnnotatorAssignmentSerializer
+from tasks.api_assignments import AnnotatorAssignmentSerializer, annotator_assignment_data
 from tasks.models import Project
 
 from . import services
@@ -51,11 +51,13 @@ class SubmitApi(APIView):
 
 def _next_for(worker, project) -> dict:
     try:
-        result = assignment_service.assignment_next(worker=worker, project=project)
+        result = assignment_service.assignment_next(
+            worker=worker, project=project, profile=getattr(worker, "worker_profile", None)
+        )
     except assignment_service.NotEligible as refusal:
         return {"next": None, "reason": str(refusal)}
     return {
-        "next": AnnotatorAssignmentSerializer(result.assignment).data if result.assignment else None,
+        "next": annotator_assignment_data(result.assignment) if result.assignment else None,
         "reason": result.reason,
     }
 

@@ -7,9 +7,13 @@ from tasks.models import Assignment, Item, Project
 
 
 class Annotation(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="annotations")
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="annotations")
-    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="annotations")
+    # No single-column indexes on project, item and worker: the constraint and indexes below lead with
+    # them, and every index costs a write on each answer.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="annotations", db_index=False)
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="annotations", db_index=False)
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="annotations", db_index=False
+    )
     # One annotation per assignment: a retried submission finds the first one instead of adding a second.
     # RESTRICT: an assignment with an answer cannot be deleted alone, only together with its item or project.
     assignment = models.OneToOneField(Assignment, on_delete=models.RESTRICT, related_name="annotation")

@@ -4,7 +4,7 @@ per project, and pushing a batch of items to the workers by weight."""
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -37,10 +37,28 @@ class NextItemSerializer(serializers.Serializer):
     retry_after = serializers.IntegerField(allow_null=True)
 
 
+def annotator_assignment_data(assignment) -> dict:
+    """AnnotatorAssignmentSerializer's output, written out: this answers every "next" request, and the
+    serializer's field machinery cost more than the rest of the response (a test keeps the two equal)."""
+    item = assignment.item
+    return {
+        "id": assignment.pk,
+        "project": assignment.project_id,
+        "item": {"id": item.pk, "data": item.data, "media": item.media.url if item.media else None},
+        "state": assignment.state,
+        "started_at": _iso(assignment.started_at),
+        "expires_at": _iso(assignment.expires_at),
+    }
+
+
+def _iso(value) -> str | None:
+    return serializers.DateTimeField().to_representation(value) if value else None
+
+
 def _next_response(result) -> Response:
     return Response(
         {
-            "assignment": AnnotatorAssignmentSerializer(result.assignment).data if result.assignment else None,
+            "assignment": annotator_assignment_data(result.assignment) if result.assignment else None,
             "reason": result.reason,
             "retry_after": result.retry_after,
         }
@@ -56,9 +74,13 @@ class NextInProjectApi(APIView):
 
     @extend_schema(request=None, responses=NextItemSerializer)
     def post(self, request, pk):
-        project = get_object_or_404(Project, pk=pk)
+        project = assignment_service.project_or_none(pk)
+        if project is None:
+            raise NotFound()
         try:
-            result = assignment_service.assignment_next(worker=request.user, project=project)
+            result = assignment_service.assignment_next(
+                worker=request.user, project=project, profile=getattr(request.user, "worker_profile", None)
+            )
         except assignment_service.NotEligible as refusal:
             raise PermissionDenied(str(refusal)) from refusal
         return _next_response(result)
@@ -87,7 +109,7 @@ class AssignmentActionApi(APIView):
             assignment = self.ACTIONS[self.action](assignment_id=pk, worker=request.user)
         except assignment_service.AssignmentError as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
-        return Response(AnnotatorAssignmentSerializer(assignment).data)
+        return Response(annotator_assignment_data(assignment))
 
 
 class ProjectAssignmentSerializer(serializers.ModelSerializer):

@@ -16,11 +16,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, Max, Min, OuterRef
 from django.utils import timezone
 
-from accounts.models import Role, Skill, User, WorkerProfile
+from accounts.models import Role, User, WorkerProfile
 
+from . import assignment_sql as sql
 from . import sampling
 from .models import (
     SEEN_STATES, Assignment, AssignmentState, AssignmentStrategy, Item, ItemOrder, ItemState, Project, ProjectStatus,
@@ -68,7 +68,7 @@ def worker_eligibility_problem(*, worker: User, project: Project, profile: Worke
         return "This project is open to verified annotators only: submit your verification first."
     if profile.weight < project.min_weight:
         return f"Your weight {profile.weight:.2f} is below this project's minimum of {project.min_weight:.2f}."
-    missing = Skill.objects.filter(projects=project).exclude(workers=profile).values_list("name", flat=True)
+    missing = sql.missing_skills(project_id=project.pk, profile_id=profile.pk)
     if missing:
         return f"This project requires the skills: {', '.join(sorted(missing))}."
     return ""
@@ -86,12 +86,20 @@ def projects_open_to(worker: User):
     return [p for p in projects if not worker_eligibility_problem(worker=worker, project=p, profile=profile)]
 
 
+def project_or_none(pk) -> Project | None:
+    """The project, read in plain SQL (the "next" path reads it on every request)."""
+    return sql.project(pk)
+
+
 # --- Next item ------------------------------------------------------------------------------------
 
-def assignment_next(*, worker: User, project: Project, rng: random.Random | None = None) -> NextItem:
+def assignment_next(
+    *, worker: User, project: Project, rng: random.Random | None = None, profile: WorkerProfile | None = None
+) -> NextItem:
     """The worker's next item in this project: their live assignment if they hold one, else a queued
-    (pushed) one, else a fresh claim. Raises NotEligible with the reason when they may not work here."""
-    profile = WorkerProfile.objects.filter(user=worker).first()
+    (pushed) one, else a fresh claim. Raises NotEligible with the reason when they may not work here.
+    `profile`: the worker's profile if the caller read it in this request (the API's authentication does)."""
+    profile = profile or WorkerProfile.objects.filter(user=worker).first()
     problem = worker_eligibility_problem(worker=worker, project=project, profile=profile)
     if problem:
         raise NotEligible(problem)
@@ -119,20 +127,12 @@ def assignment_next_any(*, worker: User, rng: random.Random | None = None) -> Ne
 def _next_in_transaction(*, worker, profile, project, rng) -> NextItem:
     now = timezone.now()
     # Lazily return a few expired leases of this project (the periodic job sweeps the rest).
-    _expire(Assignment.objects.filter(project=project), now=now, limit=20)
-    # The worker's live assignment and queued (pushed) ones, in one query.
-    mine = list(
-        Assignment.objects.select_related("item").select_for_update(of=("self",))
-        .filter(worker=worker, project=project, state__in=[AssignmentState.LIVE, AssignmentState.QUEUED])
-        .order_by("pk")
-    )
-    held = next((a for a in mine if a.state == AssignmentState.LIVE), None)
+    _expire(now=now, project_id=project.pk, limit=20)
+    held, queued = _holding(worker=worker, project=project)
     if held and held.expires_at > now:
         return NextItem(held)
     if held:
-        _give_slot_back(held)
-        _finish(held, AssignmentState.EXPIRED, now)
-    queued = next((a for a in mine if a.state == AssignmentState.QUEUED and a.expires_at > now), None)
+        _expire(now=now, assignment_id=held.pk)
     if queued:
         return NextItem(_start_queued(queued, project=project, now=now))
     if not _admitted_by_lottery(worker=worker, weight=profile.weight, project=project, now=now, rng=rng):
@@ -142,73 +142,72 @@ def _next_in_transaction(*, worker, profile, project, rng) -> NextItem:
         )
     # Gold checks are mixed into real work at the project's share; with no real work left for this
     # worker, none are sent (a stream of checks alone would only cost the worker time).
-    if rng.random() < project.gold_share and _unseen_items(worker=worker, project=project, gold=False).exists():
-        item = _claim_item(worker=worker, project=project, gold=True, rng=rng)
-        if item:
-            return NextItem(_start(worker=worker, project=project, item=item, now=now))
-    item = _claim_item(worker=worker, project=project, gold=False, rng=rng)
-    if item:
-        return NextItem(_start(worker=worker, project=project, item=item, now=now))
-    if _unseen_items(worker=worker, project=project, gold=False).exists():
+    if rng.random() < project.gold_share and _has_unseen(worker=worker, project=project, gold=False):
+        assignment = _claim(worker=worker, project=project, gold=True, rng=rng, now=now)
+        if assignment:
+            return NextItem(assignment)
+    assignment = _claim(worker=worker, project=project, gold=False, rng=rng, now=now)
+    if assignment:
+        return NextItem(assignment)
+    if _has_unseen(worker=worker, project=project, gold=False):
         # Every free item is locked by someone else's claim this instant: not empty, just busy.
         return NextItem(None, "Items are being handed out: try again in a moment.", 1)
     return NextItem(None, "No items are left for you in this project.")
 
 
-def _unseen_items(*, worker, project, gold):
-    seen = Assignment.objects.filter(item=OuterRef("pk"), worker=worker, state__in=SEEN_STATES)
-    items = Item.objects.filter(project=project, is_gold=gold, state__in=CLAIMABLE_STATES, open_slots__gt=0)
-    return items.filter(~Exists(seen))
+def _holding(*, worker, project) -> tuple[Assignment | None, Assignment | None]:
+    """The worker's live assignment and their first unexpired queued (pushed) one, locked. Most requests
+    hold neither, and pay one small query to learn it."""
+    ids = sql.holding_ids(worker_id=worker.pk, project_id=project.pk)
+    if not ids:
+        return None, None
+    mine = list(Assignment.objects.select_related("item").filter(pk__in=ids).order_by("pk"))
+    held = next((a for a in mine if a.state == AssignmentState.LIVE), None)
+    now = timezone.now()
+    queued = next((a for a in mine if a.state == AssignmentState.QUEUED and a.expires_at > now), None)
+    return held, queued
 
 
-def _claim_item(*, worker, project, gold, rng, batch=4) -> Item | None:
-    """Lock one item with a free slot that this worker has not seen, and take the slot."""
-    items = _unseen_items(worker=worker, project=project, gold=gold)
-    if project.item_order == ItemOrder.RANDOM:
-        candidates = _random_window(items, project=project, rng=rng, batch=batch)
-    elif project.item_order == ItemOrder.UNCERTAINTY:
-        # Active learning: what the active model is least sure of first (unscored items, at -1, last).
-        candidates = items.order_by("-model_uncertainty", "pk").select_for_update(skip_locked=True, of=("self",))[:batch]
-    else:
-        # Breadth first: items already being collected (fewest free slots) are finished first.
-        candidates = items.order_by("open_slots", "pk").select_for_update(skip_locked=True, of=("self",))[:batch]
-    for item in candidates:
-        if item.is_gold or _take_slot(item):
-            return item
+def _has_unseen(*, worker, project, gold) -> bool:
+    return sql.unseen_exists(project_id=project.pk, worker_id=worker.pk, gold=gold)
+
+
+def _claim(*, worker, project, gold, rng, now, batch=4) -> Assignment | None:
+    """Lock one item with a free slot that this worker has not seen, take the slot and start a live
+    assignment on it."""
+    for item in _candidates(worker=worker, project=project, gold=gold, rng=rng, batch=batch):
+        if item.is_gold or sql.take_slot(item_id=item.pk):
+            return _start(worker=worker, project=project, item=item, now=now)
     return None
 
 
-def _random_window(items, *, project, rng, batch):
-    """A random starting point in the id range, wrapping around: random order without ORDER BY random()."""
-    bounds = Item.objects.filter(project=project).aggregate(low=Min("pk"), high=Max("pk"))
-    if bounds["low"] is None:
+def _candidates(*, worker, project, gold, rng, batch) -> list[Item]:
+    """Active learning orders by the model's uncertainty (unscored items, at -1, last); breadth first
+    finishes the items already being collected (fewest free slots) first; random starts at a random
+    point of the id range and wraps around, which is random order without ORDER BY random()."""
+    query = dict(project_id=project.pk, worker_id=worker.pk, gold=gold, order=project.item_order, limit=batch)
+    if project.item_order != ItemOrder.RANDOM:
+        return sql.lock_candidates(**query)
+    low, high = sql.id_range(project_id=project.pk)
+    if low is None:
         return []
-    pivot = rng.randint(bounds["low"], bounds["high"])
-    locked = items.order_by("pk").select_for_update(skip_locked=True, of=("self",))
-    found = list(locked.filter(pk__gte=pivot)[:batch])
-    return found or list(locked.filter(pk__lt=pivot)[:batch])
-
-
-def _take_slot(item: Item) -> bool:
-    """One conditional UPDATE: a slot taken, and the item marked as being collected."""
-    taken = Item.objects.filter(pk=item.pk, open_slots__gt=0).update(
-        open_slots=F("open_slots") - 1, state=ItemState.COLLECTING
-    )
-    return taken == 1
+    pivot = rng.randint(low, high)
+    return sql.lock_candidates(**query, from_id=pivot) or sql.lock_candidates(**query, below_id=pivot)
 
 
 def _give_slot_back(assignment: Assignment) -> None:
     if not assignment.is_gold:
-        Item.objects.filter(pk=assignment.item_id).update(open_slots=F("open_slots") + 1)
+        sql.give_slot_back(item_id=assignment.item_id)
 
 
 def _start(*, worker, project, item, now) -> Assignment:
-    assignment = Assignment.objects.create(
-        project=project, item=item, worker=worker, is_gold=item.is_gold, state=AssignmentState.LIVE,
-        started_at=now, expires_at=now + timedelta(minutes=project.lease_minutes),
-    )
-    if item.is_gold and item.state == ItemState.OPEN:  # gold takes no slot, so _take_slot did not mark it
-        Item.objects.filter(pk=item.pk, state=ItemState.OPEN).update(state=ItemState.COLLECTING)
+    expires_at = now + timedelta(minutes=project.lease_minutes)
+    assignment = sql.insert_assignment(Assignment(
+        project=project, item=item, worker=worker, state=AssignmentState.LIVE, is_gold=item.is_gold, pushed=False,
+        started_at=now, expires_at=expires_at,
+    ))
+    if item.is_gold and item.state == ItemState.OPEN:  # gold takes no slot, so take_slot did not mark it
+        sql.mark_collecting(item_id=item.pk)
     return assignment
 
 
@@ -253,10 +252,7 @@ def _active_worker_weights(*, project, now) -> list[tuple[int, float]]:
 # --- Skip, release, complete, expire --------------------------------------------------------------
 
 def _locked_live(assignment_id: int, worker: User) -> Assignment:
-    assignment = (
-        Assignment.objects.select_for_update(of=("self",)).select_related("item", "project")
-        .filter(pk=assignment_id).first()
-    )
+    assignment = sql.lock_assignment(assignment_id=assignment_id)
     if assignment is None or assignment.worker_id != worker.pk:
         raise AssignmentError("This assignment is not yours.", "not_yours")
     if assignment.state != AssignmentState.LIVE:
@@ -267,7 +263,7 @@ def _locked_live(assignment_id: int, worker: User) -> Assignment:
 def _finish(assignment: Assignment, state: str, now=None) -> Assignment:
     assignment.state = state
     assignment.finished_at = now or timezone.now()
-    assignment.save(update_fields=["state", "finished_at"])
+    sql.finish(assignment_ids=[assignment.pk], state=state, now=assignment.finished_at)
     return assignment
 
 
@@ -300,33 +296,29 @@ def assignment_lock_for_submit(*, assignment_id: int, worker: User, now=None) ->
 @transaction.atomic
 def assignment_expire(*, assignment_id: int) -> int:
     """Expire this one assignment if its lease has run out (slot back); 0 when there was nothing to do."""
-    return _expire(Assignment.objects.filter(pk=assignment_id), now=timezone.now())
+    return _expire(now=timezone.now(), assignment_id=assignment_id)
 
 
 def assignment_complete(*, assignment: Assignment, now=None) -> Assignment:
     """Mark a locked live assignment submitted and count the answer on its item."""
-    Item.objects.filter(pk=assignment.item_id).update(submitted_count=F("submitted_count") + 1)
+    sql.count_answer(item_id=assignment.item_id)
     return _finish(assignment, AssignmentState.SUBMITTED, now)
 
 
-def _expire(assignments, *, now, limit=None) -> int:
-    due = (
-        assignments.select_for_update(skip_locked=True)
-        .filter(state__in=[AssignmentState.LIVE, AssignmentState.QUEUED], expires_at__lte=now)
-        .order_by("pk")
-    )
-    count = 0
-    for assignment in due[:limit] if limit else due:
-        _give_slot_back(assignment)
-        _finish(assignment, AssignmentState.EXPIRED, now)
-        count += 1
-    return count
+def _expire(*, now, project_id=None, assignment_id=None, limit=None) -> int:
+    """Expire holding assignments whose lease ran out (all, one project's, or one) and give their slots back."""
+    due = sql.lock_due(now=now, project_id=project_id, assignment_id=assignment_id, limit=limit)
+    for _, item_id, is_gold in due:
+        if not is_gold:
+            sql.give_slot_back(item_id=item_id)
+    sql.finish(assignment_ids=[pk for pk, _, _ in due], state=AssignmentState.EXPIRED, now=now)
+    return len(due)
 
 
 def assignments_expire_due(*, limit: int = 5000) -> int:
     """Periodic: every lease past its time goes back to the pool (requests also do this lazily)."""
     with transaction.atomic():
-        return _expire(Assignment.objects.all(), now=timezone.now(), limit=limit)
+        return _expire(now=timezone.now(), limit=limit)
 
 
 # --- Admin push -----------------------------------------------------------------------------------
@@ -360,7 +352,7 @@ def _push_to(worker, project, items, quota, now) -> int:
     for item in list(items):
         if given == quota:
             break
-        if item.pk in seen or not _take_slot(item):
+        if item.pk in seen or not sql.take_slot(item_id=item.pk):
             continue
         Assignment.objects.create(
             project=project, item=item, worker=worker, state=AssignmentState.QUEUED, pushed=True,

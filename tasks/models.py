@@ -212,9 +212,13 @@ SEEN_STATES = [AssignmentState.QUEUED, AssignmentState.LIVE, AssignmentState.SUB
 class Assignment(models.Model):
     """One worker's lease on one slot of one item. "Has this worker seen this item?" is answered here."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assignments")
+    # No single-column indexes on project and worker: the indexes below lead with them, and every index
+    # costs a write on each claim and each answer.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assignments", db_index=False)
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="assignments")
-    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments", db_index=False
+    )
     state = models.CharField(max_length=16, choices=AssignmentState.choices, default=AssignmentState.LIVE)
     is_gold = models.BooleanField(default=False)
     pushed = models.BooleanField(default=False, help_text="Handed out by an admin's batch push.")
@@ -242,6 +246,10 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["project", "state", "expires_at"], name="tasks_assignment_expiry"),
             models.Index(fields=["worker", "project", "state"], name="tasks_assignment_worker"),
+            # "Does this worker hold anything here?", asked on every request for work: a tiny index.
+            models.Index(
+                fields=["worker", "project"], condition=models.Q(state__in=HOLDING_STATES), name="tasks_assignment_holding"
+            ),
             models.Index(fields=["project", "created_at"], name="tasks_assignment_recent"),
         ]
 

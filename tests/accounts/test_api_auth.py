@@ -31,3 +31,19 @@ def test_schema_and_docs_are_served(client):
     schema = client.get(reverse("schema"))
     assert schema.status_code == 200 and b"/api/me/" in schema.content
     assert client.get(reverse("api-docs")).status_code == 200
+
+
+def test_a_deactivated_users_token_is_refused(api_client, integrator):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(integrator)}")
+    integrator.is_active = False
+    integrator.save(update_fields=["is_active"])
+    assert api_client.get(reverse("api-me")).status_code == 401
+
+
+def test_the_token_check_reads_an_annotators_profile_with_the_user(api_client, annotator, django_assert_num_queries):
+    from accounts.authentication import TokenAuthentication
+
+    key = token_for(annotator)
+    with django_assert_num_queries(1):
+        user, token = TokenAuthentication().authenticate_credentials(key)
+        assert (user.pk, token.key, user.worker_profile.user_id) == (annotator.pk, key, annotator.pk)

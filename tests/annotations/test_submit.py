@@ -184,3 +184,30 @@ def test_submit_and_next_endpoints_deny_outsiders(api_client, worker, classifica
         assert api_client.post(url, {"answer": "TV"}, format="json").status_code == 403
     assert not Annotation.objects.exists()
     assert Assignment.objects.get(pk=assignment.pk).state == AssignmentState.LIVE
+
+
+def test_the_fast_annotator_payload_equals_the_documented_serializer(worker):
+    from django.core.files.base import ContentFile
+
+    from tasks.api_assignments import AnnotatorAssignmentSerializer, annotator_assignment_data
+
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, gold_share=0.0)
+    item = ItemFactory(project=project, data={"title": "red shoe"})
+    item.media.save("shoe.png", ContentFile(b"png"), save=True)
+    assignment = _claim(worker, project)
+    assert annotator_assignment_data(assignment) == AnnotatorAssignmentSerializer(assignment).data
+    stored = Assignment.objects.select_related("item").get(pk=assignment.pk)
+    assert annotator_assignment_data(assignment) == AnnotatorAssignmentSerializer(stored).data
+    assert annotator_assignment_data(assignment)["item"]["media"].endswith(".png")
+
+
+def test_a_suspended_worker_is_refused_next_over_the_api_with_the_reason(api_client, worker, classification):
+    from accounts.models import WorkerProfile
+
+    WorkerProfile.objects.filter(user=worker).update(suspended=True, suspended_reason="copying answers")
+    response = _api(api_client, worker).post(reverse("api-project-next", args=[classification.pk]))
+    assert response.status_code == 403 and "copying answers" in response.json()["detail"]
+
+
+def test_next_on_a_missing_project_is_404(api_client, worker):
+    assert _api(api_client, worker).post(reverse("api-project-next", args=[999999])).status_code == 404

@@ -1,0 +1,166 @@
+"""The statements of assignment's hot path, written as SQL.
+
+Every annotator asks for work every few seconds, so the ORM's cost of building each query (about half a
+millisecond of Python per statement, several statements per request) was most of the request's CPU under
+load. These statements are plain SQL that runs on PostgreSQL and SQLite alike; the differences are the
+locking clause, which SQLite has no need for (it writes one transaction at a time), and one planner fence.
+
+Callers hold the transaction; nothing here commits. Rules live in `tasks.assignment`, not here.
+"""
+
+from django.db import connection
+
+from accounts.models import Skill, WorkerProfile
+from crowdlabel import rawsql as db
+
+from .models import HOLDING_STATES, SEEN_STATES, Assignment, AssignmentState, Item, ItemOrder, ItemState, Project
+
+ITEM = Item._meta.db_table
+ASSIGNMENT = Assignment._meta.db_table
+CLAIMABLE = (ItemState.OPEN.value, ItemState.COLLECTING.value)
+SEEN = tuple(state.value for state in SEEN_STATES)
+HOLDING = tuple(state.value for state in HOLDING_STATES)
+ORDER = {
+    ItemOrder.BREADTH_FIRST: "i.open_slots, i.id",
+    ItemOrder.UNCERTAINTY: "i.model_uncertainty DESC, i.id",
+    ItemOrder.RANDOM: "i.id",
+}
+
+
+# --- Whole rows, as the ORM would load them --------------------------------------------------------
+
+def lock_assignment(*, assignment_id: int) -> Assignment | None:
+    """An assignment with its item and project, the assignment's row locked (waiting for the lock: a
+    submission and a skip of the same assignment happen one after the other)."""
+    widths = [len(m._meta.concrete_fields) for m in (Assignment, Item)]
+    rows = db.rows(
+        f"SELECT {db.columns(Assignment, 'a')}, {db.columns(Item, 'i')}, {db.columns(Project, 'p')} FROM {ASSIGNMENT} a "
+        f"JOIN {ITEM} i ON i.id = a.item_id JOIN {Project._meta.db_table} p ON p.id = a.project_id "
+        f"WHERE a.id = %s{db.lock_clause(skip_locked=False, of='a')}",
+        [assignment_id],
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    assignment = db.instance(Assignment, row[: widths[0]])
+    assignment.item = db.instance(Item, row[widths[0]: widths[0] + widths[1]])
+    assignment.project = db.instance(Project, row[widths[0] + widths[1]:])
+    return assignment
+
+
+def count_answer(*, item_id: int) -> None:
+    db.rowcount(f"UPDATE {ITEM} SET submitted_count = submitted_count + 1 WHERE id = %s", [item_id])
+
+
+# --- Leases ----------------------------------------------------------------------------------------
+
+def holding_ids(*, worker_id: int, project_id: int) -> list[int]:
+    """The worker's live and queued assignments in the project, locked (waiting on a lock held by the
+    worker's own submission: skipping it would hand them a second live item)."""
+    sql = (
+        f"SELECT id FROM {ASSIGNMENT} WHERE worker_id = %s AND project_id = %s "
+        f"AND state IN ({db.placeholders(HOLDING)}) ORDER BY id{db.lock_clause(skip_locked=False)}"
+    )
+    return [row[0] for row in db.rows(sql, [worker_id, project_id, *HOLDING])]
+
+
+def lock_due(*, now, project_id: int | None = None, assignment_id: int | None = None, limit: int | None = None):
+    """Holding assignments whose lease ran out, locked: (id, item_id, is_gold). Rows another transaction
+    holds are skipped: that transaction is finishing them."""
+    where, params = [f"state IN ({db.placeholders(HOLDING)})", "expires_at <= %s"], [*HOLDING, db.datetime(now)]
+    if project_id is not None:
+        where.append("project_id = %s")
+        params.append(project_id)
+    if assignment_id is not None:
+        where.append("id = %s")
+        params.append(assignment_id)
+    sql = f"SELECT id, item_id, is_gold FROM {ASSIGNMENT} WHERE {' AND '.join(where)} ORDER BY id"
+    if limit:
+        sql += " LIMIT %s"
+        params.append(limit)
+    return db.rows(sql + db.lock_clause(skip_locked=True), params)
+
+
+def finish(*, assignment_ids: list[int], state: str, now) -> None:
+    if assignment_ids:
+        db.rowcount(
+            f"UPDATE {ASSIGNMENT} SET state = %s, finished_at = %s WHERE id IN ({db.placeholders(assignment_ids)})",
+            [state, db.datetime(now), *assignment_ids],
+        )
+
+
+def give_slot_back(*, item_id: int) -> None:
+    db.rowcount(f"UPDATE {ITEM} SET open_slots = open_slots + 1 WHERE id = %s", [item_id])
+
+
+# --- Claiming --------------------------------------------------------------------------------------
+
+def _unseen_where() -> str:
+    # OFFSET 0 keeps PostgreSQL from turning NOT EXISTS into an anti-join, which may read every answer
+    # the worker ever gave before the first candidate; as a subplan it probes (item, worker) once per
+    # candidate, so a claim costs the same after a worker's 10,000th answer as after their first.
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+    return (
+        f"i.project_id = %s AND i.is_gold = %s AND i.state IN ({db.placeholders(CLAIMABLE)}) AND i.open_slots > 0 "
+        f"AND NOT EXISTS (SELECT 1 FROM {ASSIGNMENT} a WHERE a.item_id = i.id AND a.worker_id = %s "
+        f"AND a.state IN ({db.placeholders(SEEN)}){fence})"
+    )
+
+
+def _unseen_params(project_id, worker_id, gold) -> list:
+    return [project_id, gold, *CLAIMABLE, worker_id, *SEEN]
+
+
+def unseen_exists(*, project_id: int, worker_id: int, gold: bool) -> bool:
+    sql = f"SELECT 1 FROM {ITEM} i WHERE {_unseen_where()} LIMIT 1"
+    return bool(db.rows(sql, _unseen_params(project_id, worker_id, gold)))
+
+
+def lock_candidates(*, project_id: int, worker_id: int, gold: bool, order: str, limit: int, from_id=None, below_id=None):
+    """Up to `limit` items this worker has not seen with a free slot, in the project's order, locked;
+    items another claim holds are skipped, never waited for."""
+    sql = f"SELECT {db.columns(Item, 'i')} FROM {ITEM} i WHERE {_unseen_where()}"
+    params = _unseen_params(project_id, worker_id, gold)
+    if from_id is not None:
+        sql += " AND i.id >= %s"
+        params.append(from_id)
+    if below_id is not None:
+        sql += " AND i.id < %s"
+        params.append(below_id)
+    sql += f" ORDER BY {ORDER[order]} LIMIT %s{db.lock_clause(skip_locked=True, of='i')}"
+    return [db.instance(Item, row) for row in db.rows(sql, [*params, limit])]
+
+
+def id_range(*, project_id: int) -> tuple[int | None, int | None]:
+    return db.rows(f"SELECT MIN(id), MAX(id) FROM {ITEM} WHERE project_id = %s", [project_id])[0]
+
+
+def take_slot(*, item_id: int) -> bool:
+    """One conditional UPDATE: a slot taken, and the item marked as being collected."""
+    sql = f"UPDATE {ITEM} SET open_slots = open_slots - 1, state = %s WHERE id = %s AND open_slots > 0"
+    return db.rowcount(sql, [ItemState.COLLECTING.value, item_id]) == 1
+
+
+def mark_collecting(*, item_id: int) -> None:
+    """Gold takes no slot; its first assignment still marks it as being collected."""
+    db.rowcount(f"UPDATE {ITEM} SET state = %s WHERE id = %s AND state = %s",
+           [ItemState.COLLECTING.value, item_id, ItemState.OPEN.value])
+
+
+def insert_assignment(assignment: Assignment) -> Assignment:
+    return db.insert(assignment)
+
+
+def missing_skills(*, project_id: int, profile_id: int) -> list[str]:
+    """The skills the project requires that the worker lacks."""
+    required, held = Project.required_skills.through._meta.db_table, WorkerProfile.skills.through._meta.db_table
+    return [name for (name,) in db.rows(
+        f"SELECT s.name FROM {Skill._meta.db_table} s JOIN {required} r ON r.skill_id = s.id WHERE r.project_id = %s "
+        f"AND NOT EXISTS (SELECT 1 FROM {held} h WHERE h.skill_id = s.id AND h.workerprofile_id = %s)",
+        [project_id, profile_id],
+    )]
+
+
+def project(pk) -> Project | None:
+    found = db.rows(f"SELECT {db.columns(Project, 'p')} FROM {Project._meta.db_table} p WHERE p.id = %s", [pk])
+    return db.instance(Project, found[0]) if found else None
