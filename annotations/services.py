@@ -52,12 +52,15 @@ def _store(worker, assignment_id, answer) -> Annotation:
     canonical = schemas.answer_clean(
         task_type=project.task_type, label_names=project.label_names, value=answer, text=item.data.get("text", "")
     )
-    # Plain SQL: this runs on every answer, and the ORM's query building cost more than the write.
-    annotation = rawsql.insert(Annotation(
-        project=project, item=item, worker=worker, assignment=assignment, answer=canonical,
-        is_gold=assignment.is_gold, seconds_spent=max(0.0, (now - assignment.started_at).total_seconds()),
-    ))
-    assignment_service.assignment_complete(assignment=assignment, now=now)
+    # Plain SQL in one round trip with the assignment's completion: this runs on every answer, and the
+    # ORM's query building cost more than the writes.
+    annotation = rawsql.insert(
+        Annotation(
+            project=project, item=item, worker=worker, assignment=assignment, answer=canonical,
+            is_gold=assignment.is_gold, seconds_spent=max(0.0, (now - assignment.started_at).total_seconds()),
+        ),
+        along_with=assignment_service.assignment_complete_statements(assignment=assignment, now=now),
+    )
     transaction.on_commit(
         lambda: annotation_submitted.send(
             sender=Annotation, annotation_id=annotation.pk, item_id=item.pk, project_id=project.pk

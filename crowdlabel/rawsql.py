@@ -35,20 +35,33 @@ def rows(sql: str, params) -> list[tuple]:
         return cursor.fetchall()
 
 
+def batch(statements: list[tuple[str, list]]) -> list[tuple]:
+    """Several statements in one round trip where the driver allows it (psycopg2 sends them in one call);
+    one after the other elsewhere. The rows of the last statement come back."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("; ".join(sql for sql, _ in statements), [p for _, params in statements for p in params])
+        else:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
 def rowcount(sql: str, params) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 
 
-def columns(model, alias: str) -> str:
-    """Every concrete column of `model`, in field order, qualified by `alias` (what `instance` reads)."""
+def columns(model, alias: str = "") -> str:
+    """Every concrete column of `model`, in field order, qualified by `alias` if given (what `instance` reads)."""
     return _columns(model, alias, connection.vendor)
 
 
 @cache
 def _columns(model, alias: str, vendor: str) -> str:
-    return ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in model._meta.concrete_fields)
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"{prefix}{connection.ops.quote_name(f.column)}" for f in model._meta.concrete_fields)
 
 
 @cache
@@ -72,15 +85,16 @@ def instance(model, values):
     return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], values)
 
 
-def insert(obj):
+def insert(obj, *, along_with: list[tuple[str, list]] = ()):
     """INSERT a new model instance, every column prepared as the ORM's save() prepares it (auto_now_add
-    included), and mark it stored. Model signals are not sent: use this only where none are listened to."""
+    included), and mark it stored. Model signals are not sent: use this only where none are listened to.
+    `along_with`: statements of the same transaction to send in the same round trip, run first."""
     fields = [f for f in obj._meta.concrete_fields if not f.primary_key]
     prepared = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
     sql = (
         f"INSERT INTO {obj._meta.db_table} ({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
         f"VALUES ({placeholders(fields)}) RETURNING {connection.ops.quote_name(obj._meta.pk.column)}"
     )
-    obj.pk = rows(sql, prepared)[0][0]
+    obj.pk = batch([*along_with, (sql, prepared)])[0][0]
     obj._state.adding, obj._state.db = False, connection.alias
     return obj

@@ -261,6 +261,8 @@ DEMO_DATASETS_DIR = Path(os.environ.get("DEMO_DATASETS_DIR", BASE_DIR.parent / "
 
 # How long the set of workers competing for a project is cached by the assignment hot path.
 ASSIGNMENT_COMPETITION_CACHE_SECONDS = int(os.environ.get("ASSIGNMENT_COMPETITION_CACHE_SECONDS", "5"))
+# How often (seconds, per process and project) a request for work also returns expired leases to the pool.
+ASSIGNMENT_LEASE_SWEEP_SECONDS = int(os.environ.get("ASSIGNMENT_LEASE_SWEEP_SECONDS", "1"))
 
 LOGGING = {
     "version": 1,

@@ -68,10 +68,16 @@ def worker_eligibility_problem(*, worker: User, project: Project, profile: Worke
         return "This project is open to verified annotators only: submit your verification first."
     if profile.weight < project.min_weight:
         return f"Your weight {profile.weight:.2f} is below this project's minimum of {project.min_weight:.2f}."
-    missing = sql.missing_skills(project_id=project.pk, profile_id=profile.pk)
+    missing = sql.missing_skills(project_id=project.pk, profile_id=profile.pk) if _requires_skills(project) else []
     if missing:
         return f"This project requires the skills: {', '.join(sorted(missing))}."
     return ""
+
+
+def _requires_skills(project: Project) -> bool:
+    """`requires_skills` comes with a project read by project_or_none; otherwise ask."""
+    known = getattr(project, "requires_skills", None)
+    return project.required_skills.exists() if known is None else known
 
 
 def _handing_out_work(project: Project) -> bool:
@@ -126,8 +132,7 @@ def assignment_next_any(*, worker: User, rng: random.Random | None = None) -> Ne
 
 def _next_in_transaction(*, worker, profile, project, rng) -> NextItem:
     now = timezone.now()
-    # Lazily return a few expired leases of this project (the periodic job sweeps the rest).
-    _expire(now=now, project_id=project.pk, limit=20)
+    _sweep_expired_leases(project=project, now=now)
     held, queued = _holding(worker=worker, project=project)
     if held and held.expires_at > now:
         return NextItem(held)
@@ -155,6 +160,16 @@ def _next_in_transaction(*, worker, profile, project, rng) -> NextItem:
     return NextItem(None, "No items are left for you in this project.")
 
 
+def _sweep_expired_leases(*, project, now) -> None:
+    """Lazily return a few expired leases of this project to the pool, at most once per
+    ASSIGNMENT_LEASE_SWEEP_SECONDS per process (the periodic job sweeps the rest): on a busy project
+    the requests would otherwise all repeat the same empty search."""
+    every = settings.ASSIGNMENT_LEASE_SWEEP_SECONDS
+    if every and not cache.add(f"assignment:lease-sweep:{project.pk}", 1, timeout=every):
+        return
+    _expire(now=now, project_id=project.pk, limit=20)
+
+
 def _holding(*, worker, project) -> tuple[Assignment | None, Assignment | None]:
     """The worker's live assignment and their first unexpired queued (pushed) one, locked. Most requests
     hold neither, and pay one small query to learn it."""
@@ -172,27 +187,23 @@ def _has_unseen(*, worker, project, gold) -> bool:
     return sql.unseen_exists(project_id=project.pk, worker_id=worker.pk, gold=gold)
 
 
-def _claim(*, worker, project, gold, rng, now, batch=4) -> Assignment | None:
-    """Lock one item with a free slot that this worker has not seen, take the slot and start a live
-    assignment on it."""
-    for item in _candidates(worker=worker, project=project, gold=gold, rng=rng, batch=batch):
-        if item.is_gold or sql.take_slot(item_id=item.pk):
-            return _start(worker=worker, project=project, item=item, now=now)
-    return None
-
-
-def _candidates(*, worker, project, gold, rng, batch) -> list[Item]:
-    """Active learning orders by the model's uncertainty (unscored items, at -1, last); breadth first
-    finishes the items already being collected (fewest free slots) first; random starts at a random
-    point of the id range and wraps around, which is random order without ORDER BY random()."""
-    query = dict(project_id=project.pk, worker_id=worker.pk, gold=gold, order=project.item_order, limit=batch)
+def _claim(*, worker, project, gold, rng, now) -> Assignment | None:
+    """Take a free slot on one item this worker has not seen (any gold item they have not answered) and
+    start a live assignment on it. Active learning orders by the model's uncertainty (unscored items,
+    at -1, last); breadth first finishes the items already being collected (fewest free slots) first;
+    random starts at a random point of the id range and wraps around, which is random order without
+    ORDER BY random()."""
+    find = sql.gold_candidate if gold else sql.claim_slot
+    query = dict(project_id=project.pk, worker_id=worker.pk, order=project.item_order)
     if project.item_order != ItemOrder.RANDOM:
-        return sql.lock_candidates(**query)
-    low, high = sql.id_range(project_id=project.pk)
-    if low is None:
-        return []
-    pivot = rng.randint(low, high)
-    return sql.lock_candidates(**query, from_id=pivot) or sql.lock_candidates(**query, below_id=pivot)
+        item = find(**query)
+    else:
+        low, high = sql.id_range(project_id=project.pk)
+        if low is None:
+            return None
+        pivot = rng.randint(low, high)
+        item = find(**query, from_id=pivot) or find(**query, below_id=pivot)
+    return _start(worker=worker, project=project, item=item, now=now) if item else None
 
 
 def _give_slot_back(assignment: Assignment) -> None:
@@ -301,8 +312,18 @@ def assignment_expire(*, assignment_id: int) -> int:
 
 def assignment_complete(*, assignment: Assignment, now=None) -> Assignment:
     """Mark a locked live assignment submitted and count the answer on its item."""
-    sql.count_answer(item_id=assignment.item_id)
-    return _finish(assignment, AssignmentState.SUBMITTED, now)
+    sql.db.batch(assignment_complete_statements(assignment=assignment, now=now or timezone.now()))
+    return assignment
+
+
+def assignment_complete_statements(*, assignment: Assignment, now) -> list[tuple[str, list]]:
+    """For the submission service, which sends them with the answer's INSERT in one round trip: mark
+    the locked live assignment submitted and count the answer on its item."""
+    assignment.state, assignment.finished_at = AssignmentState.SUBMITTED, now
+    return [
+        sql.count_answer_statement(item_id=assignment.item_id),
+        sql.finish_statement(assignment_ids=[assignment.pk], state=AssignmentState.SUBMITTED, now=now),
+    ]
 
 
 def _expire(*, now, project_id=None, assignment_id=None, limit=None) -> int:

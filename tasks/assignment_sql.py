@@ -48,8 +48,8 @@ def lock_assignment(*, assignment_id: int) -> Assignment | None:
     return assignment
 
 
-def count_answer(*, item_id: int) -> None:
-    db.rowcount(f"UPDATE {ITEM} SET submitted_count = submitted_count + 1 WHERE id = %s", [item_id])
+def count_answer_statement(*, item_id: int) -> tuple[str, list]:
+    return f"UPDATE {ITEM} SET submitted_count = submitted_count + 1 WHERE id = %s", [item_id]
 
 
 # --- Leases ----------------------------------------------------------------------------------------
@@ -83,10 +83,14 @@ def lock_due(*, now, project_id: int | None = None, assignment_id: int | None = 
 
 def finish(*, assignment_ids: list[int], state: str, now) -> None:
     if assignment_ids:
-        db.rowcount(
-            f"UPDATE {ASSIGNMENT} SET state = %s, finished_at = %s WHERE id IN ({db.placeholders(assignment_ids)})",
-            [state, db.datetime(now), *assignment_ids],
-        )
+        db.rowcount(*finish_statement(assignment_ids=assignment_ids, state=state, now=now))
+
+
+def finish_statement(*, assignment_ids: list[int], state: str, now) -> tuple[str, list]:
+    return (
+        f"UPDATE {ASSIGNMENT} SET state = %s, finished_at = %s WHERE id IN ({db.placeholders(assignment_ids)})",
+        [state, db.datetime(now), *assignment_ids],
+    )
 
 
 def give_slot_back(*, item_id: int) -> None:
@@ -116,19 +120,37 @@ def unseen_exists(*, project_id: int, worker_id: int, gold: bool) -> bool:
     return bool(db.rows(sql, _unseen_params(project_id, worker_id, gold)))
 
 
-def lock_candidates(*, project_id: int, worker_id: int, gold: bool, order: str, limit: int, from_id=None, below_id=None):
-    """Up to `limit` items this worker has not seen with a free slot, in the project's order, locked;
+def _candidate(*, order, from_id, below_id, lock) -> tuple[str, list]:
+    """The first item in the project's order that this worker has not seen and has a free slot, locked;
     items another claim holds are skipped, never waited for."""
-    sql = f"SELECT {db.columns(Item, 'i')} FROM {ITEM} i WHERE {_unseen_where()}"
-    params = _unseen_params(project_id, worker_id, gold)
+    sql, params = f"SELECT i.id FROM {ITEM} i WHERE {_unseen_where()}", []
     if from_id is not None:
-        sql += " AND i.id >= %s"
-        params.append(from_id)
+        sql, params = sql + " AND i.id >= %s", [from_id]
     if below_id is not None:
-        sql += " AND i.id < %s"
-        params.append(below_id)
-    sql += f" ORDER BY {ORDER[order]} LIMIT %s{db.lock_clause(skip_locked=True, of='i')}"
-    return [db.instance(Item, row) for row in db.rows(sql, [*params, limit])]
+        sql, params = sql + " AND i.id < %s", [below_id]
+    return sql + f" ORDER BY {ORDER[order]} LIMIT 1{db.lock_clause(skip_locked=True, of='i') if lock else ''}", params
+
+
+def claim_slot(*, project_id: int, worker_id: int, order: str, from_id=None, below_id=None) -> Item | None:
+    """Take a slot on the first free item for this worker, in one statement: the row is locked, its slot
+    taken and the item marked as being collected, or nothing happens."""
+    candidate, params = _candidate(order=order, from_id=from_id, below_id=below_id, lock=True)
+    found = db.rows(
+        f"UPDATE {ITEM} SET open_slots = open_slots - 1, state = %s WHERE id = ({candidate}) AND open_slots > 0 "
+        f"RETURNING {db.columns(Item)}",
+        [ItemState.COLLECTING.value, *_unseen_params(project_id, worker_id, False), *params],
+    )
+    return db.instance(Item, found[0]) if found else None
+
+
+def gold_candidate(*, project_id: int, worker_id: int, order: str, from_id=None, below_id=None) -> Item | None:
+    """A gold item this worker has not answered (gold takes no slot: nothing to lock)."""
+    candidate, params = _candidate(order=order, from_id=from_id, below_id=below_id, lock=False)
+    found = db.rows(
+        f"SELECT {db.columns(Item)} FROM {ITEM} WHERE id = ({candidate})",
+        [*_unseen_params(project_id, worker_id, True), *params],
+    )
+    return db.instance(Item, found[0]) if found else None
 
 
 def id_range(*, project_id: int) -> tuple[int | None, int | None]:
@@ -162,5 +184,16 @@ def missing_skills(*, project_id: int, profile_id: int) -> list[str]:
 
 
 def project(pk) -> Project | None:
-    found = db.rows(f"SELECT {db.columns(Project, 'p')} FROM {Project._meta.db_table} p WHERE p.id = %s", [pk])
-    return db.instance(Project, found[0]) if found else None
+    """The project, with `requires_skills` set: whether it names any required skill (most do not, and
+    then the eligibility check needs no skills query)."""
+    required = Project.required_skills.through._meta.db_table
+    found = db.rows(
+        f"SELECT {db.columns(Project, 'p')}, EXISTS (SELECT 1 FROM {required} r WHERE r.project_id = p.id) "
+        f"FROM {Project._meta.db_table} p WHERE p.id = %s",
+        [pk],
+    )
+    if not found:
+        return None
+    project = db.instance(Project, found[0][:-1])
+    project.requires_skills = bool(found[0][-1])
+    return project

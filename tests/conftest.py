@@ -50,8 +50,10 @@ def _media_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _no_debounce(settings):
-    """Tests see each submission's evaluation at once (production debounces them per project)."""
+    """Tests see each submission's evaluation, and each request's sweep of expired leases, at once
+    (production debounces both per project)."""
     settings.QUALITY_EVALUATION_DEBOUNCE_SECONDS = 0
+    settings.ASSIGNMENT_LEASE_SWEEP_SECONDS = 0
 
 
 @pytest.fixture

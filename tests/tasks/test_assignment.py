@@ -130,6 +130,20 @@ def test_an_expired_lease_returns_the_slot_lazily_on_the_next_request(project):
     assert Item.objects.get(pk=stale.item_id).open_slots == (2 if fresh.item_id == stale.item_id else 3)
 
 
+def test_another_workers_expired_lease_is_swept_by_a_request_at_most_once_per_interval(project, settings):
+    from django.core.cache import cache
+
+    settings.ASSIGNMENT_LEASE_SWEEP_SECONDS = 60
+    stale = next_item(verified_worker(), project)  # this request swept, and opened the interval
+    _expire_now(stale)
+    next_item(verified_worker(), project)  # within the interval: no second sweep
+    assert Assignment.objects.get(pk=stale.pk).state == AssignmentState.LIVE
+    cache.clear()  # the interval is over
+    next_item(verified_worker(), project)
+    assert Assignment.objects.get(pk=stale.pk).state == AssignmentState.EXPIRED
+    assert Item.objects.get(pk=stale.item_id).open_slots >= 1
+
+
 def test_the_periodic_job_expires_leases(project):
     worker = verified_worker()
     stale = next_item(worker, project)
