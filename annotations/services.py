@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from crowdlabel import rawsql
 from tasks import assignment as assignment_service
 from tasks import schemas
 from tasks.assignment import AssignmentError
@@ -28,13 +27,12 @@ def annotation_submit(*, worker, assignment_id: int, answer) -> Submitted:
     an expired lease (AssignmentError; the slot goes back to the pool). A retried submission returns the
     annotation stored the first time, never a second one."""
     try:
-        with transaction.atomic():
-            return Submitted(_store(worker, assignment_id, answer), created=True)
+        return Submitted(_store(worker, assignment_id, answer), created=True)
     except AssignmentError as error:
         if error.code == "expired":
             assignment_service.assignment_expire(assignment_id=assignment_id)
-        # A retry (or two identical submissions at once: the second waited on the row lock) finds the
-        # assignment submitted already, and returns the first annotation.
+        # A retry (or two identical submissions at once: the second's conditional write found the
+        # assignment submitted) returns the first annotation.
         first = _already_submitted(worker, assignment_id)
         if first:
             return Submitted(first, created=False)
@@ -47,20 +45,19 @@ def _already_submitted(worker, assignment_id) -> Annotation | None:
 
 def _store(worker, assignment_id, answer) -> Annotation:
     now = timezone.now()
-    assignment = assignment_service.assignment_lock_for_submit(assignment_id=assignment_id, worker=worker, now=now)
+    assignment = assignment_service.assignment_for_submit(assignment_id=assignment_id, worker=worker, now=now)
     item, project = assignment.item, assignment.project
     canonical = schemas.answer_clean(
         task_type=project.task_type, label_names=project.label_names, value=answer, text=item.data.get("text", "")
     )
-    # Plain SQL in one round trip with the assignment's completion: this runs on every answer, and the
-    # ORM's query building cost more than the writes.
-    annotation = rawsql.insert(
-        Annotation(
-            project=project, item=item, worker=worker, assignment=assignment, answer=canonical,
-            is_gold=assignment.is_gold, seconds_spent=max(0.0, (now - assignment.started_at).total_seconds()),
-        ),
-        along_with=assignment_service.assignment_complete_statements(assignment=assignment, now=now),
+    annotation = Annotation(
+        project=project, item=item, worker=worker, assignment=assignment, answer=canonical,
+        is_gold=assignment.is_gold, seconds_spent=max(0.0, (now - assignment.started_at).total_seconds()),
     )
+    if not assignment_service.assignment_submit(assignment=assignment, answer_row=annotation, now=now):
+        # Something else finished the assignment between the read and the write: say what.
+        assignment_service.assignment_for_submit(assignment_id=assignment_id, worker=worker, now=timezone.now())
+        raise AssignmentError("This assignment is no longer live.", "not_live")
     transaction.on_commit(
         lambda: annotation_submitted.send(
             sender=Annotation, annotation_id=annotation.pk, item_id=item.pk, project_id=project.pk

@@ -5,9 +5,10 @@ every few seconds, several such statements were most of a request's CPU. These h
 statements on PostgreSQL and SQLite alike and give back the same values and model instances the ORM would.
 """
 
+from contextlib import nullcontext
 from functools import cache
 
-from django.db import connection
+from django.db import connection, transaction
 
 
 def placeholders(values) -> str:
@@ -85,16 +86,32 @@ def instance(model, values):
     return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], values)
 
 
-def insert(obj, *, along_with: list[tuple[str, list]] = ()):
-    """INSERT a new model instance, every column prepared as the ORM's save() prepares it (auto_now_add
-    included), and mark it stored. Model signals are not sent: use this only where none are listened to.
-    `along_with`: statements of the same transaction to send in the same round trip, run first."""
+def insert_parts(obj) -> tuple[str, str, list]:
+    """(column list, placeholders, values) to INSERT a new model instance, every value prepared as the
+    ORM's save() prepares it (auto_now_add included)."""
     fields = [f for f in obj._meta.concrete_fields if not f.primary_key]
     prepared = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
-    sql = (
-        f"INSERT INTO {obj._meta.db_table} ({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
-        f"VALUES ({placeholders(fields)}) RETURNING {connection.ops.quote_name(obj._meta.pk.column)}"
-    )
-    obj.pk = batch([*along_with, (sql, prepared)])[0][0]
+    return ", ".join(connection.ops.quote_name(f.column) for f in fields), placeholders(fields), prepared
+
+
+def stored(obj, pk):
+    """Mark an instance as the row it was just written as."""
+    obj.pk = pk
     obj._state.adding, obj._state.db = False, connection.alias
     return obj
+
+
+def insert(obj, *, along_with: list[tuple[str, list]] = ()):
+    """INSERT a new model instance and mark it stored. Model signals are not sent: use this only where
+    none are listened to. `along_with`: statements of the same transaction to send in the same round
+    trip, run first."""
+    names, marks, values = insert_parts(obj)
+    sql = f"INSERT INTO {obj._meta.db_table} ({names}) VALUES ({marks}) RETURNING {connection.ops.quote_name(obj._meta.pk.column)}"
+    return stored(obj, batch([*along_with, (sql, values)])[0][0])
+
+
+def alone():
+    """For one statement, which is atomic by itself: inside a caller's transaction it gets a savepoint,
+    so that a constraint violation can be retried without breaking that transaction; outside, nothing
+    (no BEGIN and COMMIT round trips)."""
+    return transaction.atomic() if connection.in_atomic_block else nullcontext()

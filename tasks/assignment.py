@@ -112,8 +112,7 @@ def assignment_next(
     rng = rng or random
     for _ in range(3):  # a lost race on a constraint is retried, never surfaced
         try:
-            with transaction.atomic():
-                return _next_in_transaction(worker=worker, profile=profile, project=project, rng=rng)
+            return _next(worker=worker, profile=profile, project=project, rng=rng)
         except IntegrityError:
             continue
     return NextItem(None, "Busy: please try again.", RETRY_AFTER_SECONDS)
@@ -130,16 +129,16 @@ def assignment_next_any(*, worker: User, rng: random.Random | None = None) -> Ne
     return last
 
 
-def _next_in_transaction(*, worker, profile, project, rng) -> NextItem:
+def _next(*, worker, profile, project, rng) -> NextItem:
+    """Most requests hold nothing and need no transaction: the claim is one atomic statement. A worker
+    who holds a live or queued assignment is served in a transaction with those rows locked."""
     now = timezone.now()
     _sweep_expired_leases(project=project, now=now)
-    held, queued = _holding(worker=worker, project=project)
-    if held and held.expires_at > now:
-        return NextItem(held)
-    if held:
-        _expire(now=now, assignment_id=held.pk)
-    if queued:
-        return NextItem(_start_queued(queued, project=project, now=now))
+    if sql.holding_ids(worker_id=worker.pk, project_id=project.pk, lock=False):
+        with transaction.atomic():
+            held = _serve_holding(worker=worker, project=project, now=now)
+        if held:
+            return NextItem(held)
     if not _admitted_by_lottery(worker=worker, weight=profile.weight, project=project, now=now, rng=rng):
         return NextItem(
             None, "Workers with a higher quality score have priority on the last items: try again shortly.",
@@ -160,6 +159,20 @@ def _next_in_transaction(*, worker, profile, project, rng) -> NextItem:
     return NextItem(None, "No items are left for you in this project.")
 
 
+def _serve_holding(*, worker, project, now) -> Assignment | None:
+    """In a transaction: the worker's live assignment while its lease runs, else their first queued
+    (pushed) one, started; a live one whose lease ran out is expired on the way. None when they hold
+    nothing after all (their own submission finished it meanwhile)."""
+    held, queued = _holding(worker=worker, project=project)
+    if held and held.expires_at > now:
+        return held
+    if held:
+        _expire(now=now, assignment_id=held.pk)
+    if queued:
+        return _start_queued(queued, project=project, now=now)
+    return None
+
+
 def _sweep_expired_leases(*, project, now) -> None:
     """Lazily return a few expired leases of this project to the pool, at most once per
     ASSIGNMENT_LEASE_SWEEP_SECONDS per process (the periodic job sweeps the rest): on a busy project
@@ -167,13 +180,13 @@ def _sweep_expired_leases(*, project, now) -> None:
     every = settings.ASSIGNMENT_LEASE_SWEEP_SECONDS
     if every and not cache.add(f"assignment:lease-sweep:{project.pk}", 1, timeout=every):
         return
-    _expire(now=now, project_id=project.pk, limit=20)
+    with transaction.atomic():
+        _expire(now=now, project_id=project.pk, limit=20)
 
 
 def _holding(*, worker, project) -> tuple[Assignment | None, Assignment | None]:
-    """The worker's live assignment and their first unexpired queued (pushed) one, locked. Most requests
-    hold neither, and pay one small query to learn it."""
-    ids = sql.holding_ids(worker_id=worker.pk, project_id=project.pk)
+    """The worker's live assignment and their first unexpired queued (pushed) one, locked."""
+    ids = sql.holding_ids(worker_id=worker.pk, project_id=project.pk, lock=True)
     if not ids:
         return None, None
     mine = list(Assignment.objects.select_related("item").filter(pk__in=ids).order_by("pk"))
@@ -193,33 +206,35 @@ def _claim(*, worker, project, gold, rng, now) -> Assignment | None:
     at -1, last); breadth first finishes the items already being collected (fewest free slots) first;
     random starts at a random point of the id range and wraps around, which is random order without
     ORDER BY random()."""
-    find = sql.gold_candidate if gold else sql.claim_slot
-    query = dict(project_id=project.pk, worker_id=worker.pk, order=project.item_order)
+    expires_at = now + timedelta(minutes=project.lease_minutes)
+    start = _start_gold if gold else sql.claim_and_start
+    query = dict(project_id=project.pk, worker_id=worker.pk, order=project.item_order, now=now, expires_at=expires_at)
     if project.item_order != ItemOrder.RANDOM:
-        item = find(**query)
-    else:
-        low, high = sql.id_range(project_id=project.pk)
-        if low is None:
-            return None
-        pivot = rng.randint(low, high)
-        item = find(**query, from_id=pivot) or find(**query, below_id=pivot)
-    return _start(worker=worker, project=project, item=item, now=now) if item else None
+        return start(**query)
+    low, high = sql.id_range(project_id=project.pk)
+    if low is None:
+        return None
+    pivot = rng.randint(low, high)
+    return start(**query, from_id=pivot) or start(**query, below_id=pivot)
+
+
+@transaction.atomic
+def _start_gold(*, project_id, worker_id, order, now, expires_at, from_id=None, below_id=None) -> Assignment | None:
+    item = sql.gold_candidate(project_id=project_id, worker_id=worker_id, order=order, from_id=from_id, below_id=below_id)
+    if item is None:
+        return None
+    assignment = sql.insert_assignment(Assignment(
+        project_id=project_id, item=item, worker_id=worker_id, state=AssignmentState.LIVE, is_gold=True, pushed=False,
+        started_at=now, expires_at=expires_at,
+    ))
+    if item.state == ItemState.OPEN:  # gold takes no slot; its first assignment still marks it collecting
+        sql.mark_collecting(item_id=item.pk)
+    return assignment
 
 
 def _give_slot_back(assignment: Assignment) -> None:
     if not assignment.is_gold:
         sql.give_slot_back(item_id=assignment.item_id)
-
-
-def _start(*, worker, project, item, now) -> Assignment:
-    expires_at = now + timedelta(minutes=project.lease_minutes)
-    assignment = sql.insert_assignment(Assignment(
-        project=project, item=item, worker=worker, state=AssignmentState.LIVE, is_gold=item.is_gold, pushed=False,
-        started_at=now, expires_at=expires_at,
-    ))
-    if item.is_gold and item.state == ItemState.OPEN:  # gold takes no slot, so take_slot did not mark it
-        sql.mark_collecting(item_id=item.pk)
-    return assignment
 
 
 def _start_queued(queued: Assignment, *, project, now) -> Assignment:
@@ -262,8 +277,8 @@ def _active_worker_weights(*, project, now) -> list[tuple[int, float]]:
 
 # --- Skip, release, complete, expire --------------------------------------------------------------
 
-def _locked_live(assignment_id: int, worker: User) -> Assignment:
-    assignment = sql.lock_assignment(assignment_id=assignment_id)
+def _locked_live(assignment_id: int, worker: User, lock: bool = True) -> Assignment:
+    assignment = sql.assignment_with_item_and_project(assignment_id=assignment_id, lock=lock)
     if assignment is None or assignment.worker_id != worker.pk:
         raise AssignmentError("This assignment is not yours.", "not_yours")
     if assignment.state != AssignmentState.LIVE:
@@ -294,14 +309,21 @@ def assignment_release(*, assignment_id: int, worker: User) -> Assignment:
     return _finish(assignment, AssignmentState.RELEASED)
 
 
-def assignment_lock_for_submit(*, assignment_id: int, worker: User, now=None) -> Assignment:
-    """For the submission service, inside its transaction: the worker's live, unexpired assignment,
-    locked. Refuses an expired lease without changing it (the caller's transaction is rolled back);
-    the caller then calls assignment_expire, in a transaction of its own, to give the slot back."""
-    assignment = _locked_live(assignment_id, worker)
-    if assignment.expires_at <= (now or timezone.now()):
+def assignment_for_submit(*, assignment_id: int, worker: User, now) -> Assignment:
+    """For the submission service: the worker's live, unexpired assignment with its item and project,
+    read without a lock (assignment_submit's conditional write is what guarantees it is still live).
+    Refuses an expired lease without changing it; the caller then calls assignment_expire."""
+    assignment = _locked_live(assignment_id, worker, lock=False)
+    if assignment.expires_at <= now:
         raise AssignmentError("This assignment's time ran out; the item went back to the pool.", "expired")
     return assignment
+
+
+def assignment_submit(*, assignment: Assignment, answer_row, now) -> bool:
+    """Store the answer (an unsaved row) and mark the assignment submitted, atomically, only if it is
+    still live and its lease runs: False, with nothing written, when a concurrent skip, expiry or second
+    submission got there first."""
+    return sql.complete_with(answer_row, assignment=assignment, now=now)
 
 
 @transaction.atomic
@@ -311,19 +333,15 @@ def assignment_expire(*, assignment_id: int) -> int:
 
 
 def assignment_complete(*, assignment: Assignment, now=None) -> Assignment:
-    """Mark a locked live assignment submitted and count the answer on its item."""
-    sql.db.batch(assignment_complete_statements(assignment=assignment, now=now or timezone.now()))
-    return assignment
-
-
-def assignment_complete_statements(*, assignment: Assignment, now) -> list[tuple[str, list]]:
-    """For the submission service, which sends them with the answer's INSERT in one round trip: mark
-    the locked live assignment submitted and count the answer on its item."""
-    assignment.state, assignment.finished_at = AssignmentState.SUBMITTED, now
-    return [
+    """Mark a locked live assignment submitted and count the answer on its item (without an answer row:
+    simulations and tests; submissions go through assignment_submit)."""
+    now = now or timezone.now()
+    sql.db.batch([
         sql.count_answer_statement(item_id=assignment.item_id),
         sql.finish_statement(assignment_ids=[assignment.pk], state=AssignmentState.SUBMITTED, now=now),
-    ]
+    ])
+    assignment.state, assignment.finished_at = AssignmentState.SUBMITTED, now
+    return assignment
 
 
 def _expire(*, now, project_id=None, assignment_id=None, limit=None) -> int:

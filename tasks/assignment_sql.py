@@ -8,7 +8,7 @@ locking clause, which SQLite has no need for (it writes one transaction at a tim
 Callers hold the transaction; nothing here commits. Rules live in `tasks.assignment`, not here.
 """
 
-from django.db import connection
+from django.db import connection, transaction
 
 from accounts.models import Skill, WorkerProfile
 from crowdlabel import rawsql as db
@@ -29,14 +29,14 @@ ORDER = {
 
 # --- Whole rows, as the ORM would load them --------------------------------------------------------
 
-def lock_assignment(*, assignment_id: int) -> Assignment | None:
-    """An assignment with its item and project, the assignment's row locked (waiting for the lock: a
-    submission and a skip of the same assignment happen one after the other)."""
+def assignment_with_item_and_project(*, assignment_id: int, lock: bool) -> Assignment | None:
+    """An assignment with its item and project; with `lock`, the assignment's row locked (waiting for
+    the lock: a skip and an expiry of the same assignment happen one after the other)."""
     widths = [len(m._meta.concrete_fields) for m in (Assignment, Item)]
     rows = db.rows(
         f"SELECT {db.columns(Assignment, 'a')}, {db.columns(Item, 'i')}, {db.columns(Project, 'p')} FROM {ASSIGNMENT} a "
         f"JOIN {ITEM} i ON i.id = a.item_id JOIN {Project._meta.db_table} p ON p.id = a.project_id "
-        f"WHERE a.id = %s{db.lock_clause(skip_locked=False, of='a')}",
+        f"WHERE a.id = %s{db.lock_clause(skip_locked=False, of='a') if lock else ''}",
         [assignment_id],
     )
     if not rows:
@@ -48,18 +48,56 @@ def lock_assignment(*, assignment_id: int) -> Assignment | None:
     return assignment
 
 
+def _submitted_if_live(*, assignment: Assignment, now) -> tuple[str, list]:
+    """The assignment marked submitted only if it is still live and its lease still runs (checked under
+    the row's lock, so a concurrent skip, expiry or second submission makes it change nothing)."""
+    return (
+        f"UPDATE {ASSIGNMENT} SET state = %s, finished_at = %s "
+        "WHERE id = %s AND worker_id = %s AND state = %s AND expires_at > %s RETURNING id, item_id",
+        [AssignmentState.SUBMITTED.value, db.datetime(now), assignment.pk, assignment.worker_id,
+         AssignmentState.LIVE.value, db.datetime(now)],
+    )
+
+
+def complete_with(row, *, assignment: Assignment, now) -> bool:
+    """Atomically: mark the live assignment submitted, count the answer on its item and INSERT `row`
+    (the answer). Nothing is written, and False comes back, when the assignment is no longer live.
+    On PostgreSQL this is one statement, with no transaction round trips."""
+    done, done_params = _submitted_if_live(assignment=assignment, now=now)
+    names, marks, values = db.insert_parts(row)
+    pk = connection.ops.quote_name(row._meta.pk.column)
+    if connection.vendor == "postgresql":
+        found = db.rows(
+            f"WITH done AS ({done}), counted AS (UPDATE {ITEM} SET submitted_count = submitted_count + 1 "
+            "WHERE id = (SELECT item_id FROM done)) "
+            f"INSERT INTO {row._meta.db_table} ({names}) SELECT {marks} FROM done RETURNING {pk}",
+            [*done_params, *values],
+        )
+    else:
+        with transaction.atomic():
+            found = db.rows(done, done_params)
+            if found:
+                db.rowcount(*count_answer_statement(item_id=assignment.item_id))
+                found = db.rows(f"INSERT INTO {row._meta.db_table} ({names}) VALUES ({marks}) RETURNING {pk}", values)
+    if not found:
+        return False
+    db.stored(row, found[0][0])
+    assignment.state, assignment.finished_at = AssignmentState.SUBMITTED, now
+    return True
+
+
 def count_answer_statement(*, item_id: int) -> tuple[str, list]:
     return f"UPDATE {ITEM} SET submitted_count = submitted_count + 1 WHERE id = %s", [item_id]
 
 
 # --- Leases ----------------------------------------------------------------------------------------
 
-def holding_ids(*, worker_id: int, project_id: int) -> list[int]:
-    """The worker's live and queued assignments in the project, locked (waiting on a lock held by the
-    worker's own submission: skipping it would hand them a second live item)."""
+def holding_ids(*, worker_id: int, project_id: int, lock: bool) -> list[int]:
+    """The worker's live and queued assignments in the project; with `lock`, locked (waiting on a lock
+    held by the worker's own submission: skipping it would hand them a second live item)."""
     sql = (
         f"SELECT id FROM {ASSIGNMENT} WHERE worker_id = %s AND project_id = %s "
-        f"AND state IN ({db.placeholders(HOLDING)}) ORDER BY id{db.lock_clause(skip_locked=False)}"
+        f"AND state IN ({db.placeholders(HOLDING)}) ORDER BY id{db.lock_clause(skip_locked=False) if lock else ''}"
     )
     return [row[0] for row in db.rows(sql, [worker_id, project_id, *HOLDING])]
 
@@ -131,16 +169,46 @@ def _candidate(*, order, from_id, below_id, lock) -> tuple[str, list]:
     return sql + f" ORDER BY {ORDER[order]} LIMIT 1{db.lock_clause(skip_locked=True, of='i') if lock else ''}", params
 
 
-def claim_slot(*, project_id: int, worker_id: int, order: str, from_id=None, below_id=None) -> Item | None:
-    """Take a slot on the first free item for this worker, in one statement: the row is locked, its slot
-    taken and the item marked as being collected, or nothing happens."""
+def claim_and_start(*, project_id: int, worker_id: int, order: str, now, expires_at, from_id=None, below_id=None):
+    """Atomically: take a slot on the first free item for this worker (the row locked, its slot taken,
+    the item marked as being collected) and start the worker's live assignment on it. The assignment,
+    with its item, or None when no item is free. On PostgreSQL this is one statement, with no
+    transaction round trips; the one-live-assignment constraint undoes it all if the worker started
+    another assignment meanwhile (IntegrityError: the caller retries)."""
     candidate, params = _candidate(order=order, from_id=from_id, below_id=below_id, lock=True)
-    found = db.rows(
+    take = (
         f"UPDATE {ITEM} SET open_slots = open_slots - 1, state = %s WHERE id = ({candidate}) AND open_slots > 0 "
-        f"RETURNING {db.columns(Item)}",
-        [ItemState.COLLECTING.value, *_unseen_params(project_id, worker_id, False), *params],
+        f"RETURNING {db.columns(Item)}"
     )
-    return db.instance(Item, found[0]) if found else None
+    take_params = [ItemState.COLLECTING.value, *_unseen_params(project_id, worker_id, False), *params]
+    assignment = Assignment(
+        project_id=project_id, worker_id=worker_id, state=AssignmentState.LIVE, is_gold=False, pushed=False,
+        created_at=now, started_at=now, expires_at=expires_at,
+    )
+    if connection.vendor == "postgresql":
+        start = (
+            f"INSERT INTO {ASSIGNMENT} (project_id, item_id, worker_id, state, is_gold, pushed, created_at, started_at, "
+            "expires_at) SELECT %s, id, %s, %s, is_gold, %s, %s, %s, %s FROM taken RETURNING id"
+        )
+        start_params = [project_id, worker_id, AssignmentState.LIVE.value, False, *[db.datetime(now)] * 2,
+                        db.datetime(expires_at)]
+        with db.alone():
+            found = db.rows(
+                f"WITH taken AS ({take}), started AS ({start}) SELECT started.id, {db.columns(Item, 'taken')} "
+                "FROM started, taken",
+                [*take_params, *start_params],
+            )
+        if not found:
+            return None
+        db.stored(assignment, found[0][0])
+        assignment.item = db.instance(Item, found[0][1:])
+        return assignment
+    with transaction.atomic():
+        found = db.rows(take, take_params)
+        if not found:
+            return None
+        assignment.item = db.instance(Item, found[0])
+        return db.insert(assignment)
 
 
 def gold_candidate(*, project_id: int, worker_id: int, order: str, from_id=None, below_id=None) -> Item | None:

@@ -211,3 +211,18 @@ def test_a_suspended_worker_is_refused_next_over_the_api_with_the_reason(api_cli
 
 def test_next_on_a_missing_project_is_404(api_client, worker):
     assert _api(api_client, worker).post(reverse("api-project-next", args=[999999])).status_code == 404
+
+
+def test_a_skip_between_reading_and_writing_a_submission_stores_nothing(worker, classification):
+    """The write is conditional: an assignment skipped after the submission read it stays skipped."""
+    now = timezone.now()
+    assignment = _claim(worker, classification)
+    read = assignment_service.assignment_for_submit(assignment_id=assignment.pk, worker=worker, now=now)
+    assignment_service.assignment_skip(assignment_id=assignment.pk, worker=worker)
+    answer = Annotation(
+        project=classification, item=read.item, worker=worker, assignment=read, answer="Phone", seconds_spent=1.0
+    )
+    assert assignment_service.assignment_submit(assignment=read, answer_row=answer, now=now) is False
+    assert not Annotation.objects.exists()
+    assert Assignment.objects.get(pk=assignment.pk).state == AssignmentState.SKIPPED
+    assert Item.objects.get(pk=assignment.item_id).submitted_count == 0

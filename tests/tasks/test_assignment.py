@@ -158,7 +158,7 @@ def test_submitting_an_expired_lease_is_refused_and_the_slot_returns(project):
     assignment = next_item(worker, project)
     _expire_now(assignment)
     with pytest.raises(service.AssignmentError, match="time ran out"):
-        service.assignment_lock_for_submit(assignment_id=assignment.pk, worker=worker)
+        service.assignment_for_submit(assignment_id=assignment.pk, worker=worker, now=timezone.now())
     assert service.assignment_expire(assignment_id=assignment.pk) == 1
     assert Item.objects.get(pk=assignment.item_id).open_slots == 3
     assert service.assignment_expire(assignment_id=assignment.pk) == 0
