@@ -8,8 +8,14 @@ same middleware, as the ceiling on this machine.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crowdlabel_bench .venv/bin/python bench/assignment_load.py
 
-Options: --seconds 60 --items 100000 --annotators 32 --workers 4 --threads 8. Last line: JSON.
-Label Studio is not run here (see the note printed with label_studio_per_s).
+The two loads alternate in rounds (--rounds 4: 15 s of each, four times) so that drift in a shared
+machine's speed affects both alike. Then, since a closed loop at full speed measures queueing as much as
+the service, the annotators run once more as an open loop at half the throughput just measured, each
+starting a cycle on a fixed schedule; latency counts from the scheduled start, so a slow answer delays
+and is charged to the cycles behind it.
+
+Options: --seconds 60 --items 100000 --annotators 32 --workers 4 --threads 8 --rounds 4 --open-seconds 20.
+Last line: JSON. Label Studio is not run here (see the note printed with label_studio_per_s).
 """
 
 import argparse
@@ -103,6 +109,28 @@ async def annotator(token, project_id, labels, deadline, latencies, counts):
         counts["acknowledged" if status in (200, 201) else "errors"] += 1
 
 
+async def scheduled_annotator(token, project_id, labels, rate, start, deadline, latencies, counts):
+    """Open loop: a next + submit cycle every 1/rate seconds, from a random phase."""
+    conn = Connection(token)
+    rng = random.Random(token)
+    scheduled = start + rng.random() / rate
+    while scheduled < deadline:
+        await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+        status, body = await conn.request("POST", f"/api/projects/{project_id}/next/")
+        latencies.append(time.perf_counter() - scheduled)
+        assignment = json.loads(body)["assignment"] if status == 200 else None
+        if assignment:
+            sent = time.perf_counter()
+            status, _ = await conn.request(
+                "POST", f"/api/assignments/{assignment['id']}/submit/", {"answer": rng.choice(labels), "next": False}
+            )
+            latencies.append(time.perf_counter() - sent)
+            counts["acknowledged" if status in (200, 201) else "errors"] += 1
+        else:
+            counts["empty" if status == 200 else "errors"] += 1
+        scheduled += 1 / rate
+
+
 async def ceiling_client(token, ids, deadline, latencies, counts):
     conn = Connection(token)
     rng = random.Random(token)
@@ -123,8 +151,26 @@ async def drive(make_client, clients, seconds):
 
 # --- Set-up and the server ------------------------------------------------------------------------
 
+def ensure_database():
+    """Create the benchmark's database on first use (a fresh machine has only the default ones)."""
+    import dj_database_url
+    import psycopg2
+
+    config = dj_database_url.parse(os.environ["DATABASE_URL"])
+    admin = psycopg2.connect(dbname="postgres", user=config["USER"], password=config["PASSWORD"] or None,
+                             host=config["HOST"] or None, port=config["PORT"] or None)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
+        if not cursor.fetchone():
+            cursor.execute(f'CREATE DATABASE "{config["NAME"]}"')
+    admin.close()
+
+
 def setup(items, annotators):
     import django
+
+    ensure_database()
 
     django.setup()
     from django.core.management import call_command
@@ -209,19 +255,50 @@ def load_arguments():
     parser.add_argument("--annotators", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--open-seconds", type=float, default=20)
     return parser.parse_args()
+
+
+def alternate(args, project, tokens, integrator_token, ids):
+    """Our load and the ceiling's, in alternating rounds; the totals of each."""
+    labels, share = project.label_names, args.seconds / args.rounds
+    ours, ceiling = ([], {"acknowledged": 0, "errors": 0, "empty": 0, "ok": 0}, 0.0), ([], {"ok": 0, "errors": 0}, 0.0)
+    for _ in range(args.rounds):
+        lat, counts, wall = asyncio.run(drive(
+            lambda i, d, l, c: annotator(tokens[i], project.pk, labels, d, l, c), args.annotators, share))
+        ours = (ours[0] + lat, {k: ours[1][k] + counts[k] for k in ours[1]}, ours[2] + wall)
+        lat, counts, wall = asyncio.run(drive(
+            lambda i, d, l, c: ceiling_client(integrator_token, ids, d, l, c), args.annotators, share))
+        ceiling = (ceiling[0] + lat, {k: ceiling[1][k] + counts[k] for k in ceiling[1]}, ceiling[2] + wall)
+    return ours, ceiling
+
+
+def open_loop(args, project, tokens, cycles_per_s):
+    """The annotators on a fixed schedule at `cycles_per_s` in all."""
+    rate = cycles_per_s / args.annotators
+    latencies, counts = [], {"acknowledged": 0, "errors": 0, "empty": 0}
+
+    async def run():
+        start = time.perf_counter()
+        deadline = start + args.open_seconds
+        await asyncio.gather(*(
+            scheduled_annotator(token, project.pk, project.label_names, rate, start, deadline, latencies, counts)
+            for token in tokens
+        ))
+
+    asyncio.run(run())
+    return latencies, counts
 
 
 def main():
     args = load_arguments()
     project, tokens, integrator_token, ids = setup(args.items, args.annotators)
-    labels = project.label_names
     server = start_server(args.workers, args.threads)
     try:
-        lat, counts, wall = asyncio.run(drive(
-            lambda i, d, l, c: annotator(tokens[i], project.pk, labels, d, l, c), args.annotators, args.seconds))
-        ceil_lat, ceil_counts, ceil_wall = asyncio.run(drive(
-            lambda i, d, l, c: ceiling_client(integrator_token, ids, d, l, c), args.annotators, args.seconds))
+        (lat, counts, wall), (ceil_lat, ceil_counts, ceil_wall) = alternate(args, project, tokens, integrator_token, ids)
+        assign_per_s = counts["acknowledged"] / wall
+        open_lat, open_counts = open_loop(args, project, tokens, assign_per_s / 2)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -229,7 +306,7 @@ def main():
     from annotations.models import Annotation
 
     stored = Annotation.objects.filter(project=project).count()
-    assign_per_s = counts["acknowledged"] / wall
+    acknowledged = counts["acknowledged"] + open_counts["acknowledged"]
     requests_per_s = len(lat) / wall
     ceiling_per_s = ceil_counts["ok"] / ceil_wall
     figures = {
@@ -241,16 +318,21 @@ def main():
         "ceiling_per_s": round(ceiling_per_s, 1),
         "ratio_to_ceiling": round(requests_per_s / ceiling_per_s, 3),
         "label_studio_per_s": None,
+        "half_load_per_s": round(assign_per_s / 2, 1),
+        "half_load_p50_ms": round(percentile(open_lat, 0.50) * 1000, 1),
+        "half_load_p99_ms": round(percentile(open_lat, 0.99) * 1000, 1),
     }
-    print(f"assignment load: {args.annotators} annotators, {args.seconds:.0f} s, {args.items} items, "
+    print(f"assignment load: {args.annotators} annotators, {args.seconds:.0f} s in {args.rounds} rounds, {args.items} items, "
           f"gunicorn {args.workers}x{args.threads} gthread, PostgreSQL")
     print(f"  next+submit cycles/s : {assign_per_s:.1f}  ({requests_per_s:.1f} HTTP requests/s)")
     print(f"  latency per request  : p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms")
-    print(f"  acknowledged {counts['acknowledged']}, stored {stored}, errors {counts['errors']}, "
-          f"empty answers {counts['empty']}, duplicates {figures['duplicates']}")
+    print(f"  acknowledged {acknowledged}, stored {stored}, errors {counts['errors'] + open_counts['errors']}, "
+          f"empty answers {counts['empty'] + open_counts['empty']}, duplicates {figures['duplicates']}")
     print(f"  ceiling (bare view, one row by pk): {ceiling_per_s:.1f} requests/s, "
           f"p50 {percentile(ceil_lat, 0.5) * 1000:.1f} ms, p99 {percentile(ceil_lat, 0.99) * 1000:.1f} ms")
     print(f"  ratio (requests/s against the ceiling's requests/s): {figures['ratio_to_ceiling']}")
+    print(f"  open loop at half that throughput ({figures['half_load_per_s']} cycles/s, {args.open_seconds:.0f} s): "
+          f"p50 {figures['half_load_p50_ms']} ms, p99 {figures['half_load_p99_ms']} ms")
     print("  Label Studio: not measured (label_studio_per_s null): see the closing note.")
     print(json.dumps(figures))
 
