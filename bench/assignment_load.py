@@ -15,7 +15,13 @@ starting a cycle on a fixed schedule; latency counts from the scheduled start, s
 and is charged to the cycles behind it.
 
 Options: --seconds 60 --items 100000 --annotators 32 --workers 4 --threads 8 --rounds 4 --open-seconds 20.
-Last line: JSON. Label Studio is not run here (see the note printed with label_studio_per_s).
+Last line: JSON.
+
+Label Studio: when its own venv exists (`python3.11 -m venv bench/.venv-label-studio &&
+bench/.venv-label-studio/bin/pip install label-studio==1.23.2 gunicorn`; never a project dependency), the
+same 32 annotators run next (GET /api/projects/{id}/next/) + submit (POST /api/tasks/{id}/annotations/)
+against it too, in the same rounds, on its own PostgreSQL database with the same number of items and
+overlap 3, under gunicorn with the same workers and threads. Without that venv, label_studio_per_s is null.
 """
 
 import argparse
@@ -37,18 +43,20 @@ os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
 os.environ.setdefault("STATIC_MANIFEST", "0")
 os.environ.setdefault("SECURE_COOKIES", "0")
 PORT = 8765
+LS_PORT = 8766
+LS_PYTHON = ROOT / "bench" / ".venv-label-studio" / "bin" / "python"
 
 
 # --- A minimal keep-alive HTTP/1.1 client: the load generator must not be the bottleneck ------------
 
 class Connection:
-    def __init__(self, token):
-        self.token, self.reader, self.writer = token, None, None
+    def __init__(self, token, port=PORT):
+        self.token, self.port, self.reader, self.writer = token, port, None, None
 
     async def request(self, method, path, body=None):
         for attempt in range(2):
             if self.writer is None:
-                self.reader, self.writer = await asyncio.open_connection("127.0.0.1", PORT)
+                self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
             payload = json.dumps(body).encode() if body is not None else b""
             head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {self.token}\r\n"
                     f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n")
@@ -86,27 +94,49 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
-async def annotator(token, project_id, labels, deadline, latencies, counts):
-    conn = Connection(token)
-    rng = random.Random(token)
+async def cycles(conn, claim, answer, deadline, latencies, counts):
+    """Closed loop: ask for the next item, answer it, as fast as the server replies. `claim` is the
+    (method, path) asking for work; `answer(status, body)` gives the (path, payload) submitting the
+    answer, or None when no work came back."""
     while time.perf_counter() < deadline:
         start = time.perf_counter()
-        status, body = await conn.request("POST", f"/api/projects/{project_id}/next/")
+        status, body = await conn.request(*claim)
         latencies.append(time.perf_counter() - start)
-        if status != 200:
-            counts["errors"] += 1
-            continue
-        assignment = json.loads(body)["assignment"]
-        if assignment is None:
-            counts["empty"] += 1
+        submission = answer(status, body)
+        if submission is None:
+            counts["empty" if status in (200, 404) else "errors"] += 1
             await asyncio.sleep(0.05)
             continue
         start = time.perf_counter()
-        status, _ = await conn.request(
-            "POST", f"/api/assignments/{assignment['id']}/submit/", {"answer": rng.choice(labels), "next": False}
-        )
+        status, _ = await conn.request("POST", *submission)
         latencies.append(time.perf_counter() - start)
         counts["acknowledged" if status in (200, 201) else "errors"] += 1
+
+
+async def annotator(token, project_id, labels, deadline, latencies, counts):
+    rng = random.Random(token)
+
+    def answer(status, body):
+        assignment = json.loads(body)["assignment"] if status == 200 else None
+        if assignment:
+            return f"/api/assignments/{assignment['id']}/submit/", {"answer": rng.choice(labels), "next": False}
+        return None
+
+    await cycles(Connection(token), ("POST", f"/api/projects/{project_id}/next/"), answer, deadline, latencies, counts)
+
+
+async def label_studio_annotator(token, project_id, labels, deadline, latencies, counts):
+    """The same cycle against Label Studio's next-task (404: nothing left) and annotation APIs."""
+    rng = random.Random(token)
+
+    def answer(status, body):
+        if status != 200:
+            return None
+        choice = {"from_name": "label", "to_name": "text", "type": "choices", "value": {"choices": [rng.choice(labels)]}}
+        return f"/api/tasks/{json.loads(body)['id']}/annotations/", {"result": [choice], "lead_time": 1.0}
+
+    await cycles(Connection(token, LS_PORT), ("GET", f"/api/projects/{project_id}/next/"), answer, deadline,
+                 latencies, counts)
 
 
 async def scheduled_annotator(token, project_id, labels, rate, start, deadline, latencies, counts):
@@ -151,19 +181,24 @@ async def drive(make_client, clients, seconds):
 
 # --- Set-up and the server ------------------------------------------------------------------------
 
-def ensure_database():
-    """Create the benchmark's database on first use (a fresh machine has only the default ones)."""
+def _server_connection(dbname="postgres"):
     import dj_database_url
     import psycopg2
 
     config = dj_database_url.parse(os.environ["DATABASE_URL"])
-    admin = psycopg2.connect(dbname="postgres", user=config["USER"], password=config["PASSWORD"] or None,
-                             host=config["HOST"] or None, port=config["PORT"] or None)
+    return psycopg2.connect(dbname=dbname, user=config["USER"], password=config["PASSWORD"] or None,
+                            host=config["HOST"] or None, port=config["PORT"] or None), config
+
+
+def ensure_database(name=None):
+    """Create the benchmark's database on first use (a fresh machine has only the default ones)."""
+    admin, config = _server_connection()
+    name = name or config["NAME"]
     admin.autocommit = True
     with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if not cursor.fetchone():
-            cursor.execute(f'CREATE DATABASE "{config["NAME"]}"')
+            cursor.execute(f'CREATE DATABASE "{name}"')
     admin.close()
 
 
@@ -212,6 +247,59 @@ def setup(items, annotators):
     return project, tokens, integrator_token, ids
 
 
+def label_studio_env():
+    import dj_database_url
+
+    config = dj_database_url.parse(os.environ["DATABASE_URL"])
+    return dict(
+        os.environ, DJANGO_DB="default", POSTGRE_NAME="label_studio_bench", POSTGRE_USER=config["USER"] or "postgres",
+        POSTGRE_PASSWORD=config["PASSWORD"] or "", POSTGRE_HOST=config["HOST"] or "127.0.0.1",
+        POSTGRE_PORT=str(config["PORT"] or 5432), LABEL_STUDIO_BASE_DATA_DIR=str(ROOT / "bench" / "out" / "label-studio"),
+        DJANGO_SETTINGS_MODULE="core.settings.label_studio", DEBUG="false", LOG_LEVEL="WARNING",
+        SENTRY_DSN="", FRONTEND_SENTRY_DSN="",  # no error reports sent out (nothing outside is reachable here)
+    )
+
+
+def setup_label_studio(items, annotators):
+    """Label Studio's project, with the same items and annotators, or None without its venv."""
+    if not LS_PYTHON.exists():
+        return None
+    ensure_database("label_studio_bench")
+    out = subprocess.run([str(LS_PYTHON), str(ROOT / "bench" / "_label_studio_runner.py"), str(items), str(annotators)],
+                         env=label_studio_env(), capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def start_label_studio(workers, threads):
+    """Label Studio's own WSGI application under gunicorn, as CrowdLabel runs."""
+    ls_dir = subprocess.run([str(LS_PYTHON), "-c", "import label_studio, os; print(os.path.dirname(label_studio.__file__))"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    log = open(ROOT / "bench" / "out" / "label-studio-server.log", "w")
+    server = subprocess.Popen(
+        [str(LS_PYTHON.parent / "gunicorn"), "core.wsgi:application", "--chdir", ls_dir, "--bind", f"127.0.0.1:{LS_PORT}",
+         "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread", "--keep-alive", "30",
+         "--log-level", "warning"],
+        env=label_studio_env(), start_new_session=True, stdout=log, stderr=log,
+    )
+    return _wait_for(server, LS_PORT, "/version/")
+
+
+def _wait_for(server, port, path):
+    import urllib.error
+    import urllib.request
+
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2)
+            return server
+        except urllib.error.HTTPError:
+            return server  # it answers
+        except Exception:
+            time.sleep(0.2)
+    os.killpg(server.pid, signal.SIGTERM)
+    raise RuntimeError(f"the server on port {port} did not start")
+
+
 def start_server(workers, threads):
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="bench.ceiling_settings", LOG_LEVEL="WARNING")
     server = subprocess.Popen(
@@ -220,16 +308,7 @@ def start_server(workers, threads):
          "--keep-alive", "30", "--log-level", "warning"],
         cwd=ROOT, env=env, start_new_session=True,
     )
-    for _ in range(100):
-        try:
-            import urllib.request
-
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/api/schema/", timeout=2)
-            return server
-        except Exception:
-            time.sleep(0.2)
-    os.killpg(server.pid, signal.SIGTERM)
-    raise RuntimeError("gunicorn did not start")
+    return _wait_for(server, PORT, "/api/schema/")
 
 
 def duplicates(project):
@@ -247,6 +326,21 @@ def duplicates(project):
     return same_worker + over
 
 
+def label_studio_duplicates():
+    """Label Studio's own double handouts: a user with two annotations on a task, or a task with more
+    than its overlap."""
+    conn, _ = _server_connection("label_studio_bench")
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM (SELECT 1 FROM task_completion GROUP BY task_id, completed_by_id "
+                       "HAVING count(*) > 1) d")
+        same_user = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM (SELECT 1 FROM task_completion c JOIN task t ON t.id = c.task_id "
+                       "GROUP BY c.task_id, t.overlap HAVING count(*) > t.overlap) o")
+        over = cursor.fetchone()[0]
+    conn.close()
+    return same_user + over
+
+
 def load_arguments():
     """The options both load benchmarks take."""
     parser = argparse.ArgumentParser()
@@ -260,18 +354,24 @@ def load_arguments():
     return parser.parse_args()
 
 
-def alternate(args, project, tokens, integrator_token, ids):
-    """Our load and the ceiling's, in alternating rounds; the totals of each."""
+def alternate(args, project, tokens, integrator_token, ids, ls=None):
+    """Our load, the ceiling's and Label Studio's (when set up), in alternating rounds; the totals of each."""
     labels, share = project.label_names, args.seconds / args.rounds
     ours, ceiling = ([], {"acknowledged": 0, "errors": 0, "empty": 0, "ok": 0}, 0.0), ([], {"ok": 0, "errors": 0}, 0.0)
+    theirs = ([], {"acknowledged": 0, "errors": 0, "empty": 0, "ok": 0}, 0.0)
     for _ in range(args.rounds):
+        if ls:
+            lat, counts, wall = asyncio.run(drive(
+                lambda i, d, l, c: label_studio_annotator(ls["tokens"][i], ls["project"], ls["labels"], d, l, c),
+                args.annotators, share))
+            theirs = (theirs[0] + lat, {k: theirs[1][k] + counts[k] for k in theirs[1]}, theirs[2] + wall)
         lat, counts, wall = asyncio.run(drive(
             lambda i, d, l, c: annotator(tokens[i], project.pk, labels, d, l, c), args.annotators, share))
         ours = (ours[0] + lat, {k: ours[1][k] + counts[k] for k in ours[1]}, ours[2] + wall)
         lat, counts, wall = asyncio.run(drive(
             lambda i, d, l, c: ceiling_client(integrator_token, ids, d, l, c), args.annotators, share))
         ceiling = (ceiling[0] + lat, {k: ceiling[1][k] + counts[k] for k in ceiling[1]}, ceiling[2] + wall)
-    return ours, ceiling
+    return ours, ceiling, theirs
 
 
 def open_loop(args, project, tokens, cycles_per_s):
@@ -294,14 +394,17 @@ def open_loop(args, project, tokens, cycles_per_s):
 def main():
     args = load_arguments()
     project, tokens, integrator_token, ids = setup(args.items, args.annotators)
-    server = start_server(args.workers, args.threads)
+    ls = setup_label_studio(args.items, args.annotators)
+    servers = [start_server(args.workers, args.threads)] + ([start_label_studio(args.workers, args.threads)] if ls else [])
     try:
-        (lat, counts, wall), (ceil_lat, ceil_counts, ceil_wall) = alternate(args, project, tokens, integrator_token, ids)
+        (lat, counts, wall), (ceil_lat, ceil_counts, ceil_wall), (ls_lat, ls_counts, ls_wall) = alternate(
+            args, project, tokens, integrator_token, ids, ls)
         assign_per_s = counts["acknowledged"] / wall
         open_lat, open_counts = open_loop(args, project, tokens, assign_per_s / 2)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
 
     from annotations.models import Annotation
 
@@ -317,7 +420,7 @@ def main():
         "duplicates": duplicates(project),
         "ceiling_per_s": round(ceiling_per_s, 1),
         "ratio_to_ceiling": round(requests_per_s / ceiling_per_s, 3),
-        "label_studio_per_s": None,
+        "label_studio_per_s": round(ls_counts["acknowledged"] / ls_wall, 1) if ls else None,
         "half_load_per_s": round(assign_per_s / 2, 1),
         "half_load_p50_ms": round(percentile(open_lat, 0.50) * 1000, 1),
         "half_load_p99_ms": round(percentile(open_lat, 0.99) * 1000, 1),
@@ -333,7 +436,12 @@ def main():
     print(f"  ratio (requests/s against the ceiling's requests/s): {figures['ratio_to_ceiling']}")
     print(f"  open loop at half that throughput ({figures['half_load_per_s']} cycles/s, {args.open_seconds:.0f} s): "
           f"p50 {figures['half_load_p50_ms']} ms, p99 {figures['half_load_p99_ms']} ms")
-    print("  Label Studio: not measured (label_studio_per_s null): see the closing note.")
+    if ls:
+        print(f"  Label Studio 1.23.2, same load: {figures['label_studio_per_s']} cycles/s, "
+              f"p50 {percentile(ls_lat, 0.5) * 1000:.1f} ms, p99 {percentile(ls_lat, 0.99) * 1000:.1f} ms, "
+              f"errors {ls_counts['errors']}, empty answers {ls_counts['empty']}, duplicates {label_studio_duplicates()}")
+    else:
+        print(f"  Label Studio: not measured ({LS_PYTHON} is missing: see the docstring)")
     print(json.dumps(figures))
 
 
