@@ -4,7 +4,7 @@ a Label Studio project with the same items, overlap and annotator count as the a
     bench/.venv-label-studio/bin/python bench/_label_studio_runner.py ITEMS ANNOTATORS
 
 Prints one JSON line: {"project": id, "tokens": [...], "labels": [...]}. Label Studio's own models do
-the writing; its server is then started by bench/assignment_load.py under gunicorn.
+the writing, into a new database; its server is then started by bench/assignment_load.py under gunicorn.
 """
 
 import json
@@ -40,8 +40,6 @@ def main(items: int, annotators: int):
     from tasks.models import Task
     from users.models import User
 
-    User.objects.filter(email__endswith="@bench.crowdlabel").delete()
-    Project.objects.filter(title__startswith="bench:").delete()
     owner = User.objects.create_user(email="owner@bench.crowdlabel", password="bench-only")
     organization = Organization.create_organization(created_by=owner, title="bench")
     # The benchmark authenticates with "Authorization: Token <key>", as it does against CrowdLabel.

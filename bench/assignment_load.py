@@ -190,12 +190,15 @@ def _server_connection(dbname="postgres"):
                             host=config["HOST"] or None, port=config["PORT"] or None), config
 
 
-def ensure_database(name=None):
-    """Create the benchmark's database on first use (a fresh machine has only the default ones)."""
+def ensure_database(name=None, fresh=False):
+    """Create the benchmark's database on first use (a fresh machine has only the default ones);
+    `fresh`: drop it first."""
     admin, config = _server_connection()
     name = name or config["NAME"]
     admin.autocommit = True
     with admin.cursor() as cursor:
+        if fresh:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if not cursor.fetchone():
             cursor.execute(f'CREATE DATABASE "{name}"')
@@ -264,7 +267,7 @@ def setup_label_studio(items, annotators):
     """Label Studio's project, with the same items and annotators, or None without its venv."""
     if not LS_PYTHON.exists():
         return None
-    ensure_database("label_studio_bench")
+    ensure_database("label_studio_bench", fresh=True)  # deleting 100,000 tasks through its ORM takes minutes
     out = subprocess.run([str(LS_PYTHON), str(ROOT / "bench" / "_label_studio_runner.py"), str(items), str(annotators)],
                          env=label_studio_env(), capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
