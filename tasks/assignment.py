@@ -163,7 +163,7 @@ def _serve_holding(*, worker, project, now) -> Assignment | None:
     """In a transaction: the worker's live assignment while its lease runs, else their first queued
     (pushed) one, started; a live one whose lease ran out is expired on the way. None when they hold
     nothing after all (their own submission finished it meanwhile)."""
-    held, queued = _holding(worker=worker, project=project)
+    held, queued = _holding(worker=worker, project=project, now=now)
     if held and held.expires_at > now:
         return held
     if held:
@@ -184,14 +184,13 @@ def _sweep_expired_leases(*, project, now) -> None:
         _expire(now=now, project_id=project.pk, limit=20)
 
 
-def _holding(*, worker, project) -> tuple[Assignment | None, Assignment | None]:
+def _holding(*, worker, project, now) -> tuple[Assignment | None, Assignment | None]:
     """The worker's live assignment and their first unexpired queued (pushed) one, locked."""
     ids = sql.holding_ids(worker_id=worker.pk, project_id=project.pk, lock=True)
     if not ids:
         return None, None
     mine = list(Assignment.objects.select_related("item").filter(pk__in=ids).order_by("pk"))
     held = next((a for a in mine if a.state == AssignmentState.LIVE), None)
-    now = timezone.now()
     queued = next((a for a in mine if a.state == AssignmentState.QUEUED and a.expires_at > now), None)
     return held, queued
 
@@ -277,7 +276,7 @@ def _active_worker_weights(*, project, now) -> list[tuple[int, float]]:
 
 # --- Skip, release, complete, expire --------------------------------------------------------------
 
-def _locked_live(assignment_id: int, worker: User, lock: bool = True) -> Assignment:
+def _live(assignment_id: int, worker: User, lock: bool = True) -> Assignment:
     assignment = sql.assignment_with_item_and_project(assignment_id=assignment_id, lock=lock)
     if assignment is None or assignment.worker_id != worker.pk:
         raise AssignmentError("This assignment is not yours.", "not_yours")
@@ -296,7 +295,7 @@ def _finish(assignment: Assignment, state: str, now=None) -> Assignment:
 @transaction.atomic
 def assignment_skip(*, assignment_id: int, worker: User) -> Assignment:
     """The worker will not do this item: the slot goes back at once and they never see it again."""
-    assignment = _locked_live(assignment_id, worker)
+    assignment = _live(assignment_id, worker)
     _give_slot_back(assignment)
     return _finish(assignment, AssignmentState.SKIPPED)
 
@@ -304,7 +303,7 @@ def assignment_skip(*, assignment_id: int, worker: User) -> Assignment:
 @transaction.atomic
 def assignment_release(*, assignment_id: int, worker: User) -> Assignment:
     """The worker hands the item back without an answer (closing the page): the slot goes back."""
-    assignment = _locked_live(assignment_id, worker)
+    assignment = _live(assignment_id, worker)
     _give_slot_back(assignment)
     return _finish(assignment, AssignmentState.RELEASED)
 
@@ -313,7 +312,7 @@ def assignment_for_submit(*, assignment_id: int, worker: User, now) -> Assignmen
     """For the submission service: the worker's live, unexpired assignment with its item and project,
     read without a lock (assignment_submit's conditional write is what guarantees it is still live).
     Refuses an expired lease without changing it; the caller then calls assignment_expire."""
-    assignment = _locked_live(assignment_id, worker, lock=False)
+    assignment = _live(assignment_id, worker, lock=False)
     if assignment.expires_at <= now:
         raise AssignmentError("This assignment's time ran out; the item went back to the pool.", "expired")
     return assignment
@@ -335,12 +334,7 @@ def assignment_expire(*, assignment_id: int) -> int:
 def assignment_complete(*, assignment: Assignment, now=None) -> Assignment:
     """Mark a locked live assignment submitted and count the answer on its item (without an answer row:
     simulations and tests; submissions go through assignment_submit)."""
-    now = now or timezone.now()
-    sql.db.batch([
-        sql.count_answer_statement(item_id=assignment.item_id),
-        sql.finish_statement(assignment_ids=[assignment.pk], state=AssignmentState.SUBMITTED, now=now),
-    ])
-    assignment.state, assignment.finished_at = AssignmentState.SUBMITTED, now
+    sql.complete(assignment=assignment, now=now or timezone.now())
     return assignment
 
 

@@ -64,30 +64,40 @@ def complete_with(row, *, assignment: Assignment, now) -> bool:
     (the answer). Nothing is written, and False comes back, when the assignment is no longer live.
     On PostgreSQL this is one statement, with no transaction round trips."""
     done, done_params = _submitted_if_live(assignment=assignment, now=now)
-    names, marks, values = db.insert_parts(row)
-    pk = connection.ops.quote_name(row._meta.pk.column)
     if connection.vendor == "postgresql":
+        names, marks, values = db.insert_parts(row)
         found = db.rows(
-            f"WITH done AS ({done}), counted AS (UPDATE {ITEM} SET submitted_count = submitted_count + 1 "
-            "WHERE id = (SELECT item_id FROM done)) "
-            f"INSERT INTO {row._meta.db_table} ({names}) SELECT {marks} FROM done RETURNING {pk}",
+            f"WITH done AS ({done}), counted AS ({_count_answer_on('(SELECT item_id FROM done)')}) "
+            f"INSERT INTO {row._meta.db_table} ({names}) SELECT {marks} FROM done "
+            f"RETURNING {connection.ops.quote_name(row._meta.pk.column)}",
             [*done_params, *values],
         )
+        if not found:
+            return False
+        db.stored(row, found[0][0])
     else:
         with transaction.atomic():
-            found = db.rows(done, done_params)
-            if found:
-                db.rowcount(*count_answer_statement(item_id=assignment.item_id))
-                found = db.rows(f"INSERT INTO {row._meta.db_table} ({names}) VALUES ({marks}) RETURNING {pk}", values)
-    if not found:
-        return False
-    db.stored(row, found[0][0])
+            if not db.rows(done, done_params):
+                return False
+            db.insert(row, along_with=[_count_answer(item_id=assignment.item_id)])
     assignment.state, assignment.finished_at = AssignmentState.SUBMITTED, now
     return True
 
 
-def count_answer_statement(*, item_id: int) -> tuple[str, list]:
-    return f"UPDATE {ITEM} SET submitted_count = submitted_count + 1 WHERE id = %s", [item_id]
+def complete(*, assignment: Assignment, now) -> None:
+    """Mark a locked live assignment submitted and count the answer on its item, in one round trip."""
+    submitted = _finish_statement(assignment_ids=[assignment.pk], state=AssignmentState.SUBMITTED, now=now)
+    db.batch([_count_answer(item_id=assignment.item_id), submitted])
+    assignment.state, assignment.finished_at = AssignmentState.SUBMITTED, now
+
+
+def _count_answer_on(item: str) -> str:
+    """One more answer counted on `item` (an id expression)."""
+    return f"UPDATE {ITEM} SET submitted_count = submitted_count + 1 WHERE id = {item}"
+
+
+def _count_answer(*, item_id: int) -> tuple[str, list]:
+    return _count_answer_on("%s"), [item_id]
 
 
 # --- Leases ----------------------------------------------------------------------------------------
@@ -121,10 +131,10 @@ def lock_due(*, now, project_id: int | None = None, assignment_id: int | None = 
 
 def finish(*, assignment_ids: list[int], state: str, now) -> None:
     if assignment_ids:
-        db.rowcount(*finish_statement(assignment_ids=assignment_ids, state=state, now=now))
+        db.rowcount(*_finish_statement(assignment_ids=assignment_ids, state=state, now=now))
 
 
-def finish_statement(*, assignment_ids: list[int], state: str, now) -> tuple[str, list]:
+def _finish_statement(*, assignment_ids: list[int], state: str, now) -> tuple[str, list]:
     return (
         f"UPDATE {ASSIGNMENT} SET state = %s, finished_at = %s WHERE id IN ({db.placeholders(assignment_ids)})",
         [state, db.datetime(now), *assignment_ids],
@@ -176,10 +186,7 @@ def claim_and_start(*, project_id: int, worker_id: int, order: str, now, expires
     transaction round trips; the one-live-assignment constraint undoes it all if the worker started
     another assignment meanwhile (IntegrityError: the caller retries)."""
     candidate, params = _candidate(order=order, from_id=from_id, below_id=below_id, lock=True)
-    take = (
-        f"UPDATE {ITEM} SET open_slots = open_slots - 1, state = %s WHERE id = ({candidate}) AND open_slots > 0 "
-        f"RETURNING {db.columns(Item)}"
-    )
+    take = f"{_take_slot(f'({candidate})')} RETURNING {db.columns(Item)}"
     take_params = [ItemState.COLLECTING.value, *_unseen_params(project_id, worker_id, False), *params]
     assignment = Assignment(
         project_id=project_id, worker_id=worker_id, state=AssignmentState.LIVE, is_gold=False, pushed=False,
@@ -225,10 +232,14 @@ def id_range(*, project_id: int) -> tuple[int | None, int | None]:
     return db.rows(f"SELECT MIN(id), MAX(id) FROM {ITEM} WHERE project_id = %s", [project_id])[0]
 
 
+def _take_slot(item: str) -> str:
+    """One conditional UPDATE: a slot taken on `item` (an id expression), and the item marked as being
+    collected; its one parameter is that state."""
+    return f"UPDATE {ITEM} SET open_slots = open_slots - 1, state = %s WHERE id = {item} AND open_slots > 0"
+
+
 def take_slot(*, item_id: int) -> bool:
-    """One conditional UPDATE: a slot taken, and the item marked as being collected."""
-    sql = f"UPDATE {ITEM} SET open_slots = open_slots - 1, state = %s WHERE id = %s AND open_slots > 0"
-    return db.rowcount(sql, [ItemState.COLLECTING.value, item_id]) == 1
+    return db.rowcount(_take_slot("%s"), [ItemState.COLLECTING.value, item_id]) == 1
 
 
 def mark_collecting(*, item_id: int) -> None:
