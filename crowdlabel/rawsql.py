@@ -3,12 +3,20 @@
 Building a query with the ORM costs about half a millisecond of Python; on a path every annotator calls
 every few seconds, several such statements were most of a request's CPU. These helpers run hand-written
 statements on PostgreSQL and SQLite alike and give back the same values and model instances the ORM would.
+
+On PostgreSQL each statement is also a prepared statement, planned once per connection: planning the
+hot path's joins and CTEs cost PostgreSQL as much CPU as running them. Values that choose a plan (states,
+flags that a partial index names) are written into the text with `literal`, so the one plan made for all
+executions can use those indexes. Behind a pooler that shares server sessions between clients (PgBouncer
+in transaction mode), set DATABASE_PREPARED_STATEMENTS=0.
 """
 
+import hashlib
 from contextlib import nullcontext
 from functools import cache
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 
 def placeholders(values) -> str:
@@ -26,13 +34,34 @@ def lock_clause(*, skip_locked: bool, of: str = "") -> str:
     return clause
 
 
+def literal(value) -> str:
+    """A constant of the code (a state, a flag) as an SQL literal, for the values that choose a plan."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def literals(values) -> str:
+    return ", ".join(literal(value) for value in values)
+
+
+def among(column: str, values) -> tuple[str, list]:
+    """`column` is one of `values`, as one parameter on PostgreSQL (one prepared statement for any
+    number of values) and as a list of placeholders elsewhere."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(values)]
+    return f"{column} IN ({placeholders(values)})", list(values)
+
+
 def datetime(value):
     return connection.ops.adapt_datetimefield_value(value)
 
 
 def rows(sql: str, params) -> list[tuple]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(*_statement(sql, params))
         return cursor.fetchall()
 
 
@@ -41,7 +70,8 @@ def batch(statements: list[tuple[str, list]]) -> list[tuple]:
     one after the other elsewhere. The rows of the last statement come back."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("; ".join(sql for sql, _ in statements), [p for _, params in statements for p in params])
+            calls = [_statement(sql, params) for sql, params in statements]
+            cursor.execute("; ".join(sql for sql, _ in calls), [p for _, params in calls for p in params])
         else:
             for sql, params in statements:
                 cursor.execute(sql, params)
@@ -50,8 +80,49 @@ def batch(statements: list[tuple[str, list]]) -> list[tuple]:
 
 def rowcount(sql: str, params) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(*_statement(sql, params))
         return cursor.rowcount
+
+
+def _statement(sql: str, params) -> tuple[str, list]:
+    """What to send for `sql`: itself, or on PostgreSQL the EXECUTE of its prepared statement."""
+    if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
+        return sql, params
+    name = _prepared_name(sql)
+    return (f"EXECUTE {name}({placeholders(params)})" if params else f"EXECUTE {name}"), params
+
+
+def _prepared_name(sql: str) -> str:
+    """The name of `sql` prepared on this connection, preparing it on first use. PREPARE is sent on
+    its own, outside Django's query log, so that a failure is known to be its own (a failed EXECUTE
+    leaves the statement prepared); prepared statements outlive transactions, not the connection."""
+    wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's connection (`connection` is a shared proxy)
+    wrapper.ensure_connection()
+    raw = wrapper.connection
+    known = getattr(wrapper, "_rawsql_prepared", None)
+    if known is None or known[0] is not raw:
+        known = wrapper._rawsql_prepared = (raw, set())
+    name = _name(sql)
+    if name not in known[1]:
+        with wrapper.wrap_database_errors, raw.cursor() as cursor:
+            cursor.execute(f"PREPARE {name} AS {_numbered(sql)}")
+        known[1].add(name)
+    return name
+
+
+@cache
+def _name(sql: str) -> str:
+    return "rawsql_" + hashlib.sha1(sql.encode()).hexdigest()[:20]
+
+
+@cache
+def _numbered(sql: str) -> str:
+    """%s placeholders as PostgreSQL's $1, $2, ... (a literal percent sign is %% in both)."""
+    parts = sql.split("%s")
+    numbered = parts[0]
+    for number, part in enumerate(parts[1:], start=1):
+        numbered += f"${number}{part}"
+    return numbered.replace("%%", "%")
 
 
 def columns(model, alias: str = "") -> str:

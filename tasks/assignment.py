@@ -144,9 +144,8 @@ def _next(*, worker, profile, project, rng) -> NextItem:
             None, "Workers with a higher quality score have priority on the last items: try again shortly.",
             RETRY_AFTER_SECONDS,
         )
-    # Gold checks are mixed into real work at the project's share; with no real work left for this
-    # worker, none are sent (a stream of checks alone would only cost the worker time).
-    if rng.random() < project.gold_share and _has_unseen(worker=worker, project=project, gold=False):
+    # Gold checks are mixed into real work at the project's share (none once no real work is left).
+    if rng.random() < project.gold_share:
         assignment = _claim(worker=worker, project=project, gold=True, rng=rng, now=now)
         if assignment:
             return NextItem(assignment)
@@ -206,7 +205,7 @@ def _claim(*, worker, project, gold, rng, now) -> Assignment | None:
     random starts at a random point of the id range and wraps around, which is random order without
     ORDER BY random()."""
     expires_at = now + timedelta(minutes=project.lease_minutes)
-    start = _start_gold if gold else sql.claim_and_start
+    start = sql.claim_gold if gold else sql.claim_and_start
     query = dict(project_id=project.pk, worker_id=worker.pk, order=project.item_order, now=now, expires_at=expires_at)
     if project.item_order != ItemOrder.RANDOM:
         return start(**query)
@@ -215,20 +214,6 @@ def _claim(*, worker, project, gold, rng, now) -> Assignment | None:
         return None
     pivot = rng.randint(low, high)
     return start(**query, from_id=pivot) or start(**query, below_id=pivot)
-
-
-@transaction.atomic
-def _start_gold(*, project_id, worker_id, order, now, expires_at, from_id=None, below_id=None) -> Assignment | None:
-    item = sql.gold_candidate(project_id=project_id, worker_id=worker_id, order=order, from_id=from_id, below_id=below_id)
-    if item is None:
-        return None
-    assignment = sql.insert_assignment(Assignment(
-        project_id=project_id, item=item, worker_id=worker_id, state=AssignmentState.LIVE, is_gold=True, pushed=False,
-        started_at=now, expires_at=expires_at,
-    ))
-    if item.state == ItemState.OPEN:  # gold takes no slot; its first assignment still marks it collecting
-        sql.mark_collecting(item_id=item.pk)
-    return assignment
 
 
 def _give_slot_back(assignment: Assignment) -> None:

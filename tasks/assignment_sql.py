@@ -5,7 +5,9 @@ millisecond of Python per statement, several statements per request) was most of
 load. These statements are plain SQL that runs on PostgreSQL and SQLite alike; the differences are the
 locking clause, which SQLite has no need for (it writes one transaction at a time), and one planner fence.
 
-Callers hold the transaction; nothing here commits. Rules live in `tasks.assignment`, not here.
+Callers hold the transaction; nothing here commits. Rules live in `tasks.assignment`, not here. States
+and flags are written into the text as literals (`db.literals`): each statement is prepared once on
+PostgreSQL, and its one plan can use the partial indexes that name those values only if it sees them.
 """
 
 from django.db import connection, transaction
@@ -17,9 +19,11 @@ from .models import HOLDING_STATES, SEEN_STATES, Assignment, AssignmentState, It
 
 ITEM = Item._meta.db_table
 ASSIGNMENT = Assignment._meta.db_table
-CLAIMABLE = (ItemState.OPEN.value, ItemState.COLLECTING.value)
-SEEN = tuple(state.value for state in SEEN_STATES)
-HOLDING = tuple(state.value for state in HOLDING_STATES)
+CLAIMABLE = db.literals([ItemState.OPEN, ItemState.COLLECTING])
+SEEN = db.literals(SEEN_STATES)
+HOLDING = db.literals(HOLDING_STATES)
+LIVE, SUBMITTED = db.literal(AssignmentState.LIVE), db.literal(AssignmentState.SUBMITTED)
+OPEN, COLLECTING = db.literal(ItemState.OPEN), db.literal(ItemState.COLLECTING)
 ORDER = {
     ItemOrder.BREADTH_FIRST: "i.open_slots, i.id",
     ItemOrder.UNCERTAINTY: "i.model_uncertainty DESC, i.id",
@@ -52,10 +56,9 @@ def _submitted_if_live(*, assignment: Assignment, now) -> tuple[str, list]:
     """The assignment marked submitted only if it is still live and its lease still runs (checked under
     the row's lock, so a concurrent skip, expiry or second submission makes it change nothing)."""
     return (
-        f"UPDATE {ASSIGNMENT} SET state = %s, finished_at = %s "
-        "WHERE id = %s AND worker_id = %s AND state = %s AND expires_at > %s RETURNING id, item_id",
-        [AssignmentState.SUBMITTED.value, db.datetime(now), assignment.pk, assignment.worker_id,
-         AssignmentState.LIVE.value, db.datetime(now)],
+        f"UPDATE {ASSIGNMENT} SET state = {SUBMITTED}, finished_at = %s "
+        f"WHERE id = %s AND worker_id = %s AND state = {LIVE} AND expires_at > %s RETURNING id, item_id",
+        [db.datetime(now), assignment.pk, assignment.worker_id, db.datetime(now)],
     )
 
 
@@ -107,15 +110,15 @@ def holding_ids(*, worker_id: int, project_id: int, lock: bool) -> list[int]:
     held by the worker's own submission: skipping it would hand them a second live item)."""
     sql = (
         f"SELECT id FROM {ASSIGNMENT} WHERE worker_id = %s AND project_id = %s "
-        f"AND state IN ({db.placeholders(HOLDING)}) ORDER BY id{db.lock_clause(skip_locked=False) if lock else ''}"
+        f"AND state IN ({HOLDING}) ORDER BY id{db.lock_clause(skip_locked=False) if lock else ''}"
     )
-    return [row[0] for row in db.rows(sql, [worker_id, project_id, *HOLDING])]
+    return [row[0] for row in db.rows(sql, [worker_id, project_id])]
 
 
 def lock_due(*, now, project_id: int | None = None, assignment_id: int | None = None, limit: int | None = None):
     """Holding assignments whose lease ran out, locked: (id, item_id, is_gold). Rows another transaction
     holds are skipped: that transaction is finishing them."""
-    where, params = [f"state IN ({db.placeholders(HOLDING)})", "expires_at <= %s"], [*HOLDING, db.datetime(now)]
+    where, params = [f"state IN ({HOLDING})", "expires_at <= %s"], [db.datetime(now)]
     if project_id is not None:
         where.append("project_id = %s")
         params.append(project_id)
@@ -135,10 +138,8 @@ def finish(*, assignment_ids: list[int], state: str, now) -> None:
 
 
 def _finish_statement(*, assignment_ids: list[int], state: str, now) -> tuple[str, list]:
-    return (
-        f"UPDATE {ASSIGNMENT} SET state = %s, finished_at = %s WHERE id IN ({db.placeholders(assignment_ids)})",
-        [state, db.datetime(now), *assignment_ids],
-    )
+    ids, id_params = db.among("id", assignment_ids)
+    return f"UPDATE {ASSIGNMENT} SET state = %s, finished_at = %s WHERE {ids}", [state, db.datetime(now), *id_params]
 
 
 def give_slot_back(*, item_id: int) -> None:
@@ -147,31 +148,31 @@ def give_slot_back(*, item_id: int) -> None:
 
 # --- Claiming --------------------------------------------------------------------------------------
 
-def _unseen_where() -> str:
+def _unseen_where(gold: bool) -> str:
     # OFFSET 0 keeps PostgreSQL from turning NOT EXISTS into an anti-join, which may read every answer
     # the worker ever gave before the first candidate; as a subplan it probes (item, worker) once per
     # candidate, so a claim costs the same after a worker's 10,000th answer as after their first.
     fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
     return (
-        f"i.project_id = %s AND i.is_gold = %s AND i.state IN ({db.placeholders(CLAIMABLE)}) AND i.open_slots > 0 "
+        f"i.project_id = %s AND i.is_gold = {db.literal(gold)} AND i.state IN ({CLAIMABLE}) AND i.open_slots > 0 "
         f"AND NOT EXISTS (SELECT 1 FROM {ASSIGNMENT} a WHERE a.item_id = i.id AND a.worker_id = %s "
-        f"AND a.state IN ({db.placeholders(SEEN)}){fence})"
+        f"AND a.state IN ({SEEN}){fence})"
     )
 
 
-def _unseen_params(project_id, worker_id, gold) -> list:
-    return [project_id, gold, *CLAIMABLE, worker_id, *SEEN]
+def _unseen_params(project_id, worker_id) -> list:
+    return [project_id, worker_id]
 
 
 def unseen_exists(*, project_id: int, worker_id: int, gold: bool) -> bool:
-    sql = f"SELECT 1 FROM {ITEM} i WHERE {_unseen_where()} LIMIT 1"
-    return bool(db.rows(sql, _unseen_params(project_id, worker_id, gold)))
+    sql = f"SELECT 1 FROM {ITEM} i WHERE {_unseen_where(gold)} LIMIT 1"
+    return bool(db.rows(sql, _unseen_params(project_id, worker_id)))
 
 
-def _candidate(*, order, from_id, below_id, lock) -> tuple[str, list]:
+def _candidate(*, gold, order, from_id, below_id, lock) -> tuple[str, list]:
     """The first item in the project's order that this worker has not seen and has a free slot, locked;
     items another claim holds are skipped, never waited for."""
-    sql, params = f"SELECT i.id FROM {ITEM} i WHERE {_unseen_where()}", []
+    sql, params = f"SELECT i.id FROM {ITEM} i WHERE {_unseen_where(gold)}", []
     if from_id is not None:
         sql, params = sql + " AND i.id >= %s", [from_id]
     if below_id is not None:
@@ -185,47 +186,70 @@ def claim_and_start(*, project_id: int, worker_id: int, order: str, now, expires
     with its item, or None when no item is free. On PostgreSQL this is one statement, with no
     transaction round trips; the one-live-assignment constraint undoes it all if the worker started
     another assignment meanwhile (IntegrityError: the caller retries)."""
-    candidate, params = _candidate(order=order, from_id=from_id, below_id=below_id, lock=True)
+    candidate, params = _candidate(gold=False, order=order, from_id=from_id, below_id=below_id, lock=True)
     take = f"{_take_slot(f'({candidate})')} RETURNING {db.columns(Item)}"
-    take_params = [ItemState.COLLECTING.value, *_unseen_params(project_id, worker_id, False), *params]
+    return _start(take, [*_unseen_params(project_id, worker_id), *params],
+                  project_id=project_id, worker_id=worker_id, now=now, expires_at=expires_at)
+
+
+def claim_gold(*, project_id: int, worker_id: int, order: str, now, expires_at, from_id=None, below_id=None):
+    """Atomically: start a live assignment on a gold item this worker has not answered, marking the item
+    as being collected if it was open. Gold takes no slot, so nothing is locked. None when there is no
+    such gold item, and also when no real work is left for this worker: a stream of checks alone would
+    only cost them time. One statement on PostgreSQL, like claim_and_start."""
+    candidate, params = _candidate(gold=True, order=order, from_id=from_id, below_id=below_id, lock=False)
+    pick = (
+        f"SELECT {db.columns(Item)} FROM {ITEM} WHERE id = ({candidate}) "
+        f"AND EXISTS (SELECT 1 FROM {ITEM} i WHERE {_unseen_where(False)})"
+    )
+    pick_params = [*_unseen_params(project_id, worker_id), *params, *_unseen_params(project_id, worker_id)]
+    return _start(pick, pick_params, project_id=project_id, worker_id=worker_id, now=now, expires_at=expires_at,
+                  then=_mark_collecting)
+
+
+def _mark_collecting(item: str) -> str:
+    """An open item marked as being collected (gold takes no slot, so _take_slot does not mark it);
+    `item` is an id expression."""
+    return f"UPDATE {ITEM} SET state = {COLLECTING} WHERE id = {item} AND state = {OPEN}"
+
+
+def _start(taken: str, taken_params: list, *, project_id, worker_id, now, expires_at, then=None):
+    """The live assignment started on the item that `taken` (a statement giving an item's columns) gives,
+    in one statement on PostgreSQL and in one transaction elsewhere; `then(item)`: a statement on that
+    item (an id expression) in the same statement or transaction. The assignment with its item, or None
+    when `taken` gives nothing."""
     assignment = Assignment(
-        project_id=project_id, worker_id=worker_id, state=AssignmentState.LIVE, is_gold=False, pushed=False,
+        project_id=project_id, worker_id=worker_id, state=AssignmentState.LIVE, pushed=False,
         created_at=now, started_at=now, expires_at=expires_at,
     )
     if connection.vendor == "postgresql":
         start = (
             f"INSERT INTO {ASSIGNMENT} (project_id, item_id, worker_id, state, is_gold, pushed, created_at, started_at, "
-            "expires_at) SELECT %s, id, %s, %s, is_gold, %s, %s, %s, %s FROM taken RETURNING id"
+            f"expires_at) SELECT %s, id, %s, {LIVE}, is_gold, FALSE, %s, %s, %s FROM taken RETURNING id"
         )
-        start_params = [project_id, worker_id, AssignmentState.LIVE.value, False, *[db.datetime(now)] * 2,
-                        db.datetime(expires_at)]
+        start_params = [project_id, worker_id, *[db.datetime(now)] * 2, db.datetime(expires_at)]
+        also = f", also AS ({then('(SELECT id FROM taken)')})" if then else ""
         with db.alone():
             found = db.rows(
-                f"WITH taken AS ({take}), started AS ({start}) SELECT started.id, {db.columns(Item, 'taken')} "
+                f"WITH taken AS ({taken}), started AS ({start}){also} SELECT started.id, {db.columns(Item, 'taken')} "
                 "FROM started, taken",
-                [*take_params, *start_params],
+                [*taken_params, *start_params],
             )
         if not found:
             return None
         db.stored(assignment, found[0][0])
         assignment.item = db.instance(Item, found[0][1:])
+        assignment.is_gold = assignment.item.is_gold
         return assignment
     with transaction.atomic():
-        found = db.rows(take, take_params)
+        found = db.rows(taken, taken_params)
         if not found:
             return None
         assignment.item = db.instance(Item, found[0])
+        assignment.is_gold = assignment.item.is_gold
+        if then:
+            db.rowcount(then("%s"), [assignment.item.pk])
         return db.insert(assignment)
-
-
-def gold_candidate(*, project_id: int, worker_id: int, order: str, from_id=None, below_id=None) -> Item | None:
-    """A gold item this worker has not answered (gold takes no slot: nothing to lock)."""
-    candidate, params = _candidate(order=order, from_id=from_id, below_id=below_id, lock=False)
-    found = db.rows(
-        f"SELECT {db.columns(Item)} FROM {ITEM} WHERE id = ({candidate})",
-        [*_unseen_params(project_id, worker_id, True), *params],
-    )
-    return db.instance(Item, found[0]) if found else None
 
 
 def id_range(*, project_id: int) -> tuple[int | None, int | None]:
@@ -234,22 +258,12 @@ def id_range(*, project_id: int) -> tuple[int | None, int | None]:
 
 def _take_slot(item: str) -> str:
     """One conditional UPDATE: a slot taken on `item` (an id expression), and the item marked as being
-    collected; its one parameter is that state."""
-    return f"UPDATE {ITEM} SET open_slots = open_slots - 1, state = %s WHERE id = {item} AND open_slots > 0"
+    collected."""
+    return f"UPDATE {ITEM} SET open_slots = open_slots - 1, state = {COLLECTING} WHERE id = {item} AND open_slots > 0"
 
 
 def take_slot(*, item_id: int) -> bool:
-    return db.rowcount(_take_slot("%s"), [ItemState.COLLECTING.value, item_id]) == 1
-
-
-def mark_collecting(*, item_id: int) -> None:
-    """Gold takes no slot; its first assignment still marks it as being collected."""
-    db.rowcount(f"UPDATE {ITEM} SET state = %s WHERE id = %s AND state = %s",
-           [ItemState.COLLECTING.value, item_id, ItemState.OPEN.value])
-
-
-def insert_assignment(assignment: Assignment) -> Assignment:
-    return db.insert(assignment)
+    return db.rowcount(_take_slot("%s"), [item_id]) == 1
 
 
 def missing_skills(*, project_id: int, profile_id: int) -> list[str]:

@@ -282,3 +282,14 @@ def test_no_gold_checks_once_the_real_work_is_done():
     # although this worker has four gold items still unseen.
     Item.objects.filter(pk=real.pk).update(open_slots=0)
     assert service.assignment_next(worker=worker, project=project).assignment is None
+
+
+def test_a_gold_check_marks_its_open_item_collecting_and_takes_no_slot():
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, overlap=2, gold_share=1.0)
+    ItemFactory(project=project)
+    gold = ItemFactory(project=project, is_gold=True, gold="Phone")
+    assignment = next_item(verified_worker(), project)
+    assert assignment.is_gold and assignment.item == gold and assignment.state == AssignmentState.LIVE
+    gold.refresh_from_db()
+    assert gold.state == ItemState.COLLECTING and gold.open_slots == 2
+    assert Assignment.objects.get(pk=assignment.pk).is_gold

@@ -1,0 +1,77 @@
+"""The hot path's plain-SQL helpers: literals, id lists, and prepared statements on PostgreSQL."""
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from crowdlabel import rawsql
+from tasks.models import Item
+from tests.tasks.factories import ItemFactory, ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _prepared_here(sql) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = %s", [rawsql._name(sql)])
+        return cursor.fetchone()[0] == 1
+
+
+def test_literals_quote_text_and_spell_flags():
+    assert rawsql.literal("it's") == "'it''s'"
+    assert rawsql.literal(True) == "TRUE" and rawsql.literal(False) == "FALSE"
+    assert rawsql.literal(3) == "3"
+    assert rawsql.literals(["open", "collecting"]) == "'open', 'collecting'"
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_among_selects_exactly_the_ids_given(count):
+    items = ItemFactory.create_batch(4, project=ProjectFactory())
+    wanted = [item.pk for item in items[:count]]
+    condition, params = rawsql.among("id", wanted)
+    found = rawsql.rows(f"SELECT id FROM {Item._meta.db_table} WHERE {condition} ORDER BY id", params)
+    assert [pk for (pk,) in found] == sorted(wanted)
+
+
+@pytest.mark.postgres
+def test_a_statement_is_prepared_once_and_each_run_is_one_query():
+    item = ItemFactory()
+    sql = f"SELECT id FROM {Item._meta.db_table} WHERE id = %s AND state = {rawsql.literal(item.state)}"
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as queries:
+            assert rawsql.rows(sql, [item.pk]) == [(item.pk,)]
+        assert len(queries) == 1 and queries[0]["sql"].startswith("EXECUTE ")
+    assert _prepared_here(sql)
+
+
+@pytest.mark.postgres
+def test_a_failed_execution_leaves_the_statement_usable():
+    item = ItemFactory()
+    sql = f"UPDATE {Item._meta.db_table} SET external_id = %s WHERE id = %s"
+    other = ItemFactory(project=item.project)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rawsql.rowcount(sql, [other.external_id, item.pk])  # the project's external ids are unique
+    assert rawsql.rowcount(sql, ["renamed", item.pk]) == 1
+    item.refresh_from_db()
+    assert item.external_id == "renamed"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_prepares_again():
+    item = ItemFactory()
+    sql = f"SELECT external_id FROM {Item._meta.db_table} WHERE id = %s"
+    assert rawsql.rows(sql, [item.pk]) == [(item.external_id,)]
+    connection.close()
+    assert rawsql.rows(sql, [item.pk]) == [(item.external_id,)]
+    assert _prepared_here(sql)
+
+
+@pytest.mark.postgres
+def test_preparing_can_be_turned_off(settings):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    item = ItemFactory()
+    sql = f"SELECT id, external_id FROM {Item._meta.db_table} WHERE id = %s"
+    with CaptureQueriesContext(connection) as queries:
+        assert rawsql.rows(sql, [item.pk]) == [(item.pk, item.external_id)]
+    assert queries[0]["sql"].startswith("SELECT ") and not _prepared_here(sql)
