@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+# URLs are matched in order: the API first, and within it the assignment and submission endpoints that
+# every annotator calls every few seconds.
 api_patterns = [
-    path("", include("accounts.api_urls")),
     path("", include("tasks.api_urls")),
     path("", include("annotations.api_urls")),
+    path("", include("accounts.api_urls")),
     path("", include("quality.api_urls")),
     path("", include("training.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -14,9 +16,9 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    path("api/", include(api_patterns)),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("api/", include(api_patterns)),
     path("", include("accounts.urls")),
     path("", include("annotations.urls")),
     path("", include("quality.urls")),
