@@ -53,6 +53,11 @@ def project_evaluate(*, project: Project, method: str | None = None) -> Outcome:
     """Infer every item's label from the project's answers and decide the items that are ready.
     `method` names an inference method (default: inference.DEFAULT_METHOD)."""
     cache.delete(f"quality:evaluation:{project.pk}")
+    # The items' state is read before the answers. An answer and its count on the item are written
+    # together, so every answer counted here is in the inference below; answers that arrive while it
+    # runs (seconds, on a big project) wait for the next evaluation, which their submission schedules.
+    # Read the other way round, an item completed meanwhile was decided on a verdict that missed them.
+    ready = _ready_items(project)
     answers = list(
         Annotation.objects.filter(project=project, superseded=False)
         .values_list("item_id", "worker_id", "answer")
@@ -63,7 +68,7 @@ def project_evaluate(*, project: Project, method: str | None = None) -> Outcome:
         verdicts = _span_verdicts(project, answers)
     else:
         verdicts = _categorical_verdicts(project, answers, method or inference.DEFAULT_METHOD)
-    return _decide(project, verdicts, method)
+    return _decide(project, ready, verdicts, method)
 
 
 # --- Inference ------------------------------------------------------------------------------------
@@ -133,14 +138,18 @@ def _span_verdicts(project, answers) -> dict[int, ItemVerdict]:
 
 # --- Decisions ------------------------------------------------------------------------------------
 
-def _decide(project, verdicts, method=None) -> Outcome:
-    outcome = Outcome()
+def _ready_items(project) -> list[tuple]:
+    """(id, open_slots, submitted_count, held) of the items still collecting that have answers."""
     holding = Assignment.objects.filter(item=OuterRef("pk"), state__in=HOLDING_STATES)
-    ready = (
+    return list(
         Item.objects.filter(project=project, is_gold=False, state=ItemState.COLLECTING, submitted_count__gt=0)
         .annotate(held=Exists(holding))
         .values_list("pk", "open_slots", "submitted_count", "held")
     )
+
+
+def _decide(project, ready, verdicts, method=None) -> Outcome:
+    outcome = Outcome()
     for item_id, open_slots, submitted, held in ready:
         verdict = verdicts.get(item_id)
         if verdict is None:

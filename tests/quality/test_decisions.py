@@ -2,6 +2,7 @@
 
 import csv
 import random
+from contextlib import nullcontext
 
 import pytest
 from django.core.management import call_command
@@ -9,6 +10,7 @@ from django.urls import reverse
 
 from annotations.models import Annotation
 from annotations.services import annotation_submit
+from quality.services import decisions
 from quality.models import DecisionSource, ItemDecision, Review, Suggestion, VerificationSample, WorkerProjectQuality
 from tasks import assignment as assignment_service
 from tasks.models import Item, ItemState, ProjectStatus
@@ -84,6 +86,34 @@ def test_adaptive_overlap_stops_early_when_two_answers_agree(django_capture_on_c
     item.refresh_from_db()
     assert item.state == ItemState.ACCEPTED and item.open_slots == 0
     assert ItemDecision.objects.get(item=item).answers_count == 2
+
+
+def test_answers_arriving_during_inference_do_not_decide_on_the_older_verdict(monkeypatch):
+    """Inference takes seconds on a big project; answers keep arriving meanwhile. An item completed during
+    inference must wait for the next evaluation, not be decided on a verdict that missed its answers
+    (one answer is too weak to accept: the item would go to review, or ask for a fourth answer it does not need)."""
+    project, item = project_with_one_item()
+    first, late = verified_worker(), [verified_worker(), verified_worker()]
+    answer(first, project, "TV", lambda execute: nullcontext())  # no evaluation yet
+    seen = []
+
+    def inference_while_the_others_answer(*args, **kwargs):
+        verdicts = infer(*args, **kwargs)
+        seen.append(verdicts[item.pk].confidence)
+        for worker in late:
+            answer(worker, project, "TV", lambda execute: nullcontext())
+        return verdicts
+
+    infer = decisions._categorical_verdicts
+    monkeypatch.setattr(decisions, "_categorical_verdicts", inference_while_the_others_answer)
+    outcome = decisions.project_evaluate(project=project)
+
+    assert seen[0] < project.accept_confidence  # the stale verdict would not have been accepted
+    item.refresh_from_db()
+    assert (outcome.more_answers, outcome.to_review, outcome.accepted) == (0, 0, 0)
+    assert item.state == ItemState.COLLECTING and item.open_slots == 0 and item.submitted_count == 3
+    monkeypatch.undo()
+    assert decisions.project_evaluate(project=project).accepted == 1  # the next evaluation sees all three
 
 
 def test_span_answers_are_aggregated(django_capture_on_commit_callbacks):
