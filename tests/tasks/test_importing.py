@@ -3,10 +3,11 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
-from django.core.management import call_command, execute_from_command_line
+from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from tasks.importing import ImportRejected, RowError, data_content_hash, items_import, service
+from tasks.management.commands import import_items
 from tasks.models import Item, ItemState
 from tests.tasks.factories import ItemFactory, ProjectFactory
 
@@ -408,8 +409,10 @@ def test_command_lists_bad_rows_and_exits_with_status_1(tmp_path, capsys, monkey
     project = ProjectFactory()
     path = tmp_path / "items.data"
     path.write_text('{"id": "a", "title": "ok"}\n{"id": "b", "title": "ok", "gold": "Toaster"}\n')
+    # As `manage.py import_items` runs it, minus django.setup(): that would reconfigure logging onto
+    # this test's captured stderr, which pytest closes afterwards (every later log line then errors).
     with pytest.raises(SystemExit) as exit_:
-        execute_from_command_line(["manage.py", "import_items", str(project.pk), str(path), "--format", "jsonl"])
+        import_items.Command().run_from_argv(["manage.py", "import_items", str(project.pk), str(path), "--format", "jsonl"])
     assert exit_.value.code == 1
     assert "Line 2: The gold answer: Unknown label 'Toaster'" in capsys.readouterr().err
     assert not Item.objects.filter(project=project).exists()
