@@ -115,10 +115,15 @@ async def cycles(conn, claim, answer, deadline, latencies, counts):
             counts["empty" if status in (200, 404) else "errors"] += 1
             await asyncio.sleep(0.05)
             continue
-        start = time.perf_counter()
-        status, _ = await conn.request("POST", *submission)
-        latencies.append(time.perf_counter() - start)
-        counts["acknowledged" if status in (200, 201) else "errors"] += 1
+        await submit(conn, submission, latencies, counts)
+
+
+async def submit(conn, submission, latencies, counts):
+    """POST the (path, payload) submission: its latency, and whether it was acknowledged."""
+    start = time.perf_counter()
+    status, _ = await conn.request("POST", *submission)
+    latencies.append(time.perf_counter() - start)
+    counts["acknowledged" if status in (200, 201) else "errors"] += 1
 
 
 def our_answer(rng, labels):
@@ -165,10 +170,7 @@ async def scheduled_annotator(token, project_id, labels, rate, start, deadline, 
         latencies.append(time.perf_counter() - scheduled)
         submission = answer(status, body)
         if submission:
-            sent = time.perf_counter()
-            status, _ = await conn.request("POST", *submission)
-            latencies.append(time.perf_counter() - sent)
-            counts["acknowledged" if status in (200, 201) else "errors"] += 1
+            await submit(conn, submission, latencies, counts)
         else:
             counts["empty" if status == 200 else "errors"] += 1
         scheduled += 1 / rate
@@ -467,7 +469,7 @@ def main():
     acknowledged = counts["acknowledged"] + sum(step["acknowledged"] for step in steps) + warm_up_acknowledged
     assign_per_s = counts["acknowledged"] / wall
     requests_per_s = len(lat) / wall
-    half = steps[0]
+    half = next(step for step in steps if step["fraction"] == 0.5)
     figures = {
         "assign_per_s": round(assign_per_s, 1),
         "p50_ms": round(percentile(lat, 0.50) * 1000, 1),

@@ -94,14 +94,18 @@ def test_answers_arriving_during_inference_do_not_decide_on_the_older_verdict(mo
     (one answer is too weak to accept: the item would go to review, or ask for a fourth answer it does not need)."""
     project, item = project_with_one_item()
     first, late = verified_worker(), [verified_worker(), verified_worker()]
-    answer(first, project, "TV", lambda execute: nullcontext())  # no evaluation yet
+
+    def no_evaluation(execute):  # in place of the on-commit fixture: the answer is stored, nothing evaluated
+        return nullcontext()
+
+    answer(first, project, "TV", no_evaluation)
     seen = []
 
     def inference_while_the_others_answer(*args, **kwargs):
         verdicts = infer(*args, **kwargs)
         seen.append(verdicts[item.pk].confidence)
         for worker in late:
-            answer(worker, project, "TV", lambda execute: nullcontext())
+            answer(worker, project, "TV", no_evaluation)
         return verdicts
 
     infer = decisions._categorical_verdicts
