@@ -9,6 +9,10 @@ hot path's joins and CTEs cost PostgreSQL as much CPU as running them. Values th
 flags that a partial index names) are written into the text with `literal`, so the one plan made for all
 executions can use those indexes. Behind a pooler that shares server sessions between clients (PgBouncer
 in transaction mode), set DATABASE_PREPARED_STATEMENTS=0.
+
+Each helper looks this thread's connection up once (`_connection()`) rather than through
+`django.db.connection`, a proxy that looks it up again on every attribute read: dozens of reads per
+request on this path.
 """
 
 import hashlib
@@ -16,7 +20,27 @@ from contextlib import nullcontext
 from functools import cache
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+
+def _connection():
+    """This thread's connection to the default database."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
+@cache
+def vendor() -> str:
+    """The default database's vendor ("postgresql", "sqlite"): fixed by the settings for the process."""
+    return connections[DEFAULT_DB_ALIAS].vendor
+
+
+def postgresql() -> bool:
+    return vendor() == "postgresql"
+
+
+@cache
+def quote_name(name: str) -> str:
+    return connections[DEFAULT_DB_ALIAS].ops.quote_name(name)
 
 
 def placeholders(values) -> str:
@@ -24,10 +48,11 @@ def placeholders(values) -> str:
 
 
 def lock_clause(*, skip_locked: bool, of: str = "") -> str:
-    if not connection.features.has_select_for_update:
+    features = _connection().features
+    if not features.has_select_for_update:
         return ""
     clause = " FOR UPDATE"
-    if of and connection.features.has_select_for_update_of:
+    if of and features.has_select_for_update_of:
         clause += f" OF {of}"
     if skip_locked:
         clause += " SKIP LOCKED"
@@ -50,17 +75,17 @@ def literals(values) -> str:
 def among(column: str, values) -> tuple[str, list]:
     """`column` is one of `values`, as one parameter on PostgreSQL (one prepared statement for any
     number of values) and as a list of placeholders elsewhere."""
-    if connection.vendor == "postgresql":
+    if postgresql():
         return f"{column} = ANY(%s)", [list(values)]
     return f"{column} IN ({placeholders(values)})", list(values)
 
 
 def datetime(value):
-    return connection.ops.adapt_datetimefield_value(value)
+    return _connection().ops.adapt_datetimefield_value(value)
 
 
 def rows(sql: str, params) -> list[tuple]:
-    with connection.cursor() as cursor:
+    with _connection().cursor() as cursor:
         cursor.execute(*_statement(sql, params))
         return cursor.fetchall()
 
@@ -68,8 +93,8 @@ def rows(sql: str, params) -> list[tuple]:
 def batch(statements: list[tuple[str, list]]) -> list[tuple]:
     """Several statements in one round trip where the driver allows it (psycopg2 sends them in one call);
     one after the other elsewhere. The rows of the last statement come back."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    with _connection().cursor() as cursor:
+        if postgresql():
             calls = [_statement(sql, params) for sql, params in statements]
             cursor.execute("; ".join(sql for sql, _ in calls), [p for _, params in calls for p in params])
         else:
@@ -79,14 +104,15 @@ def batch(statements: list[tuple[str, list]]) -> list[tuple]:
 
 
 def rowcount(sql: str, params) -> int:
-    with connection.cursor() as cursor:
+    with _connection().cursor() as cursor:
         cursor.execute(*_statement(sql, params))
         return cursor.rowcount
 
 
 def _statement(sql: str, params) -> tuple[str, list]:
-    """What to send for `sql`: itself, or on PostgreSQL the EXECUTE of its prepared statement."""
-    if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
+    """What to send for `sql`: itself, or on PostgreSQL the EXECUTE of its prepared statement (the
+    caller holds a cursor, so the connection is open)."""
+    if not postgresql() or not settings.DATABASE_PREPARED_STATEMENTS:
         return sql, params
     name = _prepared_name(sql)
     return (f"EXECUTE {name}({placeholders(params)})" if params else f"EXECUTE {name}"), params
@@ -96,8 +122,7 @@ def _prepared_name(sql: str) -> str:
     """The name of `sql` prepared on this connection, preparing it on first use. PREPARE is sent on
     its own, outside Django's query log, so that a failure is known to be its own (a failed EXECUTE
     leaves the statement prepared); prepared statements outlive transactions, not the connection."""
-    wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's connection (`connection` is a shared proxy)
-    wrapper.ensure_connection()
+    wrapper = _connection()
     raw = wrapper.connection
     known = getattr(wrapper, "_rawsql_prepared", None)
     if known is None or known[0] is not raw:
@@ -127,48 +152,53 @@ def _numbered(sql: str) -> str:
 
 def columns(model, alias: str = "") -> str:
     """Every concrete column of `model`, in field order, qualified by `alias` if given (what `instance` reads)."""
-    return _columns(model, alias, connection.vendor)
+    return _columns(model, alias, vendor())
 
 
 @cache
 def _columns(model, alias: str, vendor: str) -> str:
     prefix = f"{alias}." if alias else ""
-    return ", ".join(f"{prefix}{connection.ops.quote_name(f.column)}" for f in model._meta.concrete_fields)
+    return ", ".join(f"{prefix}{quote_name(f.column)}" for f in model._meta.concrete_fields)
 
 
 @cache
 def converters(model, vendor: str) -> list[tuple[int, list, object]]:
     """The ORM's own conversions of each column read (JSON text, SQLite's datetime strings, ...)."""
-    found = []
+    found, wrapper = [], _connection()
     for index, field in enumerate(model._meta.concrete_fields):
         column = field.get_col(model._meta.db_table)
-        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        functions = wrapper.ops.get_db_converters(column) + column.get_db_converters(wrapper)
         if functions:
             found.append((index, functions, column))
     return found
 
 
+@cache
+def _attnames(model) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
+
+
 def instance(model, values):
     """A model instance from a row of all its concrete columns, in `columns` order."""
-    values = list(values)
-    for index, functions, column in converters(model, connection.vendor):
+    values, wrapper = list(values), _connection()
+    for index, functions, column in converters(model, vendor()):
         for function in functions:
-            values[index] = function(values[index], column, connection)
-    return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], values)
+            values[index] = function(values[index], column, wrapper)
+    return model.from_db(DEFAULT_DB_ALIAS, _attnames(model), values)
 
 
 def insert_parts(obj) -> tuple[str, str, list]:
     """(column list, placeholders, values) to INSERT a new model instance, every value prepared as the
     ORM's save() prepares it (auto_now_add included)."""
-    fields = [f for f in obj._meta.concrete_fields if not f.primary_key]
-    prepared = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
-    return ", ".join(connection.ops.quote_name(f.column) for f in fields), placeholders(fields), prepared
+    fields, wrapper = [f for f in obj._meta.concrete_fields if not f.primary_key], _connection()
+    prepared = [f.get_db_prep_save(f.pre_save(obj, add=True), wrapper) for f in fields]
+    return ", ".join(quote_name(f.column) for f in fields), placeholders(fields), prepared
 
 
 def stored(obj, pk):
     """Mark an instance as the row it was just written as."""
     obj.pk = pk
-    obj._state.adding, obj._state.db = False, connection.alias
+    obj._state.adding, obj._state.db = False, DEFAULT_DB_ALIAS
     return obj
 
 
@@ -177,7 +207,7 @@ def insert(obj, *, along_with: list[tuple[str, list]] = ()):
     none are listened to. `along_with`: statements of the same transaction to send in the same round
     trip, run first."""
     names, marks, values = insert_parts(obj)
-    sql = f"INSERT INTO {obj._meta.db_table} ({names}) VALUES ({marks}) RETURNING {connection.ops.quote_name(obj._meta.pk.column)}"
+    sql = f"INSERT INTO {obj._meta.db_table} ({names}) VALUES ({marks}) RETURNING {quote_name(obj._meta.pk.column)}"
     return stored(obj, batch([*along_with, (sql, values)])[0][0])
 
 
@@ -185,4 +215,4 @@ def alone():
     """For one statement, which is atomic by itself: inside a caller's transaction it gets a savepoint,
     so that a constraint violation can be retried without breaking that transaction; outside, nothing
     (no BEGIN and COMMIT round trips)."""
-    return transaction.atomic() if connection.in_atomic_block else nullcontext()
+    return transaction.atomic() if _connection().in_atomic_block else nullcontext()

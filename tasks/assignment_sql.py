@@ -10,7 +10,7 @@ and flags are written into the text as literals (`db.literals`): each statement 
 PostgreSQL, and its one plan can use the partial indexes that name those values only if it sees them.
 """
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from accounts.models import Skill, WorkerProfile
 from crowdlabel import rawsql as db
@@ -67,12 +67,12 @@ def complete_with(row, *, assignment: Assignment, now) -> bool:
     (the answer). Nothing is written, and False comes back, when the assignment is no longer live.
     On PostgreSQL this is one statement, with no transaction round trips."""
     done, done_params = _submitted_if_live(assignment=assignment, now=now)
-    if connection.vendor == "postgresql":
+    if db.postgresql():
         names, marks, values = db.insert_parts(row)
         found = db.rows(
             f"WITH done AS ({done}), counted AS ({_count_answer_on('(SELECT item_id FROM done)')}) "
             f"INSERT INTO {row._meta.db_table} ({names}) SELECT {marks} FROM done "
-            f"RETURNING {connection.ops.quote_name(row._meta.pk.column)}",
+            f"RETURNING {db.quote_name(row._meta.pk.column)}",
             [*done_params, *values],
         )
         if not found:
@@ -152,7 +152,7 @@ def _unseen_where(gold: bool) -> str:
     # OFFSET 0 keeps PostgreSQL from turning NOT EXISTS into an anti-join, which may read every answer
     # the worker ever gave before the first candidate; as a subplan it probes (item, worker) once per
     # candidate, so a claim costs the same after a worker's 10,000th answer as after their first.
-    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+    fence = " OFFSET 0" if db.postgresql() else ""
     return (
         f"i.project_id = %s AND i.is_gold = {db.literal(gold)} AND i.state IN ({CLAIMABLE}) AND i.open_slots > 0 "
         f"AND NOT EXISTS (SELECT 1 FROM {ASSIGNMENT} a WHERE a.item_id = i.id AND a.worker_id = %s "
@@ -222,7 +222,7 @@ def _start(taken: str, taken_params: list, *, project_id, worker_id, now, expire
         project_id=project_id, worker_id=worker_id, state=AssignmentState.LIVE, pushed=False,
         created_at=now, started_at=now, expires_at=expires_at,
     )
-    if connection.vendor == "postgresql":
+    if db.postgresql():
         start = (
             f"INSERT INTO {ASSIGNMENT} (project_id, item_id, worker_id, state, is_gold, pushed, created_at, started_at, "
             f"expires_at) SELECT %s, id, %s, {LIVE}, is_gold, FALSE, %s, %s, %s FROM taken RETURNING id"
