@@ -30,6 +30,7 @@ CLAIMABLE_STATES = [ItemState.OPEN, ItemState.COLLECTING]
 COMPETITION_WINDOW = timedelta(minutes=2)
 PUSH_LEASE = timedelta(hours=24)
 RETRY_AFTER_SECONDS = 5
+GOLD_RANGE_CACHE_SECONDS = 60
 
 
 class NotEligible(Exception):
@@ -203,13 +204,34 @@ def _claim(*, worker, project, gold, rng, now) -> Assignment | None:
     start a live assignment on it. Active learning orders by the model's uncertainty (unscored items,
     at -1, last); breadth first finishes the items already being collected (fewest free slots) first;
     random starts at a random point of the id range and wraps around, which is random order without
-    ORDER BY random()."""
+    ORDER BY random(). Gold checks are always drawn from a random point of the gold items' ids: in order,
+    every worker would meet the same checks in the same sequence (easy to pass around), and each claim
+    would step over every check the worker had already answered."""
     expires_at = now + timedelta(minutes=project.lease_minutes)
-    start = sql.claim_gold if gold else sql.claim_and_start
     query = dict(project_id=project.pk, worker_id=worker.pk, order=project.item_order, now=now, expires_at=expires_at)
+    if gold:
+        return _from_random_point(sql.claim_gold, query, _gold_id_range(project), rng)
     if project.item_order != ItemOrder.RANDOM:
-        return start(**query)
-    low, high = sql.id_range(project_id=project.pk)
+        return sql.claim_and_start(**query)
+    return _from_random_point(sql.claim_and_start, query, sql.id_range(project_id=project.pk), rng)
+
+
+def _gold_id_range(project) -> tuple[int | None, int | None]:
+    """Cached for a minute (it reads every gold item's index entry): a range gone stale only makes the
+    draw less even, since the wrap-around still reaches every check. "No gold" is not cached, so checks
+    added to a project start at once."""
+    key = f"assignment:gold-range:{project.pk}"
+    found = cache.get(key)
+    if found is None:
+        found = sql.gold_id_range(project_id=project.pk)
+        if found[0] is not None:
+            cache.set(key, found, GOLD_RANGE_CACHE_SECONDS)
+    return found
+
+
+def _from_random_point(start, query, id_range, rng) -> Assignment | None:
+    """start(**query) from a random id in `id_range` to the end, else from the beginning up to it."""
+    low, high = id_range
     if low is None:
         return None
     pivot = rng.randint(low, high)

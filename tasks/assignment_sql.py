@@ -152,12 +152,16 @@ def _unseen_where(gold: bool) -> str:
     # OFFSET 0 keeps PostgreSQL from turning NOT EXISTS into an anti-join, which may read every answer
     # the worker ever gave before the first candidate; as a subplan it probes (item, worker) once per
     # candidate, so a claim costs the same after a worker's 10,000th answer as after their first.
-    fence = " OFFSET 0" if db.postgresql() else ""
     return (
         f"i.project_id = %s AND i.is_gold = {db.literal(gold)} AND i.state IN ({CLAIMABLE}) AND i.open_slots > 0 "
         f"AND NOT EXISTS (SELECT 1 FROM {ASSIGNMENT} a WHERE a.item_id = i.id AND a.worker_id = %s "
-        f"AND a.state IN ({SEEN}){fence})"
+        f"AND a.state IN ({SEEN}){_fence()})"
     )
+
+
+def _fence() -> str:
+    """A subquery that PostgreSQL plans on its own, as written (SQLite takes OFFSET only after a LIMIT)."""
+    return " OFFSET 0" if db.postgresql() else ""
 
 
 def _unseen_params(project_id, worker_id) -> list:
@@ -193,16 +197,17 @@ def claim_and_start(*, project_id: int, worker_id: int, order: str, now, expires
 
 
 def claim_gold(*, project_id: int, worker_id: int, order: str, now, expires_at, from_id=None, below_id=None):
-    """Atomically: start a live assignment on a gold item this worker has not answered, marking the item
-    as being collected if it was open. Gold takes no slot, so nothing is locked. None when there is no
-    such gold item, and also when no real work is left for this worker: a stream of checks alone would
-    only cost them time. One statement on PostgreSQL, like claim_and_start."""
-    candidate, params = _candidate(gold=True, order=order, from_id=from_id, below_id=below_id, lock=False)
-    pick = (
-        f"SELECT {db.columns(Item)} FROM {ITEM} WHERE id = ({candidate}) "
-        f"AND EXISTS (SELECT 1 FROM {ITEM} i WHERE {_unseen_where(False)})"
-    )
-    pick_params = [*_unseen_params(project_id, worker_id), *params, *_unseen_params(project_id, worker_id)]
+    """Atomically: start a live assignment on the first gold item by id (from `from_id`, or below
+    `below_id`) that this worker has not answered, marking the item as being collected if it was open.
+    Gold takes no slot, so nothing is locked. None when there is no such gold item, and also when no real
+    work is left for this worker: a stream of checks alone would only cost them time. That is asked as
+    "the first real item in the project's order", not EXISTS: PostgreSQL drops the ORDER BY from an EXISTS
+    and may then walk an index full of items with no free slot. One statement on PostgreSQL, like
+    claim_and_start."""
+    candidate, params = _candidate(gold=True, order=ItemOrder.RANDOM, from_id=from_id, below_id=below_id, lock=False)
+    real_work, real_params = _candidate(gold=False, order=order, from_id=None, below_id=None, lock=False)
+    pick = f"SELECT {db.columns(Item)} FROM {ITEM} WHERE id = ({candidate}) AND ({real_work}) IS NOT NULL"
+    pick_params = [*_unseen_params(project_id, worker_id), *params, *_unseen_params(project_id, worker_id), *real_params]
     return _start(pick, pick_params, project_id=project_id, worker_id=worker_id, now=now, expires_at=expires_at,
                   then=_mark_collecting)
 
@@ -254,6 +259,17 @@ def _start(taken: str, taken_params: list, *, project_id, worker_id, now, expire
 
 def id_range(*, project_id: int) -> tuple[int | None, int | None]:
     return db.rows(f"SELECT MIN(id), MAX(id) FROM {ITEM} WHERE project_id = %s", [project_id])[0]
+
+
+def gold_id_range(*, project_id: int) -> tuple[int | None, int | None]:
+    """The lowest and highest ids of the project's gold items still handed out, read from the claimable
+    index: OFFSET 0 keeps PostgreSQL from walking the primary key from either end instead, which on a
+    database of many projects reads every other project's items first."""
+    return db.rows(
+        f"SELECT MIN(id), MAX(id) FROM (SELECT i.id FROM {ITEM} i WHERE i.project_id = %s AND i.is_gold = "
+        f"{db.literal(True)} AND i.state IN ({CLAIMABLE}) AND i.open_slots > 0{_fence()}) gold",
+        [project_id],
+    )[0]
 
 
 def _take_slot(item: str) -> str:

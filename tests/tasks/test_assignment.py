@@ -293,3 +293,26 @@ def test_a_gold_check_marks_its_open_item_collecting_and_takes_no_slot():
     gold.refresh_from_db()
     assert gold.state == ItemState.COLLECTING and gold.open_slots == 2
     assert Assignment.objects.get(pk=assignment.pk).is_gold
+
+
+def gold_sequence(worker, project, rng, count):
+    """The gold items this worker is handed, in order, answering each."""
+    handed = []
+    for _ in range(count):
+        assignment = service.assignment_next(worker=worker, project=project, rng=rng).assignment
+        handed.append(assignment.item_id)
+        service.assignment_complete(assignment=assignment)
+    return handed
+
+
+def test_gold_checks_come_in_a_random_order_and_every_one_is_reached():
+    # Breadth first orders the real work; gold checks still come from a random point of the gold ids, so
+    # two workers do not meet the same checks in the same order (they could pass the answers around).
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, overlap=2, gold_share=1.0)
+    ItemFactory(project=project)
+    gold = {item.pk for item in ItemFactory.create_batch(30, project=project, is_gold=True, gold="Phone")}
+    first = gold_sequence(verified_worker(), project, random.Random(1), 30)
+    second = gold_sequence(verified_worker(), project, random.Random(2), 10)
+    assert set(first) == gold  # wrapping around the pivot, a worker reaches every check exactly once
+    assert first[:10] != second
+    assert first != sorted(first)
