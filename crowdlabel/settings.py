@@ -245,6 +245,7 @@ CELERY_RESULT_EXPIRES = 3600
 PERIODIC_TASKS = {
     "accounts: verification queue report": ("accounts.verification_queue_report", 60),
     "tasks: expire assignment leases": ("tasks.expire_leases", 60),
+    "tasks: vacuum the item and assignment tables": ("tasks.vacuum_hot_tables", 10),
     "quality: recompute worker weights, flags and earnings": ("quality.recompute_weights", 3600),
     "training: mark stalled runs failed": ("training.check_stalled", 60),
     "training: launch runs for projects with enough new labels": ("training.launch_due", 900),
@@ -268,6 +269,8 @@ DEMO_DATASETS_DIR = Path(os.environ.get("DEMO_DATASETS_DIR", BASE_DIR.parent / "
 ASSIGNMENT_COMPETITION_CACHE_SECONDS = int(os.environ.get("ASSIGNMENT_COMPETITION_CACHE_SECONDS", "5"))
 # How often (seconds, per process and project) a request for work also returns expired leases to the pool.
 ASSIGNMENT_LEASE_SWEEP_SECONDS = int(os.environ.get("ASSIGNMENT_LEASE_SWEEP_SECONDS", "1"))
+# The periodic vacuum job (PostgreSQL) vacuums the item or assignment table once this many of its rows are dead.
+ASSIGNMENT_VACUUM_DEAD_ROWS = int(os.environ.get("ASSIGNMENT_VACUUM_DEAD_ROWS", "5000"))
 
 LOGGING = {
     "version": 1,
