@@ -20,7 +20,11 @@ fixed schedule adding up to half the ceiling's request rate, and latency counts 
 so a slow answer is charged to the cycles it delays; then at 40%, 30% and 20% of it.
 `p99_under_100ms_up_to` is the largest of those shares served in full with p99 under 100 ms.
 
-Options: --seconds 60 --items 100000 --annotators 32 --workers 4 --threads 8 --rounds 4 --open-seconds 20.
+The periodic job that vacuums the item and assignment tables (`tasks.vacuum`) runs beside the load at its
+beat period, as Celery beat runs it in production: without it, the old row versions every claim leaves
+behind slow the claims down by a third within a minute (autovacuum is off on this machine's PostgreSQL).
+
+Options: --seconds 60 --items 100000 --annotators 32 --workers 8 --threads 1 --rounds 4 --open-seconds 20.
 Last line: JSON.
 
 Label Studio: when its own venv exists (`python3.11 -m venv bench/.venv-label-studio &&
@@ -38,6 +42,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -318,13 +323,19 @@ def _wait_for(server, port, path):
 
 
 def gunicorn_options(workers, threads):
-    """The same server settings for CrowdLabel and Label Studio. No keep-alive, as behind nginx (which
-    by default opens a new upstream connection per request): each request is accepted by whichever worker
-    is free first. With keep-alive and no proxy, a connection stays with the worker that accepted it for
-    the whole run, and a worker that happened to accept twice its share answers each of its connections
-    at half the speed (seen here: 6 connections at 30 ms, 26 at 200 ms)."""
-    return ["--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
-            "--keep-alive", "0", "--log-level", "warning"]
+    """The same server settings for CrowdLabel and Label Studio, as README's production command runs it:
+    sync workers (gunicorn runs gthread workers only with --threads above 1), eight of them on two cores,
+    since each waits on PostgreSQL for much of every request. With threads, the requests in one process
+    take turns on its interpreter lock: one back from PostgreSQL waits behind the others' Python, and a
+    request with more round trips waits more often (p99 at half the ceiling's rate, before the periodic
+    vacuum: 4 workers x 8 threads 35, 190 and 490 ms in three runs; 8 sync workers 30, 45 and 48 ms in
+    three, 370 ms in a fourth).
+    No keep-alive, as behind nginx (which by default opens a new upstream connection per request): each
+    request is accepted by whichever worker is free first. With keep-alive and no proxy, a connection stays
+    with the worker that accepted it for the whole run, and a worker that happened to accept twice its
+    share answers each of its connections at half the speed (seen here: 6 connections at 30 ms, 26 at
+    200 ms)."""
+    return ["--workers", str(workers), "--threads", str(threads), "--keep-alive", "0", "--log-level", "warning"]
 
 
 def start_server(workers, threads):
@@ -335,6 +346,20 @@ def start_server(workers, threads):
         cwd=ROOT, env=env, start_new_session=True,
     )
     return _wait_for(server, PORT, "/bench/row/0/")  # 401 without a token: it answers
+
+
+def periodic_vacuum(stop: threading.Event, vacuumed: list):
+    """The periodic vacuum job at its beat period, as Celery beat runs it in production (no Celery runs
+    here): the tables it vacuumed go into `vacuumed`."""
+    from django.conf import settings
+    from django.db import connection
+
+    from tasks.vacuum import hot_tables_vacuum
+
+    period = next(every for task, every in settings.PERIODIC_TASKS.values() if task == "tasks.vacuum_hot_tables")
+    while not stop.wait(period):
+        vacuumed.extend(hot_tables_vacuum())
+    connection.close()
 
 
 def duplicates(project):
@@ -373,8 +398,8 @@ def load_arguments():
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--annotators", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--open-seconds", type=float, default=20)
     return parser.parse_args()
@@ -452,6 +477,9 @@ def main():
     project, tokens, integrator_token, ids = setup(args.items, args.annotators)
     ls = setup_label_studio(args.items, args.annotators)
     servers = [start_server(args.workers, args.threads)] + ([start_label_studio(args.workers, args.threads)] if ls else [])
+    stop_vacuum, vacuumed = threading.Event(), []
+    vacuum_job = threading.Thread(target=periodic_vacuum, args=(stop_vacuum, vacuumed), daemon=True)
+    vacuum_job.start()
     try:
         totals, warm_up_acknowledged = alternate(args, project, tokens, integrator_token, ids, ls)
         (lat, counts, wall), (ceil_lat, ceil_counts, ceil_wall) = totals["ours"], totals["ceiling"]
@@ -459,6 +487,8 @@ def main():
         ceiling_per_s = ceil_counts["ok"] / ceil_wall
         steps = open_loop_ladder(args, project, tokens, ceiling_per_s)
     finally:
+        stop_vacuum.set()
+        vacuum_job.join()
         for server in servers:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
@@ -487,12 +517,13 @@ def main():
         "p99_under_100ms_up_to": max((step["fraction"] for step in steps if within_goal(step)), default=None),
     }
     print(f"assignment load: {args.annotators} annotators, {args.seconds:.0f} s in {args.rounds} rounds, {args.items} items, "
-          f"gunicorn {args.workers}x{args.threads} gthread, PostgreSQL")
+          f"gunicorn {args.workers} workers x {args.threads} threads, PostgreSQL")
     print(f"  next+submit cycles/s : {assign_per_s:.1f}  ({requests_per_s:.1f} HTTP requests/s)")
     print(f"  latency per request  : p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms")
     print(f"  acknowledged {acknowledged}, stored {stored}, "
           f"errors {counts['errors'] + sum(step['errors'] for step in steps)}, "
           f"empty answers {counts['empty'] + sum(step['empty'] for step in steps)}, duplicates {figures['duplicates']}")
+    print(f"  the periodic vacuum job vacuumed {', '.join(f'{t} {vacuumed.count(t)} times' for t in sorted(set(vacuumed))) or 'nothing'}")
     print(f"  ceiling (bare view, one row by pk): {ceiling_per_s:.1f} requests/s, "
           f"p50 {percentile(ceil_lat, 0.5) * 1000:.1f} ms, p99 {percentile(ceil_lat, 0.99) * 1000:.1f} ms")
     print(f"  ratio (requests/s against the ceiling's requests/s): {figures['ratio_to_ceiling']}")

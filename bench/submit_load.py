@@ -56,7 +56,7 @@ def main():
     stored = Annotation.objects.filter(project=project).count()
     figures = {"submit_per_s": round(counts["acknowledged"] / wall, 1), "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
                "acknowledged": counts["acknowledged"], "stored": stored}
-    print(f"submit load: {args.annotators} annotators, {args.seconds:.0f} s, gunicorn {args.workers}x{args.threads}, PostgreSQL")
+    print(f"submit load: {args.annotators} annotators, {args.seconds:.0f} s, gunicorn {args.workers} workers x {args.threads} threads, PostgreSQL")
     print(f"  submissions/s {figures['submit_per_s']}, p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
           f"p99 {figures['p99_ms']} ms, errors {counts['errors']}")
     print(f"  acknowledged {counts['acknowledged']}, stored {stored}: {'equal' if stored == counts['acknowledged'] else 'MISMATCH'}")
