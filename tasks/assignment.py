@@ -30,7 +30,6 @@ CLAIMABLE_STATES = [ItemState.OPEN, ItemState.COLLECTING]
 COMPETITION_WINDOW = timedelta(minutes=2)
 PUSH_LEASE = timedelta(hours=24)
 RETRY_AFTER_SECONDS = 5
-GOLD_RANGE_CACHE_SECONDS = 60
 
 
 class NotEligible(Exception):
@@ -210,23 +209,10 @@ def _claim(*, worker, project, gold, rng, now) -> Assignment | None:
     expires_at = now + timedelta(minutes=project.lease_minutes)
     query = dict(project_id=project.pk, worker_id=worker.pk, order=project.item_order, now=now, expires_at=expires_at)
     if gold:
-        return _from_random_point(sql.claim_gold, query, _gold_id_range(project), rng)
+        return _from_random_point(sql.claim_gold, query, sql.gold_id_range(project_id=project.pk), rng)
     if project.item_order != ItemOrder.RANDOM:
         return sql.claim_and_start(**query)
     return _from_random_point(sql.claim_and_start, query, sql.id_range(project_id=project.pk), rng)
-
-
-def _gold_id_range(project) -> tuple[int | None, int | None]:
-    """Cached for a minute (it reads every gold item's index entry): a range gone stale only makes the
-    draw less even, since the wrap-around still reaches every check. "No gold" is not cached, so checks
-    added to a project start at once."""
-    key = f"assignment:gold-range:{project.pk}"
-    found = cache.get(key)
-    if found is None:
-        found = sql.gold_id_range(project_id=project.pk)
-        if found[0] is not None:
-            cache.set(key, found, GOLD_RANGE_CACHE_SECONDS)
-    return found
 
 
 def _from_random_point(start, query, id_range, rng) -> Assignment | None:

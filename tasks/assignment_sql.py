@@ -201,11 +201,12 @@ def claim_gold(*, project_id: int, worker_id: int, order: str, now, expires_at, 
     `below_id`) that this worker has not answered, marking the item as being collected if it was open.
     Gold takes no slot, so nothing is locked. None when there is no such gold item, and also when no real
     work is left for this worker: a stream of checks alone would only cost them time. That is asked as
-    "the first real item in the project's order", not EXISTS: PostgreSQL drops the ORDER BY from an EXISTS
-    and may then walk an index full of items with no free slot. One statement on PostgreSQL, like
-    claim_and_start."""
+    "the first real item in the claimable index's order" (whatever the project's order: only existence
+    matters), not EXISTS: PostgreSQL drops the ORDER BY from an EXISTS and may then walk an index full of
+    items with no free slot. `order` is not used: claim_and_start's signature. One statement on
+    PostgreSQL, like claim_and_start."""
     candidate, params = _candidate(gold=True, order=ItemOrder.RANDOM, from_id=from_id, below_id=below_id, lock=False)
-    real_work, real_params = _candidate(gold=False, order=order, from_id=None, below_id=None, lock=False)
+    real_work, real_params = _candidate(gold=False, order=ItemOrder.BREADTH_FIRST, from_id=None, below_id=None, lock=False)
     pick = f"SELECT {db.columns(Item)} FROM {ITEM} WHERE id = ({candidate}) AND ({real_work}) IS NOT NULL"
     pick_params = [*_unseen_params(project_id, worker_id), *params, *_unseen_params(project_id, worker_id), *real_params]
     return _start(pick, pick_params, project_id=project_id, worker_id=worker_id, now=now, expires_at=expires_at,
@@ -262,12 +263,10 @@ def id_range(*, project_id: int) -> tuple[int | None, int | None]:
 
 
 def gold_id_range(*, project_id: int) -> tuple[int | None, int | None]:
-    """The lowest and highest ids of the project's gold items still handed out, read from the claimable
-    index: OFFSET 0 keeps PostgreSQL from walking the primary key from either end instead, which on a
-    database of many projects reads every other project's items first."""
+    """The lowest and highest ids of the project's gold items still handed out (the gold index's ends)."""
     return db.rows(
-        f"SELECT MIN(id), MAX(id) FROM (SELECT i.id FROM {ITEM} i WHERE i.project_id = %s AND i.is_gold = "
-        f"{db.literal(True)} AND i.state IN ({CLAIMABLE}) AND i.open_slots > 0{_fence()}) gold",
+        f"SELECT MIN(i.id), MAX(i.id) FROM {ITEM} i WHERE i.project_id = %s AND i.is_gold = {db.literal(True)} "
+        f"AND i.state IN ({CLAIMABLE}) AND i.open_slots > 0",
         [project_id],
     )[0]
 

@@ -188,6 +188,13 @@ class Item(models.Model):
                 condition=models.Q(open_slots__gt=0, state__in=["open", "collecting"]),
                 name="tasks_item_uncertain_first",
             ),
+            # Gold checks are drawn from a random id onward: the gold items in id order. Gold items are few
+            # and their rows rarely change, so this index costs next to nothing to keep.
+            models.Index(
+                fields=["project", "id"],
+                condition=models.Q(is_gold=True, open_slots__gt=0, state__in=["open", "collecting"]),
+                name="tasks_item_gold_by_id",
+            ),
         ]
 
     def __str__(self):
