@@ -9,7 +9,8 @@ def expire_leases():
     return assignment.assignments_expire_due()
 
 
-@shared_task(name="tasks.vacuum_hot_tables")
+@shared_task(name="tasks.vacuum_hot_tables", ignore_result=True)
 def vacuum_hot_tables():
-    """Periodic: vacuum the item and assignment tables once enough of their rows are dead."""
+    """Periodic: vacuum the item and assignment tables once enough of their rows are dead. No retries
+    and no stored result: it runs again in ten seconds."""
     return vacuum.hot_tables_vacuum()

@@ -18,14 +18,19 @@ HOT_TABLES = [Item._meta.db_table, Assignment._meta.db_table]
 
 
 def hot_tables_vacuum(*, dead_rows: int | None = None) -> list[str]:
-    """VACUUM each hot table with at least `dead_rows` dead rows by PostgreSQL's own count (default:
-    the setting); the tables vacuumed. Nothing on SQLite, which has no such index entries to clean."""
+    """VACUUM each hot table with at least `dead_rows` dead rows by PostgreSQL's own count (default: the
+    setting); the tables it was sent for. Nothing on SQLite, which has no such index entries to clean.
+
+    The threshold is a count, not a share of the table: what a claim walks past is the number of dead
+    entries, whatever the table's size. A long transaction that keeps dead rows from being removed keeps
+    their count up, and the job then vacuums every run until that transaction ends."""
     if connection.vendor != "postgresql":
         return []
     threshold = settings.ASSIGNMENT_VACUUM_DEAD_ROWS if dead_rows is None else dead_rows
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%s) AND n_dead_tup >= %s ORDER BY relname",
+            "SELECT relname FROM pg_stat_user_tables WHERE relid = ANY(%s::regclass[]) AND n_dead_tup >= %s "
+            "ORDER BY relname",
             [HOT_TABLES, threshold],
         )
         due = [name for (name,) in cursor.fetchall()]
