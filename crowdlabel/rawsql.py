@@ -152,17 +152,17 @@ def _numbered(sql: str) -> str:
 
 def columns(model, alias: str = "") -> str:
     """Every concrete column of `model`, in field order, qualified by `alias` if given (what `instance` reads)."""
-    return _columns(model, alias, vendor())
+    return _columns(model, alias)
 
 
 @cache
-def _columns(model, alias: str, vendor: str) -> str:
+def _columns(model, alias: str) -> str:
     prefix = f"{alias}." if alias else ""
     return ", ".join(f"{prefix}{quote_name(f.column)}" for f in model._meta.concrete_fields)
 
 
 @cache
-def converters(model, vendor: str) -> list[tuple[int, list, object]]:
+def converters(model) -> list[tuple[int, list, object]]:
     """The ORM's own conversions of each column read (JSON text, SQLite's datetime strings, ...)."""
     found, wrapper = [], _connection()
     for index, field in enumerate(model._meta.concrete_fields):
@@ -174,14 +174,14 @@ def converters(model, vendor: str) -> list[tuple[int, list, object]]:
 
 
 @cache
-def _attnames(model) -> list[str]:
-    return [f.attname for f in model._meta.concrete_fields]
+def _attnames(model) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields)
 
 
 def instance(model, values):
     """A model instance from a row of all its concrete columns, in `columns` order."""
     values, wrapper = list(values), _connection()
-    for index, functions, column in converters(model, vendor()):
+    for index, functions, column in converters(model):
         for function in functions:
             values[index] = function(values[index], column, wrapper)
     return model.from_db(DEFAULT_DB_ALIAS, _attnames(model), values)
