@@ -112,6 +112,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # The hot path's statements are prepared once per connection on PostgreSQL (crowdlabel/rawsql.py). Set 0
 # behind a pooler that hands one server session to many clients in turn (PgBouncer in transaction mode).
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+if DATABASE_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Each prepared statement keeps one generic plan. By default PostgreSQL plans the first five runs
+    # afresh, and again after every change to a table's statistics: each vacuum of the item table (every
+    # 20 to 60 s under load) set every server process re-planning the claim, a burst of CPU that queued
+    # requests for seconds on a busy machine. The statements are written for their one plan (rawsql).
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -------------------------------------------------------------------------------------
