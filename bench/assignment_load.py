@@ -25,14 +25,15 @@ loops, three each): 4.2 to 5.1 ms of CPU for a next or a submit against 2.4 to 2
 the gunicorn workers 2.6 to 3.3 ms against 1.7, PostgreSQL 1.2 to 1.4 ms against 0.35 (two writing
 statements and two commits per cycle, and the index entries of the item, assignment and answer rows they
 write). Half of the ceiling's request rate therefore keeps both cores 90 to 100% busy, and a dip in the
-machine's speed or a burst of extra work builds a queue that takes seconds to drain. In the runs that missed the goal the slow
-requests came in one or two such bursts of 1 to 7 s, most of them starting within 2 s of a vacuum of
-the item or assignment table: a vacuum changes the table's statistics, and PostgreSQL then planned each
-prepared statement afresh five times in every server process. The connections now keep each statement's
-one generic plan (`plan_cache_mode`, crowdlabel/settings.py). Half-ceiling p99 in the full runs: 61.9,
-55.4, 241.6, 66.8, 83.3 and 493.7 ms before that change; 87.0, 42.0 and 39.6 ms after it. Of the
-remaining bursts, the larger ones in repeats at that rate followed a checkpoint (the first write to each
-page after one logs the whole page): p99 127 and 138 ms right after a CHECKPOINT, 57 and 58 ms without.
+machine's speed or a burst of extra work builds a queue that takes seconds to drain. In the runs that
+missed the goal the slow requests came in one or two such bursts of 1 to 7 s, most of them starting within
+2 s of a vacuum of the item or assignment table: a vacuum changes the table's statistics, and PostgreSQL
+then planned each prepared statement afresh five times in every server process. The connections now keep
+each statement's one generic plan (`plan_cache_mode`, crowdlabel/settings.py). Half-ceiling p99 in the
+full runs: 61.9, 55.4, 241.6, 66.8, 83.3 and 493.7 ms before that change; 87.0, 42.0, 39.6 and 30.5 ms
+after it. Of the remaining bursts, the larger ones in repeats at that rate followed a checkpoint (the
+first write to each page after one logs the whole page): p99 127 and 138 ms right after a CHECKPOINT, 57
+and 58 ms without.
 
 The periodic job that vacuums the item and assignment tables (`tasks.vacuum`) runs beside the load at its
 beat period, as Celery beat runs it in production: without it, the old row versions every claim leaves

@@ -7,9 +7,9 @@ statements on PostgreSQL and SQLite alike and give back the same values and mode
 On PostgreSQL each statement is also a prepared statement, planned once per connection: planning the
 hot path's joins and CTEs cost PostgreSQL as much CPU as running them. Values that choose a plan (states,
 flags that a partial index names) are written into the text with `literal`, so the one plan made for all
-executions can use those indexes; the connections are told to use that plan every time
-(`plan_cache_mode`, in settings), never to plan runs afresh. Behind a pooler that shares server sessions between clients (PgBouncer
-in transaction mode), set DATABASE_PREPARED_STATEMENTS=0.
+executions can use those indexes; the connections are told to use that plan every time (`plan_cache_mode`,
+in settings), never to plan runs afresh. Behind a pooler that shares server sessions between clients
+(PgBouncer in transaction mode), set DATABASE_PREPARED_STATEMENTS=0.
 
 Each helper looks this thread's connection up once (`_connection()`) rather than through
 `django.db.connection`, a proxy that looks it up again on every attribute read: dozens of reads per
