@@ -205,3 +205,32 @@ class WorkerQuality(WorkerProfile):
         proxy = True
         verbose_name = "worker quality"
         verbose_name_plural = "worker quality"
+
+
+class CalibrationSource(models.TextChoices):
+    KNOWN_TRUTH = "known_truth", "Fitted on this project's known truth"
+    DEFAULT = "default", "The default learned on other crowds (no known truth yet)"
+
+
+class ProjectCalibration(models.Model):
+    """How the project's confidences were made honest at its last evaluation (quality/inference/calibration.py).
+
+    `holdout` holds [confidence, correct] for every known-truth item (gold answers, reviewer decisions) as
+    inference saw it WITHOUT that item's truth (out-of-fold): the evidence behind the reliability diagram and
+    the estimated accuracy of accepted labels. Written only by quality.services.decisions.
+    """
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="calibration")
+    method = models.CharField(max_length=64, help_text="The inference model chosen for this project's answers.")
+    correlation = models.FloatField(help_text="ρ: how much workers' errors on one item go together (0 = independent).")
+    source = models.CharField(max_length=16, choices=CalibrationSource.choices)
+    known_truth = models.PositiveIntegerField(help_text="Known-truth items the calibration was fitted on.")
+    holdout = models.JSONField(default=list, help_text="[confidence, correct] per known-truth item, out of fold.")
+    model_evidence = models.JSONField(default=dict, help_text="Held-out log-likelihood per answer of each model.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(correlation__gte=0, correlation__lte=1),
+                                   name="quality_calibration_correlation_0_1"),
+        ]
