@@ -78,12 +78,15 @@ class ImportReport:
     updated: int = 0
     duplicates: list[Duplicate] = field(default_factory=list)
     total_rows: int = 0
+    dialect: object = None  # sniffing.CsvDialect of a CSV file
 
     def summary(self) -> str:
         text = (
             f"{self.total_rows:,} row{'s' if self.total_rows != 1 else ''} read: {self.created:,} item(s) created, "
             f"{self.updated:,} updated, {len(self.duplicates):,} exact duplicate(s) skipped."
         )
+        if self.dialect is not None:
+            text += f" CSV read with {self.dialect.describe()}."
         if self.duplicates:
             text += f" First duplicate: {self.duplicates[0]}"
         return text
