@@ -9,9 +9,12 @@ from django.utils.html import format_html
 
 from . import assignment, schemas, selectors, services
 from .forms import ImportItemsForm
-from .importing import ImportRejected, items_import
+from .importing import ImportRejected, items_import, items_import_preview, staging
 from .models import Assignment, Item, Project
 from .rendering import instructions_html
+
+
+STAGED_SESSION_KEY = "tasks_import_staged"  # token -> the options a previewed upload is imported with
 
 
 class ProjectAdminForm(forms.ModelForm):
@@ -152,26 +155,48 @@ class ProjectAdmin(admin.ModelAdmin):
         return [path("<int:pk>/import/", view, name="tasks_project_import")] + super().get_urls()
 
     def import_view(self, request, pk):
+        """Upload -> preview (nothing stored; the file is staged) -> confirm (the import proper)."""
         project = get_object_or_404(Project, pk=pk)
         if not self.has_change_permission(request, project):
             raise PermissionDenied
+        if request.method == "POST" and "staged" in request.POST:
+            return self._import_confirm(request, project, request.POST["staged"])
         form = ImportItemsForm(request.POST or None, request.FILES or None)
-        errors = None
+        context = {"form": form}
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            try:
-                report = items_import(
-                    project=project, source=upload, filename=upload.name,
-                    file_format=form.cleaned_data["file_format"] or None, mapping=form.cleaned_data["mapping"],
-                )
-            except ImportRejected as rejected:
-                errors = rejected
-            else:
-                self.message_user(request, report.summary(), messages.SUCCESS)
-                return redirect("admin:tasks_project_change", project.pk)
+            options = {"filename": upload.name, "mapping": form.cleaned_data["mapping"],
+                       **{name: form.cleaned_data[name] or None for name in ("file_format", "delimiter", "encoding")}}
+            token = staging.upload_stage(upload)
+            request.session.setdefault(STAGED_SESSION_KEY, {})[token] = {"project": project.pk, **options}
+            request.session.modified = True
+            with open(staging.staged_path(token), "rb") as staged:
+                context["preview"] = items_import_preview(project=project, source=staged, **options)
+            context["staged"] = token
+        return self._import_page(request, project, context)
+
+    def _import_confirm(self, request, project, token):
+        options = dict(request.session.get(STAGED_SESSION_KEY, {}).get(token) or {})
+        path = staging.staged_path(token)
+        if options.pop("project", None) != project.pk or path is None:
+            self.message_user(request, "That preview has expired: upload the file again.", messages.ERROR)
+            return redirect("admin:tasks_project_import", project.pk)
+        try:
+            with open(path, "rb") as staged:
+                report = items_import(project=project, source=staged, **options)
+        except ImportRejected as rejected:
+            return self._import_page(request, project, {"form": ImportItemsForm(), "rejected": rejected})
+        finally:
+            staging.staged_discard(token)
+            request.session[STAGED_SESSION_KEY].pop(token, None)
+            request.session.modified = True
+        self.message_user(request, report.summary(), messages.SUCCESS)
+        return redirect("admin:tasks_project_change", project.pk)
+
+    def _import_page(self, request, project, context):
         context = {
-            **self.admin_site.each_context(request), "title": f"Import items into {project}", "form": form,
-            "project": project, "rejected": errors, "opts": self.model._meta,
+            **self.admin_site.each_context(request), "title": f"Import items into {project}", "project": project,
+            "opts": self.model._meta, **context,
         }
         return TemplateResponse(request, "admin/tasks/project/import.html", context)
 

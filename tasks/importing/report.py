@@ -43,6 +43,15 @@ class ImportRejected(Exception):
         self.more = more
         super().__init__(self.message())
 
+    @property
+    def file_problems(self) -> list[RowError]:
+        """Problems of the file as a whole (the header, the mapping, a field no row has): no line."""
+        return [error for error in self.errors if error.line is None]
+
+    @property
+    def row_problems(self) -> list[RowError]:
+        return [error for error in self.errors if error.line is not None]
+
     def message(self) -> str:
         count = len(self.errors) + self.more
         lines = [f"Nothing was imported: {count} problem{'s' if count != 1 else ''}."]
