@@ -25,6 +25,11 @@ def _django_error(error: DjangoValidationError) -> ValidationError:
 
 class ProjectOutputSerializer(serializers.ModelSerializer):
     required_skills = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    warnings = serializers.SerializerMethodField()
+
+    def get_warnings(self, project) -> list[str]:
+        """Allowed but probably not meant (a deadline already past, no item fields)."""
+        return services.project_warnings(project)
 
     class Meta:
         model = Project
@@ -34,6 +39,7 @@ class ProjectOutputSerializer(serializers.ModelSerializer):
             "overlap", "max_overlap", "gold_share", "alpha", "accept_confidence", "adaptive_overlap",
             "early_stop_confidence", "min_seconds", "verified_only", "min_weight", "required_skills",
             "lease_minutes", "assignment_strategy", "item_order", "show_model_suggestions", "status", "created_at", "updated_at",
+            "warnings",
         ]
 
 
@@ -46,8 +52,14 @@ class ProjectInputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Project
-        fields = [f for f in ProjectOutputSerializer.Meta.fields if f not in ("id", "status", "created_at", "updated_at")]
-        extra_kwargs = {"task_type": {"required": True}, "title": {"required": True}}
+        fields = [f for f in ProjectOutputSerializer.Meta.fields
+                  if f not in ("id", "status", "created_at", "updated_at", "warnings")]
+        # Bounds checked here, on each field, so the database's check constraints never answer a person.
+        extra_kwargs = {
+            "task_type": {"required": True}, "title": {"required": True},
+            **{name: {key: value for key, value in (("min_value", low), ("max_value", high)) if value is not None}
+               for name, (low, high) in services.PROJECT_BOUNDS.items()},
+        }
 
     def validate_label_schema(self, value):
         try:

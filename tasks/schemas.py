@@ -113,6 +113,14 @@ def required_fields(task_type: str, item_fields: list[str]) -> list[str]:
     return list(item_fields) or ["text"]
 
 
+def no_item_fields_hint(task_type: str, item_fields: list[str]) -> str:
+    """A classification project that names no item fields wants a 'text' field: say so, since it surprises."""
+    if item_fields or task_type not in ("single_label", "multi_label"):
+        return ""
+    return ("The project names no item fields, so each item needs a 'text' field: name the fields your items "
+            "carry, e.g. [\"title\"].")
+
+
 def item_data_clean(*, task_type: str, item_fields: list[str], data, has_media: bool = False) -> dict:
     """Validate an item's data for its project and normalise its text; returns the cleaned data."""
     if not isinstance(data, dict):

@@ -85,10 +85,9 @@ def required_paths(task_type: str, item_fields: list[str]) -> list[tuple[str, ..
 
 
 def no_fields_hint(task_type: str, item_fields: list[str]) -> str:
-    """A project that names no item fields wants a 'text' field: say so where that surprises."""
-    if item_fields or task_type not in ("single_label", "multi_label"):
-        return ""
-    return " The project names no item fields, so each item needs a 'text' field: name the project's item fields."
+    """The no-item-fields hint, spaced to follow a sentence."""
+    hint = schemas.no_item_fields_hint(task_type, item_fields)
+    return f" {hint}" if hint else ""
 
 
 def missing_paths(required: list[tuple[str, ...]], given) -> list[str]:
