@@ -1,34 +1,18 @@
 """How an import reads a file it was not told about: the CSV delimiter and encoding it guesses, a missing
 column reported once (not once per row), and gold labels typed in another case."""
 
-import io
 import json
 
 import pytest
 
 from tasks import schemas
-from tasks.importing import ImportRejected, RowError, items_import
+from tasks.importing import RowError
 from tasks.importing.sniffing import csv_dialect_guess, delimiter_guess, encoding_guess
 from tasks.models import Item
 from tests.tasks.factories import ProjectFactory
+from tests.tasks.test_importing import _import, _items, _rejected
 
 pytestmark = pytest.mark.django_db
-
-
-def _import(project, data: bytes | str, file_format="csv", **kwargs):
-    data = data.encode() if isinstance(data, str) else data
-    return items_import(project=project, source=io.BytesIO(data), file_format=file_format, **kwargs)
-
-
-def _rejected(project, data, file_format="csv", **kwargs) -> list[RowError]:
-    with pytest.raises(ImportRejected) as rejected:
-        _import(project, data, file_format, **kwargs)
-    assert not Item.objects.filter(project=project).exists()
-    return rejected.value.errors
-
-
-def _items(project) -> dict[str, Item]:
-    return {item.external_id: item for item in Item.objects.filter(project=project)}
 
 
 # --- The delimiter -----------------------------------------------------------------------------------
