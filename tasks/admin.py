@@ -1,17 +1,23 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from . import assignment, schemas, selectors, services
 from .forms import ImportItemsForm
-from .importing import ImportRejected, items_import
-from .models import Assignment, Item, Project
+from .importing import ImportRejected, items_import, items_import_preview, staging
+from .models import Assignment, Item, Project, ProjectStatus
 from .rendering import instructions_html
+
+
+STAGED_SESSION_KEY = "tasks_import_staged"  # token -> the options a previewed upload is imported with
 
 
 class ProjectAdminForm(forms.ModelForm):
@@ -20,6 +26,22 @@ class ProjectAdminForm(forms.ModelForm):
     class Meta:
         model = Project
         fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Bounds on the fields themselves: a wrong number is named on its field, and the model's check
+        # constraint on that field is then skipped instead of speaking its name.
+        for name, (low, high) in services.PROJECT_BOUNDS.items():
+            if name in self.fields:
+                self.fields[name].validators += [v for v in (
+                    low is not None and MinValueValidator(low), high is not None and MaxValueValidator(high)) if v]
+
+    def full_clean(self):
+        super().full_clean()
+        if self._errors and NON_FIELD_ERRORS in self._errors:  # a constraint across fields (max_overlap)
+            errors = services.errors_in_words(ValidationError(self._errors.pop(NON_FIELD_ERRORS)))
+            for field, messages in errors.message_dict.items():
+                self.add_error(None if field == NON_FIELD_ERRORS or field not in self.fields else field, messages)
 
     def clean_label_schema(self):
         try:
@@ -104,9 +126,12 @@ class ProjectAdmin(admin.ModelAdmin):
         # The form validated everything; the service is the one place that writes.
         fields = {name: form.cleaned_data[name] for name in form.changed_data if name in services.EDITABLE_FIELDS}
         if change:
-            services.project_update(project=obj, **fields)
+            project = services.project_update(project=obj, **fields)
         else:
-            obj.pk = services.project_create(created_by=request.user, **fields).pk
+            project = services.project_create(created_by=request.user, **fields)
+            obj.pk = project.pk
+        for warning in services.project_warnings(project):
+            self.message_user(request, warning, messages.WARNING)
 
     def _set_status(self, request, queryset, service, verb):
         done = 0
@@ -148,30 +173,77 @@ class ProjectAdmin(admin.ModelAdmin):
             )
 
     def get_urls(self):
-        view = self.admin_site.admin_view(self.import_view)
-        return [path("<int:pk>/import/", view, name="tasks_project_import")] + super().get_urls()
+        return [
+            path("<int:pk>/import/", self.admin_site.admin_view(self.import_view), name="tasks_project_import"),
+            path("<int:pk>/publish/", self.admin_site.admin_view(self.publish_view), name="tasks_project_publish"),
+        ] + super().get_urls()
 
-    def import_view(self, request, pk):
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        project = self.get_object(request, object_id)
+        publishable = project is not None and project.status in (ProjectStatus.DRAFT, ProjectStatus.PAUSED)
+        extra_context = {**(extra_context or {}), "publishable": publishable and self.has_change_permission(
+            request, project)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @method_decorator(require_POST)
+    def publish_view(self, request, pk):
+        """The change page's Publish button: the publish action's service and checks, for this one project."""
         project = get_object_or_404(Project, pk=pk)
         if not self.has_change_permission(request, project):
             raise PermissionDenied
+        try:
+            project = services.project_publish(project=project)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            self.message_user(request, services.project_publish_report(project), messages.SUCCESS)
+            for warning in services.project_warnings(project):
+                self.message_user(request, warning, messages.WARNING)
+        return redirect("admin:tasks_project_change", project.pk)
+
+    def import_view(self, request, pk):
+        """Upload -> preview (nothing stored; the file is staged) -> confirm (the import proper)."""
+        project = get_object_or_404(Project, pk=pk)
+        if not self.has_change_permission(request, project):
+            raise PermissionDenied
+        if request.method == "POST" and "staged" in request.POST:
+            return self._import_confirm(request, project, request.POST["staged"])
         form = ImportItemsForm(request.POST or None, request.FILES or None)
-        errors = None
+        context = {"form": form}
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            try:
-                report = items_import(
-                    project=project, source=upload, filename=upload.name,
-                    file_format=form.cleaned_data["file_format"] or None, mapping=form.cleaned_data["mapping"],
-                )
-            except ImportRejected as rejected:
-                errors = rejected
-            else:
-                self.message_user(request, report.summary(), messages.SUCCESS)
-                return redirect("admin:tasks_project_change", project.pk)
+            options = {"filename": upload.name, "mapping": form.cleaned_data["mapping"],
+                       **{name: form.cleaned_data[name] or None for name in ("file_format", "delimiter", "encoding")}}
+            token = staging.upload_stage(upload)
+            request.session.setdefault(STAGED_SESSION_KEY, {})[token] = {"project": project.pk, **options}
+            request.session.modified = True
+            with open(staging.staged_path(token), "rb") as staged:
+                context["preview"] = items_import_preview(project=project, source=staged, **options)
+            context["staged"] = token
+        return self._import_page(request, project, context)
+
+    def _import_confirm(self, request, project, token):
+        options = dict(request.session.get(STAGED_SESSION_KEY, {}).get(token) or {})
+        path = staging.staged_path(token)
+        if options.pop("project", None) != project.pk or path is None:
+            self.message_user(request, "That preview has expired: upload the file again.", messages.ERROR)
+            return redirect("admin:tasks_project_import", project.pk)
+        try:
+            with open(path, "rb") as staged:
+                report = items_import(project=project, source=staged, **options)
+        except ImportRejected as rejected:
+            return self._import_page(request, project, {"form": ImportItemsForm(), "rejected": rejected})
+        finally:
+            staging.staged_discard(token)
+            request.session[STAGED_SESSION_KEY].pop(token, None)
+            request.session.modified = True
+        self.message_user(request, report.summary(), messages.SUCCESS)
+        return redirect("admin:tasks_project_change", project.pk)
+
+    def _import_page(self, request, project, context):
         context = {
-            **self.admin_site.each_context(request), "title": f"Import items into {project}", "form": form,
-            "project": project, "rejected": errors, "opts": self.model._meta,
+            **self.admin_site.each_context(request), "title": f"Import items into {project}", "project": project,
+            "opts": self.model._meta, **context,
         }
         return TemplateResponse(request, "admin/tasks/project/import.html", context)
 

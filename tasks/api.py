@@ -13,7 +13,9 @@ from accounts.models import Skill
 from crowdlabel.pagination import StandardPagination
 
 from . import schemas, selectors, services
-from .importing import IMPORT_FORMATS, ImportRejected, items_import
+from .importing import (
+    DELIMITER_NAMES, ENCODINGS, IMPORT_FORMATS, ImportRejected, RowError, items_import, items_import_preview,
+)
 from .models import Item, ItemState, Project, ProjectStatus
 
 
@@ -23,6 +25,11 @@ def _django_error(error: DjangoValidationError) -> ValidationError:
 
 class ProjectOutputSerializer(serializers.ModelSerializer):
     required_skills = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    warnings = serializers.SerializerMethodField()
+
+    def get_warnings(self, project) -> list[str]:
+        """Allowed but probably not meant (a deadline already past, no item fields)."""
+        return services.project_warnings(project)
 
     class Meta:
         model = Project
@@ -32,6 +39,7 @@ class ProjectOutputSerializer(serializers.ModelSerializer):
             "overlap", "max_overlap", "gold_share", "alpha", "accept_confidence", "adaptive_overlap",
             "early_stop_confidence", "min_seconds", "verified_only", "min_weight", "required_skills",
             "lease_minutes", "assignment_strategy", "item_order", "show_model_suggestions", "status", "created_at", "updated_at",
+            "warnings",
         ]
 
 
@@ -44,8 +52,14 @@ class ProjectInputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Project
-        fields = [f for f in ProjectOutputSerializer.Meta.fields if f not in ("id", "status", "created_at", "updated_at")]
-        extra_kwargs = {"task_type": {"required": True}, "title": {"required": True}}
+        fields = [f for f in ProjectOutputSerializer.Meta.fields
+                  if f not in ("id", "status", "created_at", "updated_at", "warnings")]
+        # Bounds checked here, on each field, so the database's check constraints never answer a person.
+        extra_kwargs = {
+            "task_type": {"required": True}, "title": {"required": True},
+            **{name: {key: value for key, value in (("min_value", low), ("max_value", high)) if value is not None}
+               for name, (low, high) in services.PROJECT_BOUNDS.items()},
+        }
 
     def validate_label_schema(self, value):
         try:
@@ -209,13 +223,17 @@ def _row(item: dict) -> dict:
     return row
 
 
+def _error_rows(rejected: ImportRejected) -> list[dict]:
+    return [{"line": e.line, "reason": e.reason} for e in rejected.errors]
+
+
 def _import_response(**kwargs) -> Response:
     try:
         report = items_import(**kwargs)
     except ImportRejected as rejected:
         return Response(
             {"detail": "Nothing was imported: fix these rows and send the whole file again.",
-             "errors": [{"line": e.line, "reason": e.reason} for e in rejected.errors]},
+             "errors": _error_rows(rejected)},
             status=status.HTTP_400_BAD_REQUEST,
         )
     return Response(
@@ -225,9 +243,38 @@ def _import_response(**kwargs) -> Response:
     )
 
 
+class ImportPreviewSerializer(serializers.Serializer):
+    format = serializers.CharField(source="file_format")
+    delimiter = serializers.CharField(source="dialect.delimiter", default=None)
+    delimiter_guessed = serializers.BooleanField(source="dialect.delimiter_guessed", default=None)
+    encoding = serializers.CharField(source="dialect.encoding", default=None)
+    encoding_guessed = serializers.BooleanField(source="dialect.encoding_guessed", default=None)
+    columns = serializers.ListField(child=serializers.CharField())
+    rows = serializers.SerializerMethodField()
+    total_rows = serializers.IntegerField()
+    ok = serializers.SerializerMethodField()
+    errors = serializers.SerializerMethodField()
+
+    def get_rows(self, preview) -> list[dict]:
+        return [
+            {"line": row.line, "reason": row.reason} if isinstance(row, RowError) else
+            {"line": row.line, "external_id": None if row.id_from_content else row.external_id, "data": row.data,
+             "gold": row.gold}
+            for row in preview.rows
+        ]
+
+    def get_ok(self, preview) -> bool:
+        return preview.problems is None
+
+    def get_errors(self, preview) -> list[dict]:
+        return [] if preview.problems is None else _error_rows(preview.problems)
+
+
 class ItemBulkImportApi(APIView):
-    """Upload a CSV, JSONL or JSON file (multipart field `file`), with an optional `mapping` (JSON) and
-    `format`. The file streams; it is validated whole before anything is stored."""
+    """Upload a CSV, JSONL or JSON file (multipart field `file`), with an optional `mapping` (JSON), `format`,
+    and for CSV `delimiter` and `encoding` (guessed when absent). The file streams; it is validated whole before
+    anything is stored. With `preview=true` nothing is stored: the answer says how the file was read, shows its
+    first rows as they would be stored, and lists what would stop the import."""
 
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
@@ -235,19 +282,27 @@ class ItemBulkImportApi(APIView):
         file = serializers.FileField()
         format = serializers.ChoiceField(choices=IMPORT_FORMATS, required=False)
         mapping = serializers.JSONField(required=False)
+        delimiter = serializers.ChoiceField(choices=list(DELIMITER_NAMES.items()), required=False)
+        encoding = serializers.ChoiceField(choices=ENCODINGS, required=False)
+        preview = serializers.BooleanField(required=False, default=False)
 
         def validate_mapping(self, value):
             if value is not None and not isinstance(value, dict):
                 raise ValidationError("The mapping must be a JSON object.")
             return value
 
-    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={201: ImportResultSerializer})
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer},
+        responses={201: ImportResultSerializer, 200: ImportPreviewSerializer},
+    )
     def post(self, request, pk):
         project = get_object_or_404(Project, pk=pk)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        upload = data.validated_data["file"]
-        return _import_response(
-            project=project, source=upload, filename=upload.name,
-            file_format=data.validated_data.get("format"), mapping=data.validated_data.get("mapping"),
-        )
+        upload, options = data.validated_data["file"], data.validated_data
+        kwargs = {"project": project, "source": upload, "filename": upload.name, "file_format": options.get("format"),
+                  "mapping": options.get("mapping"), "delimiter": options.get("delimiter"),
+                  "encoding": options.get("encoding")}
+        if options["preview"]:
+            return Response(ImportPreviewSerializer(items_import_preview(**kwargs)).data)
+        return _import_response(**kwargs)

@@ -113,6 +113,14 @@ def required_fields(task_type: str, item_fields: list[str]) -> list[str]:
     return list(item_fields) or ["text"]
 
 
+def no_item_fields_hint(task_type: str, item_fields: list[str]) -> str:
+    """A classification project that names no item fields wants a 'text' field: say so, since it surprises."""
+    if item_fields or task_type not in ("single_label", "multi_label"):
+        return ""
+    return ("The project names no item fields, so each item needs a 'text' field: name the fields your items "
+            "carry, e.g. [\"title\"].")
+
+
 def item_data_clean(*, task_type: str, item_fields: list[str], data, has_media: bool = False) -> dict:
     """Validate an item's data for its project and normalise its text; returns the cleaned data."""
     if not isinstance(data, dict):
@@ -168,42 +176,47 @@ def _url_clean(value, key) -> str:
 
 # --- Answers (gold answers and annotations) -------------------------------------------------------
 
-def answer_clean(*, task_type: str, label_names: list[str], value, text: str = ""):
+def answer_clean(*, task_type: str, label_names: list[str], value, text: str = "", fold_case: bool = False):
     """Validate one answer and return it in canonical form:
     single-answer types: the label name; multi-label: the sorted list of names;
-    span: the list of {"start", "end", "label"} sorted by start, character offsets into `text`."""
+    span: the list of {"start", "end", "label"} sorted by start, character offsets into `text`.
+    `fold_case` (for gold answers typed into spreadsheets): a name that matches no label exactly stands for the
+    one label it matches ignoring case, when exactly one does."""
     if task_type in SINGLE_ANSWER_TYPES:
-        return _label_name_clean(value, label_names)
+        return _label_name_clean(value, label_names, fold_case)
     if task_type == "multi_label":
-        return _label_list_clean(value, label_names)
+        return _label_list_clean(value, label_names, fold_case)
     if task_type == "span":
-        return _spans_clean(value, label_names, text)
+        return _spans_clean(value, label_names, text, fold_case)
     raise SchemaError(f"Unknown task type {task_type!r}.")
 
 
-def _label_name_clean(value, label_names) -> str:
+def _label_name_clean(value, label_names, fold_case=False) -> str:
     if isinstance(value, dict) and "label" in value:
         value = value["label"]
     if not isinstance(value, str) or not value.strip():
         raise SchemaError("The answer must be one label name.")
     name = normalise_text(value)
+    if name not in label_names and fold_case:
+        matches = [label for label in label_names if label.casefold() == name.casefold()]
+        name = matches[0] if len(matches) == 1 else name
     if name not in label_names:
         raise SchemaError(f"Unknown label {name!r}; the labels are {', '.join(label_names)}.")
     return name
 
 
-def _label_list_clean(value, label_names) -> list[str]:
+def _label_list_clean(value, label_names, fold_case=False) -> list[str]:
     if isinstance(value, dict) and "labels" in value:
         value = value["labels"]
     if isinstance(value, str):
         value = [part for part in value.split("|") if part.strip()]
     if not isinstance(value, list) or not value:
         raise SchemaError("The answer must be a non-empty list of label names.")
-    names = {_label_name_clean(name, label_names) for name in value}
+    names = {_label_name_clean(name, label_names, fold_case) for name in value}
     return sorted(names)
 
 
-def _spans_clean(value, label_names, text) -> list[dict]:
+def _spans_clean(value, label_names, text, fold_case=False) -> list[dict]:
     if isinstance(value, dict) and "spans" in value:
         value = value["spans"]
     if not isinstance(value, list):
@@ -217,7 +230,7 @@ def _spans_clean(value, label_names, text) -> list[dict]:
             raise SchemaError(f"Span {position}: start and end must be whole numbers.")
         if not 0 <= start < end <= len(text):
             raise SchemaError(f"Span {position}: [{start}, {end}) is outside the text (length {len(text)}).")
-        spans.append({"start": start, "end": end, "label": _label_name_clean(span["label"], label_names)})
+        spans.append({"start": start, "end": end, "label": _label_name_clean(span["label"], label_names, fold_case)})
     spans.sort(key=lambda s: (s["start"], s["end"]))
     for before, after in zip(spans, spans[1:]):
         if after["start"] < before["end"]:

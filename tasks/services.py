@@ -1,7 +1,10 @@
 """Writes about projects: create, update and move through draft -> published -> paused -> closed."""
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from decimal import Decimal
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from . import schemas
 from .models import Project, ProjectStatus
@@ -12,6 +15,42 @@ EDITABLE_FIELDS = {
     "max_overlap", "gold_share", "alpha", "accept_confidence", "adaptive_overlap", "early_stop_confidence", "verified_only", "min_seconds", "min_weight", "lease_minutes",
     "assignment_strategy", "item_order", "show_model_suggestions",
 }
+# The bounds of a project's numbers (low, high; None: open). Forms and serializers check them field by field
+# before anything is saved, so a person reads which field is wrong; the check constraints hold the same bounds
+# as the last line of defence, and CONSTRAINT_MESSAGES says in words what each one means should one ever fire.
+PROJECT_BOUNDS = {
+    "overlap": (1, None), "max_overlap": (1, None), "difficulty": (1, 5), "gold_share": (0, 1), "alpha": (0, 1),
+    "accept_confidence": (0, 1), "early_stop_confidence": (0, 1), "reward_amount": (Decimal(0), None),
+    "lease_minutes": (1, None), "min_seconds": (0, None),
+}
+CONSTRAINT_MESSAGES = {
+    "tasks_project_overlap_gte_1": ("overlap", "The overlap must be at least 1."),
+    "tasks_project_max_overlap_gte_overlap": ("max_overlap", "The maximum overlap must be at least the overlap."),
+    "tasks_project_gold_share_0_1": ("gold_share", "The gold share must be between 0 and 1."),
+    "tasks_project_alpha_0_1": ("alpha", "α must be between 0 and 1."),
+    "tasks_project_confidences_0_1": (NON_FIELD_ERRORS, "The accept and early-stop confidences must be between 0 and 1."),
+    "tasks_project_difficulty_1_5": ("difficulty", "The difficulty must be from 1 to 5."),
+    "tasks_project_reward_gte_0": ("reward_amount", "The reward cannot be negative."),
+    "tasks_project_lease_gte_1": ("lease_minutes", "The lease must be at least 1 minute."),
+}
+
+
+def constraint_in_words(text: str) -> tuple[str, str] | None:
+    """(field, message) for a database constraint named in `text` (a validation message or a database error)."""
+    return next((words for name, words in CONSTRAINT_MESSAGES.items() if name in text), None)
+
+
+def errors_in_words(error: ValidationError) -> ValidationError:
+    """The same errors, with each message that names a constraint replaced by what it means, on its field."""
+    errors: dict[str, list[str]] = {}
+    for field, messages in error.message_dict.items() if hasattr(error, "error_dict") else [(NON_FIELD_ERRORS,
+                                                                                               error.messages)]:
+        for message in messages:
+            field_now, message = constraint_in_words(message) or (field, message)
+            errors.setdefault(field_now, []).append(message)
+    return ValidationError(errors)
+
+
 # Which status may follow which: a closed project stays closed.
 TRANSITIONS = {
     ProjectStatus.PUBLISHED: {ProjectStatus.DRAFT, ProjectStatus.PAUSED},
@@ -34,13 +73,23 @@ def _apply(project: Project, fields: dict) -> None:
     if not isinstance(project.item_fields, list) or not all(isinstance(f, str) and f for f in project.item_fields):
         raise ValidationError({"item_fields": "A list of field names, e.g. [\"title\", \"description\"]."})
     project.reward_currency = (project.reward_currency or "").upper()
-    project.full_clean(exclude=["required_skills"])
+    try:
+        project.full_clean(exclude=["required_skills"])
+    except ValidationError as error:
+        raise errors_in_words(error) from error
 
 
 def _save(project: Project, fields: dict) -> Project:
     skills = fields.pop("required_skills", None)
     _apply(project, fields)
-    project.save()
+    try:
+        with transaction.atomic():
+            project.save()
+    except IntegrityError as error:  # a rule full_clean missed: say which, in words, never the constraint's name
+        words = constraint_in_words(str(error))
+        if words is None:
+            raise
+        raise ValidationError({words[0]: words[1]}) from error
     if skills is not None:
         project.required_skills.set(skills)
     return project
@@ -74,9 +123,35 @@ def project_update(*, project: Project, **fields) -> Project:
 
 
 def project_publish_problems(project: Project) -> list[str]:
-    return schemas.publish_problems(
+    problems = schemas.publish_problems(
         task_type=project.task_type, label_names=project.label_names, item_count=project.items.count()
     )
+    if project.deadline and project.deadline <= timezone.now():
+        problems.append(_deadline_passed(project) + " Move it or clear it first.")
+    return problems
+
+
+def _deadline_passed(project: Project) -> str:
+    when = timezone.localtime(project.deadline).strftime("%Y-%m-%d %H:%M")
+    return f"The deadline ({when}) has passed: a project hands out no work after its deadline."
+
+
+def project_warnings(project: Project) -> list[str]:
+    """What is allowed but probably not meant: said when the project is saved, so it is never silent."""
+    warnings = []
+    if project.deadline and project.deadline <= timezone.now():
+        warnings.append(_deadline_passed(project))
+    if hint := schemas.no_item_fields_hint(project.task_type, list(project.item_fields or [])):
+        warnings.append(hint)
+    return warnings
+
+
+def project_publish_report(project: Project) -> str:
+    """What publishing handed out, in a sentence."""
+    items = project.items.count()
+    gold = project.items.filter(is_gold=True).count()
+    return (f"Published “{project}”: {items:,} item(s), {gold:,} of them gold, {len(project.label_names)} label(s), "
+            f"{project.overlap} answer(s) wanted per item.")
 
 
 @transaction.atomic

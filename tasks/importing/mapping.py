@@ -9,6 +9,7 @@ The values are not checked here; schemas does that (see rows.py).
 import json
 from dataclasses import dataclass
 
+from .. import schemas
 from ..schemas import SchemaError
 from .report import ImportRejected, RowError
 
@@ -76,6 +77,26 @@ def field_path(name: str, task_type: str) -> tuple[str, ...]:
     return (name,)
 
 
+def required_paths(task_type: str, item_fields: list[str]) -> list[tuple[str, ...]]:
+    """Where in an item's data the project needs a value: ("title",), or ("left", "title") for pairwise."""
+    if task_type == "pairwise":
+        return [(side, name) for side in PAIRWISE_SIDES for name in item_fields] or [(s,) for s in PAIRWISE_SIDES]
+    return [(name,) for name in schemas.required_fields(task_type, item_fields)]
+
+
+def no_fields_hint(task_type: str, item_fields: list[str]) -> str:
+    """The no-item-fields hint, spaced to follow a sentence."""
+    hint = schemas.no_item_fields_hint(task_type, item_fields)
+    return f" {hint}" if hint else ""
+
+
+def missing_paths(required: list[tuple[str, ...]], given) -> list[str]:
+    """The required paths (dotted) that nothing given reaches; a side alone is reached by any of its fields."""
+    given = set(given)
+    prefixes = {path[:1] for path in given}
+    return [".".join(path) for path in required if path not in given and not (len(path) == 1 and path in prefixes)]
+
+
 def _put(data: dict, path: tuple[str, ...], value):
     if len(path) == 1:
         data[path[0]] = value
@@ -101,15 +122,35 @@ def gold_from_cell(cell: str, task_type: str):
 class CsvPlan:
     """Column positions, resolved once from the header; `extract` turns one record's cells into a RawRow."""
 
-    def __init__(self, header: list[str], mapping: Mapping, task_type: str):
+    def __init__(self, header: list[str], mapping: Mapping, task_type: str, *, item_fields: list[str],
+                 described: str = ""):
         self.task_type = task_type
         self.width = len(header)
+        self.described = described  # how the file was read (delimiter, encoding): the likeliest cause of a miss
         self.columns = self._index(header)
         id_column = mapping.external_id or next((c for c in self.columns if c.casefold() in ID_COLUMNS), None)
         self.id_index = self._resolve(id_column)
         self.gold_index = self._resolve(mapping.gold or self._by_name("gold"))
         self.explanation_index = self._resolve(mapping.gold_explanation or self._by_name("gold_explanation"))
         self.fields = self._fields(mapping, {id_column, mapping.gold, mapping.gold_explanation})
+        self._required_check(task_type, item_fields, mapped=mapping.fields is not None)
+
+    def _found(self) -> str:
+        found = ", ".join(column for column in self.columns if column) or "none"
+        return f"columns found: {found}" + (f"; {self.described}" if self.described else "")
+
+    def _required_check(self, task_type: str, item_fields: list[str], *, mapped: bool):
+        """A field every item needs but no column feeds is one problem of the file, reported once here,
+        not once for each of its rows."""
+        missing = missing_paths(required_paths(task_type, item_fields), [path for path, _ in self.fields])
+        if not missing:
+            return
+        names = ", ".join(repr(name) for name in missing)
+        if mapped:
+            problem = f"The mapping gives no column for the item field{'s' if len(missing) > 1 else ''} {names}"
+        else:
+            problem = f"Column{'s' if len(missing) > 1 else ''} {names} not found"
+        raise ImportRejected([RowError(None, f"{problem}; {self._found()}.{no_fields_hint(task_type, item_fields)}")])
 
     @staticmethod
     def _index(header: list[str]) -> dict[str, int]:
@@ -128,8 +169,7 @@ class CsvPlan:
         if column is None:
             return None
         if column.strip() not in self.columns:
-            known = ", ".join(repr(c) for c in self.columns if c)
-            raise _mapping_error(f"names the column {column!r}, which is not in the header ({known}).")
+            raise _mapping_error(f"names the column {column!r}, which is not in the header; {self._found()}.")
         return self.columns[column.strip()]
 
     def _fields(self, mapping: Mapping, used: set) -> list[tuple[tuple[str, ...], int]]:

@@ -12,9 +12,10 @@ from collections.abc import Iterable, Iterator
 
 import ijson
 
+from . import sniffing
 from .report import ImportRejected, RowError
 
-BOM = b"\xef\xbb\xbf"
+BOM = sniffing.BOM
 # A cell may carry whitespace that normalisation removes, so the limit sits well above the longest field
 # the schema allows (schemas.MAX_FIELD_CHARS); a larger cell is refused as a row error, not read on.
 MAX_CSV_CELL_CHARS = 1 << 20
@@ -28,10 +29,21 @@ def rows_records(rows: Iterable) -> Records:
     yield from enumerate(rows, start=1)
 
 
-def csv_records(source) -> tuple[list[str], Records]:
+def csv_sample(source) -> tuple[bytes, bool]:
+    """The first bytes of a file, to guess its dialect from, and whether the file goes on after them;
+    the file is left at its start."""
+    source.seek(0)
+    sample = source.read(sniffing.SAMPLE_BYTES + 1)
+    source.seek(0)
+    if isinstance(sample, str):
+        sample = sample.encode("utf-8")
+    return sample[: sniffing.SAMPLE_BYTES], len(sample) > sniffing.SAMPLE_BYTES
+
+
+def csv_records(source, dialect: sniffing.CsvDialect = sniffing.CsvDialect()) -> tuple[list[str], Records]:
     """The header and a stream of (line where the record starts, cells)."""
     decode_errors: list[RowError] = []
-    reader = csv.reader(_decoded_lines(source, decode_errors))
+    reader = csv.reader(_decoded_lines(source, decode_errors, dialect.encoding), delimiter=dialect.delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -62,8 +74,10 @@ def _csv_body(reader, decode_errors: list[RowError]) -> Records:
         start = reader.line_num + 1
 
 
-def _decoded_lines(source, errors: list[RowError]) -> Iterator[str]:
-    """Decode each physical line on its own, so a bad byte is reported with its line number."""
+def _decoded_lines(source, errors: list[RowError], encoding: str = "utf-8") -> Iterator[str]:
+    """Decode each physical line on its own, so a bad byte is reported with its line number. The encoding was
+    guessed from the file's start; a line further on that does not fit it is a row error."""
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
     for number, raw in enumerate(source, start=1):
         if isinstance(raw, str):
             yield raw
@@ -71,14 +85,19 @@ def _decoded_lines(source, errors: list[RowError]) -> Iterator[str]:
         if number == 1 and raw.startswith(BOM):
             raw = raw[len(BOM):]
         try:
-            yield raw.decode("utf-8")
+            yield raw.decode(codec)
         except UnicodeDecodeError as error:
-            errors.append(RowError(number, _not_utf8(raw, error)))
-            yield raw.decode("utf-8", "replace")
+            errors.append(RowError(number, _not_utf8(raw, error) if codec == "utf-8" else _not_in(raw, error, codec)))
+            yield raw.decode(codec, "replace")
 
 
 def _not_utf8(raw: bytes, error: UnicodeDecodeError) -> str:
     return f"is not UTF-8 text (byte 0x{raw[error.start]:02x} at byte {error.start + 1}); save the file as UTF-8."
+
+
+def _not_in(raw: bytes, error: UnicodeDecodeError, codec: str) -> str:
+    return (f"is not {codec} text like the start of the file (byte 0x{raw[error.start]:02x} at byte "
+            f"{error.start + 1}); save the file as UTF-8.")
 
 
 def jsonl_records(source) -> Records:

@@ -43,6 +43,15 @@ class ImportRejected(Exception):
         self.more = more
         super().__init__(self.message())
 
+    @property
+    def file_problems(self) -> list[RowError]:
+        """Problems of the file as a whole (the header, the mapping, a field no row has): no line."""
+        return [error for error in self.errors if error.line is None]
+
+    @property
+    def row_problems(self) -> list[RowError]:
+        return [error for error in self.errors if error.line is not None]
+
     def message(self) -> str:
         count = len(self.errors) + self.more
         lines = [f"Nothing was imported: {count} problem{'s' if count != 1 else ''}."]
@@ -78,12 +87,15 @@ class ImportReport:
     updated: int = 0
     duplicates: list[Duplicate] = field(default_factory=list)
     total_rows: int = 0
+    dialect: object = None  # sniffing.CsvDialect of a CSV file
 
     def summary(self) -> str:
         text = (
             f"{self.total_rows:,} row{'s' if self.total_rows != 1 else ''} read: {self.created:,} item(s) created, "
             f"{self.updated:,} updated, {len(self.duplicates):,} exact duplicate(s) skipped."
         )
+        if self.dialect is not None:
+            text += f" CSV read with {self.dialect.describe()}."
         if self.duplicates:
             text += f" First duplicate: {self.duplicates[0]}"
         return text

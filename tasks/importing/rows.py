@@ -56,7 +56,8 @@ class RowCleaner:
         try:
             # Span offsets count characters of the cleaned (whitespace-normalised) text.
             return schemas.answer_clean(
-                task_type=self.task_type, label_names=self.label_names, value=value, text=data.get("text", "")
+                task_type=self.task_type, label_names=self.label_names, value=value, text=data.get("text", ""),
+                fold_case=True,
             )
         except SchemaError as error:
             raise SchemaError(f"The gold answer: {error}") from None

@@ -20,29 +20,72 @@ from django.utils import timezone
 from ..models import Item, Project
 from ..schemas import SchemaError
 from . import readers
-from .mapping import CsvPlan, Mapping, ObjectPlan, mapping_clean
+from .mapping import CsvPlan, Mapping, ObjectPlan, mapping_clean, missing_paths, no_fields_hint, required_paths
 from .report import Duplicate, ErrorList, ImportRejected, ImportReport, RowError
 from .rows import CleanRow, RowCleaner
+from .sniffing import DELIMITER_NAMES, DELIMITERS, ENCODINGS, CsvDialect, csv_dialect_guess
 
 IMPORT_FORMATS = ("csv", "jsonl", "json")
 EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
 BATCH_SIZE = 2_000
+PREVIEW_ROWS = 5
+MAX_LISTED_COLUMNS = 100
 # An update replaces what the file says about an item, never where the item is in its lifecycle
 # (state, open_slots, submitted_count).
 UPDATE_FIELDS = ["data", "content_hash", "is_gold", "gold", "gold_explanation", "updated_at"]
 
 
 def items_import(*, project: Project, source, file_format: str | None = None, mapping: dict | None = None,
-                 filename: str = "") -> ImportReport:
+                 filename: str = "", delimiter: str | None = None, encoding: str | None = None) -> ImportReport:
     """Import items into `project` from `source`: a seekable binary file (CSV, JSONL or JSON array) or a list
-    of row objects. Raises ImportRejected, having stored nothing, when any row is bad."""
-    file_format = _format_resolve(source, file_format, filename)
-    rows = _RowSource(project=project, source=source, file_format=file_format,
-                      mapping=mapping_clean(mapping, task_type=project.task_type))
-    total_rows = _validate(rows.read(), rows.unit)
+    of row objects. A CSV file's delimiter and encoding are guessed unless given. Raises ImportRejected, having
+    stored nothing, when any row is bad."""
+    rows = _RowSource.open(project=project, source=source, file_format=file_format, mapping=mapping,
+                           filename=filename, delimiter=delimiter, encoding=encoding)
+    total_rows, rejected = _check(rows, rows.read())
+    if rejected:
+        raise rejected
     report = _store(project, rows.read(), rows.unit)
-    report.total_rows = total_rows
+    report.total_rows, report.dialect = total_rows, rows.dialect
     return report
+
+
+@dataclass
+class ImportPreview:
+    """What an import would do, found by its first pass alone (nothing is stored): how the file was read, the
+    first rows as they would be stored (or why not), and the problems that would stop it."""
+
+    file_format: str = ""
+    dialect: CsvDialect | None = None
+    columns: list[str] = field(default_factory=list)
+    rows: list[CleanRow | RowError] = field(default_factory=list)
+    total_rows: int = 0
+    problems: ImportRejected | None = None
+
+
+def items_import_preview(*, project: Project, source, file_format: str | None = None, mapping: dict | None = None,
+                         filename: str = "", delimiter: str | None = None, encoding: str | None = None,
+                         sample_rows: int = PREVIEW_ROWS) -> ImportPreview:
+    """items_import's first pass, reporting instead of raising: the same checks, so a clean preview means the
+    import will pass them too (unless the file or the project changes in between)."""
+    preview = ImportPreview()
+    try:
+        rows = _RowSource.open(project=project, source=source, file_format=file_format, mapping=mapping,
+                               filename=filename, delimiter=delimiter, encoding=encoding)
+        preview.file_format, preview.dialect = rows.file_format, rows.dialect
+        preview.total_rows, preview.problems = _check(rows, _sampled(rows.read(), preview.rows, sample_rows))
+    except ImportRejected as rejected:
+        preview.problems = rejected
+    if preview.file_format:
+        preview.columns = rows.columns
+    return preview
+
+
+def _sampled(rows: Iterator, sample: list, size: int) -> Iterator:
+    for row in rows:
+        if len(sample) < size:
+            sample.append(row)
+        yield row
 
 
 def _format_resolve(source, file_format: str | None, filename: str) -> str:
@@ -68,8 +111,18 @@ class _RowSource:
     source: object
     file_format: str
     mapping: Mapping
+    dialect: CsvDialect | None = None  # how a CSV file is read
     cleaner: RowCleaner = field(init=False)
     unit: str = field(init=False)  # how rows are numbered: "line" of a text file, "item" of an array
+    columns: list[str] = field(init=False, default_factory=list)  # the CSV header, or the keys records use
+    filled: set = field(init=False, default_factory=set)  # paths of the data some record gave a value
+
+    @classmethod
+    def open(cls, *, project, source, file_format, mapping, filename, delimiter, encoding) -> "_RowSource":
+        file_format = _format_resolve(source, file_format, filename)
+        dialect = _dialect_resolve(source, delimiter, encoding) if file_format == "csv" else None
+        return cls(project=project, source=source, file_format=file_format, dialect=dialect,
+                   mapping=mapping_clean(mapping, task_type=project.task_type))
 
     def __post_init__(self):
         self.cleaner = RowCleaner(self.project)
@@ -78,14 +131,41 @@ class _RowSource:
     def read(self) -> Iterator[CleanRow | RowError]:
         records, plan = self._records()
         clean, extract, unit = self.cleaner.clean, plan.extract, self.unit
+        note = self._note if self.file_format != "csv" else None
         for position, record in records:
             if isinstance(record, RowError):
                 yield record
                 continue
             try:
-                yield clean(extract(record), position)
+                raw = extract(record)
+                if note:
+                    note(record, raw.data)
+                yield clean(raw, position)
             except SchemaError as error:
                 yield RowError(position, str(error), unit)
+
+    def _note(self, record: dict, data: dict):
+        """Keep what an object record holds, so a field that no record has is reported once (missing_problem)."""
+        if len(self.columns) < MAX_LISTED_COLUMNS:
+            self.columns.extend(key for key in record if key not in self.columns)
+        for key, value in data.items():
+            if isinstance(value, dict):
+                self.filled.update((key, name) for name, inner in value.items() if inner not in (None, ""))
+            elif value not in (None, ""):
+                self.filled.add((key,))
+
+    def missing_problem(self) -> RowError | None:
+        """For JSON records (a CSV header is checked up front, by CsvPlan): the fields no record gave."""
+        if self.file_format == "csv":
+            return None
+        missing = missing_paths(required_paths(self.project.task_type, list(self.project.item_fields or [])),
+                                self.filled)
+        if not missing:
+            return None
+        names = ", ".join(repr(name) for name in missing)
+        found = ", ".join(self.columns) or "none"
+        hint = no_fields_hint(self.project.task_type, list(self.project.item_fields or []))
+        return RowError(None, f"No item has a value for {names}; keys found: {found}.{hint}")
 
     def _records(self):
         task_type = self.project.task_type
@@ -93,15 +173,42 @@ class _RowSource:
             return readers.rows_records(self.source), ObjectPlan(self.mapping, task_type)
         self.source.seek(0)
         if self.file_format == "csv":
-            header, records = readers.csv_records(self.source)
-            return records, CsvPlan(header, self.mapping, task_type)
+            header, records = readers.csv_records(self.source, self.dialect)
+            self.columns = [column.strip() for column in header]
+            plan = CsvPlan(header, self.mapping, task_type, item_fields=list(self.project.item_fields or []),
+                           described=self.dialect.describe())
+            return records, plan
         if self.file_format == "jsonl":
             return readers.jsonl_records(self.source), ObjectPlan(self.mapping, task_type)
         return readers.json_records(self.source), ObjectPlan(self.mapping, task_type)
 
 
-def _validate(rows: Iterator[CleanRow | RowError], unit: str) -> int:
-    """Pass 1: read every row and write nothing; raise ImportRejected listing the bad rows. Returns the count."""
+def _dialect_resolve(source, delimiter: str | None, encoding: str | None) -> CsvDialect:
+    if delimiter and delimiter not in DELIMITERS:
+        raise ImportRejected([RowError(None, f"Unknown delimiter {delimiter!r}: use one of "
+                                             f"{', '.join(DELIMITER_NAMES.values())}.")])
+    if encoding and encoding not in ENCODINGS:
+        raise ImportRejected([RowError(None, f"Unknown encoding {encoding!r}: use {', '.join(ENCODINGS)}.")])
+    sample, truncated = readers.csv_sample(source)
+    return csv_dialect_guess(sample, truncated=truncated, delimiter=delimiter or None, encoding=encoding or None)
+
+
+def _check(rows: _RowSource, stream: Iterator[CleanRow | RowError]) -> tuple[int, ImportRejected | None]:
+    """Pass 1: read every row and write nothing. Returns the count and what stops the import, if anything."""
+    try:
+        total, errors = _scan(stream, rows.unit)
+    except ImportRejected as rejected:  # the header, the mapping or the file as a whole
+        return 0, rejected
+    if errors and (missing := rows.missing_problem()):
+        return total, ImportRejected([missing])
+    if errors:
+        return total, errors.rejected()
+    if total == 0:
+        return 0, ImportRejected([RowError(None, "The file has no items.")])
+    return total, None
+
+
+def _scan(rows: Iterator[CleanRow | RowError], unit: str) -> tuple[int, ErrorList]:
     errors, explicit_ids, total = ErrorList(), set(), 0
     for row in rows:
         total += 1
@@ -112,11 +219,7 @@ def _validate(rows: Iterator[CleanRow | RowError], unit: str) -> int:
                 errors.add(RowError(row.line, f"the external id {row.external_id!r} is used by an earlier row too.",
                                     unit))
             explicit_ids.add(row.external_id)
-    if errors:
-        raise errors.rejected()
-    if total == 0:
-        raise ImportRejected([RowError(None, "The file has no items.")])
-    return total
+    return total, errors
 
 
 def _store(project: Project, rows: Iterator[CleanRow | RowError], unit: str) -> ImportReport:

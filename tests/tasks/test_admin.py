@@ -60,7 +60,7 @@ def test_admin_creates_a_project_through_the_form(client, admin_user):
     assert not Project.objects.exists()
 
 
-def test_import_form_reports_bad_rows_and_stores_nothing(client, admin_user):
+def test_import_preview_reports_bad_rows_and_offers_no_import(client, admin_user):
     project = ProjectFactory()
     rows = b"id,title,gold\n" + b"".join(b"i%d,title %d,\n" % (n, n) for n in range(50)) + b"bad,,Phone\n"
     client.force_login(admin_user)
@@ -69,20 +69,22 @@ def test_import_form_reports_bad_rows_and_stores_nothing(client, admin_user):
         {"file": SimpleUploadedFile("items.csv", rows), "mapping": ""},
     )
     page = response.content.decode()
-    assert response.status_code == 200 and "Nothing was imported" in page
-    assert "<td>52</td>" in page and "title" in page
+    assert response.status_code == 200 and "cannot be imported as it is" in page
+    assert "<td>Line 52</td>" in page and "The field &#x27;title&#x27; is missing or empty." in page
+    assert 'id="import-confirm"' not in page
     assert not Item.objects.exists()
 
 
-def test_import_form_imports_a_good_file(client, admin_user):
+def test_import_previews_then_imports_a_good_file_on_confirmation(client, admin_user):
     project = ProjectFactory()
     rows = b"id,title\na,Apple iPhone\nb,Samsung TV\n"
     client.force_login(admin_user)
-    response = client.post(
-        reverse("admin:tasks_project_import", args=[project.pk]),
-        {"file": SimpleUploadedFile("items.csv", rows), "mapping": ""}, follow=True,
-    )
-    assert response.status_code == 200
+    url = reverse("admin:tasks_project_import", args=[project.pk])
+    preview = client.post(url, {"file": SimpleUploadedFile("items.csv", rows), "mapping": ""})
+    assert preview.status_code == 200 and "Import 2 row(s)" in preview.content.decode()
+    assert not Item.objects.exists()
+    response = client.post(url, {"staged": preview.context["staged"]}, follow=True)
+    assert "2 item(s) created" in response.content.decode()
     assert set(project.items.values_list("external_id", flat=True)) == {"a", "b"}
 
 

@@ -134,7 +134,8 @@ def test_mapping_for_json_rows_reads_keys_and_dotted_paths():
 def test_mapping_naming_an_unknown_column_is_refused_before_any_row():
     project = ProjectFactory()
     errors = _rejected(project, "id,title\n1,iPhone\n", mapping={"fields": {"title": "Titel"}})
-    reason = "The mapping names the column 'Titel', which is not in the header ('id', 'title')."
+    reason = ("The mapping names the column 'Titel', which is not in the header; columns found: id, title; "
+              "delimiter guessed: comma (,); encoding guessed: utf-8.")
     assert errors == [RowError(None, reason)]
 
 
@@ -228,11 +229,12 @@ def test_a_json_file_that_is_not_an_array_is_refused():
     assert errors[0].reason.startswith("A JSON file must hold an array")
 
 
-def test_a_file_that_is_not_utf8_is_refused_with_the_line():
+def test_a_line_past_the_sample_that_does_not_fit_the_guessed_encoding_is_refused_with_the_line():
     project = ProjectFactory()
-    text = "id,title\n1,caf\xe9\n2,na\xefve\n".encode("latin-1")
+    head = "id,title\n" + "".join(f"{n},product {n} café\n" for n in range(5000))  # UTF-8 well past the sample
+    text = head.encode() + "x1,caf\xe9\nx2,na\xefve\n".encode("latin-1")
     errors = _rejected(project, text)
-    assert [e.line for e in errors] == [2, 3]
+    assert [e.line for e in errors] == [5002, 5003]
     assert "is not UTF-8 text (byte 0xe9" in errors[0].reason
 
 

@@ -1,0 +1,50 @@
+"""Uploads held between an import's preview and its confirmation, so the person does not upload twice.
+
+A staged file lives in a private folder on the server's disk (never under MEDIA_ROOT, which may be served);
+a token names it, and the admin keeps the token in the uploader's session, so nobody else can import it.
+Files older than STAGED_MAX_AGE are removed whenever another is staged.
+"""
+
+import re
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+STAGED_MAX_AGE = 6 * 3600
+TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _folder() -> Path:
+    folder = Path(getattr(settings, "IMPORT_STAGING_DIR", None) or Path(tempfile.gettempdir()) / "crowdlabel-imports")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def upload_stage(upload) -> str:
+    """Copy an uploaded file into the staging folder; returns its token."""
+    folder = _folder()
+    cutoff = time.time() - STAGED_MAX_AGE
+    for old in folder.iterdir():
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    token = secrets.token_hex(16)
+    with open(folder / token, "wb") as staged:
+        for chunk in upload.chunks():
+            staged.write(chunk)
+    return token
+
+
+def staged_path(token: str) -> Path | None:
+    """The staged file's path, or None when the token is malformed or the file is gone."""
+    if not isinstance(token, str) or not TOKEN_RE.match(token):
+        return None
+    path = _folder() / token
+    return path if path.is_file() else None
+
+
+def staged_discard(token: str):
+    if (path := staged_path(token)) is not None:
+        path.unlink(missing_ok=True)

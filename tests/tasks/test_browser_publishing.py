@@ -1,0 +1,105 @@
+"""Publishing in a real headless Chromium: a project made in the admin's form, a semicolon-separated cp1252 CSV
+imported through the preview, published with the change page's button, then one item labelled by an annotator.
+
+Set SCREENSHOT_DIR to keep a screenshot of each step (see tests/annotations/test_browser.py for the browser).
+"""
+
+import pytest
+
+from annotations.models import Annotation
+from tasks.models import Item, Project, ProjectStatus
+from tests.annotations.test_browser import CHROMIUM, PASSWORD, _log_in, _screenshot, browser  # noqa: F401 - fixture
+from tests.factories import AdminFactory
+from tests.tasks.test_assignment import verified_worker
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM, reason="Chromium is not installed (apt-get install chromium); CI installs it"),
+    pytest.mark.django_db(transaction=True),
+]
+
+# As Excel on a European Windows machine saves it: semicolons, cp1252, gold labels typed in lower case.
+PRODUCTS_CSV = (
+    "Product ID;Product Title;Category\n"
+    "p1;Café crème espresso machine, 1.5 l;appliance\n"
+    "p2;Apple iPhone 8, 64 GB;phone\n"
+    "p3;Samsung Galaxy S9;\n"
+    "p4;Bosch dishwasher – silence plus;\n"
+).encode("cp1252")
+MAPPING = '{"external_id": "Product ID", "fields": {"title": "Product Title"}, "gold": "Category"}'
+
+
+@pytest.fixture(autouse=True)
+def _staging_dir(settings, tmp_path):
+    settings.IMPORT_STAGING_DIR = str(tmp_path / "staged")
+
+
+def _admin_page(browser, live_server):
+    admin = AdminFactory()
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("input[name=username]", admin.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#content")
+    return page
+
+
+def test_create_import_through_the_preview_publish_with_the_button_then_label(browser, live_server, tmp_path):
+    page = _admin_page(browser, live_server)
+
+    # A project, made in the admin's form.
+    page.goto(f"{live_server.url}/admin/tasks/project/add/")
+    page.fill("input[name=title]", "Product category")
+    page.select_option("select[name=task_type]", "single_label")
+    page.fill("textarea[name=label_schema]", '{"labels": [{"name": "Phone", "shortcut": "1"}, '
+                                               '{"name": "Appliance", "shortcut": "2"}]}')
+    page.fill("textarea[name=item_fields]", '["title"]')
+    page.fill("input[name=gold_share]", "0")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist")
+    project = Project.objects.get(title="Product category")
+    _screenshot(page, "publish-1-project-saved")
+
+    # The semicolon file, previewed: nothing stored yet.
+    upload = tmp_path / "products.csv"
+    upload.write_bytes(PRODUCTS_CSV)
+    page.click("text=Import items")
+    page.set_input_files("input[name=file]", str(upload))
+    page.fill("textarea[name=mapping]", MAPPING)
+    page.click("#import-upload input[type=submit]")
+    page.wait_for_selector("#import-preview")
+    facts = page.inner_text("#import-facts")
+    assert "semicolon (;)" in facts and "cp1252" in facts and "Product Title" in facts
+    preview = page.inner_text("#import-preview")
+    assert "Café crème espresso machine, 1.5 l" in preview and "Appliance" in preview
+    assert not Item.objects.filter(project=project).exists()
+    _screenshot(page, "publish-2-preview")
+
+    # Confirmed: stored.
+    page.click("#import-confirm input[type=submit]")
+    page.wait_for_selector(".messagelist")
+    assert "4 item(s) created" in page.inner_text(".messagelist")
+    assert dict(Item.objects.filter(project=project, is_gold=True).values_list("external_id", "gold")) == {
+        "p1": "Appliance", "p2": "Phone"}
+
+    # Published with the change page's button.
+    page.click("#publish-button")
+    page.wait_for_selector(".messagelist .success")
+    assert "Published “Product category”: 4 item(s), 2 of them gold" in page.inner_text(".messagelist")
+    _screenshot(page, "publish-3-published")
+    project.refresh_from_db()
+    assert project.status == ProjectStatus.PUBLISHED
+
+    # An annotator labels one item from the keyboard.
+    worker = verified_worker()
+    work = _log_in(browser, live_server, worker)
+    work.goto(f"{live_server.url}/work/{project.pk}/")
+    work.wait_for_selector(".field-value")
+    shown = work.inner_text(".field-value")
+    _screenshot(work, "publish-4-labelling")
+    work.keyboard.press("2")
+    work.keyboard.press("Enter")
+    work.wait_for_function("document.getElementById('ws-done').textContent === '1'")
+    annotation = Annotation.objects.get(worker=worker)
+    assert annotation.answer == "Appliance" and annotation.item.data["title"] == shown
