@@ -242,7 +242,7 @@ class ProjectQualityAdmin(admin.ModelAdmin):
     """Per project: how far its accepted labels can be trusted. The list stays cheap (the calibration row);
     the page reads the answers for the agreement."""
 
-    list_display = ["title", "task_type", "status", "method", "correlation", "calibration_source"]
+    list_display = ["title", "task_type", "status", "method", "correlation"]
     list_filter = ["status", "task_type"]
     search_fields = ["title"]
     show_full_result_count = False
@@ -267,15 +267,12 @@ class ProjectQualityAdmin(admin.ModelAdmin):
         calibration = self._calibration(project)
         return calibration.method if calibration else "not evaluated yet"
 
-    @admin.display(description="ρ")
+    @admin.display(description="Rho (error correlation)")
     def correlation(self, project):
         calibration = self._calibration(project)
-        return f"{calibration.correlation:.2f}" if calibration else "—"
-
-    @admin.display(description="ρ from")
-    def calibration_source(self, project):
-        calibration = self._calibration(project)
-        return selectors.calibration_summary(calibration)["source_text"] if calibration else "—"
+        if not calibration:
+            return "—"
+        return f"{calibration.correlation:.2f}, {selectors.calibration_summary(calibration)['source_text']}"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         project = get_object_or_404(ProjectQuality, pk=object_id)

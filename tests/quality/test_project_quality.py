@@ -176,9 +176,11 @@ def test_quality_page_before_the_first_evaluation(client):
 
 def test_default_calibration_says_so_in_the_list(client):
     ProjectCalibrationFactory(project=ProjectFactory(title="Fresh"), source=CalibrationSource.DEFAULT, known_truth=0)
+    ProjectFactory(title="Never evaluated")
     client.force_login(ReviewerFactory())
     page = client.get(reverse("admin:quality_projectquality_changelist")).content.decode()
-    assert "Fresh" in page and "default: no known truth yet" in page
+    assert "0.15, default: no known truth yet" in page
+    assert "Never evaluated" in page and "not evaluated yet" in page
 
 
 def test_the_project_page_links_to_its_quality_page(client):
