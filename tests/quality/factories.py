@@ -1,7 +1,7 @@
 """Quality-stage rows for tests: answers (with the assignment each one needs), decisions, sampled reviews
 and a project's calibration as the project evaluation writes it.
 
-    AnnotationFactory(item=item, answer="TV")            # a submitted answer by a new annotator
+    AnnotationFactory(assignment__item=item, answer="TV")   # a submitted answer by a new annotator
     ProjectCalibrationFactory(project=p, holdout=[[0.95, 1], [0.6, 0]])
     SampledReviewFactory(item=item, previous_label="TV", label="Phone")   # a sampled item the reviewer changed
 """
@@ -30,16 +30,17 @@ class AssignmentFactory(factory.django.DjangoModelFactory):
 
 
 class AnnotationFactory(factory.django.DjangoModelFactory):
+    """Item, project and worker come from the assignment: AnnotationFactory(assignment__item=item)."""
+
     class Meta:
         model = Annotation
 
-    item = factory.SubFactory(ItemFactory)
-    project = factory.SelfAttribute("item.project")
-    worker = factory.SubFactory(AnnotatorFactory)
-    assignment = factory.SubFactory(AssignmentFactory, item=factory.SelfAttribute("..item"),
-                                    worker=factory.SelfAttribute("..worker"))
+    assignment = factory.SubFactory(AssignmentFactory)
+    item = factory.SelfAttribute("assignment.item")
+    project = factory.SelfAttribute("assignment.project")
+    worker = factory.SelfAttribute("assignment.worker")
+    is_gold = factory.SelfAttribute("assignment.is_gold")
     answer = "TV"
-    is_gold = factory.SelfAttribute("item.is_gold")
     seconds_spent = 10.0
 
 

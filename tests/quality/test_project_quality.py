@@ -97,7 +97,7 @@ def answer_items(project, answer_sets, **item_fields):
     for answers in answer_sets:
         item = ItemFactory(project=project, **item_fields)
         for answer in answers:
-            AnnotationFactory(item=item, answer=answer)
+            AnnotationFactory(assignment__item=item, answer=answer)
         items.append(item)
     return items
 
@@ -109,9 +109,9 @@ def test_alpha_per_project_and_class_for_single_label():
     answer_items(project, [["TV", "TV"], ["Phone", "Phone"], ["TV", "Phone"], ["CPU"]])
     # Neither gold items nor answers superseded by a send-back count.
     answer_items(project, [["CPU", "TV", "Phone"]], gold="TV")
-    superseded = AnnotationFactory(item=ItemFactory(project=project), answer="CPU")
-    AnnotationFactory(item=superseded.item, answer="TV", superseded=True)
-    type(superseded).objects.filter(pk=superseded.pk).update(superseded=True)
+    sent_back = ItemFactory(project=project)
+    AnnotationFactory(assignment__item=sent_back, answer="CPU", superseded=True)
+    AnnotationFactory(assignment__item=sent_back, answer="TV", superseded=True)
 
     agreement = selectors.project_agreement(project)
 
@@ -206,13 +206,18 @@ def test_quality_page_is_for_reviewers_and_admins(client, calibrated_project, pe
 
 # --- The API --------------------------------------------------------------------------------------
 
-def test_quality_api_for_integrators_only(api_client, calibrated_project):
-    url = reverse("api-project-quality", args=[calibrated_project.pk])
-    assert api_client.get(url).status_code == 401
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(AnnotatorFactory())}")
-    assert api_client.get(url).status_code == 403
+@pytest.mark.parametrize("persona, status", [
+    (None, 401), (AnnotatorFactory, 403), (ReviewerFactory, 403), (IntegratorFactory, 200), (AdminFactory, 200),
+])
+def test_quality_api_is_for_integrators_and_admins(api_client, calibrated_project, persona, status):
+    if persona:
+        api_client.force_authenticate(persona())
+    assert api_client.get(reverse("api-project-quality", args=[calibrated_project.pk])).status_code == status
+
+
+def test_quality_api_gives_calibration_accuracy_reliability_and_agreement(api_client, calibrated_project):
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(IntegratorFactory())}")
-    body = api_client.get(url).json()
+    body = api_client.get(reverse("api-project-quality", args=[calibrated_project.pk])).json()
     assert body["calibration"]["source_text"] == "fitted on 200 known-truth item(s)"
     assert body["calibration"]["method"] == "dawid_skene" and body["calibration"]["correlation"] == 0.15
     assert body["accuracy"]["count"] == 170 and body["accuracy"]["accuracy"] == pytest.approx(150 / 170)
