@@ -28,6 +28,7 @@ REVIEWER_PERMISSIONS = [
     "quality.view_verificationsample",
     "quality.view_review",
     "quality.view_workerquality",
+    "quality.view_projectquality",
 ]
 
 

@@ -12,7 +12,10 @@ from django.urls import reverse
 from tasks.models import ItemState, Project
 
 from . import selectors, services
-from .models import EarningsEntry, ItemDecision, Review, ReviewQueueItem, VerificationSample, WorkerFlag, WorkerQuality
+from .models import (
+    EarningsEntry, ItemDecision, ProjectCalibration, ProjectQuality, Review, ReviewQueueItem, VerificationSample,
+    WorkerFlag, WorkerQuality,
+)
 from .services import integrity
 
 
@@ -232,6 +235,55 @@ class WorkerQualityAdmin(admin.ModelAdmin):
             "totals": selectors.earnings_totals(profile.user),
         }
         return TemplateResponse(request, "admin/quality/worker.html", context)
+
+
+@admin.register(ProjectQuality)
+class ProjectQualityAdmin(admin.ModelAdmin):
+    """Per project: how far its accepted labels can be trusted. The list stays cheap (the calibration row);
+    the page reads the answers for the agreement."""
+
+    list_display = ["title", "task_type", "status", "method", "correlation"]
+    list_filter = ["status", "task_type"]
+    search_fields = ["title"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("calibration")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _calibration(self, project) -> ProjectCalibration | None:
+        return getattr(project, "calibration", None)
+
+    @admin.display(description="Inference method")
+    def method(self, project):
+        calibration = self._calibration(project)
+        return calibration.method if calibration else "not evaluated yet"
+
+    @admin.display(description="Rho (error correlation)")
+    def correlation(self, project):
+        calibration = self._calibration(project)
+        if not calibration:
+            return "—"
+        return f"{calibration.correlation:.2f}, {selectors.calibration_summary(calibration)['source_text']}"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        project = get_object_or_404(ProjectQuality, pk=object_id)
+        if not self.has_view_permission(request, project):
+            raise PermissionDenied
+        quality = selectors.project_quality(project)
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": f"Quality of {project.title}",
+            "project": project, **quality, "chart": selectors.reliability_chart(quality["reliability"]["bins"]),
+        }
+        return TemplateResponse(request, "admin/quality/project_quality.html", context)
 
 
 @admin.register(EarningsEntry)

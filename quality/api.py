@@ -1,15 +1,17 @@
-"""Results for integrators: per item the accepted label, its confidence, how many answers, how decided."""
+"""Results for integrators: per item the accepted label, its confidence, how many answers, how decided;
+and per project how far those labels can be trusted (calibration, estimated accuracy, agreement)."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crowdlabel.pagination import StandardPagination
 from tasks.models import Project
 
 from . import selectors
-from .models import ItemDecision
+from .models import CalibrationSource, ItemDecision
 
 
 class ResultSerializer(serializers.ModelSerializer):
@@ -30,3 +32,85 @@ class ProjectResultsApi(APIView):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.project_results(project), request, view=self)
         return paginator.get_paginated_response(ResultSerializer(page, many=True).data)
+
+
+class CalibrationSerializer(serializers.Serializer):
+    method = serializers.CharField(help_text="The inference model chosen for the project's answers.")
+    correlation = serializers.FloatField(help_text="ρ: how much workers' errors on one item go together.")
+    source = serializers.ChoiceField(choices=CalibrationSource.choices)
+    source_text = serializers.CharField(help_text="'fitted on N known-truth item(s)' or 'default: no known truth yet'.")
+    known_truth = serializers.IntegerField(help_text="Known-truth items ρ was fitted on.")
+    updated_at = serializers.DateTimeField()
+
+
+class CountsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    correct = serializers.IntegerField()
+
+
+class AccuracySerializer(serializers.Serializer):
+    threshold = serializers.FloatField(help_text="The project's accept threshold.")
+    count = serializers.IntegerField(help_text="Checks pooled: known-truth items at or above the threshold, sampled reviews.")
+    correct = serializers.IntegerField()
+    accuracy = serializers.FloatField(allow_null=True, help_text="Estimated accuracy of the accepted labels.")
+    ci_low = serializers.FloatField(allow_null=True, help_text="Wilson 95% interval.")
+    ci_high = serializers.FloatField(allow_null=True)
+    known_truth = CountsSerializer()
+    sampled = CountsSerializer()
+    accepted = serializers.IntegerField(help_text="Accepted labels inferred from the answers.")
+    mean_confidence = serializers.FloatField(allow_null=True, help_text="Their mean confidence.")
+    confidence_vs_interval = serializers.ChoiceField(choices=["above", "inside", "below"], allow_null=True,
+                                                     help_text="Where the mean confidence lies against the interval.")
+
+
+class ReliabilityBinSerializer(serializers.Serializer):
+    low = serializers.FloatField()
+    high = serializers.FloatField()
+    count = serializers.IntegerField()
+    correct = serializers.IntegerField()
+    mean_confidence = serializers.FloatField(allow_null=True)
+    accuracy = serializers.FloatField(allow_null=True)
+    ci_low = serializers.FloatField(allow_null=True)
+    ci_high = serializers.FloatField(allow_null=True)
+
+
+class ReliabilitySerializer(serializers.Serializer):
+    pairs = serializers.IntegerField(help_text="Known-truth items with an out-of-fold confidence.")
+    ece = serializers.FloatField(allow_null=True, help_text="Expected calibration error over 10 equal-width bins.")
+    bins = ReliabilityBinSerializer(many=True)
+
+
+class ClassAgreementSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    alpha = serializers.FloatField(allow_null=True, help_text="Alpha of the binary coding 'chose this class or not'.")
+    chosen = serializers.IntegerField(help_text="Answers that chose it.")
+
+
+class AgreementSerializer(serializers.Serializer):
+    alpha = serializers.FloatField(allow_null=True, help_text="Krippendorff's alpha (nominal); null where undefined.")
+    items = serializers.IntegerField(help_text="Non-gold items with two answers or more.")
+    answers = serializers.IntegerField()
+    per_class = ClassAgreementSerializer(many=True)
+    skipped = serializers.CharField(allow_null=True, help_text="Why alpha was not computed (span projects).")
+
+
+class ProjectQualitySerializer(serializers.Serializer):
+    calibration = CalibrationSerializer(allow_null=True, help_text="Null before the project's first evaluation.")
+    accuracy = AccuracySerializer()
+    reliability = ReliabilitySerializer()
+    agreement = AgreementSerializer()
+
+
+class ProjectQualityApi(APIView):
+    """How far the project's accepted labels can be trusted (see quality.selectors.project_quality)."""
+
+    @extend_schema(
+        responses=ProjectQualitySerializer,
+        description="The calibration of the project's confidences (method, ρ and its source), the estimated "
+        "accuracy of the accepted labels with its Wilson 95% interval beside their mean confidence, the "
+        "reliability diagram's bins with the expected calibration error, and Krippendorff's alpha of the "
+        "crowd's answers per project and per class.",
+    )
+    def get(self, request, pk):
+        project = get_object_or_404(Project, pk=pk)
+        return Response(ProjectQualitySerializer(selectors.project_quality(project)).data)

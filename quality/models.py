@@ -234,3 +234,13 @@ class ProjectCalibration(models.Model):
             models.CheckConstraint(condition=models.Q(correlation__gte=0, correlation__lte=1),
                                    name="quality_calibration_correlation_0_1"),
         ]
+
+
+class ProjectQuality(Project):
+    """The project's quality page in the admin: estimated accuracy of the accepted labels beside their mean
+    confidence, the calibration, the reliability diagram and the crowd's agreement."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "project quality"
+        verbose_name_plural = "project quality"

@@ -120,7 +120,9 @@ class ProjectAdmin(admin.ModelAdmin):
             return "Save the project first, then import its items."
         url = reverse("admin:tasks_project_import", args=[project.pk])
         items = reverse("admin:tasks_item_changelist") + f"?project__id__exact={project.pk}"
-        return format_html('<a href="{}">Import items</a> · <a href="{}">Browse items</a>', url, items)
+        quality = reverse("admin:quality_projectquality_change", args=[project.pk])
+        return format_html('<a href="{}">Import items</a> · <a href="{}">Browse items</a> · <a href="{}">Quality</a>',
+                           url, items, quality)
 
     def save_model(self, request, obj, form, change):
         # The form validated everything; the service is the one place that writes.
