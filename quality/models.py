@@ -210,12 +210,13 @@ class WorkerQuality(WorkerProfile):
 class CalibrationSource(models.TextChoices):
     KNOWN_TRUTH = "known_truth", "Fitted on this project's known truth"
     DEFAULT = "default", "The default learned on other crowds (no known truth yet)"
+    NONE = "none", "Not calibrated: a voting method's vote share"
 
 
 class ProjectCalibration(models.Model):
     """How the project's confidences were made honest at its last evaluation (quality/inference/calibration.py).
 
-    `holdout` holds [confidence, correct] for every known-truth item (gold answers, reviewer decisions) as
+    `holdout` holds [confidence, correct, item id] for every known-truth item (gold answers, reviewer decisions) as
     inference saw it WITHOUT that item's truth (out-of-fold): the evidence behind the reliability diagram and
     the estimated accuracy of accepted labels. Written only by quality.services.decisions.
     """
@@ -223,9 +224,10 @@ class ProjectCalibration(models.Model):
     project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="calibration")
     method = models.CharField(max_length=64, help_text="The inference model chosen for this project's answers.")
     correlation = models.FloatField(help_text="ρ: how much workers' errors on one item go together (0 = independent).")
+    temperature = models.FloatField(default=1.0, help_text="τ: how far the model's worker accuracies were trusted (1 = fully).")
     source = models.CharField(max_length=16, choices=CalibrationSource.choices)
     known_truth = models.PositiveIntegerField(help_text="Known-truth items the calibration was fitted on.")
-    holdout = models.JSONField(default=list, help_text="[confidence, correct] per known-truth item, out of fold.")
+    holdout = models.JSONField(default=list, help_text="[confidence, correct, item id] per known-truth item, out of fold.")
     model_evidence = models.JSONField(default=dict, help_text="Held-out log-likelihood per answer of each model.")
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -10,8 +10,15 @@ known_truth: {task_idx: class_idx} or an array with -1 for unknown (gold answers
 those tasks are clamped to their class and also teach the methods how each worker errs.
 worker_weights: W_i per worker; weighted_vote counts votes by it, the EM methods start from it.
 Ties between classes: the class answered less often overall, then the lower index (posterior.py).
+
+The methods give each model's raw posterior. `infer` (what the platform and `manage.py infer_truth` call)
+gives the honest one: calibration.py tempers it for correlated errors, fitted on the known truth; "auto",
+the default, also chooses the model by that evidence (selection.py).
 """
-from . import dawid_skene, glad, mace, mace_dawid_skene, majority, one_coin
+from dataclasses import replace
+
+from . import dawid_skene, glad, mace, mace_dawid_skene, majority, one_coin, selection
+from .calibration import default_correlation, infer_calibrated
 from .encoding import EncodedAnswers, encode_answers
 from .posterior import InferenceResult
 from .spans import SpanConsensus, aggregate_spans, span_f1
@@ -25,15 +32,22 @@ METHODS = {
     "glad": glad.glad,
     "mace": mace.mace,
     "mace_dawid_skene": mace_dawid_skene.mace_dawid_skene,
+    "auto": selection.auto,
 }
-DEFAULT_METHOD = "mace_dawid_skene"
+DEFAULT_METHOD = "auto"
 
 
 def infer(encoded: EncodedAnswers, method: str = DEFAULT_METHOD, *, known_truth=None,
           worker_weights=None) -> InferenceResult:
-    """Run a method by name on encoded answers; known_truth as for the methods (indices, not ids:
-    encoded.known_truth({task_id: label}) converts)."""
-    return METHODS[method](*encoded.arrays(), known_truth=known_truth, worker_weights=worker_weights)
+    """Run a method by name on encoded answers and make its confidence honest; result.calibration says how
+    (ρ, fitted on known truth or the default, the model chosen). known_truth as for the methods (indices,
+    not ids: encoded.known_truth({task_id: label}) converts)."""
+    if method == "auto":
+        return selection.auto(*encoded.arrays(), known_truth=known_truth, worker_weights=worker_weights)
+    result, calibration = infer_calibrated(METHODS[method], *encoded.arrays(), known_truth=known_truth,
+                                           worker_weights=worker_weights,
+                                           default_correlation=default_correlation(method))
+    return replace(result, calibration=replace(calibration, method=method))
 
 
 __all__ = ["METHODS", "DEFAULT_METHOD", "infer", "encode_answers", "EncodedAnswers", "InferenceResult",

@@ -59,17 +59,17 @@ def dawid_skene(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes, 
     known = known_truth_vector(known_truth, n_tasks, n_classes)
     if initial is None:
         initial = initial_posterior(layout, known, worker_weights)
-    posterior, counts, prior, iterations = expectation_maximisation(
+    fit = expectation_maximisation(
         layout, initial, known,
         lambda post: confusion_counts(layout, post, smoothing=smoothing, pooled_strength=pooled_strength),
         lambda counts: confusion_log_likelihood(layout, counts),
         max_iterations=max_iterations, tolerance=tolerance)
-    return confusion_result(layout, posterior, known, counts, prior, iterations)
+    return confusion_result(layout, fit, known)
 
 
-def confusion_result(layout: AnswerLayout, posterior, known, counts, prior, iterations):
+def confusion_result(layout: AnswerLayout, fit, known):
     """worker_quality[w] = Σ_k π_k confusion[w, k, k]: the chance the worker is right on a random task."""
-    confusion = counts / counts.sum(axis=2, keepdims=True)
-    return finish(posterior, known, class_preference(layout.label_idx, layout.n_classes),
-                  worker_quality=np.einsum("k,wkk->w", prior, confusion), worker_confusion=confusion,
-                  iterations=iterations)
+    confusion = fit.workers / fit.workers.sum(axis=2, keepdims=True)
+    return finish(fit.posterior, known, class_preference(layout.label_idx, layout.n_classes),
+                  worker_quality=np.einsum("k,wkk->w", fit.prior, confusion), worker_confusion=confusion,
+                  iterations=fit.iterations, log_evidence=fit.log_evidence, class_prior=fit.prior)

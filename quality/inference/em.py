@@ -11,12 +11,22 @@ data a handful of tasks answered by one-off workers keep drifting for hundreds o
 label changes, and waiting for them doubles the time for nothing.
 The class prior π has a Dirichlet(c) smoothing so a class nobody chose keeps a small, nonzero prior.
 """
+from typing import NamedTuple
+
 import numpy as np
 
 from .layout import AnswerLayout
 from .posterior import clamp_known, row_max, row_sum
 
 CLASS_PRIOR_COUNT = 1.0
+
+
+class EMFit(NamedTuple):
+    posterior: np.ndarray
+    workers: object
+    prior: np.ndarray
+    iterations: int
+    log_evidence: np.ndarray
 
 
 def class_prior(posterior: np.ndarray, prior_count: float = CLASS_PRIOR_COUNT) -> np.ndarray:
@@ -36,20 +46,21 @@ def posterior_from_log_scores(log_scores: np.ndarray) -> np.ndarray:
 def expectation_maximisation(layout: AnswerLayout, initial_posterior, known, estimate_workers,
                              answer_log_likelihood, *, max_iterations=100, tolerance=1e-4,
                              learn_class_prior=True):
-    """Run the loop above; returns (posterior, worker parameters, class prior, iterations run).
+    """Run the loop above; returns an EMFit (posterior, worker parameters, class prior, iterations run,
+    and the last step's log evidence E[t, k] = Σ_{answers a of t} L[a, k], which calibration.py tempers).
 
     learn_class_prior=False keeps π uniform, for models whose learned π can run away (see one_coin).
     """
     posterior = clamp_known(np.array(initial_posterior, dtype=np.float64), known)
     uniform = np.full(layout.n_classes, 1.0 / layout.n_classes)
-    workers, prior, iteration = None, uniform, 0
+    workers, prior, iteration, log_evidence = None, uniform, 0, None
     for iteration in range(1, max_iterations + 1):
         workers = estimate_workers(posterior)
         prior = class_prior(posterior) if learn_class_prior else uniform
-        log_scores = layout.sum_by_task(answer_log_likelihood(workers)) + np.log(prior)
-        updated = clamp_known(posterior_from_log_scores(log_scores), known)
+        log_evidence = layout.sum_by_task(answer_log_likelihood(workers))
+        updated = clamp_known(posterior_from_log_scores(log_evidence + np.log(prior)), known)
         moved = float(np.abs(updated - posterior).mean())
         posterior = updated
         if moved < tolerance:
             break
-    return posterior, workers, prior, iteration
+    return EMFit(posterior, workers, prior, iteration, log_evidence)

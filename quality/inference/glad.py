@@ -78,9 +78,10 @@ def glad(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes, *, know
         parameters[0] = ability_and_easiness(layout, posterior, parameters[0])
         return parameters[0]
 
-    posterior, (ability, _), _, iterations = expectation_maximisation(
+    fit = expectation_maximisation(
         layout, initial_posterior(layout, known, worker_weights), known, estimate_workers,
         lambda current: glad_log_likelihood(layout, current),
         max_iterations=max_iterations, tolerance=tolerance, learn_class_prior=False)
-    return finish(posterior, known, class_preference(layout.label_idx, n_classes),
-                  worker_quality=_sigmoid(ability), iterations=iterations)
+    return finish(fit.posterior, known, class_preference(layout.label_idx, n_classes),
+                  worker_quality=_sigmoid(fit.workers[0]), iterations=fit.iterations,
+                  log_evidence=fit.log_evidence, class_prior=fit.prior)

@@ -56,9 +56,10 @@ def mace(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes, *, know
         workers[0] = worker_competence_and_spam(layout, posterior, workers[0])
         return workers[0]
 
-    posterior, (competence, _), _, iterations = expectation_maximisation(
+    fit = expectation_maximisation(
         layout, initial_posterior(layout, known, worker_weights), known, estimate_workers,
         lambda current: mace_log_likelihood(layout, current),
         max_iterations=max_iterations, tolerance=tolerance)
-    return finish(posterior, known, class_preference(layout.label_idx, n_classes),
-                  worker_quality=competence, iterations=iterations)
+    return finish(fit.posterior, known, class_preference(layout.label_idx, n_classes),
+                  worker_quality=fit.workers[0], iterations=fit.iterations, log_evidence=fit.log_evidence,
+                  class_prior=fit.prior)

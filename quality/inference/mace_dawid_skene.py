@@ -53,8 +53,8 @@ def mace_dawid_skene(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_clas
         return confusion_counts(layout, posterior, smoothing=smoothing,
                                 worker_prior=spammer_shaped_prior(*mace_fit[0], prior_strength))
 
-    posterior, counts, prior, iterations = expectation_maximisation(
+    fit = expectation_maximisation(
         layout, initial_posterior(layout, known, worker_weights), known, estimate_workers,
         lambda counts: confusion_log_likelihood(layout, counts),
         max_iterations=max_iterations, tolerance=tolerance)
-    return confusion_result(layout, posterior, known, counts, prior, iterations)
+    return confusion_result(layout, fit, known)

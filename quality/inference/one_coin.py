@@ -44,10 +44,10 @@ def one_coin(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes, *, 
     """EM from (weighted) vote shares; worker_quality is p_w."""
     layout = AnswerLayout.build(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes)
     known = known_truth_vector(known_truth, n_tasks, n_classes)
-    posterior, accuracy, _, iterations = expectation_maximisation(
+    fit = expectation_maximisation(
         layout, initial_posterior(layout, known, worker_weights), known,
         lambda post: worker_accuracy(layout, post, prior_correct=prior_correct, prior_wrong=prior_wrong),
         lambda accuracy: one_coin_log_likelihood(layout, accuracy),
         max_iterations=max_iterations, tolerance=tolerance, learn_class_prior=False)
-    return finish(posterior, known, class_preference(layout.label_idx, n_classes), worker_quality=accuracy,
-                  iterations=iterations)
+    return finish(fit.posterior, known, class_preference(layout.label_idx, n_classes), worker_quality=fit.workers,
+                  iterations=fit.iterations, log_evidence=fit.log_evidence, class_prior=fit.prior)

@@ -18,7 +18,9 @@ TIE_TOLERANCE = 1e-9  # relative: posteriors equal up to float rounding count as
 @dataclass(frozen=True)
 class InferenceResult:
     """labels[t]: chosen class; confidence[t]: its probability (vote share for voting methods);
-    posterior[t, k]: P(true class of t = k); worker_quality[w]: estimated P(worker w answers correctly)."""
+    posterior[t, k]: P(true class of t = k); worker_quality[w]: estimated P(worker w answers correctly).
+    log_evidence[t, k] and class_prior[k] (EM methods only): what the posterior was made of, before
+    calibration.py tempers it for workers whose errors go together."""
 
     labels: np.ndarray
     confidence: np.ndarray
@@ -26,6 +28,9 @@ class InferenceResult:
     worker_quality: Optional[np.ndarray] = None
     worker_confusion: Optional[np.ndarray] = None
     iterations: int = 0
+    log_evidence: Optional[np.ndarray] = None
+    class_prior: Optional[np.ndarray] = None
+    calibration: object = None  # calibration.Calibration, set by calibration.infer / selection.auto
 
 
 def known_truth_vector(known_truth, n_tasks: int, n_classes: int) -> np.ndarray:

@@ -22,7 +22,7 @@ from annotations.models import Annotation
 from tasks.models import HOLDING_STATES, Assignment, Item, ItemState, Project, TaskType
 
 from .. import inference
-from ..models import DecisionSource, ItemDecision, Suggestion, WorkerProjectQuality
+from ..models import DecisionSource, ItemDecision, ProjectCalibration, Suggestion, WorkerProjectQuality
 
 
 def project_evaluation_schedule(*, project_id: int) -> bool:
@@ -102,6 +102,7 @@ def _categorical_verdicts(project, answers, method) -> dict[int, ItemVerdict]:
     encoded = inference.encode_answers([str(i) for i in items], [str(w) for w in workers], keys, classes=classes)
     result = inference.infer(encoded, method, known_truth=encoded.known_truth(known))
     _store_worker_quality(project, encoded, result)
+    _store_calibration(project, encoded, result.calibration)
     return {
         int(task): ItemVerdict(_class_value(str(encoded.classes[label])), float(confidence))
         for task, label, confidence in zip(encoded.tasks, result.labels, result.confidence)
@@ -117,6 +118,18 @@ def _store_worker_quality(project, encoded, result) -> None:
             worker_id=int(worker_id), project=project,
             defaults={"accuracy": float(result.worker_quality[index]), "answers": int(counts.get(index, 0))},
         )
+
+
+def _store_calibration(project, encoded, calibration) -> None:
+    """What made this evaluation's confidences honest, with the out-of-fold known-truth pairs behind it."""
+    holdout = [[round(float(confidence), 6), bool(correct), int(encoded.tasks[task])]
+               for confidence, correct, task in zip(calibration.holdout_confidence, calibration.holdout_correct,
+                                                    calibration.holdout_tasks)]
+    ProjectCalibration.objects.update_or_create(project=project, defaults={
+        "method": calibration.method, "correlation": min(1.0, max(0.0, calibration.correlation)),
+        "temperature": calibration.temperature, "source": calibration.source,
+        "known_truth": calibration.known_truth, "holdout": holdout, "model_evidence": calibration.model_evidence,
+    })
 
 
 def _span_verdicts(project, answers) -> dict[int, ItemVerdict]:

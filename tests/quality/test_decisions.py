@@ -30,7 +30,7 @@ def answer(worker, project, label, on_commit):
 
 def project_with_one_item(**fields):
     project = ProjectFactory(status=ProjectStatus.PUBLISHED, gold_share=0.0, overlap=3, max_overlap=3,
-                             accept_confidence=0.97, **fields)
+                             accept_confidence=0.9, **fields)
     return project, ItemFactory(project=project)
 
 
@@ -41,7 +41,7 @@ def test_unanimous_answers_are_accepted(django_capture_on_commit_callbacks):
     item.refresh_from_db()
     decision = ItemDecision.objects.get(item=item)
     assert item.state == ItemState.ACCEPTED
-    assert decision.label == "TV" and decision.confidence >= 0.97 and decision.source == DecisionSource.INFERRED
+    assert decision.label == "TV" and decision.confidence >= 0.9 and decision.source == DecisionSource.INFERRED
     assert decision.answers_count == 3
 
 
@@ -78,7 +78,8 @@ def test_disagreement_asks_for_more_answers_up_to_the_maximum(django_capture_on_
 
 
 def test_adaptive_overlap_stops_early_when_two_answers_agree(django_capture_on_commit_callbacks):
-    project, item = project_with_one_item(adaptive_overlap=True, early_stop_confidence=0.95)
+    # Two agreeing workers with no track record are worth about 0.9 once calibrated for correlated errors.
+    project, item = project_with_one_item(adaptive_overlap=True, early_stop_confidence=0.85)
     answer(verified_worker(), project, "CPU", django_capture_on_commit_callbacks)
     item.refresh_from_db()
     assert item.state == ItemState.COLLECTING

@@ -228,13 +228,30 @@ def test_default_method_beats_majority_vote_on_a_simulated_crowd():
     assert default_accuracy > majority_accuracy + 0.05
 
 
-def test_default_confidence_is_calibrated_on_a_simulated_crowd():
+def test_default_confidence_is_calibrated_on_a_simulated_crowd_with_some_gold():
+    """Simulated workers err independently, as the model assumes: 5% gold lets calibration find that out
+    (the posterior is left nearly as it is), and the confidence matches the accuracy."""
+    truth, arrays = simulated_crowd()
+    known = np.full(len(truth), -1)
+    gold = np.random.default_rng(1).choice(len(truth), 75, replace=False)
+    known[gold] = truth[gold]
+    result = METHODS[DEFAULT_METHOD](*arrays, known_truth=known)
+    scored = np.setdiff1d(np.arange(len(truth)), gold)
+    accuracy = (result.labels[scored] == truth[scored]).mean()
+    fitted = result.calibration
+    assert fitted.source == "known_truth" and fitted.temperature * (1 + 3 * fitted.correlation) < 1.5
+    assert abs(result.confidence[scored].mean() - accuracy) < 0.03
+    unsure = result.confidence[scored] < 0.9  # the items a platform would send for more answers
+    assert unsure.sum() > 100 and (result.labels[scored] == truth[scored])[unsure].mean() < 0.9
+
+
+def test_without_known_truth_the_default_assumes_real_crowds_correlated_errors():
+    """With no gold yet, the default ρ learned on real crowds is used: on independent simulated workers it
+    errs on the modest side, never the overconfident one."""
     truth, arrays = simulated_crowd()
     result = METHODS[DEFAULT_METHOD](*arrays)
-    accuracy = (result.labels == truth).mean()
-    assert abs(result.confidence.mean() - accuracy) < 0.03
-    unsure = result.confidence < 0.9  # the items a platform would send for more answers
-    assert unsure.sum() > 100 and (result.labels == truth)[unsure].mean() < 0.9
+    assert result.calibration.source == "default"
+    assert result.confidence.mean() <= (result.labels == truth).mean() + 0.01
 
 
 def test_infer_runs_the_default_on_encoded_answers():

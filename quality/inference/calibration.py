@@ -1,0 +1,192 @@
+"""Honest confidence: the posterior of an EM method, tempered for workers whose errors go together.
+
+Why the raw posterior is overconfident on real crowds. Every EM method here multiplies its answers'
+likelihoods as if each worker erred independently given the true class. Real workers do not: a hard item
+fools many of them the same way (a dog breed that looks like another, a borderline relevance grade), and
+workers copy or share biases. On the bench crowds, two answers to the same item are both wrong far more
+often than independent errors would allow (bench/calibration.py prints the ratio P(both wrong) / P(wrong)²
+per data set: 1.6 to 4.4, where independence means 1). So ten answers carry the evidence of far fewer.
+
+The correction is the survey statistician's design effect. With n answers whose errors correlate by ρ, the
+effective number of independent answers is n / (1 + (n - 1)ρ), so the task's log posterior is divided by
+
+    d_t = 1 + (n_t - 1) ρ:        P'(k | answers of t) ∝ exp((E[t, k] + log π_k) / d_t)
+
+(E = Σ_answers log P(answer | k), π = class prior). One number per project: with ρ = 0 nothing changes, a task
+with one answer is never changed, and a task's best class stays its best class (labels and accuracy are
+the method's own; only the confidence moves). A per-task divisor, unlike one global temperature, carries
+over between crowds that collect 3 answers per item and crowds that collect 20.
+
+ρ is fitted per project on its known truth (gold answers, reviewer decisions): each known item's posterior is
+computed WITHOUT its truth (k-fold: the method is re-run with one fold of known truth hidden), and ρ maximises
+the likelihood of the known labels under the tempered posterior, plus a Gaussian prior on logit ρ centred on
+DEFAULT_CORRELATION (maximum a posteriori: a few dozen gold items move ρ only as far as they are evidence
+for). With too little known truth for folds, DEFAULT_CORRELATION itself is used: it was learned on the real
+crowds of ../shared/datasets/crowd as the one ρ that best fits all of them together (bench/calibration.py
+--fit-default prints it; its leave-one-dataset-out version is what the bench scores "no gold" with, so the
+figure printed is the one for a crowd the default never saw).
+
+Plain numpy, no Django (ARCHITECTURE.md).
+"""
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .posterior import InferenceResult, clamp_known, known_truth_vector
+
+# Per method (their evidence scales differ), fitted on all seven crowds of ../shared/datasets/crowd with no
+# known truth: bench/calibration.py --fit-default. A method not listed gets FALLBACK_CORRELATION.
+DEFAULT_CORRELATIONS = {"mace_dawid_skene": 0.32, "dawid_skene": 0.345, "mace": 0.325, "one_coin": 0.34,
+                        "glad": 0.51}
+FALLBACK_CORRELATION = 0.35
+DEFAULT_CORRELATION = DEFAULT_CORRELATIONS["mace_dawid_skene"]
+PRIOR_SD = 1.0                 # of logit ρ: a 95% prior range of about 0.1 to 0.8 around 0.35
+MIN_KNOWN_TRUTH = 10           # fewer known items than this: the default ρ, no folds
+FOLDS = 5
+CORRELATION_GRID = np.concatenate([[0.0], np.linspace(0.01, 0.95, 95)])  # ρ candidates; 0 = independent answers
+TEMPERATURE_GRID = np.exp(np.linspace(np.log(0.25), np.log(16.0), 25))  # τ candidates; holds 1 exactly
+TEMPERATURE_PRIOR_SD = 0.5     # of log τ: τ = 2 is 1.4 standard deviations away
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How a result's confidence was made honest.
+
+    source: "known_truth" (ρ fitted on the project's known items), "default" (too few known items), or
+    "none" (a voting method: its confidence is a vote share, not a posterior, and is left as it is).
+    holdout_confidence / holdout_correct: for each known item, the confidence and correctness its label had
+    when inference did not know its truth (out of fold), tempered with the final ρ: a reliability diagram's
+    and an accuracy estimate's evidence. Empty with fewer than MIN_KNOWN_TRUTH known items.
+    """
+
+    correlation: float
+    source: str
+    known_truth: int
+    holdout_confidence: np.ndarray
+    holdout_correct: np.ndarray
+    holdout_log_likelihood: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    temperature: float = 1.0
+    holdout_tasks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    method: str = ""
+    model_evidence: dict = field(default_factory=dict)
+
+
+def tempered_posterior(log_evidence, class_prior, answers_per_task, correlation: float,
+                       temperature: float = 1.0) -> np.ndarray:
+    """P'(k | t) ∝ exp((E[t, k] + log π_k) / (τ (1 + (n_t - 1) ρ))): see the module docstring."""
+    log_scores = np.asarray(log_evidence, dtype=np.float64) + np.log(np.clip(class_prior, 1e-300, None))
+    divisor = temperature * (1.0 + np.maximum(np.asarray(answers_per_task, dtype=np.float64) - 1.0, 0.0) * correlation)
+    log_scores = log_scores / divisor[:, None]
+    log_scores -= log_scores.max(axis=1, keepdims=True)
+    posterior = np.exp(log_scores)
+    return posterior / posterior.sum(axis=1, keepdims=True)
+
+
+def calibrated(result: InferenceResult, answers_per_task, correlation: float, known=None,
+               temperature: float = 1.0) -> InferenceResult:
+    """The result with its posterior tempered by ρ and τ; labels unchanged, known truth clamped, confidence
+    in [0, 1]."""
+    if result.log_evidence is None:
+        return result
+    posterior = tempered_posterior(result.log_evidence, result.class_prior, answers_per_task, correlation,
+                                   temperature)
+    if known is not None:
+        clamp_known(posterior, known)
+    confidence = np.clip(posterior[np.arange(len(result.labels)), result.labels], 0.0, 1.0)
+    return replace(result, posterior=posterior, confidence=confidence)
+
+
+def correlation_fit(log_evidence, class_prior, answers_per_task, truth, *, prior_mean=DEFAULT_CORRELATION,
+                    prior_sd=None) -> tuple[float, float]:
+    """(ρ, τ) maximising Σ log P'(truth_t | t) + log N(logit ρ; logit prior_mean, prior_sd)
+    + log N(log τ; 0, TEMPERATURE_PRIOR_SD), over a grid.
+
+    log_evidence rows must come from fits that did not know these tasks' truth. class_prior may be one
+    vector or one row per task (each fold has its own). prior_sd=0: no prior on ρ.
+    """
+    surface = log_likelihood_surface(log_evidence, class_prior, answers_per_task, truth)
+    prior_sd = PRIOR_SD if prior_sd is None else prior_sd
+    if prior_sd:
+        surface = surface + _log_prior(CORRELATION_GRID, prior_mean, prior_sd)[:, None]
+    surface = surface - 0.5 * (np.log(TEMPERATURE_GRID) / TEMPERATURE_PRIOR_SD)[None, :] ** 2
+    row, column = np.unravel_index(int(np.argmax(surface)), surface.shape)
+    return float(CORRELATION_GRID[row]), float(TEMPERATURE_GRID[column])
+
+
+def log_likelihood_surface(log_evidence, class_prior, answers_per_task, truth) -> np.ndarray:
+    """Σ_t log P'(truth_t | t) for every (ρ, τ) of CORRELATION_GRID × TEMPERATURE_GRID."""
+    truth = np.asarray(truth, dtype=np.int64)
+    priors = np.broadcast_to(np.asarray(class_prior, dtype=np.float64), np.shape(log_evidence))
+    log_scores = np.asarray(log_evidence, dtype=np.float64) + np.log(np.clip(priors, 1e-300, None))
+    answers = np.maximum(np.asarray(answers_per_task, dtype=np.float64) - 1.0, 0.0)
+    divisors = ((1.0 + CORRELATION_GRID[:, None] * answers[None, :])[:, None, :]
+                * TEMPERATURE_GRID[None, :, None])                         # ρ × τ × tasks
+    surface = np.zeros((len(CORRELATION_GRID), len(TEMPERATURE_GRID)))
+    for start in range(0, len(truth), 100):
+        rows = slice(start, start + 100)
+        scaled = log_scores[None, None, rows, :] / divisors[:, :, rows, None]
+        scaled -= scaled.max(axis=3, keepdims=True)
+        log_norm = np.log(np.exp(scaled).sum(axis=3))
+        picked = np.take_along_axis(scaled, truth[None, None, rows, None], axis=3)[..., 0]
+        surface += (picked - log_norm).sum(axis=2)
+    return surface
+
+
+def log_likelihood_curve(log_evidence, class_prior, answers_per_task, truth) -> np.ndarray:
+    """The surface's τ = 1 column: Σ_t log P'(truth_t | t) for every ρ (the no-gold default has no τ)."""
+    surface = log_likelihood_surface(log_evidence, class_prior, answers_per_task, truth)
+    return surface[:, int(np.argmin(np.abs(np.log(TEMPERATURE_GRID))))]
+
+
+def _log_prior(grid, mean, sd):
+    logit = np.log(np.clip(grid, 1e-4, None) / (1.0 - grid))
+    return -0.5 * ((logit - np.log(mean / (1.0 - mean))) / sd) ** 2
+
+
+def default_correlation(method_name: str) -> float:
+    return DEFAULT_CORRELATIONS.get(method_name, FALLBACK_CORRELATION)
+
+
+def infer_calibrated(method, task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes, *,
+                     known_truth=None, worker_weights=None, default_correlation=DEFAULT_CORRELATION,
+                     seed=0) -> tuple[InferenceResult, Calibration]:
+    """Run `method` (any of METHODS) and make its confidence honest (module docstring).
+
+    With MIN_KNOWN_TRUTH or more known items: FOLDS extra runs, each hiding one fold of the known truth,
+    give every known item an out-of-fold posterior; ρ is fitted on those. Otherwise ρ = default_correlation.
+    """
+    arrays = (task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes)
+    known = known_truth_vector(known_truth, n_tasks, n_classes)
+    result = method(*arrays, known_truth=known, worker_weights=worker_weights)
+    answers_per_task = np.bincount(np.asarray(task_idx, dtype=np.int64), minlength=n_tasks)
+    known_tasks = np.flatnonzero(known >= 0)
+    if result.log_evidence is None:
+        return result, Calibration(0.0, "none", len(known_tasks), np.zeros(0), np.zeros(0, bool))
+    if len(known_tasks) < MIN_KNOWN_TRUTH:
+        return (calibrated(result, answers_per_task, default_correlation, known),
+                Calibration(default_correlation, "default", len(known_tasks), np.zeros(0), np.zeros(0, bool)))
+    tasks, labels, evidence, priors = _out_of_fold(method, arrays, known, known_tasks, worker_weights, seed)
+    correlation, temperature = correlation_fit(evidence, priors, answers_per_task[tasks], known[tasks],
+                                               prior_mean=default_correlation)
+    holdout = tempered_posterior(evidence, priors, answers_per_task[tasks], correlation, temperature)
+    log_likelihood = np.log(np.clip(holdout[np.arange(len(tasks)), known[tasks]], 1e-12, None))
+    calibration = Calibration(correlation, "known_truth", len(known_tasks),
+                              holdout[np.arange(len(tasks)), labels], labels == known[tasks], log_likelihood,
+                              temperature=temperature, holdout_tasks=tasks)
+    return calibrated(result, answers_per_task, correlation, known, temperature), calibration
+
+
+def _out_of_fold(method, arrays, known, known_tasks, worker_weights, seed):
+    """(tasks, labels, log evidence rows, class prior rows) of the known tasks, each from the run that hid
+    its fold's truth."""
+    folds = np.array_split(np.random.default_rng(seed).permutation(known_tasks), min(FOLDS, len(known_tasks)))
+    tasks, labels, evidence, priors = [], [], [], []
+    for fold in folds:
+        hidden = known.copy()
+        hidden[fold] = -1
+        fit = method(*arrays, known_truth=hidden, worker_weights=worker_weights)
+        tasks.append(fold)
+        labels.append(fit.labels[fold])
+        evidence.append(fit.log_evidence[fold])
+        priors.append(np.broadcast_to(fit.class_prior, (len(fold), len(fit.class_prior))))
+    return np.concatenate(tasks), np.concatenate(labels), np.concatenate(evidence), np.concatenate(priors)

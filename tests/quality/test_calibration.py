@@ -1,0 +1,110 @@
+"""Honest confidence on hand-made crowds: quality/inference/calibration.py and selection.py."""
+import numpy as np
+import pytest
+
+from quality.inference import DEFAULT_METHOD, METHODS, encode_answers, infer
+from quality.inference import calibration, selection
+
+
+def copying_crowd(seed=0, n_tasks=1200, n_classes=2, groups=4, group_size=3, leader_accuracy=0.75):
+    """Each task is answered by one group of workers who copy their leader: a leader right 75% of the time
+    and two followers who give the leader's answer. Three answers, the evidence of one."""
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, n_classes, n_tasks)
+    group = rng.integers(0, groups, n_tasks)
+    right = rng.random(n_tasks) < leader_accuracy
+    wrong = (truth + rng.integers(1, n_classes, n_tasks)) % n_classes
+    leader_answer = np.where(right, truth, wrong)
+    tasks = np.repeat(np.arange(n_tasks), group_size)
+    workers = (group[:, None] * group_size + np.arange(group_size)[None, :]).ravel()
+    labels = np.repeat(leader_answer, group_size)
+    return truth, (tasks, workers, labels, n_tasks, groups * group_size, n_classes)
+
+
+def gold_of(truth, share=0.05, seed=1):
+    known = np.full(len(truth), -1)
+    gold = np.random.default_rng(seed).choice(len(truth), int(share * len(truth)), replace=False)
+    known[gold] = truth[gold]
+    return known, np.setdiff1d(np.arange(len(truth)), gold)
+
+
+def test_a_copying_crowd_is_overconfident_without_gold_and_honest_with_it():
+    truth, arrays = copying_crowd()
+    raw = METHODS["mace_dawid_skene"](*arrays)
+    no_gold = METHODS[DEFAULT_METHOD](*arrays)
+    accuracy = (raw.labels == truth).mean()
+    assert 0.7 < accuracy < 0.8
+    assert raw.confidence.mean() > accuracy + 0.2           # three copies read as three witnesses
+    assert no_gold.confidence.mean() > accuracy + 0.1        # the default cannot know this crowd copies
+    known, scored = gold_of(truth, share=0.1)
+    with_gold = METHODS[DEFAULT_METHOD](*arrays, known_truth=known)
+    fitted = with_gold.calibration
+    assert fitted.source == "known_truth" and (fitted.correlation > 0.5 or fitted.temperature > 2)
+    assert abs(with_gold.confidence[scored].mean() - (with_gold.labels[scored] == truth[scored]).mean()) < 0.05
+
+
+def test_calibration_keeps_the_labels_and_only_moves_the_confidence():
+    truth, arrays = copying_crowd(seed=3)
+    known, _ = gold_of(truth)
+    raw = METHODS["mace_dawid_skene"](*arrays, known_truth=known)
+    honest, _ = calibration.infer_calibrated(METHODS["mace_dawid_skene"], *arrays, known_truth=known)
+    assert np.array_equal(raw.labels, honest.labels)
+    assert np.all(honest.confidence[known < 0] <= raw.confidence[known < 0] + 1e-12)
+
+
+def test_a_project_with_no_known_truth_uses_the_default_correlation():
+    encoded = encode_answers(["t1", "t1", "t1", "t2", "t2"], ["a", "b", "c", "a", "b"], ["x", "x", "x", "x", "y"])
+    result = infer(encoded)
+    assert result.calibration.source == "default"
+    assert result.calibration.correlation == calibration.DEFAULT_CORRELATIONS[selection.FALLBACK]
+    assert result.calibration.method == selection.FALLBACK and len(result.calibration.holdout_confidence) == 0
+    raw = METHODS[selection.FALLBACK](*encoded.arrays())
+    assert np.array_equal(result.labels, raw.labels)
+    assert 0.5 < result.confidence[0] < raw.confidence[0]   # three agreeing strangers: likely, not certain
+
+
+def test_a_task_with_one_answer_is_not_changed():
+    posterior = calibration.tempered_posterior(np.log([[0.8, 0.2]]), np.array([0.5, 0.5]), np.array([1]), 0.9)
+    assert posterior[0, 0] == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize("correlation", [0.0, 0.3, 0.95])
+def test_calibration_cannot_push_a_confidence_outside_0_1(correlation):
+    rng = np.random.default_rng(0)
+    evidence = rng.normal(0, 1, (500, 4)) * rng.choice([1e-6, 1.0, 1e3, 1e6], (500, 1))
+    evidence[0] = [-1e308, 0.0, -1e308, -1e308]                  # as certain as a float can say
+    prior = np.array([1e-300, 0.3, 0.3, 0.4])
+    answers = rng.integers(0, 60, 500)
+    posterior = calibration.tempered_posterior(evidence, prior, answers, correlation)
+    assert np.all(np.isfinite(posterior)) and np.all(posterior >= 0) and np.all(posterior <= 1)
+    assert np.allclose(posterior.sum(axis=1), 1.0)
+
+
+def test_fitted_correlation_stays_in_range_and_is_pulled_to_the_default_by_little_evidence():
+    truth, arrays = copying_crowd(n_tasks=60)
+    known = np.full(60, -1)
+    known[:12] = truth[:12]
+    _, few = calibration.infer_calibrated(METHODS["mace_dawid_skene"], *arrays, known_truth=known)
+    truth, arrays = copying_crowd(n_tasks=1200)
+    known, _ = gold_of(truth, share=0.2)
+    _, many = calibration.infer_calibrated(METHODS["mace_dawid_skene"], *arrays, known_truth=known)
+    assert 0.0 <= few.correlation <= 1.0 and 0.0 <= many.correlation <= 1.0
+    assert few.temperature * (1 + 2 * few.correlation) < many.temperature * (1 + 2 * many.correlation)
+    assert len(many.holdout_confidence) == len(many.holdout_correct) == int(0.2 * 1200)
+
+
+def test_repeated_answers_of_one_worker_count_once():
+    """A worker who answers the same task five times (real exports keep every row) is one witness, not
+    five: counting every row would let them outvote two others and be overconfident about it."""
+    encoded = encode_answers(["t"] * 7, ["rep"] * 5 + ["a", "b"], ["x"] * 5 + ["y", "y"])
+    assert len(encoded.task_idx) == 3
+    assert list(encoded.classes[infer(encoded).labels]) == ["y"]
+
+
+def test_auto_keeps_the_hierarchical_model_without_evidence_and_weighs_candidates_with_it():
+    truth, arrays = copying_crowd()
+    known, _ = gold_of(truth)
+    result = METHODS["auto"](*arrays, known_truth=known)
+    assert set(result.calibration.model_evidence) == set(selection.CANDIDATES)
+    assert result.calibration.method in selection.CANDIDATES
+    assert METHODS["auto"](*arrays).calibration.model_evidence == {}
