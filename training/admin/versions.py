@@ -20,6 +20,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # The actions (activate, pre-annotate) need it on the list; a version's own page has nothing to save.
+        return obj is None and super().has_change_permission(request)
+
     @admin.display(description="Headline figure")
     def headline(self, version):
         return headline_text(version.task, version.metrics)
