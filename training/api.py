@@ -111,12 +111,12 @@ class ModelActivateApi(APIView):
     """Make a version the one /predict/ serves. A version whose headline figure is lower than the active
     one's, or below the floor, is refused with 409 and the reasons unless the body says {"confirm": true}."""
 
-    class InputSerializer(serializers.Serializer):
+    class ActivateSerializer(serializers.Serializer):  # not "InputSerializer": the schema names it by class
         confirm = serializers.BooleanField(default=False)
 
-    @extend_schema(request=InputSerializer, responses={200: serializers.DictField(), 409: serializers.DictField()})
+    @extend_schema(request=ActivateSerializer, responses={200: serializers.DictField(), 409: serializers.DictField()})
     def post(self, request, pk):
-        data = self.InputSerializer(data=request.data)
+        data = self.ActivateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             version = services.model_version_activate(version=get_object_or_404(ModelVersion, pk=pk),
