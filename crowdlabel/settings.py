@@ -268,6 +268,8 @@ QUALITY_WINDOW_DAYS = int(os.environ.get("QUALITY_WINDOW_DAYS", "30"))
 TRAINING_DIR = Path(os.environ.get("TRAINING_DIR", VAR_DIR / "training"))
 # A running fine-tuning run whose worker has not reported for this long is marked failed.
 TRAINING_STALL_SECONDS = int(os.environ.get("TRAINING_STALL_SECONDS", "300"))
+# Activating a model version whose headline figure (macro-F1, entity F1) is below this asks for confirmation.
+TRAINING_ACTIVATION_FLOOR = float(os.environ.get("TRAINING_ACTIVATION_FLOOR", "0.5"))
 
 # Where `setup_demo` (run by `make run`) reads the real data for the demo projects.
 DEMO_DATASETS_DIR = Path(os.environ.get("DEMO_DATASETS_DIR", BASE_DIR.parent / "shared" / "datasets"))

@@ -31,10 +31,13 @@ def projects_with_progress(queryset=None):
 
 
 def percent_done(project) -> float:
-    """Share of items decided (accepted), in percent."""
-    if not project.item_count:
-        return 0.0
-    return round(100.0 * project.accepted_count / project.item_count, 1)
+    """Share of real items accepted, in percent. Gold items are never accepted (their answer is known), so
+    counting them in the total left a finished project at 90% for good."""
+    return _percent(project.accepted_count, project.item_count - project.gold_count)
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(min(100.0, 100.0 * part / whole), 1) if whole > 0 else 0.0
 
 
 def project_statistics(project: Project) -> dict:
@@ -53,5 +56,5 @@ def project_statistics(project: Project) -> dict:
         "labels_collected": assignments.get(AssignmentState.SUBMITTED, 0),
         "live_assignments": assignments.get(AssignmentState.LIVE, 0),
         "labels_wanted": (items - gold) * project.overlap,
-        "percent_done": round(100.0 * accepted / items, 1) if items else 0.0,
+        "percent_done": _percent(accepted, items - gold),
     }

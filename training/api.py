@@ -1,8 +1,7 @@
 """Training over the API: launch and follow runs, export labels, and predictions from the active model."""
 
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,19 +10,38 @@ from accounts.permissions import IsAnnotator
 from crowdlabel.pagination import StandardPagination
 from tasks.models import Assignment, AssignmentState, Project
 
-from . import predictions, services
-from .admin import export_body
+from . import downloads, predictions, selectors, services
 from .models import ModelVersion, Prediction, TrainingRun
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    headline = serializers.SerializerMethodField(help_text="The figure a version is judged by: macro-F1 for "
+                                                 "label models, entity F1 for span models; test split, else validation.")
+
+    class Meta:
+        model = ModelVersion
+        fields = ["id", "project", "version", "run", "task", "is_active", "headline", "metrics", "created_at"]
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_headline(self, version):
+        figure = selectors.headline(version.task, version.metrics)
+        return figure.as_dict() if figure else None
 
 
 class RunSerializer(serializers.ModelSerializer):
     percent = serializers.FloatField(read_only=True)
+    model_version = serializers.SerializerMethodField(help_text="The version this run produced (null until it succeeds).")
 
     class Meta:
         model = TrainingRun
         fields = ["id", "project", "snapshot", "task", "base_model", "epochs", "learning_rate", "batch_size",
                   "max_length", "seed", "device", "status", "progress_step", "progress_total", "percent", "loss",
-                  "metrics", "log", "created_at", "started_at", "finished_at"]
+                  "metrics", "model_version", "log", "created_at", "started_at", "finished_at"]
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_model_version(self, run):
+        version = getattr(run, "model_version", None)  # the reverse one-to-one raises when there is none
+        return {"id": version.pk, "version": version.version} if version else None
 
 
 class LaunchSerializer(serializers.Serializer):
@@ -41,7 +59,7 @@ class ProjectRunsApi(APIView):
 
     @extend_schema(responses=RunSerializer(many=True))
     def get(self, request, pk):
-        runs = TrainingRun.objects.filter(project=get_object_or_404(Project, pk=pk))
+        runs = TrainingRun.objects.filter(project=get_object_or_404(Project, pk=pk)).select_related("model_version")
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(runs, request, view=self)
         return paginator.get_paginated_response(RunSerializer(page, many=True).data)
@@ -61,7 +79,7 @@ class ProjectRunsApi(APIView):
 class RunDetailApi(APIView):
     @extend_schema(responses=RunSerializer)
     def get(self, request, pk):
-        return Response(RunSerializer(get_object_or_404(TrainingRun, pk=pk)).data)
+        return Response(RunSerializer(get_object_or_404(TrainingRun.objects.select_related("model_version"), pk=pk)).data)
 
 
 class RunCancelApi(APIView):
@@ -70,10 +88,42 @@ class RunCancelApi(APIView):
         return Response(RunSerializer(services.training_run_cancel(run=get_object_or_404(TrainingRun, pk=pk))).data)
 
 
+class ProjectModelVersionsApi(APIView):
+    """The project's model versions, newest first, with their figures. Read-only."""
+
+    pagination_class = StandardPagination
+
+    @extend_schema(responses=ModelVersionSerializer(many=True))
+    def get(self, request, pk):
+        versions = ModelVersion.objects.filter(project=get_object_or_404(Project, pk=pk))
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(versions, request, view=self)
+        return paginator.get_paginated_response(ModelVersionSerializer(page, many=True).data)
+
+
+class ModelVersionDetailApi(APIView):
+    @extend_schema(responses=ModelVersionSerializer)
+    def get(self, request, pk):
+        return Response(ModelVersionSerializer(get_object_or_404(ModelVersion, pk=pk)).data)
+
+
 class ModelActivateApi(APIView):
-    @extend_schema(request=None, responses={200: serializers.DictField()})
+    """Make a version the one /predict/ serves. A version whose headline figure is lower than the active
+    one's, or below the floor, is refused with 409 and the reasons unless the body says {"confirm": true}."""
+
+    class ActivateSerializer(serializers.Serializer):  # not "InputSerializer": the schema names it by class
+        confirm = serializers.BooleanField(default=False)
+
+    @extend_schema(request=ActivateSerializer, responses={200: serializers.DictField(), 409: serializers.DictField()})
     def post(self, request, pk):
-        version = services.model_version_activate(version=get_object_or_404(ModelVersion, pk=pk))
+        data = self.ActivateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            version = services.model_version_activate(version=get_object_or_404(ModelVersion, pk=pk),
+                                                      confirmed=data.validated_data["confirm"])
+        except services.ActivationNeedsConfirmation as needs:
+            return Response({"detail": "Send {\"confirm\": true} to activate it anyway.", "concerns": needs.concerns},
+                            status=status.HTTP_409_CONFLICT)
         return Response({"id": version.pk, "project": version.project_id, "version": version.version, "is_active": True})
 
 
@@ -97,19 +147,19 @@ class PredictApi(APIView):
 
 
 class ExportApi(APIView):
-    """The project's accepted labels: ?export_format=jsonl|csv|conll (&mask=1 masks emails and phone numbers).
-    (Not `format`: DRF reserves that parameter for choosing a renderer.)"""
+    """The project's accepted labels: ?export_format=jsonl|csv|conll|hf (&mask=1 masks emails and phone
+    numbers). hf is a zip of one folder that `datasets.load_from_disk` reads as it is (train, validation and
+    test splits, with manifest.json). (Not `format`: DRF reserves that parameter for choosing a renderer.)"""
 
-    @extend_schema(parameters=[OpenApiParameter("export_format", str, enum=["jsonl", "csv", "conll"]),
+    @extend_schema(parameters=[OpenApiParameter("export_format", str, enum=[key for key, _ in downloads.EXPORT_FORMATS]),
                                OpenApiParameter("mask", bool)], responses={200: str})
     def get(self, request, pk):
         project = get_object_or_404(Project, pk=pk)
         try:
-            body, content_type = export_body(project, request.query_params.get("export_format", "jsonl"),
+            return downloads.export_response(project, request.query_params.get("export_format", "jsonl"),
                                              request.query_params.get("mask") in ("1", "true"))
         except ValueError as error:
             return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
-        return HttpResponse(body, content_type=content_type)
 
 
 class AssignmentSuggestionApi(APIView):

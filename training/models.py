@@ -24,6 +24,15 @@ class DatasetSnapshot(models.Model):
         return f"{self.project} snapshot {self.created_at:%Y-%m-%d %H:%M} ({self.item_count} items)"
 
 
+class LabelExport(DatasetSnapshot):
+    """No table of its own: gives the export page a place in the admin's navigation, beside the snapshots."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "label export"
+        verbose_name_plural = "export labels"
+
+
 class RunStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"

@@ -14,7 +14,7 @@ from django.utils import timezone
 from quality.models import ItemDecision
 from tasks.models import Project, TaskType
 
-from . import snapshots
+from . import selectors, snapshots
 from .models import FINISHED, DatasetSnapshot, ModelVersion, RunStatus, RunTask, TrainingPolicy, TrainingRun
 
 HYPERPARAMETERS = ("epochs", "learning_rate", "batch_size", "max_length", "seed", "device", "base_model")
@@ -22,6 +22,14 @@ HYPERPARAMETERS = ("epochs", "learning_rate", "batch_size", "max_length", "seed"
 
 class TrainingError(Exception):
     pass
+
+
+class ActivationNeedsConfirmation(TrainingError):
+    """The version looks worse than the active one or than the floor; a person must say yes."""
+
+    def __init__(self, concerns: list[str]):
+        super().__init__(" ".join(concerns))
+        self.concerns = concerns
 
 
 def _task_for(project: Project) -> str:
@@ -179,7 +187,12 @@ def training_runs_launch_due() -> list[int]:
 
 
 @transaction.atomic
-def model_version_activate(*, version: ModelVersion) -> ModelVersion:
+def model_version_activate(*, version: ModelVersion, confirmed: bool = False) -> ModelVersion:
+    """Make the version the one the prediction API serves. A version with activation concerns (lower
+    headline figure than the active one, or below the floor) is activated only when confirmed."""
+    concerns = selectors.activation_concerns(version)
+    if concerns and not confirmed:
+        raise ActivationNeedsConfirmation(concerns)
     ModelVersion.objects.filter(project=version.project, is_active=True).exclude(pk=version.pk).update(is_active=False)
     ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
     version.refresh_from_db()

@@ -10,7 +10,11 @@ import hashlib
 import hmac
 import io
 import json
+import os
 import re
+import tempfile
+import uuid
+import zipfile
 from pathlib import Path
 
 from django.conf import settings
@@ -68,8 +72,8 @@ def estimated_accuracy(project: Project) -> dict | None:
     return sample_agreement(sample) if sample else None
 
 
-def snapshot_create(*, project: Project, created_by=None, mask: bool = False, seed: int = 13) -> DatasetSnapshot:
-    """Freeze the project's accepted labels as train/validation/test (stratified, seeded) on disk."""
+def dataset_build(project: Project, *, mask: bool = False, seed: int = 13) -> tuple:
+    """(DatasetDict of train/validation/test, stratified and seeded; manifest) of the accepted labels."""
     from training.ml import datasets as ml_datasets
 
     if mask and project.task_type == TaskType.SPAN:
@@ -81,18 +85,73 @@ def snapshot_create(*, project: Project, created_by=None, mask: bool = False, se
         dataset = ml_datasets.build_token_dataset(records, project.label_names, seed=seed)
     else:
         dataset = ml_datasets.build_classification_dataset(records, sorted({r["label"] for r in records}), seed=seed)
-    folder = Path(settings.TRAINING_DIR) / "snapshots" / f"project-{project.pk}-{timezone.now():%Y%m%d-%H%M%S-%f}"
     manifest = {
         "project": {"id": project.pk, "title": project.title, "task_type": project.task_type},
         "created_at": timezone.now().isoformat(), "items": len(records), "masked_personal_data": mask,
         "estimated_label_accuracy": estimated_accuracy(project),
     }
+    return dataset, manifest
+
+
+def snapshot_create(*, project: Project, created_by=None, mask: bool = False, seed: int = 13) -> DatasetSnapshot:
+    """Freeze the project's accepted labels as train/validation/test (stratified, seeded) on disk."""
+    from training.ml import datasets as ml_datasets
+
+    dataset, manifest = dataset_build(project, mask=mask, seed=seed)
+    folder = Path(settings.TRAINING_DIR) / "snapshots" / f"project-{project.pk}-{timezone.now():%Y%m%d-%H%M%S-%f}"
     ml_datasets.snapshot_save(dataset, folder, manifest)
     _, saved = ml_datasets.snapshot_load(folder)
     return DatasetSnapshot.objects.create(
-        project=project, folder=str(folder), manifest=saved, item_count=len(records), masked_personal_data=mask,
+        project=project, folder=str(folder), manifest=saved, item_count=manifest["items"], masked_personal_data=mask,
         created_by=created_by,
     )
+
+
+# --- Hugging Face downloads -----------------------------------------------------------------------
+
+def snapshot_zip(snapshot: DatasetSnapshot) -> Path:
+    """The snapshot as a zip, made on first download and kept beside it (a snapshot never changes)."""
+    folder = Path(snapshot.folder)
+    target = folder.with_name(folder.name + ".zip")
+    if not target.exists():
+        partial = target.with_name(f"{target.name}.{uuid.uuid4().hex}.part")
+        with open(partial, "wb") as out:
+            _zip_dataset_folder(folder, snapshot_download_name(snapshot), out)
+        os.replace(partial, target)  # two first downloads at once each write their own file; one wins whole
+    return target
+
+
+def snapshot_download_name(snapshot: DatasetSnapshot) -> str:
+    return f"project-{snapshot.project_id}-snapshot-{snapshot.pk}"
+
+
+def hf_export_zip(project: Project, *, mask: bool = False):
+    """A fresh Hugging Face dataset of the accepted labels, zipped into an anonymous temporary file (read
+    from the start; deleted when closed). Nothing is recorded: an export is not a snapshot."""
+    from training.ml import datasets as ml_datasets
+
+    dataset, manifest = dataset_build(project, mask=mask)
+    out = tempfile.TemporaryFile()
+    with tempfile.TemporaryDirectory() as folder:
+        ml_datasets.snapshot_save(dataset, folder, manifest)
+        _zip_dataset_folder(Path(folder), f"project-{project.pk}-labels", out)
+    out.seek(0)
+    return out
+
+
+def _zip_dataset_folder(folder: Path, name: str, out) -> None:
+    """One top folder `name/` holding the DatasetDict itself (dataset_dict.json, one folder per split) and
+    manifest.json, so `datasets.load_from_disk("name")` works on the unzipped folder as it is: the snapshot's
+    own layout keeps the Arrow files one level down, in data/. Arrow files are stored, not deflated: they
+    barely shrink and this keeps a large download quick to make."""
+    from training.ml.datasets import DATA_FOLDER, MANIFEST_FILE
+
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.write(folder / MANIFEST_FILE, f"{name}/{MANIFEST_FILE}", compress_type=zipfile.ZIP_DEFLATED)
+        data = folder / DATA_FOLDER
+        for path in sorted(data.rglob("*")):
+            if path.is_file():
+                archive.write(path, f"{name}/{path.relative_to(data).as_posix()}")
 
 
 # --- Exports --------------------------------------------------------------------------------------
@@ -135,3 +194,14 @@ def _with_answers(project, mask):
         answers.setdefault(external_id, []).append({"worker": worker_pseudonym(worker_id), "answer": answer})
     for record in accepted_records(project, mask=mask):
         yield {**record, "answers": answers.get(record["id"], [])}
+
+
+def export_body(project, fmt, mask=False) -> tuple[str, str]:
+    """A text export and its content type; ValueError for an unknown format or one the project cannot have."""
+    if fmt == "jsonl":
+        return export_jsonl(project, mask=mask), "application/jsonl"
+    if fmt == "csv":
+        return export_csv(project, mask=mask), "text/csv"
+    if fmt == "conll":
+        return export_conll(project), "text/plain"
+    raise ValueError(f"Unknown format {fmt!r}.")

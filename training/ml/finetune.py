@@ -32,7 +32,10 @@ class TrainConfig:
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:1" ...
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
-    progress_every: int = 10  # on_progress is called every this many steps, and after the last
+    # on_progress is called after the first step (the total is known at once), then after any step at least
+    # this many seconds after the previous call, and after the last: as often as a page can show it, while
+    # a fast GPU loop is not held up by a database write every few milliseconds.
+    progress_seconds: float = 1.0
 
 
 @dataclass
@@ -121,15 +124,17 @@ def fit(model, examples, batches, config, device, on_progress, should_stop) -> t
     scaler = torch.amp.GradScaler(device.type, enabled=autocast_dtype(device) == torch.float16)
     model.train()
     step, samples, recent_losses, started = 0, 0, [], time.perf_counter()
+    reported_at = -float("inf")
     for _ in range(config.epochs):
         for batch in loader:
             if should_stop is not None and should_stop():
                 raise TrainingCancelled(step, total_steps)
             recent_losses.append(train_step(model, batch, device, optimizer, schedule, scaler))
             step, samples = step + 1, samples + len(batch["input_ids"])
-            if on_progress is not None and (step % config.progress_every == 0 or step == total_steps):
+            now = time.perf_counter()
+            if on_progress is not None and (now - reported_at >= config.progress_seconds or step == total_steps):
                 on_progress(step, total_steps, torch.stack(recent_losses).mean().item())
-                recent_losses = []
+                recent_losses, reported_at = [], now
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return step, samples, time.perf_counter() - started

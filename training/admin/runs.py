@@ -1,0 +1,96 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+
+from tasks.models import Project
+from training import services
+from training.models import FINISHED, TrainingRun
+
+from .display import admin_link, headline_text, metrics_table
+
+# The run's page reloads itself this often while the run is queued or running (progress is written at most
+# once a second).
+REFRESH_SECONDS = 3
+
+
+class LaunchForm(forms.Form):
+    project = forms.ModelChoiceField(queryset=Project.objects.all())
+    epochs = forms.IntegerField(min_value=1, max_value=100, initial=3)
+    learning_rate = forms.FloatField(min_value=1e-7, max_value=1e-2, initial=5e-5)
+    batch_size = forms.IntegerField(min_value=1, max_value=512, initial=16)
+    max_length = forms.IntegerField(min_value=8, max_value=512, initial=64)
+    seed = forms.IntegerField(min_value=0, initial=13)
+    device = forms.ChoiceField(choices=[("auto", "auto (CUDA + mixed precision when available)"), ("cpu", "cpu"), ("cuda", "cuda")])
+    base_model = forms.CharField(required=False, help_text="A local model folder; empty = the packaged all-MiniLM-L6-v2.")
+
+
+@admin.register(TrainingRun)
+class TrainingRunAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "project", "task", "status", "progress", "loss_rounded", "test_score",
+                    "produced_version", "device", "created_at"]
+    list_filter = ["status", "task", "project"]
+    list_select_related = ["project", "model_version"]
+    actions = ["cancel"]
+    fields = ["project", "snapshot", "task", "status", "progress", "loss_rounded", "produced_version", "figures",
+              "base_model", "epochs", "learning_rate", "batch_size", "max_length", "seed", "device", "worker",
+              "heartbeat_at", "created_by", "created_at", "started_at", "finished_at", "output_dir", "log"]
+    readonly_fields = fields
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Progress")
+    def progress(self, run):
+        return format_html(
+            '<progress max="100" value="{}" title="step {} of {}"></progress> {}% <small>(step {} of {})</small>',
+            run.percent, run.progress_step, run.progress_total, run.percent, run.progress_step, run.progress_total,
+        )
+
+    @admin.display(description="Loss", ordering="loss")
+    def loss_rounded(self, run):
+        return "—" if run.loss is None else f"{run.loss:.3f}"
+
+    @admin.display(description="Test score")
+    def test_score(self, run):
+        return headline_text(run.task, (run.metrics or {}).get("metrics", {}))
+
+    @admin.display(description="Model version")
+    def produced_version(self, run):
+        version = getattr(run, "model_version", None)  # the reverse one-to-one raises when there is none
+        return admin_link(version, f"v{version.version}") if version else "—"
+
+    @admin.display(description="Figures")
+    def figures(self, run):
+        return metrics_table((run.metrics or {}).get("metrics", {}))
+
+    @admin.action(description="Cancel the selected runs")
+    def cancel(self, request, queryset):
+        for run in queryset:
+            services.training_run_cancel(run=run)
+        self.message_user(request, f"Asked {queryset.count()} run(s) to stop.", messages.SUCCESS)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        running = TrainingRun.objects.filter(pk=object_id).exclude(status__in=FINISHED).exists()
+        extra_context = {**(extra_context or {}), "refresh_seconds": REFRESH_SECONDS if running else None}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = LaunchForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = dict(form.cleaned_data)
+            project = data.pop("project")
+            try:
+                run = services.training_run_launch(project=project, created_by=request.user, **data)
+            except services.TrainingError as error:
+                form.add_error(None, str(error))
+            else:
+                self.message_user(request, f"Queued {run}; this page follows its progress.", messages.SUCCESS)
+                return redirect("admin:training_trainingrun_change", run.pk)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "title": "Launch a fine-tuning run"}
+        return TemplateResponse(request, "admin/training/launch.html", context)

@@ -1,0 +1,82 @@
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+
+from training import selectors, services
+from training.models import ModelVersion
+
+from .display import admin_link, headline_text, metrics_table
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "project", "task", "headline", "test_examples", "produced_by", "is_active", "created_at"]
+    list_filter = ["project", "is_active"]
+    list_select_related = ["project", "run"]
+    actions = ["activate", "preannotate", "flag_disagreements"]
+    fields = ["project", "version", "task", "is_active", "headline", "figures", "produced_by", "folder", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The actions (activate, pre-annotate) need it on the list; a version's own page has nothing to save.
+        return obj is None and super().has_change_permission(request)
+
+    @admin.display(description="Headline figure")
+    def headline(self, version):
+        return headline_text(version.task, version.metrics)
+
+    @admin.display(description="Test examples")
+    def test_examples(self, version):
+        return (version.metrics or {}).get("test", {}).get("examples", "—")
+
+    @admin.display(description="Produced by")
+    def produced_by(self, version):
+        return admin_link(version.run, f"run {version.run_id}")
+
+    @admin.display(description="Figures")
+    def figures(self, version):
+        return metrics_table(version.metrics)
+
+    @admin.action(description="Make active (the one the prediction API serves)", permissions=["change"])
+    def activate(self, request, queryset):
+        versions = list(queryset.select_related("project"))
+        if len(versions) != 1:
+            self.message_user(request, "Select exactly one model version to make active.", messages.WARNING)
+            return None
+        version = versions[0]
+        try:
+            services.model_version_activate(version=version, confirmed=request.POST.get("confirmed") == "yes")
+        except services.ActivationNeedsConfirmation as needs:
+            return self._confirm_activation(request, version, needs.concerns)
+        self.message_user(request, f"{version.project} v{version.version} now serves predictions.", messages.SUCCESS)
+        return None
+
+    def _confirm_activation(self, request, version, concerns):
+        """A page that says what speaks against the version and asks again, as Django's delete does."""
+        active = ModelVersion.objects.filter(project=version.project, is_active=True).first()
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": "Activate a weaker model?",
+            "version": version, "concerns": concerns, "active": active, "floor": selectors.activation_floor(),
+            "version_headline": headline_text(version.task, version.metrics),
+            "active_headline": headline_text(active.task, active.metrics) if active else None,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/training/activate_confirm.html", context)
+
+    @admin.action(description="Pre-annotate the project's open items", permissions=["change"])
+    def preannotate(self, request, queryset):
+        from training.celery_tasks import preannotate
+
+        for version in queryset:
+            preannotate.delay(version.pk)
+        self.message_user(request, f"Pre-annotation queued for {queryset.count()} version(s).", messages.SUCCESS)
+
+    @admin.action(description="Send accepted items the model confidently disagrees with to review", permissions=["change"])
+    def flag_disagreements(self, request, queryset):
+        from training.predictions import disagreements_flag
+
+        flagged = sum(disagreements_flag(version=version) for version in queryset)
+        self.message_user(request, f"Sent {flagged} item(s) to review.", messages.SUCCESS)

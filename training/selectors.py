@@ -1,0 +1,61 @@
+"""Reads of the training tables: a model's headline figure, and what speaks against activating a version."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from .models import ModelVersion, RunTask
+
+# The one figure a version is judged by, per task: macro-F1 weighs every label alike (accuracy hides a
+# label the model never predicts); entity F1 counts a span only with its exact type and extent.
+HEADLINE_METRIC = {RunTask.SEQUENCE: "macro_f1", RunTask.TOKEN: "f1"}
+METRIC_NAMES = {"macro_f1": "macro-F1", "f1": "entity F1", "accuracy": "accuracy", "precision": "precision",
+                "recall": "recall", "token_accuracy": "token accuracy"}
+
+
+@dataclass(frozen=True)
+class Headline:
+    metric: str  # the key in the split's metrics, e.g. "macro_f1"
+    value: float
+    split: str  # "test", or "validation" where the test split was empty
+
+    def __str__(self):
+        where = "" if self.split == "test" else f" ({self.split})"
+        return f"{METRIC_NAMES.get(self.metric, self.metric)} {self.value:.2f}{where}"
+
+    def as_dict(self) -> dict:
+        return {"metric": self.metric, "value": self.value, "split": self.split}
+
+
+def headline(task: str, metrics: dict) -> Headline | None:
+    """The task's headline metric on the test split, else on validation (a tiny data set may have no test
+    rows); None for a version without either. `metrics` is {"validation": {...}, "test": {...}}."""
+    name = HEADLINE_METRIC.get(task)
+    for split in ("test", "validation"):
+        value = (metrics or {}).get(split, {}).get(name)
+        if value is not None:
+            return Headline(name, float(value), split)
+    return None
+
+
+def activation_floor() -> float:
+    return settings.TRAINING_ACTIVATION_FLOOR
+
+
+def activation_concerns(version: ModelVersion) -> list[str]:
+    """Reasons to ask a person to confirm before this version serves predictions: its headline figure is
+    below the floor, lower than the active version's, or unknown. Empty when nothing speaks against it."""
+    if version.is_active:
+        return []
+    figure = headline(version.task, version.metrics)
+    if figure is None:
+        return [f"v{version.version} has no test or validation figure to judge it by."]
+    concerns = []
+    floor = activation_floor()
+    if figure.value < floor:
+        concerns.append(f"v{version.version}'s {figure} is below the floor of {floor:.2f}.")
+    active = ModelVersion.objects.filter(project_id=version.project_id, is_active=True).first()
+    current = headline(active.task, active.metrics) if active else None
+    if current is not None and current.metric == figure.metric and figure.value < current.value:
+        concerns.append(f"v{version.version}'s {figure} is lower than the active v{active.version}'s {current}.")
+    return concerns
