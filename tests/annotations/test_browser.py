@@ -327,9 +327,10 @@ def test_every_page_type_shows_its_item_with_submit_on_screen(browser, live_serv
         page.wait_for_function("document.querySelector('#ws-item img').naturalWidth > 0")
     if task_type == TaskType.AUDIO:
         page.wait_for_function("document.querySelector('#ws-item audio').duration > 0")
-    # Submit is inside the window without scrolling, however tall the item.
-    box = page.locator("#ws-submit").bounding_box()
-    assert 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"], box
+    # Submit and the first label are inside the window without scrolling, however tall the item.
+    for control in ("#ws-submit", "button.label >> nth=0"):
+        box = page.locator(control).bounding_box()
+        assert 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"], (control, box)
     name = f"{task_type}-{'phone' if viewport is PHONE else 'desktop'}"
     folder = os.environ.get("SCREENSHOT_DIR")
     if folder:  # what the worker sees: the window, not the whole page
