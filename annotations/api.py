@@ -12,10 +12,13 @@ from tasks import assignment as assignment_service
 from tasks.api_assignments import AnnotatorAssignmentSerializer, annotator_assignment_data
 from tasks.models import Project
 
-from . import services
+from . import selectors, services
 from .models import Annotation
 
-ERROR_STATUS = {"not_yours": status.HTTP_403_FORBIDDEN, "not_live": status.HTTP_409_CONFLICT, "expired": status.HTTP_409_CONFLICT}
+ERROR_STATUS = {
+    "not_yours": status.HTTP_403_FORBIDDEN, "not_live": status.HTTP_409_CONFLICT, "expired": status.HTTP_409_CONFLICT,
+    "not_last": status.HTTP_409_CONFLICT, "decided": status.HTTP_409_CONFLICT,
+}
 
 
 class SubmitApi(APIView):
@@ -60,6 +63,45 @@ def _next_for(worker, project) -> dict:
         "next": annotator_assignment_data(result.assignment) if result.assignment else None,
         "reason": result.reason,
     }
+
+
+class UndoApi(APIView):
+    """Take back your last answer in a project while its time runs and its item is undecided: the
+    assignment is live again (with your withdrawn answer, to start from) and the item you were given
+    next goes back. 403 for someone else's assignment or when you may no longer work on the project;
+    409 when it is too late (time ran out, the item was decided, a newer answer exists)."""
+
+    permission_classes = [IsAnnotator]
+
+    @extend_schema(request=None, responses={200: inline_serializer("Undone", {
+        "assignment": AnnotatorAssignmentSerializer(), "answer": serializers.JSONField(),
+    })})
+    def post(self, request, pk):
+        try:
+            undone = services.annotation_undo(worker=request.user, assignment_id=pk)
+        except assignment_service.NotEligible as refusal:
+            return Response({"detail": str(refusal), "code": "not_eligible"}, status=status.HTTP_403_FORBIDDEN)
+        except services.AssignmentError as error:
+            return Response({"detail": str(error), "code": error.code}, status=ERROR_STATUS[error.code])
+        return Response({"assignment": annotator_assignment_data(undone.assignment), "answer": undone.answer})
+
+
+class ItemsLeftApi(APIView):
+    """About how many items are left for you in this project (counted up to 1000); 403 with the reason
+    when you may not work on it."""
+
+    permission_classes = [IsAnnotator]
+
+    @extend_schema(responses={200: inline_serializer("ItemsLeft", {
+        "left": serializers.IntegerField(), "capped": serializers.BooleanField(),
+    })})
+    def get(self, request, pk):
+        project = get_object_or_404(Project, pk=pk)
+        problem = assignment_service.worker_eligibility_problem(worker=request.user, project=project)
+        if problem:
+            return Response({"detail": problem}, status=status.HTTP_403_FORBIDDEN)
+        left = selectors.items_left_for(worker=request.user, project=project)
+        return Response({"left": left, "capped": left >= selectors.ITEMS_LEFT_CAP})
 
 
 class AnnotationOutputSerializer(serializers.ModelSerializer):

@@ -66,4 +66,30 @@ def _store(worker, assignment_id, answer) -> Annotation:
     return annotation
 
 
-__all__ = ["annotation_submit", "Submitted", "SchemaError", "AssignmentError"]
+@dataclass
+class Undone:
+    assignment: object  # the reopened, live Assignment with its item and project
+    answer: object  # the withdrawn answer, for the page to show as the starting choice
+
+
+@transaction.atomic
+def annotation_undo(*, worker, assignment_id: int) -> Undone:
+    """Withdraw the worker's last answer while its lease runs and its item is undecided: the assignment
+    is live again (tasks releases the item they took next) and the answer row is deleted, not
+    superseded, because one answer per worker and item is a constraint and they will answer again.
+
+    Raises NotEligible (suspended, project no longer handing out work) or AssignmentError (see
+    tasks.assignment.assignment_reopen); nothing changes then."""
+    assignment = assignment_service.assignment_reopen(assignment_id=assignment_id, worker=worker)
+    problem = assignment_service.worker_eligibility_problem(worker=worker, project=assignment.project)
+    if problem:
+        raise assignment_service.NotEligible(problem)  # rolls the reopening back
+    answer = Annotation.objects.filter(assignment_id=assignment_id, worker=worker).values_list("answer", flat=True).first()
+    deleted, _ = Annotation.objects.filter(assignment_id=assignment_id, worker=worker).delete()
+    if deleted != 1:
+        # A submitted assignment without its answer row: only simulations make those; refuse, change nothing.
+        raise AssignmentError("There is no stored answer to undo.", "not_live")
+    return Undone(assignment, answer)
+
+
+__all__ = ["annotation_submit", "annotation_undo", "Submitted", "Undone", "SchemaError", "AssignmentError"]

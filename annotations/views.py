@@ -20,6 +20,9 @@ def dashboard(request):
     for project in projects:
         project.percent_done = percent_done(project)
         project.my_answers = mine.get(project.pk, 0)
+        project.items_left = selectors.items_left_for(worker=request.user, project=project)
+    # Projects with work for this worker first; the rest stay listed (their answers count) without a button.
+    projects.sort(key=lambda p: p.items_left == 0)
     return render(request, "annotations/dashboard.html", {
         "profile": profile, "projects": projects, "summary": selectors.worker_summary(worker=request.user),
     })
@@ -36,6 +39,8 @@ def workspace(request, project_id):
         "itemFields": project.item_fields,
         "leaseMinutes": project.lease_minutes,
         "showSuggestions": project.show_model_suggestions,
+        "itemsLeft": 0 if problem else selectors.items_left_for(worker=request.user, project=project),
+        "itemsLeftCap": selectors.ITEMS_LEFT_CAP,
     }
     return render(request, "annotations/workspace.html", {
         "project": project, "problem": problem, "config": config,

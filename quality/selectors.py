@@ -78,17 +78,19 @@ def worker_history(worker, limit: int = 90) -> list:
 
 
 def score_chart(history, width: int = 480, height: int = 120) -> list[dict]:
-    """Polylines (SVG points) for Q, P, C and W, each on a 0..1 scale."""
+    """Polylines (SVG points) for Q, P, C and W, each on a 0..1 scale, with a dot on every day: a line
+    needs two days, and on a worker's first day the dots are the whole chart."""
     if not history:
         return []
     step = width / max(len(history) - 1, 1)
     series = [("Q", "quality_q", "#1f77b4"), ("P", "precision_p", "#2ca02c"), ("C", "agreement_c", "#ff7f0e"),
               ("W", "weight_w", "#d62728")]
-    return [
-        {"name": name, "color": color, "last": getattr(history[-1], field),
-         "points": " ".join(f"{i * step:.1f},{height - getattr(s, field) * height:.1f}" for i, s in enumerate(history))}
-        for name, field, color in series
-    ]
+    charted = []
+    for name, field, color in series:
+        dots = [(f"{i * step:.1f}", f"{height - getattr(s, field) * height:.1f}") for i, s in enumerate(history)]
+        charted.append({"name": name, "color": color, "last": getattr(history[-1], field), "dots": dots,
+                        "points": " ".join(f"{x},{y}" for x, y in dots)})
+    return charted
 
 
 def earnings_totals(worker) -> list[dict]:

@@ -16,6 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Role, User, WorkerProfile
@@ -329,6 +330,66 @@ def assignment_complete(*, assignment: Assignment, now=None) -> Assignment:
     simulations and tests; submissions go through assignment_submit)."""
     sql.complete(assignment=assignment, now=now or timezone.now())
     return assignment
+
+
+@transaction.atomic
+def assignment_reopen(*, assignment_id: int, worker: User, now=None) -> Assignment:
+    """Undo, for the annotations app (which removes the answer in the same transaction): the worker's
+    last submitted assignment in its project becomes live again while its lease runs and its item is
+    undecided. The live assignment the worker took next is released (its slot goes back), since a worker
+    holds one live assignment per project. The reopened assignment keeps its slot and its lease; its
+    item counts one answer fewer. Refuses with AssignmentError: not_yours, not_last (a newer answer
+    exists), expired, decided, not_live (a concurrent undo or expiry got there first).
+
+    Locks in the order the hot path does: the worker's holding rows, then the assignment, then its item,
+    so an undo racing the submission of the next item waits for it and then finds itself not last."""
+    now = now or timezone.now()
+    holding = sql.holding_ids(worker_id=worker.pk, project_id=_project_of(assignment_id, worker), lock=True)
+    assignment = (
+        Assignment.objects.select_for_update(of=("self",)).select_related("item", "project")
+        .filter(pk=assignment_id, worker=worker).first()
+    )
+    if assignment is None:
+        raise AssignmentError("This assignment is not yours.", "not_yours")
+    _check_reopenable(assignment, worker=worker, now=now)
+    released = Assignment.objects.filter(pk__in=holding, state=AssignmentState.LIVE).exclude(pk=assignment.pk)
+    for live in released:
+        if Assignment.objects.filter(pk=live.pk, state=AssignmentState.LIVE).update(
+            state=AssignmentState.RELEASED, finished_at=now
+        ):
+            _give_slot_back(live)
+    reopened = Assignment.objects.filter(
+        pk=assignment.pk, worker=worker, state=AssignmentState.SUBMITTED, expires_at__gt=now
+    ).update(state=AssignmentState.LIVE, finished_at=None)
+    if reopened != 1:
+        raise AssignmentError("This answer can no longer be undone.", "not_live")
+    Item.objects.filter(pk=assignment.item_id, submitted_count__gt=0).update(submitted_count=F("submitted_count") - 1)
+    assignment.state, assignment.finished_at = AssignmentState.LIVE, None
+    return assignment
+
+
+def _project_of(assignment_id: int, worker: User) -> int:
+    project_id = Assignment.objects.filter(pk=assignment_id, worker=worker).values_list("project_id", flat=True).first()
+    if project_id is None:
+        raise AssignmentError("This assignment is not yours.", "not_yours")
+    return project_id
+
+
+def _check_reopenable(assignment: Assignment, *, worker: User, now) -> None:
+    """Why this locked assignment may not be reopened (raises), with its item locked on the way."""
+    if assignment.state != AssignmentState.SUBMITTED:
+        raise AssignmentError(f"This assignment is {assignment.state}: there is no answer to undo.", "not_live")
+    if assignment.expires_at is None or assignment.expires_at <= now:
+        raise AssignmentError("Too late to undo: this item's time has run out.", "expired")
+    last = (
+        Assignment.objects.filter(worker=worker, project_id=assignment.project_id, state=AssignmentState.SUBMITTED)
+        .order_by("-finished_at", "-pk").values_list("pk", flat=True).first()
+    )
+    if last != assignment.pk:
+        raise AssignmentError("Only your last answer can be undone.", "not_last")
+    item_state = Item.objects.select_for_update().filter(pk=assignment.item_id).values_list("state", flat=True).first()
+    if item_state not in CLAIMABLE_STATES:
+        raise AssignmentError("Too late to undo: this item has been decided.", "decided")
 
 
 def _expire(*, now, project_id=None, assignment_id=None, limit=None) -> int:

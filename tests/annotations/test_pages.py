@@ -60,3 +60,24 @@ def test_pages_deny_outsiders(client, project, name):
     assert response.status_code == 302 and reverse("account_login") in response.url
     client.force_login(IntegratorFactory())
     assert client.get(url).status_code == 403
+
+
+def test_dashboard_shows_a_project_with_nothing_left_without_a_start_button(client, project):
+    from annotations.services import annotation_submit
+    from tasks import assignment as assignment_service
+
+    worker = verified_worker()
+    assignment = assignment_service.assignment_next(worker=worker, project=project).assignment
+    annotation_submit(worker=worker, assignment_id=assignment.pk, answer="TV")
+    client.force_login(worker)
+    page = client.get(reverse("home")).content.decode()
+    assert "Nothing left for you" in page and "Start labelling" not in page and "Continue labelling" not in page
+
+
+def test_dashboard_says_quality_and_priority_in_percent(client, project):
+    worker = verified_worker(weight=0.696)
+    worker.worker_profile.quality_score = 0.83438
+    worker.worker_profile.save()
+    client.force_login(worker)
+    page = client.get(reverse("home")).content.decode()
+    assert "83%" in page and "70%" in page and "0.83" not in page and "About 1 item left for you" in page

@@ -72,3 +72,14 @@ def test_earnings_and_worker_pages_deny_outsiders(client, scored_worker):
     assert client.get(url).status_code == 403
     client.force_login(AnnotatorFactory())
     assert client.get(reverse("admin:quality_workerquality_changelist")).status_code == 302
+
+
+def test_worker_page_draws_day_one_as_dots_and_says_quality_in_percent(client, reviewer, scored_worker):
+    """One day of scores is one point per line: a polyline of one point draws nothing, so dots mark it."""
+    from accounts.models import WorkerProfile
+
+    WorkerProfile.objects.filter(user=scored_worker).update(quality_score=0.83438)
+    client.force_login(reviewer)
+    page = client.get(reverse("admin:quality_workerquality_change", args=[scored_worker.worker_profile.pk])).content.decode()
+    assert page.count("<circle") == 4  # Q, P, C and W on the one day
+    assert "quality 83% (Q = 0.834)" in page and "0.83438" not in page

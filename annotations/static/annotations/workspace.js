@@ -5,11 +5,16 @@
   const config = JSON.parse(document.getElementById("workspace-config").textContent);
   const $ = (id) => document.getElementById(id);
   const els = { item: $("ws-item"), labels: $("ws-labels"), spans: $("ws-spans"), status: $("ws-status"),
-                done: $("ws-done"), lease: $("ws-lease"), submit: $("ws-submit"), skip: $("ws-skip") };
+                done: $("ws-done"), left: $("ws-left"), lease: $("ws-lease"), submit: $("ws-submit"),
+                skip: $("ws-skip"), undo: $("ws-undo"), review: $("ws-review"), instructions: $("ws-instructions") };
   const isSpan = config.taskType === "span";
   const isMulti = config.taskType === "multi_label";
   const byShortcut = new Map(config.labels.filter((l) => l.shortcut).map((l) => [l.shortcut, l]));
+  const REVIEW_KEY = "crowdlabel.workspace.review";
+  const REFRESH_LEFT_EVERY = 10; // answers between two exact counts of the items left (gold and others shift it)
   let assignment = null, chosen = new Set(), spans = [], busy = false, doneCount = 0, leaseTimer = null;
+  let itemsLeft = config.itemsLeft;
+  let lastAnswer = null; // {id, expiresAt}: the answer that Undo takes back, while its lease runs
   let cursor = { anchor: 0, focus: 0 }; // keyboard selection over tokens (span projects)
   let tokens = [];
 
@@ -34,6 +39,32 @@
     els.status.classList.toggle("error", !!isError);
   }
 
+  // Keys go to the page wherever the last click or dialog left the focus; a focused button would
+  // otherwise take Enter for itself (clicking a label again instead of submitting).
+  function refocus() { els.item.focus({ preventScroll: true }); }
+
+  // One key labels and submits, unless the worker asked to review first (remembered on this device).
+  function reviewing() { return !!(els.review && els.review.checked); }
+  if (els.review) {
+    try { els.review.checked = localStorage.getItem(REVIEW_KEY) === "1"; } catch (e) { /* storage blocked */ }
+    els.review.addEventListener("change", () => {
+      try { localStorage.setItem(REVIEW_KEY, els.review.checked ? "1" : "0"); } catch (e) { /* storage blocked */ }
+      refocus();
+    });
+  }
+
+  // --- Items left ---------------------------------------------------------------------------------
+  function showLeft() {
+    els.left.textContent = itemsLeft >= config.itemsLeftCap ? `${config.itemsLeftCap}+` : String(Math.max(0, itemsLeft));
+  }
+
+  async function refreshLeft() {
+    try {
+      const response = await fetch(`/api/projects/${config.projectId}/left/`, { credentials: "same-origin" });
+      if (response.ok) { itemsLeft = (await response.json()).left; showLeft(); }
+    } catch (e) { /* the estimate stays as it was */ }
+  }
+
   // --- Loading ------------------------------------------------------------------------------------
   async function loadNext() {
     const { status, data } = await post(`/api/projects/${config.projectId}/next/`);
@@ -43,17 +74,26 @@
     if (!data.assignment && data.retry_after) setTimeout(loadNext, data.retry_after * 1000);
   }
 
-  function show(next, reason) {
+  // `previous`: the worker's own withdrawn answer (after an undo), shown as the starting choice.
+  function show(next, reason, previous) {
     assignment = next; chosen = new Set(); spans = []; cursor = { anchor: 0, focus: 0 };
+    if (next && previous !== undefined && previous !== null) {
+      if (isSpan) spans = previous.map(({ start, end, label }) => ({ start, end, label }));
+      else chosen = new Set(Array.isArray(previous) ? previous : [previous]);
+    }
     els.item.replaceChildren(); els.spans.replaceChildren();
     const enabled = !!next;
     els.submit.disabled = !enabled; els.skip.disabled = !enabled;
     renderLabels();
     startLeaseClock();
-    if (!next) { say(reason || "No items left for you here. Thank you!"); return; }
+    if (!next) {
+      itemsLeft = 0; showLeft();
+      say(reason || "No items left for you here. Thank you!");
+      return;
+    }
     say("");
     if (isSpan) renderSpanText(); else renderItem(next.item);
-    els.item.focus({ preventScroll: true });
+    refocus();
     if (config.showSuggestions) showSuggestion(next.id);
   }
 
@@ -120,18 +160,19 @@
       button.append(name);
       if (label.shortcut) { const key = document.createElement("kbd"); key.textContent = label.shortcut; button.append(key); }
       if (label.description) button.title = label.description;
-      button.addEventListener("click", () => choose(label));
+      button.addEventListener("click", () => { choose(label); refocus(); });
       els.labels.append(button);
     }
   }
 
   // --- Classification -----------------------------------------------------------------------------
   function choose(label) {
-    if (!assignment) return;
+    if (!assignment || busy) return;
     if (isSpan) { labelSelection(label); return; }
     if (isMulti) { chosen.has(label.name) ? chosen.delete(label.name) : chosen.add(label.name); }
     else { chosen = new Set([label.name]); }
     for (const b of els.labels.querySelectorAll("button.label")) b.setAttribute("aria-pressed", chosen.has(b.dataset.label) ? "true" : "false");
+    if (!isMulti && !reviewing()) { submit(); return; }
     say(chosen.size ? `Selected: ${[...chosen].join(", ")}. Enter submits.` : "");
   }
 
@@ -144,28 +185,39 @@
     return found;
   }
 
+  // Plain text is one element per word and per gap, so the keyboard cursor highlights exactly its words.
   function renderSpanText() {
     const text = textOf();
     tokens = tokenize(text);
     const box = document.createElement("p"); box.id = "span-text"; box.className = "span-text";
     const sorted = [...spans].sort((a, b) => a.start - b.start);
     const [selStart, selEnd] = keyboardSelection();
-    let at = 0;
-    const plain = (from, to) => {
-      if (from >= to) return;
-      const piece = document.createElement("span"); piece.textContent = text.slice(from, to); piece.dataset.offset = from;
-      if (selStart < to && from < selEnd) piece.classList.add("kb-selected");
-      box.append(piece);
+    const selected = (from, to) => selStart < to && from < selEnd;
+    const piece = (from, to) => {
+      const node = document.createElement("span"); node.textContent = text.slice(from, to); node.dataset.offset = from;
+      if (/\S/.test(node.textContent) && selected(from, to)) node.classList.add("kb-selected");
+      box.append(node);
     };
+    const plain = (from, to) => {
+      let at = from;
+      for (const token of tokens) {
+        if (token.end <= from || token.start >= to) continue;
+        if (token.start > at) piece(at, token.start);
+        piece(token.start, token.end); at = token.end;
+      }
+      if (at < to) piece(at, to);
+    };
+    let at = 0;
     for (const span of sorted) {
       plain(at, span.start);
       const mark = document.createElement("mark");
       const color = (config.labels.find((l) => l.name === span.label) || {}).color || "#ffd54f";
       mark.style.setProperty("--label-color", color); mark.dataset.offset = span.start;
       mark.textContent = text.slice(span.start, span.end);
+      if (selected(span.start, span.end)) mark.classList.add("kb-selected");
       const tag = document.createElement("button"); tag.type = "button"; tag.className = "span-tag";
       tag.textContent = `${span.label} ×`; tag.setAttribute("aria-label", `Remove ${span.label} span “${mark.textContent}”`);
-      tag.addEventListener("click", () => removeSpan(span));
+      tag.addEventListener("click", () => { removeSpan(span); refocus(); });
       mark.append(tag); box.append(mark); at = span.end;
     }
     plain(at, text.length);
@@ -203,6 +255,9 @@
     if (spans.some((s) => s.start < end && start < s.end)) { say("That overlaps a span already marked: remove it first.", true); return; }
     spans.push({ start, end, label: label.name });
     window.getSelection().removeAllRanges();
+    // The cursor moves on to the first word after the new mark, ready for the next one.
+    const after = tokens.findIndex((t) => t.start >= end);
+    if (after >= 0) cursor = { anchor: after, focus: after };
     renderSpanText();
     say(`Marked “${textOf().slice(start, end)}” as ${label.name}.`);
   }
@@ -222,11 +277,16 @@
     say(`Selected “${textOf().slice(s, e)}”`);
   }
 
-  // --- Submit and skip ----------------------------------------------------------------------------
+  // --- Submit, skip and undo ----------------------------------------------------------------------
   function answer() {
     if (isSpan) return spans.map(({ start, end, label }) => ({ start, end, label }));
     if (isMulti) return [...chosen];
     return chosen.size ? [...chosen][0] : null;
+  }
+
+  function setLastAnswer(value) {
+    lastAnswer = value;
+    els.undo.hidden = !value;
   }
 
   async function submit() {
@@ -234,12 +294,16 @@
     const value = answer();
     if (value === null || (isMulti && !value.length)) { say("Choose a label first.", true); return; }
     busy = true; els.submit.disabled = true;
+    const submitted = assignment;
     try {
-      const { status, data } = await post(`/api/assignments/${assignment.id}/submit/`, { answer: value });
+      const { status, data } = await post(`/api/assignments/${submitted.id}/submit/`, { answer: value });
       if (status === 201 || status === 200) {
         doneCount += 1; els.done.textContent = doneCount;
+        itemsLeft -= 1; showLeft();
+        setLastAnswer({ id: submitted.id, expiresAt: new Date(submitted.expires_at).getTime() });
         show(data.next, data.reason);
         if (data.next) say("Saved.");
+        if (data.next && doneCount % REFRESH_LEFT_EVERY === 0) refreshLeft();
       } else if (status === 409) {
         say(`${data.detail} Loading the next item…`, true); await loadNext();
       } else if (status === 400) {
@@ -260,31 +324,76 @@
     try {
       const { status, data } = await post(`/api/assignments/${assignment.id}/skip/`);
       if (status !== 200) say(data.detail || "Could not skip.", true);
+      else { itemsLeft -= 1; showLeft(); }
       await loadNext();
       if (status === 200) say("Skipped.");
     } finally { busy = false; }
   }
 
+  // Takes back the last answer: the server reopens its assignment (and puts the item shown now back),
+  // and the page shows that item again with the withdrawn answer chosen.
+  async function undo() {
+    if (!lastAnswer || busy) return;
+    busy = true;
+    const target = lastAnswer;
+    setLastAnswer(null);
+    try {
+      const { status, data } = await post(`/api/assignments/${target.id}/undo/`);
+      if (status === 200) {
+        doneCount = Math.max(0, doneCount - 1); els.done.textContent = doneCount;
+        show(data.assignment, "", data.answer);
+        refreshLeft();
+        say("Your last answer was taken back: answer this item again.");
+      } else {
+        say(data.detail || "That answer can no longer be undone.", true);
+      }
+    } catch (e) {
+      setLastAnswer(target);
+      say("Network error: could not undo; try again.", true);
+    } finally {
+      busy = false; if (assignment) els.submit.disabled = false;
+    }
+  }
+
   // --- Lease clock --------------------------------------------------------------------------------
   function startLeaseClock() {
     clearInterval(leaseTimer);
-    if (!assignment) { els.lease.textContent = "—"; return; }
-    const ends = new Date(assignment.expires_at).getTime();
     const tick = () => {
-      const left = Math.max(0, Math.round((ends - Date.now()) / 1000));
+      if (lastAnswer && lastAnswer.expiresAt <= Date.now()) setLastAnswer(null); // the server would refuse it
+      if (!assignment) { els.lease.textContent = "—"; return; }
+      const left = Math.max(0, Math.round((new Date(assignment.expires_at).getTime() - Date.now()) / 1000));
       els.lease.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
     };
     tick(); leaseTimer = setInterval(tick, 1000);
   }
 
+  // --- Instructions -------------------------------------------------------------------------------
+  function toggleInstructions(open) {
+    if (!els.instructions) return;
+    els.instructions.open = open === undefined ? !els.instructions.open : open;
+  }
+  if (els.instructions) els.instructions.addEventListener("toggle", refocus);
+
   // --- Keyboard -----------------------------------------------------------------------------------
   document.addEventListener("keydown", (event) => {
-    if (event.target.closest && event.target.closest("input, textarea, select, summary")) return;
+    const target = event.target;
+    if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+    if ((event.ctrlKey || event.metaKey) && !event.shiftKey && !event.altKey && event.key.toLowerCase() === "z") {
+      event.preventDefault(); undo(); return;
+    }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
-    if (event.key === "Enter" && !(event.target.tagName === "BUTTON" && event.target !== els.submit)) {
+    if (event.key === "?") { event.preventDefault(); toggleInstructions(); return; }
+    if (event.key === "Escape") {
+      event.preventDefault();
+      if (els.instructions && els.instructions.open) toggleInstructions(false); else skip();
+      return;
+    }
+    if (event.key === "Enter") {
+      // Enter on the Instructions toggle or on Skip / Undo (reached with Tab) does what that control says.
+      const own = target.closest && target.closest("summary, button:not(.label):not(#ws-submit)");
+      if (own) return;
       event.preventDefault(); submit(); return;
     }
-    if (event.key === "Escape") { event.preventDefault(); skip(); return; }
     if (isSpan && (event.key === "ArrowRight" || event.key === "ArrowLeft")) {
       event.preventDefault(); moveCursor(event.key === "ArrowRight" ? 1 : -1, event.shiftKey); return;
     }
@@ -292,12 +401,14 @@
     const label = byShortcut.get(event.key.toLowerCase());
     if (label) { event.preventDefault(); choose(label); }
   });
-  els.submit.addEventListener("click", submit);
-  els.skip.addEventListener("click", skip);
+  els.submit.addEventListener("click", () => { submit(); refocus(); });
+  els.skip.addEventListener("click", () => { skip(); refocus(); });
+  els.undo.addEventListener("click", () => { undo(); refocus(); });
   // Closing the page hands the item back at once instead of holding it until the lease runs out.
   window.addEventListener("pagehide", () => {
     if (assignment) navigator.sendBeacon && fetch(`/api/assignments/${assignment.id}/release/`, {
       method: "POST", keepalive: true, credentials: "same-origin", headers: { "X-CSRFToken": csrf() } });
   });
+  showLeft();
   loadNext();
 })();
