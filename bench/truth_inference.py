@@ -3,7 +3,7 @@
     .venv/bin/python bench/truth_inference.py
 
 For every folder in ../shared/datasets/crowd (answers.csv, truth.csv) it runs every method in
-quality.inference.METHODS in this process, and crowd-kit's MajorityVote, Wawa, DawidSkene, GLAD and MACE
+quality.inference.METHODS in this process, and crowd-kit's MajorityVote, Wawa, DawidSkene, OneCoinDawidSkene, GLAD and MACE
 in a separate virtual environment, bench/.venv-crowdkit, because crowd-kit 1.4.2 crashes with pandas 3 and
 scikit-learn 1.9. That venv is created on the first run (python -m venv, then pip install of CROWDKIT_PINS;
 about a minute) and reused after. The crowd-kit part takes ~8 minutes on two cores: its GLAD and MACE are
@@ -41,7 +41,7 @@ DATASETS = PROJECT.parent / "shared/datasets/crowd"
 CROWDKIT_VENV = PROJECT / "bench/.venv-crowdkit"
 CROWDKIT_RUNNER = PROJECT / "bench/_crowdkit_runner.py"
 CROWDKIT_PINS = ["crowd-kit==1.4.2", "pandas==2.3.3", "scikit-learn==1.5.2", "numpy==2.2.6"]
-CROWDKIT_METHODS = ["MajorityVote", "Wawa", "DawidSkene", "GLAD", "MACE"]
+CROWDKIT_METHODS = ["MajorityVote", "Wawa", "DawidSkene", "OneCoinDawidSkene", "GLAD", "MACE"]
 RUNS = 3
 
 

@@ -25,6 +25,25 @@ def answers_read(path: Path) -> inference.EncodedAnswers:
     return inference.encode_answers(tasks, workers, labels)
 
 
+def known_truth_read(path: Path, encoded: inference.EncodedAnswers) -> dict:
+    """A CSV `task,label` of known truth (gold answers, reviewed items) -> {task: label} for the answered
+    tasks. A label no answer used is an error (it has no class index); tasks nobody answered are skipped."""
+    known = {}
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        missing = {"task", "label"} - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"{path}: the header must have task and label (missing {', '.join(sorted(missing))}).")
+        classes = set(encoded.classes.tolist())
+        for line, row in enumerate(reader, start=2):
+            if not row["task"] or row["label"] in (None, ""):
+                raise ValueError(f"{path}, line {line}: task and label must both be present.")
+            if row["label"] not in classes:
+                raise ValueError(f"{path}, line {line}: label {row['label']!r} is not among the answers' labels.")
+            known[row["task"]] = row["label"]
+    return known
+
+
 def truth_write(path: Path, encoded: inference.EncodedAnswers, result) -> int:
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)

@@ -10,21 +10,27 @@ per data set: 1.6 to 4.4, where independence means 1). So ten answers carry the 
 The correction is the survey statistician's design effect. With n answers whose errors correlate by ρ, the
 effective number of independent answers is n / (1 + (n - 1)ρ), so the task's log posterior is divided by
 
-    d_t = 1 + (n_t - 1) ρ:        P'(k | answers of t) ∝ exp((E[t, k] + log π_k) / d_t)
+    d_t = τ (1 + (n_t - 1) ρ):        P'(k | answers of t) ∝ exp((E[t, k] + log π_k) / d_t)
 
-(E = Σ_answers log P(answer | k), π = class prior). One number per project: with ρ = 0 nothing changes, a task
-with one answer is never changed, and a task's best class stays its best class (labels and accuracy are
-the method's own; only the confidence moves). A per-task divisor, unlike one global temperature, carries
+(E = Σ_answers log P(answer | k), π = class prior). With ρ = 0 and τ = 1 nothing changes, ρ never changes a
+task with one answer, and a task's best class stays its best class (labels and accuracy are the method's
+own; only the confidence moves). A per-task divisor, unlike one global temperature, carries
 over between crowds that collect 3 answers per item and crowds that collect 20.
 
-ρ is fitted per project on its known truth (gold answers, reviewer decisions): each known item's posterior is
-computed WITHOUT its truth (k-fold: the method is re-run with one fold of known truth hidden), and ρ maximises
-the likelihood of the known labels under the tempered posterior, plus a Gaussian prior on logit ρ centred on
-DEFAULT_CORRELATION (maximum a posteriori: a few dozen gold items move ρ only as far as they are evidence
-for). With too little known truth for folds, DEFAULT_CORRELATION itself is used: it was learned on the real
-crowds of ../shared/datasets/crowd as the one ρ that best fits all of them together (bench/calibration.py
---fit-default prints it; its leave-one-dataset-out version is what the bench scores "no gold" with, so the
-figure printed is the one for a crowd the default never saw).
+A second number, τ (trust), divides every task's log posterior alike: the model's worker accuracies can be
+too high as well (workers who copy each other agree always, and EM reads agreement as accuracy), which no
+count of answers explains. τ = 1 trusts them as fitted.
+
+ρ and τ are fitted per project on its known truth (gold answers, reviewer decisions): each known item's
+posterior is computed WITHOUT its truth (k-fold: the method is re-run with one fold of known truth hidden),
+and (ρ, τ) maximise the likelihood of the known labels under the tempered posterior, plus Gaussian priors on
+logit ρ (centred on the method's default ρ, sd PRIOR_SD) and on log τ (centred on 1, sd
+TEMPERATURE_PRIOR_SD): maximum a posteriori, so a few dozen gold items move them only as far as they are
+evidence for. With too little known truth for folds, the default ρ and τ = 1 are used. The default ρ was
+learned on the real crowds of ../shared/datasets/crowd as the one ρ that best fits all of them together,
+each data set weighing the same (bench/calibration.py --fit-default prints it; its leave-one-dataset-out
+version is what the bench scores "no gold" with, so the figure printed is that of a crowd the default never
+saw).
 
 Plain numpy, no Django (ARCHITECTURE.md).
 """

@@ -38,11 +38,11 @@ def mace_dawid_skene(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_clas
                      max_iterations=100, tolerance=1e-4):
     """EM from (weighted) vote shares; known truth clamped; worker_quality = Σ_k π_k confusion[w, k, k].
 
-    confidence is the posterior P(label | answers). It is calibrated when workers behave as the model
-    assumes (the simulated crowd of the tests: mean confidence within 0.02 of accuracy), but on real
-    crowds, whose errors are correlated (hard items fool many workers at once), it is overconfident:
-    mean confidence exceeds accuracy by 3 to 21 points on the bench data sets. Thresholds for
-    "accept" should be checked against gold items, not read as probabilities.
+    confidence is the model's raw posterior P(label | answers). It is calibrated when workers behave as
+    the model assumes (the simulated crowd of the tests), but on real crowds, whose errors are correlated
+    (hard items fool many workers at once), it is overconfident: mean confidence exceeds accuracy by 3 to
+    21 points on the bench data sets. The platform reads it through inference.infer, which tempers it
+    (calibration.py).
     """
     layout = AnswerLayout.build(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes)
     known = known_truth_vector(known_truth, n_tasks, n_classes)

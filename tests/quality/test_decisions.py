@@ -3,9 +3,11 @@
 import csv
 import random
 from contextlib import nullcontext
+from io import StringIO
 
+import numpy as np
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from annotations.models import Annotation
@@ -258,3 +260,68 @@ def test_infer_truth_command_needs_no_database(tmp_path):
     rows = list(csv.DictReader(output.open()))
     assert [(r["task"], r["label"]) for r in rows] == [("t1", "x"), ("t2", "y")]
     assert 0 < float(rows[0]["confidence"]) <= 1
+
+
+def copying_crowd_files(tmp_path, gold_share):
+    """Answers of a crowd whose groups copy a 70%-right leader, and a gold file of the first tasks."""
+    rng = np.random.default_rng(5)
+    truth = rng.integers(0, 2, 800)
+    leader = np.where(rng.random(800) < 0.7, truth, 1 - truth)
+    group = rng.integers(0, 5, 800)
+    answers = ["task,worker,label"] + [f"t{t},g{group[t]}w{i},{'ab'[leader[t]]}" for t in range(800) for i in range(3)]
+    gold = ["task,label"] + [f"t{t},{'ab'[truth[t]]}" for t in range(int(gold_share * 800))]
+    (tmp_path / "answers.csv").write_text("\n".join(answers) + "\n")
+    (tmp_path / "gold.csv").write_text("\n".join(gold) + "\n")
+    return truth
+
+
+def test_infer_truth_with_gold_reports_honest_confidence(tmp_path):
+    truth = copying_crowd_files(tmp_path, gold_share=0.1)
+    out = StringIO()
+    for name, extra in (("no_gold.csv", []), ("gold_out.csv", ["--gold", str(tmp_path / "gold.csv")])):
+        call_command("infer_truth", "--answers", str(tmp_path / "answers.csv"), "--output", str(tmp_path / name),
+                     *extra, stdout=out)
+    assert "calibrated on 80 known tasks" in out.getvalue() and "default calibration" in out.getvalue()
+
+    def confidence_and_accuracy(name):
+        rows = {r["task"]: r for r in csv.DictReader((tmp_path / name).open())}
+        scored = [f"t{t}" for t in range(80, 800)]
+        right = [rows[t]["label"] == "ab"[truth[int(t[1:])]] for t in scored]
+        return np.mean([float(rows[t]["confidence"]) for t in scored]), np.mean(right)
+
+    confidence, accuracy = confidence_and_accuracy("no_gold.csv")
+    assert confidence > accuracy + 0.1             # copies read as independent witnesses
+    confidence, accuracy = confidence_and_accuracy("gold_out.csv")
+    assert abs(confidence - accuracy) < 0.06
+
+
+def test_infer_truth_refuses_a_gold_file_with_an_unknown_label(tmp_path):
+    copying_crowd_files(tmp_path, gold_share=0.1)
+    (tmp_path / "gold.csv").write_text("task,label\nt1,zebra\n")
+    with pytest.raises(CommandError, match="line 2: label 'zebra'"):
+        call_command("infer_truth", "--answers", str(tmp_path / "answers.csv"), "--output", str(tmp_path / "o.csv"),
+                     "--gold", str(tmp_path / "gold.csv"))
+
+
+def test_an_evaluation_records_its_calibration_with_the_known_items_it_was_fitted_on():
+    from quality.models import ProjectCalibration
+    from tests.factories import AnnotatorFactory as Worker
+    from tests.quality.factories import AnnotationFactory
+
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, gold_share=0.1, overlap=3, max_overlap=3)
+    workers = [Worker() for _ in range(4)]
+    rng = random.Random(3)
+    gold_items = []
+    for n in range(40):
+        is_gold = n < 12
+        item = ItemFactory(project=project, is_gold=is_gold, gold="TV" if is_gold else None)
+        gold_items += [item.pk] if is_gold else []
+        for worker in workers[:3] if n % 2 else workers[1:]:
+            AnnotationFactory(assignment__item=item, assignment__worker=worker,
+                              answer="TV" if rng.random() < 0.8 else "Phone")
+    decisions.project_evaluate(project=project)
+    calibration = ProjectCalibration.objects.get(project=project)
+    assert calibration.source == "known_truth" and calibration.known_truth == 12
+    assert sorted(item_id for _, _, item_id in calibration.holdout) == sorted(gold_items)
+    assert all(0.0 <= confidence <= 1.0 for confidence, _, _ in calibration.holdout)
+    assert calibration.method in {"one_coin", "mace", "mace_dawid_skene", "dawid_skene"}
