@@ -40,6 +40,9 @@ def known_truth_read(path: Path, encoded: inference.EncodedAnswers) -> dict:
                 raise ValueError(f"{path}, line {line}: task and label must both be present.")
             if row["label"] not in classes:
                 raise ValueError(f"{path}, line {line}: label {row['label']!r} is not among the answers' labels.")
+            if known.get(row["task"], row["label"]) != row["label"]:
+                raise ValueError(f"{path}, line {line}: task {row['task']!r} is given two labels, "
+                                 f"{known[row['task']]!r} and {row['label']!r}.")
             known[row["task"]] = row["label"]
     return known
 

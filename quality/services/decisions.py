@@ -47,6 +47,7 @@ class Outcome:
 class ItemVerdict:
     label: object
     confidence: float
+    model: str = ""  # the model "auto" chose, recorded with the decision so results say what made it
 
 
 def project_evaluate(*, project: Project, method: str | None = None) -> Outcome:
@@ -104,7 +105,7 @@ def _categorical_verdicts(project, answers, method) -> dict[int, ItemVerdict]:
     _store_worker_quality(project, encoded, result)
     _store_calibration(project, encoded, result.calibration)
     return {
-        int(task): ItemVerdict(_class_value(str(encoded.classes[label])), float(confidence))
+        int(task): ItemVerdict(_class_value(str(encoded.classes[label])), float(confidence), result.calibration.method)
         for task, label, confidence in zip(encoded.tasks, result.labels, result.confidence)
     }
 
@@ -185,7 +186,7 @@ def _accept(project, item_id, verdict, answers_count, method=None) -> int:
     if moved:
         ItemDecision.objects.update_or_create(item_id=item_id, defaults={
             "project": project, "label": verdict.label, "confidence": min(1.0, max(0.0, verdict.confidence)),
-            "source": DecisionSource.INFERRED, "method": _method_name(project, method), "answers_count": answers_count,
+            "source": DecisionSource.INFERRED, "method": _method_name(project, method, verdict), "answers_count": answers_count,
             "decided_by": None,
         })
         Suggestion.objects.filter(item_id=item_id).delete()
@@ -211,9 +212,13 @@ def _send_to_review(project, item_id, verdict, method=None) -> int:
 def _suggest(item_id, verdict, project, method=None) -> None:
     Suggestion.objects.update_or_create(item_id=item_id, defaults={
         "label": verdict.label, "confidence": min(1.0, max(0.0, verdict.confidence)),
-        "method": _method_name(project, method),
+        "method": _method_name(project, method, verdict),
     })
 
 
-def _method_name(project, method=None) -> str:
-    return "span_majority" if project.task_type == TaskType.SPAN else method or inference.DEFAULT_METHOD
+def _method_name(project, method=None, verdict=None) -> str:
+    if project.task_type == TaskType.SPAN:
+        return "span_majority"
+    method = method or inference.DEFAULT_METHOD
+    model = getattr(verdict, "model", "")
+    return f"{method}: {model}" if model and model != method else method

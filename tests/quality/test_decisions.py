@@ -281,7 +281,8 @@ def test_infer_truth_with_gold_reports_honest_confidence(tmp_path):
     for name, extra in (("no_gold.csv", []), ("gold_out.csv", ["--gold", str(tmp_path / "gold.csv")])):
         call_command("infer_truth", "--answers", str(tmp_path / "answers.csv"), "--output", str(tmp_path / name),
                      *extra, stdout=out)
-    assert "calibrated on 80 known tasks" in out.getvalue() and "default calibration" in out.getvalue()
+    assert "calibrated on 80 known tasks" in out.getvalue()
+    assert "default calibration: 0 known tasks" in out.getvalue()
 
     def confidence_and_accuracy(name):
         rows = {r["task"]: r for r in csv.DictReader((tmp_path / name).open())}
@@ -295,12 +296,30 @@ def test_infer_truth_with_gold_reports_honest_confidence(tmp_path):
     assert abs(confidence - accuracy) < 0.06
 
 
-def test_infer_truth_refuses_a_gold_file_with_an_unknown_label(tmp_path):
+@pytest.mark.parametrize("gold, error", [
+    ("task,label\nt1,zebra\n", "line 2: label 'zebra'"),
+    ("task,label\nt1,a\nt1,b\n", "line 3: task 't1' is given two labels"),
+    ("item,answer\nt1,a\n", "the header must have task and label"),
+])
+def test_infer_truth_refuses_a_gold_file_it_cannot_trust(tmp_path, gold, error):
     copying_crowd_files(tmp_path, gold_share=0.1)
-    (tmp_path / "gold.csv").write_text("task,label\nt1,zebra\n")
-    with pytest.raises(CommandError, match="line 2: label 'zebra'"):
+    (tmp_path / "gold.csv").write_text(gold)
+    with pytest.raises(CommandError, match=error):
         call_command("infer_truth", "--answers", str(tmp_path / "answers.csv"), "--output", str(tmp_path / "o.csv"),
                      "--gold", str(tmp_path / "gold.csv"))
+
+
+def test_infer_truth_says_when_gold_is_too_little_to_fit_and_when_it_names_unanswered_tasks(tmp_path):
+    copying_crowd_files(tmp_path, gold_share=0.1)
+    (tmp_path / "gold.csv").write_text("task,label\nt1,a\nt2,b\nnobody,a\n")
+    out, err = StringIO(), StringIO()
+    call_command("infer_truth", "--answers", str(tmp_path / "answers.csv"), "--output", str(tmp_path / "o.csv"),
+                 "--gold", str(tmp_path / "gold.csv"), stdout=out, stderr=err)
+    assert "default calibration: 2 known tasks, 10 needed to fit" in out.getvalue()
+    assert "1 of 3 gold rows name tasks nobody answered" in err.getvalue()
+    with pytest.raises(CommandError, match="--output"):
+        call_command("infer_truth", "--answers", str(tmp_path / "answers.csv"),
+                     "--output", str(tmp_path / "missing/o.csv"))
 
 
 def test_an_evaluation_records_its_calibration_with_the_known_items_it_was_fitted_on():

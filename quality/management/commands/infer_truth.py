@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from quality import inference
+from quality.inference.calibration import MIN_KNOWN_TRUTH
 from quality.truth_files import answers_read, known_truth_read, truth_write
 
 
@@ -22,16 +23,26 @@ class Command(BaseCommand):
     def handle(self, *args, answers, output, gold, method, **options):
         try:
             encoded = answers_read(answers)
-            known = encoded.known_truth(known_truth_read(gold, encoded)) if gold else None
+            gold_rows = known_truth_read(gold, encoded) if gold else {}
         except (OSError, ValueError) as error:
-            raise CommandError(str(error)) from error
+            raise CommandError(f"{error} (--answers {answers}{f', --gold {gold}' if gold else ''})") from error
+        known = encoded.known_truth(gold_rows)
         result = inference.infer(encoded, method, known_truth=known)
-        count = truth_write(output, encoded, result)
-        calibration = result.calibration
-        how = (f"calibrated on {calibration.known_truth} known tasks" if calibration.source == "known_truth"
-               else "default calibration (no known truth)" if calibration.source == "default" else "vote shares")
-        chosen = f" -> {calibration.method}" if method == "auto" else ""
-        self.stdout.write(
-            f"{count} tasks, {encoded.n_workers} workers, {len(encoded.task_idx)} answers -> {output} "
-            f"({method}{chosen}; {how}; ρ {calibration.correlation:.2f}, τ {calibration.temperature:.2f})"
-        )
+        try:
+            count = truth_write(output, encoded, result)
+        except OSError as error:
+            raise CommandError(f"--output {output}: {error}") from error
+        if gold and int((known >= 0).sum()) < len(gold_rows):
+            self.stderr.write(f"{len(gold_rows) - int((known >= 0).sum())} of {len(gold_rows)} gold rows name "
+                              "tasks nobody answered: ignored.")
+        self.stdout.write(f"{count} tasks, {encoded.n_workers} workers, {len(encoded.task_idx)} answers -> {output} "
+                          f"({self._how(method, result.calibration)})")
+
+    @staticmethod
+    def _how(method, calibration) -> str:
+        chosen = f"{method} -> {calibration.method}" if method == "auto" else method
+        if calibration.source == "none":
+            return f"{chosen}; confidence is the vote share, not a calibrated probability"
+        fitted = (f"calibrated on {calibration.known_truth} known tasks" if calibration.source == "known_truth"
+                  else f"default calibration: {calibration.known_truth} known tasks, {MIN_KNOWN_TRUTH} needed to fit")
+        return f"{chosen}; {fitted}; ρ {calibration.correlation:.2f}, τ {calibration.temperature:.2f}"
