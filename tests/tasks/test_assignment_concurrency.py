@@ -10,9 +10,9 @@ from django.db import connection
 from annotations.models import Annotation
 from annotations.services import annotation_submit
 from tasks import assignment as service
-from tasks.models import Assignment, AssignmentState, Item, ProjectStatus
+from tasks.models import Assignment, AssignmentState, AssignmentStrategy, Item, ProjectStatus
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.tasks.test_assignment import WEIGHTS, verified_worker
 
 THREADS = 50
 ITEMS = 1000
@@ -75,3 +75,48 @@ def test_fifty_annotators_label_a_thousand_items_with_overlap_three():
     # Gold at the configured share: about 3,333 draws at p = 0.1 have a standard deviation of 0.005.
     gold_share = submitted.filter(is_gold=True).count() / submitted.count()
     assert abs(gold_share - GOLD_SHARE) < 0.03, gold_share
+
+
+def _ask_and_answer(worker, project, label, seed, rounds, refusals, errors, barrier):
+    rng = random.Random(seed)
+    try:
+        barrier.wait()
+        for _ in range(rounds):
+            result = service.assignment_next(worker=worker, project=project, rng=rng)
+            if result.assignment is None:
+                refusals.append((worker.pk, result.reason))
+                continue
+            annotation_submit(worker=worker, assignment_id=result.assignment.pk, answer=label)
+    except Exception as error:  # surfaced by the test, never swallowed
+        errors.append(repr(error))
+    finally:
+        connection.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ten_workers_of_unequal_weights_asking_at_once_are_all_served_while_work_is_plentiful(settings):
+    # Every request sees who else is working this instant (the old gate refused the weakest of these
+    # workers 9 requests in 10 as soon as anyone else held an item).
+    settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS = 0
+    project = ProjectFactory(
+        status=ProjectStatus.PUBLISHED, overlap=1, gold_share=0.0, assignment_strategy=AssignmentStrategy.WEIGHTED
+    )
+    ItemFactory.create_batch(ITEMS, project=project)
+    workers = [verified_worker(weight=w) for w in WEIGHTS]
+    rounds, refusals, errors, barrier = 20, [], [], threading.Barrier(len(workers))
+    threads = [
+        threading.Thread(target=_ask_and_answer, args=(w, project, project.label_names[0], i, rounds, refusals, errors, barrier))
+        for i, w in enumerate(workers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+
+    assert errors == []
+    assert [thread.name for thread in threads if thread.is_alive()] == []
+    # 200 items asked for, 1,000 open: the work outlasts the window, so nobody is turned away.
+    assert refusals == []
+    answered = Counter(Annotation.objects.filter(project=project).values_list("worker_id", flat=True))
+    assert answered == {w.pk: rounds for w in workers}
