@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from annotations.models import Annotation
-from tasks.models import Assignment, AssignmentState, ProjectStatus
+from tasks import assignment as assignment_service
+from tasks.models import Assignment, AssignmentState, AssignmentStrategy, ProjectStatus
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.tasks.test_assignment import took_work_recently, verified_worker
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 PASSWORD = "correct-horse-battery"
@@ -124,3 +125,36 @@ def test_mark_two_spans_with_mouse_and_keyboard(browser, live_server):
     text = "nike air max red running shoes"
     assert [(text[s["start"]:s["end"]], s["label"]) for s in annotation.answer] == [
         ("nike", "creator"), ("running shoes", "core_product_type")]
+
+
+def test_the_page_asks_again_by_itself_after_a_refusal(browser, live_server, settings, monkeypatch):
+    # The live server runs in this process: no competition cache, and a one-second retry hint.
+    settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS = 0
+    monkeypatch.setattr(assignment_service, "RETRY_AFTER_SECONDS", 1)
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, gold_share=0.0, overlap=1,
+                             assignment_strategy=AssignmentStrategy.WEIGHTED)
+    ItemFactory.create_batch(3, project=project)
+    # A worker of weight 0 is never admitted while the last items are contested (deterministic).
+    weak, strong = verified_worker(weight=0.0), verified_worker(weight=2.0)
+    refused = "document.getElementById('ws-status').textContent.includes('Asking again in 1 s')"
+    showing_an_item = "document.querySelector('.field-value') !== null"
+
+    took_work_recently(project, [strong], items_each=10)  # contested from the first page load
+    page = _log_in(browser, live_server, weak)
+    page.goto(f"{live_server.url}/work/{project.pk}/")
+    page.wait_for_function(refused)
+    _screenshot(page, "refused-on-load")
+    Assignment.objects.filter(worker=strong).delete()  # the strong worker leaves: work for all again
+    page.wait_for_function(showing_an_item)
+
+    took_work_recently(project, [strong], items_each=10)  # contested again when the answer goes in
+    page.click("button.label >> nth=0")
+    page.click("#ws-submit")
+    page.wait_for_function(refused)
+    assert page.evaluate("document.getElementById('ws-done').textContent") == "1"
+    _screenshot(page, "refused-after-submit")
+    Assignment.objects.filter(worker=strong).delete()
+    page.wait_for_function(showing_an_item)
+    _screenshot(page, "served-after-retry")
+    assert Assignment.objects.filter(worker=weak, state=AssignmentState.LIVE).count() == 1
+    assert Annotation.objects.filter(worker=weak).count() == 1

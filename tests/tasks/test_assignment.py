@@ -211,7 +211,7 @@ def test_gold_items_come_out_at_the_configured_share_and_take_no_slot():
     assert all(Item.objects.get(pk=g.pk).open_slots == 1 for g in gold)
 
 
-def _took_work_recently(project, workers, items_each):
+def took_work_recently(project, workers, items_each):
     """Each worker started (and answered) `items_each` items of the project a moment ago: the crowd's pace
     in the competition window, which is the demand that the weighted gate compares with the supply."""
     for worker in workers:
@@ -236,7 +236,7 @@ def test_contested_work_is_shared_by_weight_t_i(settings):
     settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS = 0
     project = _weighted_project()
     workers = [verified_worker(weight=w) for w in WEIGHTS]
-    _took_work_recently(project, workers, items_each=10)  # a pace of 100 items a window: more than 50 slots
+    took_work_recently(project, workers, items_each=10)  # a pace of 100 items a window: more than 50 slots
     rng, got, refused = random.Random(11), Counter(), 0
     # Ten times over, 50 open slots and all ten workers asking, in a random order, until they are gone.
     for _ in range(10):
@@ -267,7 +267,7 @@ def test_nobody_is_refused_while_the_work_outlasts_the_window(settings):
     project = _weighted_project()
     ItemFactory.create_batch(200, project=project)
     strong, newcomer = verified_worker(weight=5.0), verified_worker(weight=0.1)
-    _took_work_recently(project, [strong], items_each=100)
+    took_work_recently(project, [strong], items_each=100)
     rng = random.Random(3)
     # After n answers the demand is 100 + n and the supply 200 - n: enough for all up to n = 50.
     for _ in range(45):  # the old gate admitted the newcomer 1 time in 50
@@ -281,7 +281,7 @@ def test_the_gate_closes_once_the_supply_falls_below_the_demand(settings):
     project = _weighted_project()
     ItemFactory.create_batch(150, project=project)
     strong, weak = verified_worker(weight=5.0), verified_worker(weight=0.0)
-    _took_work_recently(project, [strong], items_each=149)
+    took_work_recently(project, [strong], items_each=149)
     # Demand 149 + the newcomer = 150 = the supply: served. One item fewer and it is contested, and a
     # weight of 0 is then never admitted (deterministic), with a retry hint.
     first = service.assignment_next(worker=weak, project=project, rng=random.Random(0))

@@ -9,7 +9,7 @@
   const isSpan = config.taskType === "span";
   const isMulti = config.taskType === "multi_label";
   const byShortcut = new Map(config.labels.filter((l) => l.shortcut).map((l) => [l.shortcut, l]));
-  let assignment = null, chosen = new Set(), spans = [], busy = false, doneCount = 0, leaseTimer = null;
+  let assignment = null, chosen = new Set(), spans = [], busy = false, doneCount = 0, leaseTimer = null, retryTimer = null;
   let cursor = { anchor: 0, focus: 0 }; // keyboard selection over tokens (span projects)
   let tokens = [];
 
@@ -26,7 +26,9 @@
     });
     let data = {};
     try { data = await response.json(); } catch (e) { /* an empty or non-JSON body */ }
-    return { status: response.status, data };
+    // When to ask again for work refused for now: the JSON's retry_after, else the Retry-After header.
+    const retryAfter = Number(data.retry_after || response.headers.get("Retry-After")) || null;
+    return { status: response.status, data, retryAfter };
   }
 
   function say(text, isError) {
@@ -36,20 +38,32 @@
 
   // --- Loading ------------------------------------------------------------------------------------
   async function loadNext() {
-    const { status, data } = await post(`/api/projects/${config.projectId}/next/`);
+    let reply;
+    try { reply = await post(`/api/projects/${config.projectId}/next/`); }
+    catch (e) { say("Could not reach the server; retrying…", true); retryIn(3); return; }
+    const { status, data, retryAfter } = reply;
     if (status === 403) { show(null); say(data.detail || "You cannot work on this project.", true); return; }
-    if (status !== 200) { say("Could not reach the server; retrying…", true); setTimeout(loadNext, 3000); return; }
-    show(data.assignment, data.reason);
-    if (!data.assignment && data.retry_after) setTimeout(loadNext, data.retry_after * 1000);
+    if (status !== 200) { say("Could not reach the server; retrying…", true); retryIn(3); return; }
+    show(data.assignment, data.reason, retryAfter);
   }
 
-  function show(next, reason) {
+  // One pending retry at most: a skip or a 409 that loads the next item meanwhile replaces it.
+  function retryIn(seconds) {
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(() => { retryTimer = null; loadNext(); }, seconds * 1000);
+  }
+
+  // `retryAfter`: no item for now, but ask again in that many seconds (others have priority on the last
+  // items); the page does so by itself, from the first load and after a submit alike.
+  function show(next, reason, retryAfter) {
+    clearTimeout(retryTimer); retryTimer = null;
     assignment = next; chosen = new Set(); spans = []; cursor = { anchor: 0, focus: 0 };
     els.item.replaceChildren(); els.spans.replaceChildren();
     const enabled = !!next;
     els.submit.disabled = !enabled; els.skip.disabled = !enabled;
     renderLabels();
     startLeaseClock();
+    if (!next && retryAfter) { say(`${reason} Asking again in ${retryAfter} s…`); retryIn(retryAfter); return; }
     if (!next) { say(reason || "No items left for you here. Thank you!"); return; }
     say("");
     if (isSpan) renderSpanText(); else renderItem(next.item);
@@ -235,10 +249,10 @@
     if (value === null || (isMulti && !value.length)) { say("Choose a label first.", true); return; }
     busy = true; els.submit.disabled = true;
     try {
-      const { status, data } = await post(`/api/assignments/${assignment.id}/submit/`, { answer: value });
+      const { status, data, retryAfter } = await post(`/api/assignments/${assignment.id}/submit/`, { answer: value });
       if (status === 201 || status === 200) {
         doneCount += 1; els.done.textContent = doneCount;
-        show(data.next, data.reason);
+        show(data.next, data.reason, retryAfter);
         if (data.next) say("Saved.");
       } else if (status === 409) {
         say(`${data.detail} Loading the next item…`, true); await loadNext();
