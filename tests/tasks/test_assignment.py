@@ -305,6 +305,21 @@ def test_pushed_batches_are_not_counted_as_demand(settings):
     assert service.assignment_next(worker=weak, project=project, rng=random.Random(0)).assignment
 
 
+def test_the_competition_is_read_once_per_cache_period_not_per_request(settings, monkeypatch):
+    settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS = 60
+    project = _weighted_project()
+    ItemFactory.create_batch(20, project=project)
+    workers = [verified_worker(weight=w) for w in WEIGHTS[:4]]
+    reads = []
+    read = service.sql.competition
+    monkeypatch.setattr(service.sql, "competition", lambda **kw: reads.append(kw) or read(**kw))
+    for worker in workers * 3:
+        result = service.assignment_next(worker=worker, project=project, rng=random.Random(0))
+        if result.assignment:
+            service.assignment_complete(assignment=result.assignment)
+    assert len(reads) == 1
+
+
 def test_random_strategy_does_not_ration(project):
     project.assignment_strategy = AssignmentStrategy.RANDOM
     project.save()
@@ -380,3 +395,9 @@ def test_gold_checks_come_in_a_random_order_and_every_one_is_reached():
     assert set(first) == gold  # wrapping around the pivot, a worker reaches every check exactly once
     assert first[:10] != second
     assert first != sorted(first)
+
+
+def test_work_is_contested_only_when_the_supply_is_below_the_demand():
+    assert not sampling.contested(supply=10, demand=10)
+    assert sampling.contested(supply=9, demand=10)
+    assert not sampling.contested(supply=0, demand=0)
