@@ -262,12 +262,18 @@ def test_contested_work_is_shared_by_weight_t_i(settings):
         assert abs(got[worker.pk] - expected) <= 3 * sigma, (worker.worker_profile.weight, got[worker.pk], expected)
 
 
-def test_nobody_is_refused_while_the_work_outlasts_the_window(settings):
+def _outpaced(settings, *, open_items, strong_took, weight):
+    """A weighted project with `open_items` free items, where a strong worker (W = 5) started `strong_took`
+    items a moment ago, and a newcomer of `weight`; no competition cache. (project, newcomer)."""
     settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS = 0
     project = _weighted_project()
-    ItemFactory.create_batch(200, project=project)
-    strong, newcomer = verified_worker(weight=5.0), verified_worker(weight=0.1)
-    took_work_recently(project, [strong], items_each=100)
+    ItemFactory.create_batch(open_items, project=project)
+    took_work_recently(project, [verified_worker(weight=5.0)], items_each=strong_took)
+    return project, verified_worker(weight=weight)
+
+
+def test_nobody_is_refused_while_the_work_outlasts_the_window(settings):
+    project, newcomer = _outpaced(settings, open_items=200, strong_took=100, weight=0.1)
     rng = random.Random(3)
     # After n answers the demand is 100 + n and the supply 200 - n: enough for all up to n = 50.
     for _ in range(45):  # the old gate admitted the newcomer 1 time in 50
@@ -277,11 +283,7 @@ def test_nobody_is_refused_while_the_work_outlasts_the_window(settings):
 
 
 def test_the_gate_closes_once_the_supply_falls_below_the_demand(settings):
-    settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS = 0
-    project = _weighted_project()
-    ItemFactory.create_batch(150, project=project)
-    strong, weak = verified_worker(weight=5.0), verified_worker(weight=0.0)
-    took_work_recently(project, [strong], items_each=149)
+    project, weak = _outpaced(settings, open_items=150, strong_took=149, weight=0.0)
     # Demand 149 + the newcomer = 150 = the supply: served. One item fewer and it is contested, and a
     # weight of 0 is then never admitted (deterministic), with a retry hint.
     first = service.assignment_next(worker=weak, project=project, rng=random.Random(0))
