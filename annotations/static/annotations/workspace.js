@@ -9,7 +9,8 @@
   const isSpan = config.taskType === "span";
   const isMulti = config.taskType === "multi_label";
   const byShortcut = new Map(config.labels.filter((l) => l.shortcut).map((l) => [l.shortcut, l]));
-  let assignment = null, chosen = new Set(), spans = [], busy = false, doneCount = 0, leaseTimer = null, retryTimer = null;
+  let assignment = null, chosen = new Set(), spans = [], busy = false, doneCount = 0, leaseTimer = null;
+  let retryTimer = null; // the pending "ask again" after a refusal
   let cursor = { anchor: 0, focus: 0 }; // keyboard selection over tokens (span projects)
   let tokens = [];
 
