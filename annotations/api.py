@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsAnnotator
 from crowdlabel.pagination import StandardPagination
 from tasks import assignment as assignment_service
-from tasks.api_assignments import AnnotatorAssignmentSerializer, annotator_assignment_data
+from tasks.api_assignments import AnnotatorAssignmentSerializer, annotator_assignment_data, retry_headers
 from tasks.models import Project
 
 from . import selectors, services
@@ -24,8 +24,10 @@ ERROR_STATUS = {
 class SubmitApi(APIView):
     """Submit your answer for a live assignment: `{"answer": "Phone"}`, `{"answer": ["A", "B"]}` or
     `{"answer": [{"start": 0, "end": 5, "label": "brand"}]}`. 201 with your next assignment (so the page
-    never waits); 200 with the first annotation when this is a retry; 400 for a malformed answer; 409 for
-    an expired or finished assignment; 403 for someone else's. Nothing is stored on an error."""
+    never waits), or `next: null` with the reason and, when work may come in a moment, `retry_after`
+    seconds (also a Retry-After header); 200 with the first annotation when this is a retry; 400 for a
+    malformed answer; 409 for an expired or finished assignment; 403 for someone else's. Nothing is stored
+    on an error."""
 
     permission_classes = [IsAnnotator]
 
@@ -36,6 +38,7 @@ class SubmitApi(APIView):
     @extend_schema(request=InputSerializer, responses={201: inline_serializer("Submitted", {
         "annotation_id": serializers.IntegerField(), "created": serializers.BooleanField(),
         "next": AnnotatorAssignmentSerializer(allow_null=True), "reason": serializers.CharField(),
+        "retry_after": serializers.IntegerField(allow_null=True),
     })})
     def post(self, request, pk):
         data = self.InputSerializer(data=request.data)
@@ -46,10 +49,16 @@ class SubmitApi(APIView):
             return Response({"detail": str(error), "code": "invalid_answer"}, status=status.HTTP_400_BAD_REQUEST)
         except services.AssignmentError as error:
             return Response({"detail": str(error), "code": error.code}, status=ERROR_STATUS[error.code])
-        body = {"annotation_id": submitted.annotation.pk, "created": submitted.created, "next": None, "reason": ""}
+        body = {
+            "annotation_id": submitted.annotation.pk, "created": submitted.created, "next": None, "reason": "",
+            "retry_after": None,
+        }
         if data.validated_data["next"]:
             body.update(_next_for(request.user, submitted.annotation.project))
-        return Response(body, status=status.HTTP_201_CREATED if submitted.created else status.HTTP_200_OK)
+        return Response(
+            body, status=status.HTTP_201_CREATED if submitted.created else status.HTTP_200_OK,
+            headers=retry_headers(body["retry_after"]),
+        )
 
 
 def _next_for(worker, project) -> dict:
@@ -58,10 +67,11 @@ def _next_for(worker, project) -> dict:
             worker=worker, project=project, profile=getattr(worker, "worker_profile", None)
         )
     except assignment_service.NotEligible as refusal:
-        return {"next": None, "reason": str(refusal)}
+        return {"next": None, "reason": str(refusal), "retry_after": None}
     return {
         "next": annotator_assignment_data(result.assignment) if result.assignment else None,
         "reason": result.reason,
+        "retry_after": result.retry_after,
     }
 
 

@@ -274,7 +274,7 @@ TRAINING_ACTIVATION_FLOOR = float(os.environ.get("TRAINING_ACTIVATION_FLOOR", "0
 # Where `setup_demo` (run by `make run`) reads the real data for the demo projects.
 DEMO_DATASETS_DIR = Path(os.environ.get("DEMO_DATASETS_DIR", BASE_DIR.parent / "shared" / "datasets"))
 
-# How long the set of workers competing for a project is cached by the assignment hot path.
+# How long the assignment hot path caches who competes for a project (their weights and recent pace) and its free slots.
 ASSIGNMENT_COMPETITION_CACHE_SECONDS = int(os.environ.get("ASSIGNMENT_COMPETITION_CACHE_SECONDS", "5"))
 # How often (seconds, per process and project) a request for work also returns expired leases to the pool.
 ASSIGNMENT_LEASE_SWEEP_SECONDS = int(os.environ.get("ASSIGNMENT_LEASE_SWEEP_SECONDS", "1"))

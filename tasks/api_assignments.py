@@ -55,20 +55,28 @@ def _iso(value) -> str | None:
     return serializers.DateTimeField().to_representation(value) if value else None
 
 
+def retry_headers(retry_after: int | None) -> dict:
+    """Retry-After for a request for work that got none for now, so that any HTTP client knows when to ask
+    again (the JSON's `retry_after` says the same to the page)."""
+    return {"Retry-After": str(retry_after)} if retry_after else {}
+
+
 def _next_response(result) -> Response:
     return Response(
         {
             "assignment": annotator_assignment_data(result.assignment) if result.assignment else None,
             "reason": result.reason,
             "retry_after": result.retry_after,
-        }
+        },
+        headers=retry_headers(result.retry_after),
     )
 
 
 class NextInProjectApi(APIView):
     """Your next item in this project: the one you hold if its lease is still running, else a new one.
-    403 with the reason when you may not work on the project; `assignment: null` with a reason (and
-    `retry_after` seconds) when there is nothing for you right now."""
+    403 with the reason when you may not work on the project; `assignment: null` with a reason when there
+    is nothing for you right now, and, when there may be in a moment (others have priority on the last
+    items), `retry_after` seconds and the same in a Retry-After header."""
 
     permission_classes = [IsAnnotator]
 

@@ -239,33 +239,57 @@ def _start_queued(queued: Assignment, *, project, now) -> Assignment:
     return queued
 
 
+@dataclass(frozen=True)
+class Competition:
+    """The workers competing for a project's real work in the last COMPETITION_WINDOW, and what is left."""
+
+    weights: tuple[tuple[int, float], ...]  # (worker id, W_i) of each worker who started work in the window
+    started: int  # the items they started in the window: the crowd's demand at its current pace
+    supply: int  # free slots on real items, counted up to started + 1 (sql.competition)
+
+
 def _admitted_by_lottery(*, worker, weight, project, now, rng) -> bool:
-    """Weighted strategy: while other workers compete for this project (they took work in the last
-    COMPETITION_WINDOW), serve a request with probability W_i / max W_j, so the items go out in the ratio
-    T_i = W_i / ΣW_j. A refused worker is told to retry shortly; the strongest worker is never refused."""
+    """Weighted strategy: the weights decide who gets work only while demand exceeds supply.
+
+    The demand D is what the competing workers (those who started work here in the last
+    COMPETITION_WINDOW) took in that window, which is what they will ask for in the next one at their
+    current pace; the asker counts once more if they are new. The supply S is the free slots on real items.
+    While S >= D the work outlasts the window and everyone who asks is served: nobody idles while there is
+    enough for all. Once S < D the last items are contested: a request is served with probability
+    W_i / max W_j over the competing workers (sampling.admission_probability), so those items go out in
+    the ratio T_i = W_i / ΣW_j. A refused worker is told when to retry; the strongest worker is never
+    refused; a batch pushed by an admin (assignment_push_batch, the best worker's share first) is served
+    before this gate and is not counted as demand."""
     if project.assignment_strategy != AssignmentStrategy.WEIGHTED:
         return True
-    competitors = [w for worker_id, w in _active_worker_weights(project=project, now=now) if worker_id != worker.pk]
+    competition = _competition(project=project, now=now)
+    competitors = [w for worker_id, w in competition.weights if worker_id != worker.pk]
     if not competitors:
+        return True
+    asker_is_new = len(competitors) == len(competition.weights)
+    demand = competition.started + asker_is_new
+    if not sampling.contested(supply=competition.supply, demand=demand):
         return True
     return sampling.admitted(weight, competitors, rng)
 
 
-def _active_worker_weights(*, project, now) -> list[tuple[int, float]]:
-    """(worker id, W_i) of the workers who took work on this project recently. Cached for a few seconds:
-    on a busy project the window holds many rows, and the hot path must not scan them on every request."""
-    key = f"assignment:active-weights:{project.pk}"
+def _competition(*, project, now) -> Competition:
+    """Cached for a few seconds: on a busy project the window holds many rows, and the hot path must not
+    scan them on every request."""
+    key = f"assignment:competition:{project.pk}"
     cached = cache.get(key)
     if cached is not None:
         return cached
-    recent = Assignment.objects.filter(project=project, created_at__gte=now - COMPETITION_WINDOW)
-    weights = list(
-        WorkerProfile.objects.filter(user__in=recent.values("worker")).values_list("user_id", "weight")
+    rows = sql.competition(project_id=project.pk, since=now - COMPETITION_WINDOW)
+    competition = Competition(
+        weights=tuple((worker_id, weight) for worker_id, weight, _, _ in rows),
+        started=sum(started for _, _, started, _ in rows),
+        supply=rows[0][3] if rows else 0,
     )
     timeout = settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS
     if timeout:
-        cache.set(key, weights, timeout)
-    return weights
+        cache.set(key, competition, timeout)
+    return competition
 
 
 # --- Skip, release, complete, expire --------------------------------------------------------------

@@ -281,6 +281,27 @@ def take_slot(*, item_id: int) -> bool:
     return db.rowcount(_take_slot("%s"), [item_id]) == 1
 
 
+# --- Competition (read at most once per ASSIGNMENT_COMPETITION_CACHE_SECONDS per project) ----------
+
+def competition(*, project_id: int, since) -> list[tuple[int, float, int, int]]:
+    """(worker id, W_i, items they started since `since`, open supply) for each worker who started an
+    assignment of their own asking in this project since then; none when nobody did. A pushed assignment
+    is the admin's distribution, not a worker's asking, and is left out. The open supply, the same on every
+    row, is the free slots on real items, summed over at most (all those items started + 1) items: each
+    has a slot, so the capped sum still tells whether the supply covers that demand, and the statement
+    reads a bounded stretch of the claimable index however many items are open."""
+    profiles = WorkerProfile._meta.db_table
+    return db.rows(
+        f"WITH recent AS (SELECT worker_id, COUNT(*) AS started FROM {ASSIGNMENT} "
+        f"WHERE project_id = %s AND created_at >= %s AND pushed = {db.literal(False)} GROUP BY worker_id) "
+        f"SELECT r.worker_id, w.weight, r.started, (SELECT COALESCE(SUM(s.open_slots), 0) FROM ("
+        f"SELECT i.open_slots FROM {ITEM} i WHERE i.project_id = %s AND i.is_gold = {db.literal(False)} "
+        f"AND i.state IN ({CLAIMABLE}) AND i.open_slots > 0 LIMIT (SELECT SUM(started) + 1 FROM recent)) s) "
+        f"FROM recent r JOIN {profiles} w ON w.user_id = r.worker_id ORDER BY r.worker_id",
+        [project_id, db.datetime(since), project_id],
+    )
+
+
 def missing_skills(*, project_id: int, profile_id: int) -> list[str]:
     """The skills the project requires that the worker lacks."""
     required, held = Project.required_skills.through._meta.db_table, WorkerProfile.skills.through._meta.db_table

@@ -1,10 +1,17 @@
 """Weighted sampling for assignment: pure functions, no Django, so they can be tested and benchmarked alone.
 
 The design's rule: when several workers compete for the same work, worker i gets it with probability
-T_i = W_i / ΣW_j over the workers asking.
+T_i = W_i / ΣW_j over the workers asking. They compete only when the work left cannot serve them all
+(`contested`); while it can, everyone who asks is served.
 """
 
 import random
+
+
+def contested(*, supply: int, demand: int) -> bool:
+    """Whether the work is contested: the open supply (free slots) is smaller than the competing
+    workers' demand (the items they would take meanwhile). Only then do the weights ration it."""
+    return supply < demand
 
 
 def admission_probability(weight: float, competitor_weights) -> float:

@@ -15,9 +15,10 @@ import pytest
 
 from accounts.models import WorkerProfile
 from annotations.models import Annotation
-from tasks.models import Assignment, AssignmentState, ProjectStatus, TaskType
+from tasks import assignment as assignment_service
+from tasks.models import Assignment, AssignmentState, AssignmentStrategy, ProjectStatus, TaskType
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.tasks.test_assignment import took_work_recently, verified_worker
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 PASSWORD = "correct-horse-battery"
@@ -356,3 +357,36 @@ def test_dashboard_says_quality_in_words_and_shows_a_project_with_nothing_left(b
     assert cards.nth(0).inner_text().count("Start labelling") == 1 and open_project.title in cards.nth(0).inner_text()
     assert "Nothing left for you" in cards.nth(1).inner_text() and cards.nth(1).locator("a.button").count() == 0
     _screenshot(page, f"dashboard-{'phone' if viewport is PHONE else 'desktop'}")
+
+
+def test_the_page_asks_again_by_itself_after_a_refusal(browser, live_server, settings, monkeypatch):
+    # The live server runs in this process: no competition cache, and a one-second retry hint.
+    settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS = 0
+    monkeypatch.setattr(assignment_service, "RETRY_AFTER_SECONDS", 1)
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, gold_share=0.0, overlap=1,
+                             assignment_strategy=AssignmentStrategy.WEIGHTED)
+    ItemFactory.create_batch(3, project=project)
+    # A worker of weight 0 is never admitted while the last items are contested (deterministic).
+    weak, strong = verified_worker(weight=0.0), verified_worker(weight=2.0)
+    refused = "document.getElementById('ws-status').textContent.includes('Asking again in 1 s')"
+    showing_an_item = "document.querySelector('.field-value') !== null"
+
+    took_work_recently(project, [strong], items_each=10)  # contested from the first page load
+    page = _log_in(browser, live_server, weak)
+    page.goto(f"{live_server.url}/work/{project.pk}/")
+    page.wait_for_function(refused)
+    _screenshot(page, "refused-on-load")
+    Assignment.objects.filter(worker=strong).delete()  # the strong worker leaves: work for all again
+    page.wait_for_function(showing_an_item)
+
+    took_work_recently(project, [strong], items_each=10)  # contested again when the answer goes in
+    page.click("button.label >> nth=0")
+    page.click("#ws-submit")
+    page.wait_for_function(refused)
+    assert page.evaluate("document.getElementById('ws-done').textContent") == "1"
+    _screenshot(page, "refused-after-submit")
+    Assignment.objects.filter(worker=strong).delete()
+    page.wait_for_function(showing_an_item)
+    _screenshot(page, "served-after-retry")
+    assert Assignment.objects.filter(worker=weak, state=AssignmentState.LIVE).count() == 1
+    assert Annotation.objects.filter(worker=weak).count() == 1

@@ -8,10 +8,10 @@ from django.utils import timezone
 from annotations.models import Annotation
 from annotations.signals import annotation_submitted
 from tasks import assignment as assignment_service
-from tasks.models import Assignment, AssignmentState, Item, ProjectStatus
+from tasks.models import Assignment, AssignmentState, AssignmentStrategy, Item, ProjectStatus
 from tests.factories import IntegratorFactory, token_for
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.tasks.test_assignment import took_work_recently, verified_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -226,3 +226,47 @@ def test_a_skip_between_reading_and_writing_a_submission_stores_nothing(worker, 
     assert not Annotation.objects.exists()
     assert Assignment.objects.get(pk=assignment.pk).state == AssignmentState.SKIPPED
     assert Item.objects.get(pk=assignment.item_id).submitted_count == 0
+
+
+@pytest.fixture
+def contested(settings):
+    """A weighted project whose last items a strong worker's pace outruns, and a worker of weight 0, who
+    is then never admitted (deterministic). Returns (project, weak worker, strong worker)."""
+    settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS = 0
+    project = ProjectFactory(
+        status=ProjectStatus.PUBLISHED, overlap=1, gold_share=0.0, assignment_strategy=AssignmentStrategy.WEIGHTED
+    )
+    ItemFactory.create_batch(3, project=project)
+    return project, verified_worker(weight=0.0), verified_worker(weight=2.0)
+
+
+def test_a_refused_next_says_when_to_retry_in_the_json_and_a_retry_after_header(api_client, contested):
+    project, weak, strong = contested
+    took_work_recently(project, [strong], items_each=10)
+    response = _api(api_client, weak).post(reverse("api-project-next", args=[project.pk]))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["assignment"] is None and "priority" in body["reason"]
+    assert body["retry_after"] == assignment_service.RETRY_AFTER_SECONDS
+    assert response["Retry-After"] == str(assignment_service.RETRY_AFTER_SECONDS)
+
+
+def test_a_submit_whose_next_is_refused_says_when_to_retry(api_client, contested):
+    project, weak, strong = contested
+    assignment = _claim(weak, project)  # served: nobody else is working yet
+    took_work_recently(project, [strong], items_each=10)
+    response = submit(_api(api_client, weak), assignment.pk, "TV")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["next"] is None and body["retry_after"] == assignment_service.RETRY_AFTER_SECONDS
+    assert response["Retry-After"] == str(assignment_service.RETRY_AFTER_SECONDS)
+
+
+def test_no_retry_hint_when_the_work_is_simply_done(api_client, worker):
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, gold_share=0.0, overlap=1)
+    ItemFactory(project=project)
+    response = submit(_api(api_client, worker), _claim(worker, project).pk, "TV")
+    assert response.json()["next"] is None and response.json()["retry_after"] is None
+    assert "Retry-After" not in response
+    response = api_client.post(reverse("api-project-next", args=[project.pk]))
+    assert response.json()["retry_after"] is None and "Retry-After" not in response

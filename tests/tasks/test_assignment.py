@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import Skill, VerificationStatus
 from tasks import assignment as service
+from tasks import sampling
 from tasks.celery_tasks import expire_leases
 from tasks.models import Assignment, AssignmentState, AssignmentStrategy, Item, ItemState, ProjectStatus
 from tests.factories import AnnotatorFactory
@@ -210,35 +211,115 @@ def test_gold_items_come_out_at_the_configured_share_and_take_no_slot():
     assert all(Item.objects.get(pk=g.pk).open_slots == 1 for g in gold)
 
 
-def test_weighted_lottery_shares_contested_work_4_2_1(settings):
+def took_work_recently(project, workers, items_each):
+    """Each worker started (and answered) `items_each` items of the project a moment ago: the crowd's pace
+    in the competition window, which is the demand that the weighted gate compares with the supply."""
+    for worker in workers:
+        done = ItemFactory.create_batch(items_each, project=project, open_slots=0, state=ItemState.ACCEPTED)
+        Assignment.objects.bulk_create(
+            Assignment(project=project, item=item, worker=worker, state=AssignmentState.SUBMITTED) for item in done
+        )
+
+
+def _weighted_project(**kwargs):
+    return ProjectFactory(
+        status=ProjectStatus.PUBLISHED, overlap=1, gold_share=0.0, assignment_strategy=AssignmentStrategy.WEIGHTED,
+        **kwargs,
+    )
+
+
+WEIGHTS = [0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0]
+
+
+def test_contested_work_is_shared_by_weight_t_i(settings):
     # The competing workers change within milliseconds here: no cache between the requests.
     settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS = 0
-    project = ProjectFactory(
-        status=ProjectStatus.PUBLISHED, overlap=1, gold_share=0.0, assignment_strategy=AssignmentStrategy.WEIGHTED
-    )
-    ItemFactory.create_batch(700, project=project)
-    workers = [verified_worker(weight=w) for w in (4.0, 2.0, 1.0)]
-    rng = random.Random(11)
-    got = Counter()
-    # More demand than items: every worker keeps asking, in a random order, until the items run out.
-    while True:
-        order = workers[:]
-        rng.shuffle(order)
-        served = 0
-        for worker in order:
-            result = service.assignment_next(worker=worker, project=project, rng=rng)
-            if result.assignment:
-                got[worker.pk] += 1
-                served += 1
-                service.assignment_complete(assignment=result.assignment)
-            elif "No items are left" in result.reason:
-                continue
-        if served == 0 and not Item.objects.filter(open_slots__gt=0).exists():
-            break
+    project = _weighted_project()
+    workers = [verified_worker(weight=w) for w in WEIGHTS]
+    took_work_recently(project, workers, items_each=10)  # a pace of 100 items a window: more than 50 slots
+    rng, got, refused = random.Random(11), Counter(), 0
+    # Ten times over, 50 open slots and all ten workers asking, in a random order, until they are gone.
+    for _ in range(10):
+        ItemFactory.create_batch(50, project=project)
+        while Item.objects.filter(project=project, open_slots__gt=0).exists():
+            order = workers[:]
+            rng.shuffle(order)
+            for worker in order:
+                result = service.assignment_next(worker=worker, project=project, rng=rng)
+                if result.assignment:
+                    got[worker.pk] += 1
+                    service.assignment_complete(assignment=result.assignment)
+                elif result.retry_after:
+                    refused += 1
+                else:  # the last slot went to someone earlier in this round
+                    assert "No items are left" in result.reason
     total = sum(got.values())
-    assert total == 700
-    for worker, expected in zip(workers, (4 / 7, 2 / 7, 1 / 7)):
-        assert abs(got[worker.pk] / total - expected) <= 0.1 * expected, (got, total)
+    assert total == 500 and refused > 0
+    # T_i = W_i / ΣW_j: each count within 3 standard deviations of a binomial draw of 500 at T_i (the
+    # strongest worker expects 91, 26 from an equal share's 50).
+    for worker, share in zip(workers, sampling.shares(WEIGHTS)):
+        expected, sigma = total * share, (total * share * (1 - share)) ** 0.5
+        assert abs(got[worker.pk] - expected) <= 3 * sigma, (worker.worker_profile.weight, got[worker.pk], expected)
+
+
+def _outpaced(settings, *, open_items, strong_took, weight):
+    """A weighted project with `open_items` free items, where a strong worker (W = 5) started `strong_took`
+    items a moment ago, and a newcomer of `weight`; no competition cache. (project, newcomer)."""
+    settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS = 0
+    project = _weighted_project()
+    ItemFactory.create_batch(open_items, project=project)
+    took_work_recently(project, [verified_worker(weight=5.0)], items_each=strong_took)
+    return project, verified_worker(weight=weight)
+
+
+def test_nobody_is_refused_while_the_work_outlasts_the_window(settings):
+    project, newcomer = _outpaced(settings, open_items=200, strong_took=100, weight=0.1)
+    rng = random.Random(3)
+    # After n answers the demand is 100 + n and the supply 200 - n: enough for all up to n = 50.
+    for _ in range(45):  # the old gate admitted the newcomer 1 time in 50
+        result = service.assignment_next(worker=newcomer, project=project, rng=rng)
+        assert result.assignment, result.reason
+        service.assignment_complete(assignment=result.assignment)
+
+
+def test_the_gate_closes_once_the_supply_falls_below_the_demand(settings):
+    project, weak = _outpaced(settings, open_items=150, strong_took=149, weight=0.0)
+    # Demand 149 + the newcomer = 150 = the supply: served. One item fewer and it is contested, and a
+    # weight of 0 is then never admitted (deterministic), with a retry hint.
+    first = service.assignment_next(worker=weak, project=project, rng=random.Random(0))
+    assert first.assignment
+    service.assignment_complete(assignment=first.assignment)
+    refused = service.assignment_next(worker=weak, project=project, rng=random.Random(0))
+    assert refused.assignment is None and refused.retry_after == service.RETRY_AFTER_SECONDS
+    assert "priority" in refused.reason
+
+
+def test_pushed_batches_are_not_counted_as_demand(settings):
+    settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS = 0
+    project = _weighted_project()
+    ItemFactory.create_batch(100, project=project)
+    verified_worker(weight=5.0)
+    weak = verified_worker(weight=0.0)
+    pushed = service.assignment_push_batch(project=project, count=60)
+    assert sum(pushed.values()) == 60
+    Assignment.objects.filter(pushed=True, worker=weak).delete()  # weight 0 is given nothing by T_i anyway
+    # 60 pushed rows in the window, 40 free slots: the push is not the crowd asking, so the weak worker is served.
+    assert service.assignment_next(worker=weak, project=project, rng=random.Random(0)).assignment
+
+
+def test_the_competition_is_read_once_per_cache_period_not_per_request(settings, monkeypatch):
+    settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS = 60
+    project = _weighted_project()
+    ItemFactory.create_batch(20, project=project)
+    workers = [verified_worker(weight=w) for w in WEIGHTS[:4]]
+    reads = []
+    read = service.sql.competition
+    monkeypatch.setattr(service.sql, "competition", lambda **kw: reads.append(kw) or read(**kw))
+    for worker in workers * 3:
+        result = service.assignment_next(worker=worker, project=project, rng=random.Random(0))
+        if result.assignment:
+            service.assignment_complete(assignment=result.assignment)
+    assert len(reads) == 1
 
 
 def test_random_strategy_does_not_ration(project):
@@ -316,3 +397,9 @@ def test_gold_checks_come_in_a_random_order_and_every_one_is_reached():
     assert set(first) == gold  # wrapping around the pivot, a worker reaches every check exactly once
     assert first[:10] != second
     assert first != sorted(first)
+
+
+def test_work_is_contested_only_when_the_supply_is_below_the_demand():
+    assert not sampling.contested(supply=10, demand=10)
+    assert sampling.contested(supply=9, demand=10)
+    assert not sampling.contested(supply=0, demand=0)

@@ -10,9 +10,9 @@ from django.db import connection
 from annotations.models import Annotation
 from annotations.services import annotation_submit
 from tasks import assignment as service
-from tasks.models import Assignment, AssignmentState, Item, ProjectStatus
+from tasks.models import Assignment, AssignmentState, AssignmentStrategy, Item, ProjectStatus
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.tasks.test_assignment import WEIGHTS, verified_worker
 
 THREADS = 50
 ITEMS = 1000
@@ -21,10 +21,31 @@ OVERLAP = 3
 GOLD_SHARE = 0.1
 
 
-def _label_until_done(worker, project, label, seed, errors, barrier):
-    rng = random.Random(seed)
-    try:
-        barrier.wait()
+def _each_at_once(workers, work) -> list[str]:
+    """work(worker, rng) for every worker at once, each in its own thread with its own connection; the
+    errors raised (surfaced by the test, never swallowed)."""
+    errors, barrier = [], threading.Barrier(len(workers))
+
+    def run(worker, seed):
+        try:
+            barrier.wait()
+            work(worker, random.Random(seed))
+        except Exception as error:
+            errors.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(worker, seed)) for seed, worker in enumerate(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert [thread.name for thread in threads if thread.is_alive()] == []
+    return errors
+
+
+def _label_until_done(project, label):
+    def work(worker, rng):
         while True:
             result = service.assignment_next(worker=worker, project=project, rng=rng)
             if result.assignment is None:
@@ -32,10 +53,7 @@ def _label_until_done(worker, project, label, seed, errors, barrier):
                     continue
                 return
             annotation_submit(worker=worker, assignment_id=result.assignment.pk, answer=label)
-    except Exception as error:  # surfaced by the test, never swallowed
-        errors.append(repr(error))
-    finally:
-        connection.close()
+    return work
 
 
 @pytest.mark.postgres
@@ -45,17 +63,8 @@ def test_fifty_annotators_label_a_thousand_items_with_overlap_three():
     ItemFactory.create_batch(ITEMS, project=project)
     ItemFactory.create_batch(GOLD_ITEMS, project=project, is_gold=True, gold="Phone")
     workers = [verified_worker() for _ in range(THREADS)]
-    errors, barrier = [], threading.Barrier(THREADS)
-    threads = [
-        threading.Thread(target=_label_until_done, args=(w, project, project.label_names[0], i, errors, barrier)) for i, w in enumerate(workers)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=600)
 
-    assert errors == []
-    assert [thread.name for thread in threads if thread.is_alive()] == []
+    assert _each_at_once(workers, _label_until_done(project, project.label_names[0])) == []
     submitted = Assignment.objects.filter(project=project, state=AssignmentState.SUBMITTED)
     normal = submitted.filter(is_gold=False)
     # Every item ends with exactly three distinct annotators (each comparison shows the counts on failure).
@@ -75,3 +84,34 @@ def test_fifty_annotators_label_a_thousand_items_with_overlap_three():
     # Gold at the configured share: about 3,333 draws at p = 0.1 have a standard deviation of 0.005.
     gold_share = submitted.filter(is_gold=True).count() / submitted.count()
     assert abs(gold_share - GOLD_SHARE) < 0.03, gold_share
+
+
+def _ask_and_answer(project, label, rounds, refusals):
+    def work(worker, rng):
+        for _ in range(rounds):
+            result = service.assignment_next(worker=worker, project=project, rng=rng)
+            if result.assignment is None:
+                refusals.append((worker.pk, result.reason))
+                continue
+            annotation_submit(worker=worker, assignment_id=result.assignment.pk, answer=label)
+    return work
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ten_workers_of_unequal_weights_asking_at_once_are_all_served_while_work_is_plentiful(settings):
+    # Every request sees who else is working this instant (the old gate refused the weakest of these
+    # workers 9 requests in 10 as soon as anyone else held an item).
+    settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS = 0
+    project = ProjectFactory(
+        status=ProjectStatus.PUBLISHED, overlap=1, gold_share=0.0, assignment_strategy=AssignmentStrategy.WEIGHTED
+    )
+    ItemFactory.create_batch(ITEMS, project=project)
+    workers = [verified_worker(weight=w) for w in WEIGHTS]
+    rounds, refusals = 20, []
+
+    assert _each_at_once(workers, _ask_and_answer(project, project.label_names[0], rounds, refusals)) == []
+    # 200 items asked for, 1,000 open: the work outlasts the window, so nobody is turned away.
+    assert refusals == []
+    answered = Counter(Annotation.objects.filter(project=project).values_list("worker_id", flat=True))
+    assert answered == {w.pk: rounds for w in workers}

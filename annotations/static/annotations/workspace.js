@@ -15,6 +15,7 @@
   let assignment = null, chosen = new Set(), spans = [], busy = false, doneCount = 0, leaseTimer = null;
   let itemsLeft = config.itemsLeft;
   let lastAnswer = null; // {id, expiresAt}: the answer that Undo takes back, while its lease runs
+  let retryTimer = null; // the pending "ask again" after a refusal
   let cursor = { anchor: 0, focus: 0 }; // keyboard selection over tokens (span projects)
   let tokens = [];
 
@@ -31,7 +32,9 @@
     });
     let data = {};
     try { data = await response.json(); } catch (e) { /* an empty or non-JSON body */ }
-    return { status: response.status, data };
+    // When to ask again for work refused for now: the JSON's retry_after, else the Retry-After header.
+    const retryAfter = Number(data.retry_after || response.headers.get("Retry-After")) || null;
+    return { status: response.status, data, retryAfter };
   }
 
   function say(text, isError) {
@@ -67,15 +70,26 @@
 
   // --- Loading ------------------------------------------------------------------------------------
   async function loadNext() {
-    const { status, data } = await post(`/api/projects/${config.projectId}/next/`);
+    let reply;
+    try { reply = await post(`/api/projects/${config.projectId}/next/`); }
+    catch (e) { say("Could not reach the server; retrying…", true); retryIn(3); return; }
+    const { status, data, retryAfter } = reply;
     if (status === 403) { show(null); say(data.detail || "You cannot work on this project.", true); return; }
-    if (status !== 200) { say("Could not reach the server; retrying…", true); setTimeout(loadNext, 3000); return; }
-    show(data.assignment, data.reason);
-    if (!data.assignment && data.retry_after) setTimeout(loadNext, data.retry_after * 1000);
+    if (status !== 200) { say("Could not reach the server; retrying…", true); retryIn(3); return; }
+    show(data.assignment, data.reason, retryAfter);
   }
 
+  // One pending retry at most: a skip or a 409 that loads the next item meanwhile replaces it.
+  function retryIn(seconds) {
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(() => { retryTimer = null; loadNext(); }, seconds * 1000);
+  }
+
+  // `retryAfter`: no item for now, but ask again in that many seconds (others have priority on the last
+  // items); the page does so by itself, from the first load and after a submit alike.
   // `previous`: the worker's own withdrawn answer (after an undo), shown as the starting choice.
-  function show(next, reason, previous) {
+  function show(next, reason, retryAfter, previous) {
+    clearTimeout(retryTimer); retryTimer = null;
     assignment = next; chosen = new Set(); spans = []; cursor = { anchor: 0, focus: 0 };
     if (next && previous !== undefined && previous !== null) {
       if (isSpan) spans = previous.map(({ start, end, label }) => ({ start, end, label }));
@@ -86,6 +100,7 @@
     els.submit.disabled = !enabled; els.skip.disabled = !enabled;
     renderLabels();
     startLeaseClock();
+    if (!next && retryAfter) { say(`${reason} Asking again in ${retryAfter} s…`); retryIn(retryAfter); return; }
     if (!next) {
       itemsLeft = 0; showLeft();
       say(reason || "No items left for you here. Thank you!");
@@ -296,12 +311,12 @@
     busy = true; els.submit.disabled = true;
     const submitted = assignment;
     try {
-      const { status, data } = await post(`/api/assignments/${submitted.id}/submit/`, { answer: value });
+      const { status, data, retryAfter } = await post(`/api/assignments/${submitted.id}/submit/`, { answer: value });
       if (status === 201 || status === 200) {
         doneCount += 1; els.done.textContent = doneCount;
         itemsLeft -= 1; showLeft();
         setLastAnswer({ id: submitted.id, expiresAt: new Date(submitted.expires_at).getTime() });
-        show(data.next, data.reason);
+        show(data.next, data.reason, retryAfter);
         if (data.next) say("Saved.");
         if (data.next && doneCount % REFRESH_LEFT_EVERY === 0) refreshLeft();
       } else if (status === 409) {
@@ -341,7 +356,7 @@
       const { status, data } = await post(`/api/assignments/${target.id}/undo/`);
       if (status === 200) {
         doneCount = Math.max(0, doneCount - 1); els.done.textContent = doneCount;
-        show(data.assignment, "", data.answer);
+        show(data.assignment, "", undefined, data.answer);
         refreshLeft();
         say("Your last answer was taken back: answer this item again.");
       } else {
