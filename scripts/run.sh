@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start CrowdLabel: migrate, install the periodic jobs, make sure an admin exists, then run the web server,
-# a Celery worker and beat together. Ctrl-C (or any one of them dying) stops all of them.
+# two Celery workers (one for quality control and the periodic jobs, one for fine-tuning runs) and beat.
+# Ctrl-C (or any one of them dying) stops all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -23,8 +24,11 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-# The embedded broker and SQLite want few writers: one worker process is enough for a laptop.
-"$CELERY" -A crowdlabel worker --loglevel=INFO --concurrency="${CELERY_CONCURRENCY:-1}" -Q celery,training -n "worker@%h" &
+# One worker per queue (crowdlabel/workers.py): a fine-tuning run holds the `training` worker for minutes,
+# and quality control, lease expiry and the periodic jobs must not wait behind it.
+"$PY" -m crowdlabel.workers celery &
+pids+=($!)
+"$PY" -m crowdlabel.workers training &
 pids+=($!)
 "$CELERY" -A crowdlabel beat --loglevel=INFO --scheduler django_celery_beat.schedulers:DatabaseScheduler \
   --pidfile= -s var/celery/beat-schedule &
@@ -32,5 +36,5 @@ pids+=($!)
 "$PY" manage.py runserver "${HOST:-127.0.0.1}:${PORT:-8000}" --noreload &
 pids+=($!)
 echo "CrowdLabel on http://${HOST:-127.0.0.1}:${PORT:-8000}/  (admin at /admin/, Ctrl-C to stop)"
-# Stop everything as soon as any one of the three exits.
+# Stop everything as soon as any one of them exits.
 wait -n "${pids[@]}"
