@@ -11,6 +11,7 @@ Failures and retries (ERROR, WARNING, and the retry line) still show, and so do 
 import logging
 
 from celery.app.trace import LOG_RECEIVED, LOG_SUCCESS
+from django.core.exceptions import PermissionDenied
 
 
 class QuietPeriodicJobs(logging.Filter):
@@ -25,4 +26,14 @@ class QuietPeriodicJobs(logging.Filter):
             return record.args.get("name") not in self.task_names
         if record.name == "celery.beat" and str(record.msg).startswith("Scheduler: Sending due task"):
             return record.args[1] not in self.task_names  # (entry name, task name)
+        return True
+
+
+class RefusalsWithoutTraceback(logging.Filter):
+    """A refused page (403) is the permission rules at work, not a fault: its "Forbidden" line stays, the
+    traceback Django attaches to it (twenty lines for every refusal) goes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], PermissionDenied):
+            record.exc_info = record.exc_text = None
         return True

@@ -289,10 +289,14 @@ LOGGING = {
             "()": "crowdlabel.logfilters.QuietPeriodicJobs",
             "task_names": [task for task, _every in PERIODIC_TASKS.values()],
         },
+        "refusals_without_traceback": {"()": "crowdlabel.logfilters.RefusalsWithoutTraceback"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own console handler on "django" printed each of its lines twice, once more through the root's.
+        "django": {"handlers": []},
+        "django.request": {"filters": ["refusals_without_traceback"]},
         "django.db.backends": {"level": "WARNING"},
         **{
             name: {"filters": ["quiet_periodic_jobs"]}
@@ -300,3 +304,6 @@ LOGGING = {
         },
     },
 }
+if CELERY_BROKER_URL == "filesystem://":
+    # The embedded broker has no host; kombu warned so on every new connection (each worker, each ping).
+    LOGGING["loggers"]["kombu.connection"] = {"level": "ERROR"}

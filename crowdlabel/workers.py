@@ -23,8 +23,9 @@ def worker_argv(queue: str, *, node: str | None = None) -> list[str]:
     """The `python -m celery ...` arguments of the worker for `queue`."""
     name, concurrency = WORKERS[queue]
     return [
-        sys.executable, "-m", "celery", "-A", "crowdlabel", "worker", "-Q", queue, "-n", node or f"{name}@%h",
-        f"--concurrency={concurrency}", f"--loglevel={os.environ.get('CELERY_LOG_LEVEL', 'INFO')}",
+        sys.executable, "-m", "celery", "--quiet", "-A", "crowdlabel", "worker", "-Q", queue,
+        "-n", node or f"{name}@%h", f"--concurrency={concurrency}",
+        f"--loglevel={os.environ.get('CELERY_LOG_LEVEL', 'INFO')}",
     ]
 
 

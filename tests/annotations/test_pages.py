@@ -59,4 +59,8 @@ def test_pages_deny_outsiders(client, project, name):
     response = client.get(url)
     assert response.status_code == 302 and reverse("account_login") in response.url
     client.force_login(IntegratorFactory())
-    assert client.get(url).status_code == 403
+    refused = client.get(url)
+    if name == "home":  # the start page sends integrators to theirs
+        assert refused.status_code == 302 and refused.url == reverse("api_access")
+    else:
+        assert refused.status_code == 403

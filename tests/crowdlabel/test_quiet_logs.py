@@ -1,6 +1,10 @@
 """Periodic jobs that have nothing to do say nothing; other tasks and every failure still show."""
 
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from celery import beat
@@ -13,6 +17,7 @@ from training.celery_tasks import check_stalled, launch_due
 
 pytestmark = pytest.mark.django_db
 
+ROOT = Path(__file__).resolve().parents[2]
 PERIODIC = "tasks.vacuum_hot_tables"
 
 
@@ -57,3 +62,32 @@ def test_the_verification_report_speaks_when_annotators_wait(caplog):
     verification_queue_report.apply()
     assert [r.getMessage() for r in caplog.records] == [
         "verification queue: 1 pending, 0 verified, 0 rejected, 0 suspended"]
+
+
+
+def _stderr_of_django_logging(snippet):
+    """What the configured logging prints (a fresh interpreter: pytest holds this one's stderr)."""
+    code = "import django, logging, sys; django.setup(); from django.core.exceptions import PermissionDenied\n" + snippet
+    env = {"PATH": os.environ.get("PATH", ""), "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "crowdlabel.settings"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def test_a_refused_page_logs_one_line_without_a_traceback():
+    # As django.utils.log.log_response logs a 403: a warning with the exception attached.
+    err = _stderr_of_django_logging(
+        "try:\n    raise PermissionDenied('no')\n"
+        "except PermissionDenied:\n    logging.getLogger('django.request').warning('Forbidden: /x', exc_info=sys.exc_info())"
+    )
+    assert err.count("Forbidden: /x") == 1
+    assert "Traceback" not in err
+
+
+def test_a_failing_page_still_logs_its_traceback_once():
+    err = _stderr_of_django_logging(
+        "try:\n    1 / 0\n"
+        "except ZeroDivisionError:\n    logging.getLogger('django.request').error('Internal Server Error: /x', exc_info=True)"
+    )
+    assert err.count("Internal Server Error: /x") == 1
+    assert err.count("Traceback") == 1 and "ZeroDivisionError" in err
