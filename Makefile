@@ -15,7 +15,7 @@ $(STAMP): requirements.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# Web server on 127.0.0.1:8000 with a Celery worker and beat; Ctrl-C stops all three.
+# Web server on 127.0.0.1:8000 with two Celery workers (the `celery` and `training` queues) and beat; Ctrl-C stops all.
 run: venv
 	DEBUG=$${DEBUG:-1} PY=$(PY) ./scripts/run.sh
 

@@ -2,8 +2,35 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 
 from .models import Role
+
+
+def api_user_required(view):
+    """Pages for API users: log-in required; integrators and admins, as the API itself (IsIntegrator)."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if request.user.role not in (Role.INTEGRATOR, Role.ADMIN):
+            raise PermissionDenied("This page is for integrators: API access is not part of this account.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def integrators_to_api_access(view):
+    """The site's start page sends integrators to their API access page: logging in (from `/` or not) lands
+    there, where a bare 403 left them with no way to find their token."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.role == Role.INTEGRATOR:
+            return redirect("api_access")
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def annotator_required(view):

@@ -22,7 +22,7 @@ class CrowdLabelUserManager(UserManager):
 
 class User(AbstractUser):
     """A CrowdLabel account. The role decides where the person may go: admins and reviewers to the Django
-    admin, annotators to the labelling pages, integrators to the API alone."""
+    admin, annotators to the labelling pages, integrators to the API (and the page that gives them its token)."""
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
 

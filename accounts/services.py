@@ -1,4 +1,4 @@
-"""Writes about people: roles, registration, verification, suspension."""
+"""Writes about people: roles, registration, verification, suspension, API tokens."""
 
 import secrets
 
@@ -186,6 +186,15 @@ def admin_ensure(*, email: str, password: str | None) -> tuple[User, str | None]
     user = user_create(email=email, password=password, role=Role.ADMIN, username="admin")
     email_address_mark_verified(user=user)
     return user, generated
+
+
+@transaction.atomic
+def api_token_issue(*, user: User):
+    """A new API token for an integrator (or admin), replacing their old one, which stops working at once."""
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)
 
 
 def email_address_mark_verified(*, user: User) -> None:

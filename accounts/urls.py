@@ -4,4 +4,5 @@ from . import views
 
 urlpatterns = [
     path("work/verification/", views.verification, name="verification"),
+    path("api-access/", views.api_access, name="api_access"),
 ]

@@ -1,11 +1,12 @@
-"""Annotator pages of the accounts stage: the verification form (the dashboard is the workspace's)."""
+"""Pages of the accounts stage: the annotators' verification form (their dashboard is the workspace's) and
+the integrators' API access page."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
-from . import services
-from .decorators import annotator_required
+from . import selectors, services
+from .decorators import annotator_required, api_user_required
 from .forms import VerificationForm
 
 
@@ -27,3 +28,13 @@ def verification(request):
             messages.success(request, "Thank you: a reviewer will look at your verification.")
             return redirect("home")
     return render(request, "accounts/verification.html", {"form": form, "profile": profile})
+
+
+@api_user_required
+def api_access(request):
+    """An integrator's landing page after logging in: their token, a way to (re)issue it, the API docs."""
+    if request.method == "POST":
+        services.api_token_issue(user=request.user)
+        messages.success(request, "A new token was issued; the previous one no longer works.")
+        return redirect("api_access")
+    return render(request, "accounts/api_access.html", {"token": selectors.api_token_of(user=request.user)})

@@ -2,7 +2,7 @@
 
 from django.shortcuts import get_object_or_404, render
 
-from accounts.decorators import annotator_required
+from accounts.decorators import annotator_required, integrators_to_api_access
 from tasks.assignment import projects_open_to, worker_eligibility_problem
 from tasks.models import Project
 from tasks.rendering import instructions_html
@@ -11,6 +11,7 @@ from tasks.selectors import projects_with_progress, percent_done
 from . import selectors
 
 
+@integrators_to_api_access
 @annotator_required
 def dashboard(request):
     profile = getattr(request.user, "worker_profile", None)

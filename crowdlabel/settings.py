@@ -281,10 +281,31 @@ ASSIGNMENT_LEASE_SWEEP_SECONDS = int(os.environ.get("ASSIGNMENT_LEASE_SWEEP_SECO
 # The periodic vacuum job (PostgreSQL) vacuums the item or assignment table once this many of its rows are dead.
 ASSIGNMENT_VACUUM_DEAD_ROWS = int(os.environ.get("ASSIGNMENT_VACUUM_DEAD_ROWS", "5000"))
 
+# Periodic jobs that did nothing say nothing: Celery's own lines about them are dropped (crowdlabel/logfilters.py)
+# and each job logs what it did, if anything.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "quiet_periodic_jobs": {
+            "()": "crowdlabel.logfilters.QuietPeriodicJobs",
+            "task_names": [task for task, _every in PERIODIC_TASKS.values()],
+        },
+        "refusals_without_traceback": {"()": "crowdlabel.logfilters.RefusalsWithoutTraceback"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own console handler on "django" printed each of its lines twice, once more through the root's.
+        "django": {"handlers": []},
+        "django.request": {"filters": ["refusals_without_traceback"]},
+        "django.db.backends": {"level": "WARNING"},
+        **{
+            name: {"filters": ["quiet_periodic_jobs"]}
+            for name in ("celery.beat", "celery.app.trace", "celery.worker.strategy")
+        },
+    },
 }
+if CELERY_BROKER_URL == "filesystem://":
+    # The embedded broker has no host; kombu warned so on every new connection (each worker, each ping).
+    LOGGING["loggers"]["kombu.connection"] = {"level": "ERROR"}

@@ -1,8 +1,13 @@
+import logging
+
 from celery import shared_task
 
 from tasks.models import Project
 
 from . import services
+
+# Periodic jobs log only what they did: Celery's own lines about them are dropped (crowdlabel/logfilters.py).
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="quality.evaluate_project", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
@@ -20,8 +25,11 @@ def recompute_weights():
     """Periodic: scores and weights over the trailing window, then the anti-cheating rules, then the ledger."""
     from .services import earnings, integrity, scores
 
-    return {
+    outcome = {
         **scores.worker_weights_recompute(),
         **integrity.integrity_check(),
         **earnings.earnings_post(),
     }
+    if any(outcome.values()):
+        logger.info("worker weights, flags and earnings: %s", outcome)
+    return outcome

@@ -1,6 +1,11 @@
+import logging
+
 from celery import shared_task
 
 from . import predictions, services
+
+# Periodic jobs log only what they did: Celery's own lines about them are dropped (crowdlabel/logfilters.py).
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="training.run", acks_late=False)
@@ -14,13 +19,19 @@ def run_training(run_id: int):
 @shared_task(name="training.check_stalled")
 def check_stalled():
     """Periodic: runs whose worker stopped reporting are marked failed."""
-    return services.training_runs_fail_stalled()
+    failed = services.training_runs_fail_stalled()
+    if failed:
+        logger.warning("%s training runs whose worker stopped reporting marked failed", failed)
+    return failed
 
 
 @shared_task(name="training.launch_due")
 def launch_due():
     """Periodic: launch runs for projects that gathered enough newly accepted labels."""
-    return services.training_runs_launch_due()
+    launched = services.training_runs_launch_due()
+    if launched:
+        logger.info("training runs launched: %s", ", ".join(map(str, launched)))
+    return launched
 
 
 @shared_task(name="training.preannotate", autoretry_for=(Exception,), retry_backoff=True, max_retries=2)

@@ -19,10 +19,15 @@ def test_annotator_reaches_their_pages(client, annotator, name):
     assert client.get(reverse(name)).status_code == 200
 
 
-@pytest.mark.parametrize("name", ANNOTATOR_PAGES)
-def test_integrator_is_refused_from_annotator_pages(client, integrator, name):
+def test_integrator_is_refused_from_annotator_pages(client, integrator):
     client.force_login(integrator)
-    assert client.get(reverse(name)).status_code == 403
+    assert client.get(reverse("verification")).status_code == 403
+
+
+def test_integrator_is_sent_from_the_start_page_to_their_api_access_page(client, integrator):
+    client.force_login(integrator)
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response.url == reverse("api_access")
 
 
 def test_annotator_never_reaches_the_admin(client, annotator):

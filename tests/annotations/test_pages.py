@@ -53,7 +53,8 @@ def test_workspace_tells_an_ineligible_worker_why(client, project):
     assert response.status_code == 403 and "too fast" in response.content.decode()
 
 
-@pytest.mark.parametrize("name", ["home", "workspace"])
+# The start page ("home") sends integrators to their API access page: tests/accounts/test_page_permissions.py.
+@pytest.mark.parametrize("name", ["workspace"])
 def test_pages_deny_outsiders(client, project, name):
     url = reverse(name, args=[project.pk] if name == "workspace" else [])
     response = client.get(url)

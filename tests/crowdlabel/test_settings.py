@@ -39,3 +39,26 @@ def test_database_and_broker_come_from_the_environment():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.postgresql", "redis://127.0.0.1:6379/3"]
+
+
+def _manage(*args, **env):
+    clean = {"PATH": os.environ.get("PATH", ""), **env}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_manage_py_in_a_checkout_runs_without_secret_key_or_debug(tmp_path):
+    """README's `manage.py` commands, as a newcomer types them after `make run` (which sets DEBUG itself)."""
+    result = _manage("check", CROWDLABEL_VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+
+
+def test_manage_py_with_debug_off_still_needs_a_secret_key(tmp_path):
+    result = _manage("check", DEBUG="0", CROWDLABEL_VAR_DIR=str(tmp_path))
+    assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr
+
+
+def test_the_web_server_never_takes_the_checkout_default(tmp_path):
+    result = subprocess.run([sys.executable, "-c", "import crowdlabel.wsgi"], cwd=ROOT, capture_output=True, text=True,
+                            env={"PATH": os.environ.get("PATH", ""), "CROWDLABEL_VAR_DIR": str(tmp_path)}, timeout=60)
+    assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr

@@ -8,7 +8,7 @@ from accounts.services import admin_ensure
 class Command(BaseCommand):
     help = (
         "Create the admin account if there is none. Credentials from ADMIN_EMAIL and ADMIN_PASSWORD; "
-        "without a password one is generated and printed once."
+        "without a password one is generated and printed (only this once: it is stored hashed)."
     )
 
     def handle(self, *args, **options):
@@ -16,8 +16,9 @@ class Command(BaseCommand):
         user, generated = admin_ensure(email=email, password=os.environ.get("ADMIN_PASSWORD"))
         if generated:
             self.stdout.write(self.style.WARNING(
-                f"Created admin account: username 'admin', email {email}, password {generated}\n"
-                "This password is shown once; change it in the admin."
+                f"Admin account created: user {user.username} ({email}), password {generated}\n"
+                "Keep it: it is stored hashed and cannot be shown again."
             ))
         else:
-            self.stdout.write(f"admin account: {user.username} ({user.email})")
+            self.stdout.write(f"Admin account: user {user.username} ({user.email}), password as first set.")
+        self.stdout.write(f"Forgot it? .venv/bin/python manage.py changepassword {user.username}")

@@ -1,0 +1,39 @@
+"""Logging filters (settings.LOGGING).
+
+Celery writes three INFO lines for every run of a periodic job: beat's "Sending due task", the worker's
+"received" and "succeeded". With the vacuum job every 10 s and five others every minute, `make run` printed
+20-30 such lines a minute while nothing happened, and the admin password scrolled away under them. Each
+periodic job logs one line of its own when it did something; Celery's lines about them are dropped.
+Failures and retries (ERROR, WARNING, and the retry line) still show, and so do the lines of every other task
+(evaluations, fine-tuning runs).
+"""
+
+import logging
+
+from celery.app.trace import LOG_RECEIVED, LOG_SUCCESS
+from django.core.exceptions import PermissionDenied
+
+
+class QuietPeriodicJobs(logging.Filter):
+    def __init__(self, task_names=()):
+        super().__init__()
+        self.task_names = frozenset(task_names)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO:
+            return True
+        if record.msg in (LOG_RECEIVED, LOG_SUCCESS):  # celery.app.trace and celery.worker.strategy
+            return record.args.get("name") not in self.task_names
+        if record.name == "celery.beat" and str(record.msg).startswith("Scheduler: Sending due task"):
+            return record.args[1] not in self.task_names  # (entry name, task name)
+        return True
+
+
+class RefusalsWithoutTraceback(logging.Filter):
+    """A refused page (403) is the permission rules at work, not a fault: its "Forbidden" line stays, the
+    traceback Django attaches to it (twenty lines for every refusal) goes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], PermissionDenied):
+            record.exc_info = record.exc_text = None
+        return True
