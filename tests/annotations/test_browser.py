@@ -380,8 +380,7 @@ def test_the_page_asks_again_by_itself_after_a_refusal(browser, live_server, set
     page.wait_for_function(showing_an_item)
 
     took_work_recently(project, [strong], items_each=10)  # contested again when the answer goes in
-    page.click("button.label >> nth=0")
-    page.click("#ws-submit")
+    page.click("button.label >> nth=0")  # one click labels and submits (no review step by default)
     page.wait_for_function(refused)
     assert page.evaluate("document.getElementById('ws-done').textContent") == "1"
     _screenshot(page, "refused-after-submit")
