@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.log import DEFAULT_LOGGING
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CROWDLABEL_VAR_DIR", BASE_DIR / "var"))
@@ -293,11 +294,17 @@ LOGGING = {
         },
         "refusals_without_traceback": {"()": "crowdlabel.logfilters.RefusalsWithoutTraceback"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"django.server": DEFAULT_LOGGING["formatters"]["django.server"]},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": DEFAULT_LOGGING["handlers"]["django.server"],
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # Django's own console handler on "django" printed each of its lines twice, once more through the root's.
+        # Configuring "django" resets its children: runserver's request lines get their own handler back.
         "django": {"handlers": []},
+        "django.server": DEFAULT_LOGGING["loggers"]["django.server"],
         "django.request": {"filters": ["refusals_without_traceback"]},
         "django.db.backends": {"level": "WARNING"},
         **{

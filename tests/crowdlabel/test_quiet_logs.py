@@ -91,3 +91,12 @@ def test_a_failing_page_still_logs_its_traceback_once():
     )
     assert err.count("Internal Server Error: /x") == 1
     assert err.count("Traceback") == 1 and "ZeroDivisionError" in err
+
+
+def test_runserver_request_lines_keep_their_time_and_show_once():
+    err = _stderr_of_django_logging(
+        "logging.getLogger('django.server').info('\"%s\" %s %s', 'GET / HTTP/1.1', '200', '10',"
+        " extra={'status_code': 200, 'request': None})"
+    )
+    assert err.count('"GET / HTTP/1.1" 200 10') == 1
+    assert err.startswith("[")  # Django's server format: [date] "request" status size
