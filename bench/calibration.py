@@ -124,7 +124,7 @@ def our_results(crowds: list, methods: list) -> dict:
             rho_default = best_correlation(curves, leave_out=crowd.name) if len(crowds) > 1 else \
                 calibration.DEFAULT_CORRELATION
             raw = METHODS[method](*crowd.encoded.arrays())
-            no_gold = calibration.calibrated(raw, crowd.answers_per_task, rho_default)
+            no_gold = calibration.calibrated(raw, crowd.answers_per_task, [(rho_default, 1.0, 1.0)])
             gold, fitted = calibration.infer_calibrated(METHODS[method], *crowd.encoded.arrays(),
                                                         known_truth=crowd.known(), default_correlation=rho_default)
             s = crowd.scored

@@ -23,10 +23,11 @@ count of answers explains. τ = 1 trusts them as fitted.
 
 ρ and τ are fitted per project on its known truth (gold answers, reviewer decisions): each known item's
 posterior is computed WITHOUT its truth (k-fold: the method is re-run with one fold of known truth hidden),
-and (ρ, τ) maximise the likelihood of the known labels under the tempered posterior, plus Gaussian priors on
-logit ρ (centred on the method's default ρ, sd PRIOR_SD) and on log τ (centred on 1, sd
-TEMPERATURE_PRIOR_SD): maximum a posteriori, so a few dozen gold items move them only as far as they are
-evidence for. With too little known truth for folds, the default ρ and τ = 1 are used. The default ρ was
+and (ρ, τ) get a posterior over a grid from the likelihood of the known labels under the tempered
+posterior and Gaussian priors on logit ρ (centred on the method's default ρ, sd PRIOR_SD) and on log τ
+(centred on 1, sd TEMPERATURE_PRIOR_SD). Every task's confidence is then averaged over that posterior (the
+posterior predictive), so a few dozen gold items move it only as far as they are evidence for, and where
+they cannot tell a small ρ from a large one, the confidence reflects both. With too little known truth for folds, the default ρ and τ = 1 are used. The default ρ was
 learned on the real crowds of ../shared/datasets/crowd as the one ρ that best fits all of them together,
 each data set weighing the same (bench/calibration.py --fit-default prints it; its leave-one-dataset-out
 version is what the bench scores "no gold" with, so the figure printed is that of a crowd the default never
@@ -51,6 +52,8 @@ MIN_KNOWN_TRUTH = 10           # fewer known items than this: the default ρ, no
 FOLDS = 5
 CORRELATION_GRID = np.concatenate([[0.0], np.linspace(0.01, 0.95, 95)])  # ρ candidates; 0 = independent answers
 TEMPERATURE_GRID = np.exp(np.linspace(np.log(0.25), np.log(16.0), 25))  # τ candidates; holds 1 exactly
+KEEP_WEIGHT = 1e-3             # grid points less likely than this (relative to the best) are left out
+MAX_POINTS = 200
 TEMPERATURE_PRIOR_SD = 0.5     # of log τ: τ = 2 is 1.4 standard deviations away
 
 
@@ -88,35 +91,50 @@ def tempered_posterior(log_evidence, class_prior, answers_per_task, correlation:
     return posterior / posterior.sum(axis=1, keepdims=True)
 
 
-def calibrated(result: InferenceResult, answers_per_task, correlation: float, known=None,
-               temperature: float = 1.0) -> InferenceResult:
-    """The result with its posterior tempered by ρ and τ; labels unchanged, known truth clamped, confidence
-    in [0, 1]."""
+def calibrated(result: InferenceResult, answers_per_task, calibration_points, known=None) -> InferenceResult:
+    """The result with its posterior tempered, averaged over `calibration_points` [(ρ, τ, weight)]; labels
+    unchanged, known truth clamped, confidence in [0, 1]."""
     if result.log_evidence is None:
         return result
-    posterior = tempered_posterior(result.log_evidence, result.class_prior, answers_per_task, correlation,
-                                   temperature)
+    posterior = averaged_posterior(result.log_evidence, result.class_prior, answers_per_task, calibration_points)
     if known is not None:
         clamp_known(posterior, known)
     confidence = np.clip(posterior[np.arange(len(result.labels)), result.labels], 0.0, 1.0)
     return replace(result, posterior=posterior, confidence=confidence)
 
 
-def correlation_fit(log_evidence, class_prior, answers_per_task, truth, *, prior_mean=DEFAULT_CORRELATION,
-                    prior_sd=None) -> tuple[float, float]:
-    """(ρ, τ) maximising Σ log P'(truth_t | t) + log N(logit ρ; logit prior_mean, prior_sd)
-    + log N(log τ; 0, TEMPERATURE_PRIOR_SD), over a grid.
+def averaged_posterior(log_evidence, class_prior, answers_per_task, calibration_points) -> np.ndarray:
+    """Σ_g w_g P'(k | t; ρ_g, τ_g): the posterior predictive over the calibration's own uncertainty."""
+    total = None
+    for correlation, temperature, weight in calibration_points:
+        part = weight * tempered_posterior(log_evidence, class_prior, answers_per_task, correlation, temperature)
+        total = part if total is None else total + part
+    return total / sum(weight for _, _, weight in calibration_points)
 
-    log_evidence rows must come from fits that did not know these tasks' truth. class_prior may be one
-    vector or one row per task (each fold has its own). prior_sd=0: no prior on ρ.
+
+def calibration_posterior(log_evidence, class_prior, answers_per_task, truth, *, prior_mean=DEFAULT_CORRELATION,
+                          prior_sd=None) -> list[tuple[float, float, float]]:
+    """[(ρ, τ, weight)]: the grid points' posterior weights, p(ρ, τ | known labels) ∝ Π_t P'(truth_t | t)
+    · N(logit ρ; logit prior_mean, prior_sd) · N(log τ; 0, TEMPERATURE_PRIOR_SD), keeping the points within
+    a factor KEEP_WEIGHT of the best (at most MAX_POINTS of them).
+
+    Averaging over them rather than taking the best point is what keeps a few dozen known items honest:
+    where they cannot tell ρ = 0.3 from ρ = 0.6, the confidence reflects both. log_evidence rows must come
+    from fits that did not know these tasks' truth; class_prior may be one vector or one row per task.
+    prior_sd=0: no prior on ρ.
     """
     surface = log_likelihood_surface(log_evidence, class_prior, answers_per_task, truth)
     prior_sd = PRIOR_SD if prior_sd is None else prior_sd
     if prior_sd:
         surface = surface + _log_prior(CORRELATION_GRID, prior_mean, prior_sd)[:, None]
     surface = surface - 0.5 * (np.log(TEMPERATURE_GRID) / TEMPERATURE_PRIOR_SD)[None, :] ** 2
-    row, column = np.unravel_index(int(np.argmax(surface)), surface.shape)
-    return float(CORRELATION_GRID[row]), float(TEMPERATURE_GRID[column])
+    weights = np.exp(surface - surface.max()).ravel()
+    kept = np.argsort(weights)[::-1][:MAX_POINTS]
+    kept = kept[weights[kept] >= KEEP_WEIGHT]
+    rows, columns = np.unravel_index(kept, surface.shape)
+    total = weights[kept].sum()
+    return [(float(CORRELATION_GRID[r]), float(TEMPERATURE_GRID[c]), float(weights[k] / total))
+            for r, c, k in zip(rows, columns, kept)]
 
 
 def log_likelihood_surface(log_evidence, class_prior, answers_per_task, truth) -> np.ndarray:
@@ -169,17 +187,20 @@ def infer_calibrated(method, task_idx, worker_idx, label_idx, n_tasks, n_workers
     if result.log_evidence is None:
         return result, Calibration(0.0, "none", len(known_tasks), np.zeros(0), np.zeros(0, bool))
     if len(known_tasks) < MIN_KNOWN_TRUTH:
-        return (calibrated(result, answers_per_task, default_correlation, known),
+        points = [(default_correlation, 1.0, 1.0)]
+        return (calibrated(result, answers_per_task, points, known),
                 Calibration(default_correlation, "default", len(known_tasks), np.zeros(0), np.zeros(0, bool)))
     tasks, labels, evidence, priors = _out_of_fold(method, arrays, known, known_tasks, worker_weights, seed)
-    correlation, temperature = correlation_fit(evidence, priors, answers_per_task[tasks], known[tasks],
-                                               prior_mean=default_correlation)
-    holdout = tempered_posterior(evidence, priors, answers_per_task[tasks], correlation, temperature)
+    points = calibration_posterior(evidence, priors, answers_per_task[tasks], known[tasks],
+                                   prior_mean=default_correlation)
+    holdout = averaged_posterior(evidence, priors, answers_per_task[tasks], points)
     log_likelihood = np.log(np.clip(holdout[np.arange(len(tasks)), known[tasks]], 1e-12, None))
+    correlation = sum(rho * weight for rho, _, weight in points)      # posterior means, for people to read
+    temperature = sum(tau * weight for _, tau, weight in points)
     calibration = Calibration(correlation, "known_truth", len(known_tasks),
                               holdout[np.arange(len(tasks)), labels], labels == known[tasks], log_likelihood,
                               temperature=temperature, holdout_tasks=tasks)
-    return calibrated(result, answers_per_task, correlation, known, temperature), calibration
+    return calibrated(result, answers_per_task, points, known), calibration
 
 
 def _out_of_fold(method, arrays, known, known_tasks, worker_weights, seed):
