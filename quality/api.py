@@ -17,6 +17,9 @@ from .models import CalibrationSource, ItemDecision
 class ResultSerializer(serializers.ModelSerializer):
     item = serializers.IntegerField(source="item_id")
     external_id = serializers.CharField(source="item.external_id")
+    confidence = serializers.FloatField(help_text=(
+        "The probability that the label is right: the inference's posterior, calibrated on the project's known "
+        "truth for workers whose errors go together (1 for a reviewer's decision). See /api/projects/{id}/quality/."))
 
     class Meta:
         model = ItemDecision
@@ -37,8 +40,10 @@ class ProjectResultsApi(APIView):
 class CalibrationSerializer(serializers.Serializer):
     method = serializers.CharField(help_text="The inference model chosen for the project's answers.")
     correlation = serializers.FloatField(help_text="ρ: how much workers' errors on one item go together.")
+    temperature = serializers.FloatField(help_text="τ: 1 trusts the model's worker accuracies as fitted; above 1 "
+                                                   "lowers every confidence.")
     source = serializers.ChoiceField(choices=CalibrationSource.choices)
-    source_text = serializers.CharField(help_text="'fitted on N known-truth item(s)' or 'default: no known truth yet'.")
+    source_text = serializers.CharField(help_text="'fitted on N known-truth item(s)', or the default and why.")
     known_truth = serializers.IntegerField(help_text="Known-truth items ρ was fitted on.")
     updated_at = serializers.DateTimeField()
 

@@ -10,6 +10,7 @@ from annotations.models import Annotation
 from tasks.models import ItemState, TaskType
 
 from . import reliability
+from .inference.calibration import MIN_KNOWN_TRUTH
 from .models import (
     CalibrationSource, DecisionSource, ItemDecision, ProjectCalibration, Review, Suggestion, VerificationSample,
     WorkerProjectQuality,
@@ -115,10 +116,12 @@ def calibration_summary(calibration: ProjectCalibration | None) -> dict | None:
     fitted = calibration.source == CalibrationSource.KNOWN_TRUTH
     return {
         "method": calibration.method, "correlation": calibration.correlation, "source": calibration.source,
+        "temperature": calibration.temperature,
         "known_truth": calibration.known_truth, "updated_at": calibration.updated_at,
         "model_evidence": calibration.model_evidence,
         "source_text": (f"fitted on {calibration.known_truth} known-truth item(s)" if fitted
-                        else "default: no known truth yet"),
+                        else f"default learned on other crowds: {calibration.known_truth} known-truth item(s), "
+                             f"{MIN_KNOWN_TRUTH} needed to fit"),
     }
 
 

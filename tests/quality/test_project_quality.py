@@ -179,7 +179,7 @@ def test_default_calibration_says_so_in_the_list(client):
     ProjectFactory(title="Never evaluated")
     client.force_login(ReviewerFactory())
     page = client.get(reverse("admin:quality_projectquality_changelist")).content.decode()
-    assert "0.15, default: no known truth yet" in page
+    assert "0.15, default learned on other crowds: 0 known-truth item(s), 10 needed to fit" in page
     assert "Never evaluated" in page and "not evaluated yet" in page
 
 
