@@ -29,8 +29,8 @@ class ProjectAdminForm(forms.ModelForm):
         field_classes = {"label_schema": PositionedJSONField, "item_fields": PositionedJSONField}
         widgets = {"label_schema": StructuredJSONWidget("labels"), "item_fields": StructuredJSONWidget("fields")}
         help_texts = {
-            "label_schema": "Each label's name, colour and key. Enter, Esc, ?, Backspace, the arrows and Ctrl+Z "
-                            "belong to the labelling page. Without JavaScript, edit the JSON: "
+            "label_schema": "The labels in the order annotators see them, each with a colour and a key (Enter, Esc, "
+                            "? and Ctrl+Z belong to the labelling page). As JSON: "
                             '{"labels": [{"name": "...", "color": "#1f77b4", "shortcut": "1"}]}',
             "item_fields": "The text fields each item carries, in the order annotators see them, e.g. "
                            '["title", "description"].',

@@ -42,7 +42,7 @@
     const toggle = el("button", { type: "button", className: "le-json-toggle" }, "Edit as JSON");
     const head = isLabels
       ? el("div", { className: "le-head", ariaHidden: "true" }, el("span", {}, "#"), el("span", {}, "Name"),
-           el("span", {}, "Colour"), el("span", {}, "Key"), el("span", {}, "Description (shown on hover)"), el("span"))
+           el("span", {}, "Colour"), el("span", {}, "Key"), el("span", {}, "Description"), el("span"))
       : null;
     const main = el("div", { className: "le-main" }, ...(head ? [head] : []), list,
                     el("div", { className: "le-tools" }, add, toggle), problems);
@@ -134,13 +134,14 @@
         // The page matches keys in lower case, as the server stores them.
         key.addEventListener("input", () => { row.shortcut = key.value.toLowerCase(); key.value = row.shortcut; write(); });
         const description = el("input", { type: "text", className: "le-description", value: row.description,
-                                          maxLength: 500, ariaLabel: `Description of label ${n}` });
+                                          maxLength: 500, ariaLabel: `Description of label ${n}`,
+                                          placeholder: "Shown on hover" });
         description.addEventListener("input", () => { row.description = description.value; write(); });
         cells.push(color, key, description);
       }
       const up = el("button", { type: "button", className: "le-up", disabled: i === 0, title: "Move up" }, "↑");
       const down = el("button", { type: "button", className: "le-down", disabled: i === rows.length - 1, title: "Move down" }, "↓");
-      const remove = el("button", { type: "button", className: "le-remove" }, "Remove");
+      const remove = el("button", { type: "button", className: "le-remove", title: "Remove" }, "✕");
       // Names read out by a screen reader follow the name typed, so "Move Phone up" says which row moves.
       const label = () => {
         up.setAttribute("aria-label", `Move ${called()} up`);
