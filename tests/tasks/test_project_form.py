@@ -9,7 +9,9 @@ from django.urls import reverse
 from django.contrib import admin
 from django.test import RequestFactory
 
-from tasks.models import Project
+from tasks import schemas
+from tasks.models import Project, ProjectStatus
+from tests.tasks.factories import ItemFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +117,19 @@ def test_a_bad_schema_posted_through_the_admin_is_shown_on_the_page_and_nothing_
     page = response.content.decode()
     assert response.status_code == 200 and not Project.objects.exists()
     assert "kept by the labelling page" in page and "the name is used twice" in page
+
+
+def test_the_editors_json_of_a_published_schema_counts_as_unchanged(client, admin_user):
+    """The editor leaves out empty descriptions; a published project's other fields must still be editable."""
+    labels = [{"name": "Phone", "shortcut": "1"}, {"name": "TV", "shortcut": "2"}]
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, item_fields=["title"],
+                             label_schema=schemas.label_schema_clean({"labels": labels}))  # as the services store it
+    ItemFactory(project=project)
+    project.refresh_from_db()
+    as_the_editor_writes = {"labels": [{k: v for k, v in label.items() if v} for label in project.label_schema["labels"]]}
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:tasks_project_change", args=[project.pk]), {
+        **FORM, "title": "Renamed", "task_type": project.task_type, "label_schema": json.dumps(as_the_editor_writes)})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    project.refresh_from_db()
+    assert project.title == "Renamed" and [l["name"] for l in project.label_schema["labels"]] == ["Phone", "TV"]
