@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from . import assignment, schemas, selectors, services
-from .forms import ImportItemsForm
+from .forms import ImportItemsForm, PositionedJSONField, StructuredJSONWidget
 from .importing import ImportRejected, items_import, items_import_preview, staging
 from .models import Assignment, Item, Project, ProjectStatus
 from .rendering import instructions_html
@@ -26,6 +26,15 @@ class ProjectAdminForm(forms.ModelForm):
     class Meta:
         model = Project
         fields = "__all__"
+        field_classes = {"label_schema": PositionedJSONField, "item_fields": PositionedJSONField}
+        widgets = {"label_schema": StructuredJSONWidget("labels"), "item_fields": StructuredJSONWidget("fields")}
+        help_texts = {
+            "label_schema": "The labels in the order annotators see them, each with a colour and a key (Enter, Esc, "
+                            "? and Ctrl+Z belong to the labelling page). As JSON: "
+                            '{"labels": [{"name": "...", "color": "#1f77b4", "shortcut": "1"}]}',
+            "item_fields": "The text fields each item carries, in the order annotators see them, e.g. "
+                           '["title", "description"].',
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,10 +53,10 @@ class ProjectAdminForm(forms.ModelForm):
                 self.add_error(None if field == NON_FIELD_ERRORS or field not in self.fields else field, messages)
 
     def clean_label_schema(self):
-        try:
-            return schemas.label_schema_clean(self.cleaned_data["label_schema"])
-        except schemas.SchemaError as error:
-            raise forms.ValidationError(str(error)) from error
+        return _schema_checked(schemas.label_schema_clean, self.cleaned_data["label_schema"])
+
+    def clean_item_fields(self):
+        return _schema_checked(schemas.item_fields_clean, self.cleaned_data["item_fields"])
 
     def clean(self):
         cleaned = super().clean()
@@ -56,6 +65,13 @@ class ProjectAdminForm(forms.ModelForm):
             for field, problem in services.project_update_problems(project=self.instance, fields=changed).items():
                 self.add_error(None if field == "__all__" else field, problem)
         return cleaned
+
+
+def _schema_checked(clean, value):
+    try:
+        return clean(value)
+    except schemas.SchemaError as error:
+        raise forms.ValidationError(error.problems) from error
 
 
 class ProjectActionForm(ActionForm):

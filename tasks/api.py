@@ -65,7 +65,7 @@ class ProjectInputSerializer(serializers.ModelSerializer):
         try:
             return schemas.label_schema_clean(value)
         except schemas.SchemaError as error:
-            raise ValidationError(str(error)) from error
+            raise ValidationError(error.problems) from error
 
     def validate(self, attrs):
         overlap = attrs.get("overlap", getattr(self.instance, "overlap", 3))

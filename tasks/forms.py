@@ -2,7 +2,40 @@ import json
 
 from django import forms
 
+from . import schemas
 from .importing import DELIMITER_NAMES, ENCODINGS, IMPORT_FORMATS
+
+
+def json_error_in_words(error: json.JSONDecodeError) -> str:
+    """Where the JSON breaks, as a person counts: line and column, and the line itself to find it by."""
+    line = error.doc.splitlines()[error.lineno - 1] if error.doc.splitlines() else ""
+    near = f" The line reads: {line.strip()[:80]}" if line.strip() else ""
+    return f"Not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}.{near}"
+
+
+class PositionedJSONField(forms.JSONField):
+    """A JSON box that says where the JSON breaks instead of Django's bare "Enter a valid JSON."."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value not in self.empty_values and not self.disabled:
+            try:
+                json.loads(value, cls=self.decoder)
+            except json.JSONDecodeError as error:
+                raise forms.ValidationError(json_error_in_words(error), code="invalid") from error
+        return super().to_python(value)
+
+
+class StructuredJSONWidget(forms.Textarea):
+    """The JSON box, which tasks/label_editor.js replaces with rows to fill in (labels or field names) and keeps
+    writing the same JSON into; without JavaScript the box itself is the editor. `editor` names the kind of rows."""
+
+    class Media:
+        js = ["tasks/label_editor.js"]
+        css = {"all": ["tasks/label_editor.css"]}
+
+    def __init__(self, editor: str, attrs=None):
+        config = {"editor": editor, "palette": schemas.PALETTE, "reserved": schemas.RESERVED_SHORTCUTS}
+        super().__init__(attrs={"rows": 6, "cols": 80, "data-label-editor": json.dumps(config), **(attrs or {})})
 
 
 class ImportItemsForm(forms.Form):
@@ -32,7 +65,7 @@ class ImportItemsForm(forms.Form):
         try:
             mapping = json.loads(raw)
         except json.JSONDecodeError as error:
-            raise forms.ValidationError(f"The mapping is not valid JSON: {error}") from error
+            raise forms.ValidationError(f"The mapping: {json_error_in_words(error)}") from error
         if not isinstance(mapping, dict):
             raise forms.ValidationError("The mapping must be a JSON object.")
         return mapping

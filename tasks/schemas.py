@@ -16,15 +16,27 @@ MAX_URL_CHARS = 2_000
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 # A palette for labels that come without a colour (Tableau 10: distinguishable, readable on white).
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
-# Keys the labelling page keeps for itself (submit, skip, navigation).
-RESERVED_SHORTCUTS = {" ", "\n"}
+# One-character keys the labelling page keeps for itself (annotations/static/annotations/workspace.js), with what
+# each does there. Enter, Esc, Backspace and the arrows are not one character, and Ctrl+Z is never a bare key, so
+# a label's shortcut cannot take them; the label editor shows this list to the person choosing the keys.
+RESERVED_SHORTCUTS = {
+    "?": "opens the instructions",
+    " ": "presses the focused button",
+    "\n": "submits the answer",
+    "\t": "moves between buttons",
+}
+MAX_ITEM_FIELDS = 50
 
 SINGLE_ANSWER_TYPES = {"single_label", "pairwise", "image", "audio"}
 CLASSIFICATION_TYPES = SINGLE_ANSWER_TYPES | {"multi_label"}
 
 
 class SchemaError(ValueError):
-    pass
+    """One or more problems, each a sentence; str() joins them, `problems` keeps them apart for a form."""
+
+    def __init__(self, *problems: str):
+        super().__init__(" ".join(problems))
+        self.problems = list(problems)
 
 
 def normalise_text(value: str) -> str:
@@ -35,7 +47,8 @@ def normalise_text(value: str) -> str:
 # --- Label schemas --------------------------------------------------------------------------------
 
 def label_schema_clean(schema) -> dict:
-    """Validate a label schema and fill in colours; returns the cleaned schema."""
+    """Validate a label schema and fill in colours; returns the cleaned schema.
+    Every problem is reported at once, each naming its label by position and name, so a person fixes all in one go."""
     if schema in (None, ""):
         schema = {}
     if not isinstance(schema, dict):
@@ -45,46 +58,92 @@ def label_schema_clean(schema) -> dict:
         raise SchemaError("'labels' must be a list.")
     if len(labels) > MAX_LABELS:
         raise SchemaError(f"A project may have at most {MAX_LABELS} labels.")
-    cleaned, names, shortcuts = [], set(), set()
+    cleaned, problems = [], []
+    first_with_name, first_with_shortcut = {}, {}  # casefolded name / shortcut -> the label that took it first
     for position, label in enumerate(labels, start=1):
-        label = _label_clean(label, position)
-        if label["name"].casefold() in names:
-            raise SchemaError(f"Label {position}: the name {label['name']!r} is used twice.")
-        names.add(label["name"].casefold())
-        if label.get("shortcut"):
-            if label["shortcut"] in shortcuts:
-                raise SchemaError(f"Label {position}: the shortcut {label['shortcut']!r} is used twice.")
-            shortcuts.add(label["shortcut"])
+        label, label_problems = _label_clean(label, position)
+        problems += label_problems
+        if label is None:
+            continue
+        where = _label_where(position, label["name"])
+        taken = first_with_name.setdefault(label["name"].casefold(), (position, label["name"]))
+        if taken[0] != position:
+            problems.append(f"{where}: the name is used twice (also by {_label_where(*taken, start='label')}).")
+        shortcut = label.get("shortcut")
+        if shortcut:
+            taken = first_with_shortcut.setdefault(shortcut, (position, label["name"]))
+            if taken[0] != position:
+                problems.append(f"{where}: the shortcut {shortcut!r} is used twice "
+                                f"(also by {_label_where(*taken, start='label')}).")
         label.setdefault("color", PALETTE[(position - 1) % len(PALETTE)])
         cleaned.append(label)
+    if problems:
+        raise SchemaError(*problems)
     return {**schema, "labels": cleaned}
 
 
-def _label_clean(label, position) -> dict:
+def _label_where(position: int, name: str = "", start: str = "Label") -> str:
+    return f"{start} {position} (“{name}”)" if name else f"{start} {position}"
+
+
+def _label_clean(label, position) -> tuple[dict | None, list[str]]:
+    """The cleaned label (None without a usable name) and its own problems; the name is kept even when another
+    key is wrong, so a duplicate name is still caught."""
     if isinstance(label, str):
         label = {"name": label}
     if not isinstance(label, dict):
-        raise SchemaError(f"Label {position}: must be an object with a name.")
+        return None, [f"{_label_where(position)}: must be an object with a name."]
     name = label.get("name")
     if not isinstance(name, str) or not normalise_text(name):
-        raise SchemaError(f"Label {position}: the name is missing.")
+        return None, [f"{_label_where(position)}: the name is empty."]
     name = normalise_text(name)
     if len(name) > MAX_LABEL_NAME:
-        raise SchemaError(f"Label {position}: the name is longer than {MAX_LABEL_NAME} characters.")
+        return None, [f"{_label_where(position)}: the name is longer than {MAX_LABEL_NAME} characters."]
+    where, problems = _label_where(position, name), []
     cleaned = {"name": name, "description": str(label.get("description") or "")[:500]}
     color = label.get("color")
     if color:
         if not isinstance(color, str) or not COLOR_RE.match(color):
-            raise SchemaError(f"Label {position}: the colour must look like #1f77b4.")
-        cleaned["color"] = color.lower()
+            problems.append(f"{where}: the colour must look like #1f77b4.")
+        else:
+            cleaned["color"] = color.lower()
     shortcut = label.get("shortcut")
     if shortcut not in (None, ""):
-        if not isinstance(shortcut, str) or len(shortcut) != 1 or shortcut in RESERVED_SHORTCUTS:
-            raise SchemaError(f"Label {position}: a shortcut is one key (a letter or a digit).")
-        cleaned["shortcut"] = shortcut.lower()
+        if isinstance(shortcut, str) and shortcut in RESERVED_SHORTCUTS:
+            key = "space" if shortcut == " " else repr(shortcut) if shortcut.isprintable() else "that key"
+            problems.append(f"{where}: the shortcut {key} is kept by the labelling page (it "
+                            f"{RESERVED_SHORTCUTS[shortcut]}); choose another key.")
+        elif not isinstance(shortcut, str) or len(shortcut) != 1 or not shortcut.isprintable():
+            problems.append(f"{where}: a shortcut is one key (a letter or a digit), not {shortcut!r}.")
+        else:
+            cleaned["shortcut"] = shortcut.lower()
     unknown = set(label) - {"name", "description", "color", "shortcut"}
     if unknown:
-        raise SchemaError(f"Label {position}: unknown keys {sorted(unknown)}.")
+        problems.append(f"{where}: unknown keys {sorted(unknown)}.")
+    return cleaned, problems
+
+
+def item_fields_clean(item_fields) -> list[str]:
+    """Validate the names of the text fields a project's items carry; returns them normalised, in order."""
+    if item_fields in (None, ""):
+        return []
+    if not isinstance(item_fields, list):
+        raise SchemaError('The item fields must be a list of field names, e.g. ["title", "description"].')
+    if len(item_fields) > MAX_ITEM_FIELDS:
+        raise SchemaError(f"A project may name at most {MAX_ITEM_FIELDS} item fields.")
+    cleaned, problems, first = [], [], {}
+    for position, name in enumerate(item_fields, start=1):
+        if not isinstance(name, str) or not normalise_text(name):
+            problems.append(f"Field {position}: the name is empty." if isinstance(name, str) or name is None
+                            else f"Field {position}: a field name is text, not {type(name).__name__}.")
+            continue
+        name = normalise_text(name)
+        taken = first.setdefault(name.casefold(), position)
+        if taken != position:
+            problems.append(f"Field {position} (“{name}”): the name is used twice (also by field {taken}).")
+        cleaned.append(name)
+    if problems:
+        raise SchemaError(*problems)
     return cleaned
 
 

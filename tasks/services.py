@@ -69,9 +69,11 @@ def _apply(project: Project, fields: dict) -> None:
     try:
         project.label_schema = schemas.label_schema_clean(project.label_schema)
     except schemas.SchemaError as error:
-        raise ValidationError({"label_schema": str(error)}) from error
-    if not isinstance(project.item_fields, list) or not all(isinstance(f, str) and f for f in project.item_fields):
-        raise ValidationError({"item_fields": "A list of field names, e.g. [\"title\", \"description\"]."})
+        raise ValidationError({"label_schema": error.problems}) from error
+    try:
+        project.item_fields = schemas.item_fields_clean(project.item_fields)
+    except schemas.SchemaError as error:
+        raise ValidationError({"item_fields": error.problems}) from error
     project.reward_currency = (project.reward_currency or "").upper()
     try:
         project.full_clean(exclude=["required_skills"])

@@ -1,8 +1,11 @@
-"""Publishing in a real headless Chromium: a project made in the admin's form, a semicolon-separated cp1252 CSV
+"""Publishing in a real headless Chromium: a project made in the admin's label editor, a semicolon-separated cp1252 CSV
 imported through the preview, published with the change page's button, then one item labelled by an annotator.
 
 Set SCREENSHOT_DIR to keep a screenshot of each step (see tests/annotations/test_browser.py for the browser).
 """
+
+import os
+from pathlib import Path
 
 import pytest
 
@@ -34,9 +37,25 @@ def _staging_dir(settings, tmp_path):
     settings.IMPORT_STAGING_DIR = str(tmp_path / "staged")
 
 
-def _admin_page(browser, live_server):
+def element_screenshot(locator, name):
+    """One part of a page (the label editor and its preview), kept like _screenshot's pages when SCREENSHOT_DIR is set."""
+    if os.environ.get("SCREENSHOT_DIR"):
+        locator.screenshot(path=str(Path(os.environ["SCREENSHOT_DIR"]) / f"{name}.png"))
+
+
+def fill_label_editor(page, names):
+    """Adds one label per name with the editor's Add button (each takes the next free digit); returns the rows."""
+    for position, name in enumerate(names):
+        page.locator(".le-labels .le-add").click()
+        row = page.locator(".le-labels .le-row").nth(position)
+        assert row.locator(".le-name").evaluate("input => input === document.activeElement")  # ready to type
+        page.keyboard.type(name)
+    return page.locator(".le-labels .le-row")
+
+
+def _admin_page(browser, live_server, **context):
     admin = AdminFactory()
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page = browser.new_page(**{"viewport": {"width": 1200, "height": 900}, **context})
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("input[name=username]", admin.username)
     page.fill("input[name=password]", PASSWORD)
@@ -48,17 +67,30 @@ def _admin_page(browser, live_server):
 def test_create_import_through_the_preview_publish_with_the_button_then_label(browser, live_server, tmp_path):
     page = _admin_page(browser, live_server)
 
-    # A project, made in the admin's form.
+    # A project, made in the admin's form with the label editor: three labels, reordered, one colour and key set.
     page.goto(f"{live_server.url}/admin/tasks/project/add/")
     page.fill("input[name=title]", "Product category")
     page.select_option("select[name=task_type]", "single_label")
-    page.fill("textarea[name=label_schema]", '{"labels": [{"name": "Phone", "shortcut": "1"}, '
-                                               '{"name": "Appliance", "shortcut": "2"}]}')
-    page.fill("textarea[name=item_fields]", '["title"]')
+    label_rows = fill_label_editor(page, ["Phone", "Appliance", "Accessory"])
+    label_rows.nth(1).locator(".le-up").click()  # Appliance first; keys stay with their labels
+    assert page.locator(".le-labels .le-row").nth(0).locator(".le-up").is_disabled()
+    label_rows.nth(0).locator(".le-color").fill("#d62728")
+    label_rows.nth(2).locator(".le-key").fill("X")
+    assert page.locator(".label-preview .label").all_inner_texts() == ["Appliance\n2", "Phone\n1", "Accessory\nx"]
+    assert page.locator("textarea[name=label_schema]").is_hidden()
+    page.locator(".le-fields .le-add").click()
+    page.locator(".le-fields .le-name").fill("title")
+    element_screenshot(page.locator(".field-label_schema"), "publish-0-label-editor")
     page.fill("input[name=gold_share]", "0")
     page.click("input[name=_continue]")
     page.wait_for_selector(".messagelist")
     project = Project.objects.get(title="Product category")
+    assert project.label_schema == {"labels": [
+        {"name": "Appliance", "description": "", "color": "#d62728", "shortcut": "2"},
+        {"name": "Phone", "description": "", "color": "#1f77b4", "shortcut": "1"},
+        {"name": "Accessory", "description": "", "color": "#2ca02c", "shortcut": "x"},
+    ]}
+    assert project.item_fields == ["title"]
     _screenshot(page, "publish-1-project-saved")
 
     # The semicolon file, previewed: nothing stored yet.
@@ -97,6 +129,10 @@ def test_create_import_through_the_preview_publish_with_the_button_then_label(br
     work.goto(f"{live_server.url}/work/{project.pk}/")
     work.wait_for_selector(".field-value")
     shown = work.inner_text(".field-value")
+    # The labels in the editor's order, with its colour and keys.
+    assert work.locator("#ws-labels button.label").all_inner_texts() == ["Appliance\n2", "Phone\n1", "Accessory\nx"]
+    assert "214, 39, 40" in work.locator("#ws-labels button.label").first.evaluate(
+        "b => getComputedStyle(b).borderColor")
     _screenshot(work, "publish-4-labelling")
     work.keyboard.press("2")
     work.keyboard.press("Enter")

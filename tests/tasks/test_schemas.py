@@ -14,7 +14,7 @@ def test_label_schema_gets_colours_and_lowercase_shortcuts():
 
 
 @pytest.mark.parametrize("schema, message", [
-    ({"labels": [{"name": ""}]}, "name is missing"),
+    ({"labels": [{"name": ""}]}, "name is empty"),
     ({"labels": ["A", "a"]}, "used twice"),
     ({"labels": [{"name": "A", "color": "red"}]}, "colour"),
     ({"labels": [{"name": "A", "shortcut": "ab"}]}, "one key"),
