@@ -143,11 +143,11 @@ def main(argv=None) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-HEADER = (f"{'crowd':<16} {'tasks':>12} {'accuracy':>15} {'answers/item':>13} {'review':>7} {'undecided':>17} "
+HEADER = (f"{'crowd':<16} {'tasks':>12} {'accuracy':>15} {'scored':>11} {'answers/item':>13} {'review':>7} {'undecided':>17} "
           f"{'threshold':>9} {'acc>=thr':>8} {'fewer':>5} {'secs':>5}\n"
-          f"{'':<16} {'replayed':>12} {'ours / base':>15} {'ours / base':>13} {'ours':>7} {'ours / base':>17}")
+          f"{'':<16} {'replayed':>12} {'ours / base':>15} {'ours / base':>11} {'ours / base':>13} {'ours':>7} {'ours / base':>17}")
 NOTE = ("accuracy: share right among the accepted items (undecided and review items are not counted as accepted); "
-        "tasks: N/M* = the first N of M tasks (cut by --max-tasks); 5% of them are gold checks, not scored; "
+        "scored: accepted items whose truth the dataset knows (accuracy is over these); tasks: N/M* = the first N of M tasks (cut by --max-tasks); 5% of them are gold checks, not scored; "
         "undecided: items that ran out of replayed workers before a decision; fewer: adaptive overlap paid fewer "
         "answers per item than the baseline at no lower accuracy.")
 
@@ -156,12 +156,13 @@ def _row(name, total, ours, base, threshold, seconds) -> str:
     replayed = ours["items"] + ours["gold_items"]
     tasks = f"{replayed}" if replayed >= total else f"{replayed}/{total}*"
     accuracy = f"{_num(ours['accuracy'])} / {_num(base['accuracy'])}"
+    scored = f"{ours['scored']} / {base['scored']}"
     answers = f"{ours['answers_per_item']:.2f} / {base['answers_per_item']:.2f}"
     undecided = f"{ours['items'] - ours['decided'] - ours['review']} / {base['items'] - base['decided'] - base['review']}"
     meets = "yes" if ours["accuracy"] is not None and ours["accuracy"] >= threshold else "NO"
     fewer = "yes" if (ours["answers_per_item"] < base["answers_per_item"]
                       and (ours["accuracy"] or 0) >= (base["accuracy"] or 0)) else "NO"
-    return (f"{name:<16} {tasks:>12} {accuracy:>15} {answers:>13} {ours['review_share']:>7.1%} {undecided:>17} "
+    return (f"{name:<16} {tasks:>12} {accuracy:>15} {scored:>11} {answers:>13} {ours['review_share']:>7.1%} {undecided:>17} "
             f"{threshold:>9} {meets:>8} {fewer:>5} {seconds:>5.0f}")
 
 

@@ -203,7 +203,9 @@ def _one_step(project, worker, config, rng, truth) -> int:
 def _report(project, config, truth, submitted) -> dict:
     items = Item.objects.filter(project=project, is_gold=False)
     decided = dict(ItemDecision.objects.filter(project=project).values_list("item__external_id", "label"))
-    correct = sum(1 for ext, label in decided.items() if truth.get(ext) == label)
+    # Scored only where the dataset knows the truth: S_Rel has it for one task in five.
+    scored = [ext for ext in decided if truth.get(ext) is not None]
+    correct = sum(1 for ext in scored if truth[ext] == decided[ext])
     paid = Annotation.objects.filter(project=project, is_gold=False).count()
     review = items.filter(state=ItemState.NEEDS_REVIEW).count()
     spammers = [w for w in config.workers if w.kind == "spammer"]
@@ -212,7 +214,7 @@ def _report(project, config, truth, submitted) -> dict:
         user__in=[w.user for w in config.workers if w.kind != "spammer"], suspended=True).count()
     n_items = items.count()
     return {
-        "accuracy": round(correct / len(decided), 4) if decided else None,
+        "accuracy": round(correct / len(scored), 4) if scored else None, "scored": len(scored),
         "answers_per_item": round(paid / n_items, 3) if n_items else None,
         "review_share": round(review / n_items, 4) if n_items else None,
         "spammers": len(spammers), "spammers_suspended": suspended,
