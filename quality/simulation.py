@@ -84,18 +84,37 @@ def pricerunner_items(path: Path, count: int, rng) -> tuple[list, list]:
     return sample, sorted({row[2] for row in rows})
 
 
-def replay_dataset(folder: Path) -> tuple[list, list, list]:
-    """Items, labels and workers of a real crowd dataset (answers.csv, truth.csv)."""
+def replay_dataset(folder: Path, max_tasks: int | None = None) -> tuple[list, list, list]:
+    """Items, labels and workers of a real crowd dataset (answers.csv, truth.csv). max_tasks keeps the first
+    tasks in answers.csv's order with all their answers, so a big crowd can be replayed in minutes."""
     truth = {row["task"]: row["label"] for row in csv.DictReader(open(folder / "truth.csv", newline=""))}
     workers: dict[str, SimWorker] = {}
     labels = set(truth.values())
+    kept: dict[str, None] = {}  # the tasks replayed, in order of first answer
     for row in csv.DictReader(open(folder / "answers.csv", newline="")):
+        labels.add(row["label"])  # every label the crowd used stays a choice, also in a cut replay
+        if row["task"] not in kept and max_tasks is not None and len(kept) >= max_tasks:
+            continue
+        kept[row["task"]] = None
         worker = workers.setdefault(row["worker"], SimWorker("real", 0.0))
         worker.answers[row["task"]] = row["label"]  # a repeated answer: the last one counts
-        labels.add(row["label"])
-    tasks = sorted({task for w in workers.values() for task in w.answers})
-    items = [(task, {"title": f"task {task}"}, truth.get(task)) for task in tasks]
+    items = [(task, {"title": f"task {task}"}, truth.get(task)) for task in sorted(kept)]
     return items, sorted(labels), list(workers.values())
+
+
+def replay_task_count(folder: Path) -> int:
+    """How many tasks a crowd dataset's answers cover (to say when a replay was cut)."""
+    with open(folder / "answers.csv", newline="") as f:
+        return len({row["task"] for row in csv.DictReader(f)})
+
+
+def make_baseline(config: Config) -> Config:
+    """What the crowd platforms do by default: random assignment, majority vote, a fixed overlap of 3 and no
+    early stop or threshold, no suspensions."""
+    config.strategy, config.method, config.adaptive, config.suspend = "random", "majority_vote", False, False
+    config.overlap = config.max_overlap = 3
+    config.accept_confidence = 0.0
+    return config
 
 
 def run(config: Config, log=print) -> dict:
@@ -184,7 +203,9 @@ def _one_step(project, worker, config, rng, truth) -> int:
 def _report(project, config, truth, submitted) -> dict:
     items = Item.objects.filter(project=project, is_gold=False)
     decided = dict(ItemDecision.objects.filter(project=project).values_list("item__external_id", "label"))
-    correct = sum(1 for ext, label in decided.items() if truth.get(ext) == label)
+    # Scored only where the dataset knows the truth: S_Rel has it for one task in five.
+    scored = [ext for ext in decided if truth.get(ext) is not None]
+    correct = sum(1 for ext in scored if truth[ext] == decided[ext])
     paid = Annotation.objects.filter(project=project, is_gold=False).count()
     review = items.filter(state=ItemState.NEEDS_REVIEW).count()
     spammers = [w for w in config.workers if w.kind == "spammer"]
@@ -193,10 +214,10 @@ def _report(project, config, truth, submitted) -> dict:
         user__in=[w.user for w in config.workers if w.kind != "spammer"], suspended=True).count()
     n_items = items.count()
     return {
-        "accuracy": round(correct / len(decided), 4) if decided else None,
+        "accuracy": round(correct / len(scored), 4) if scored else None, "scored": len(scored),
         "answers_per_item": round(paid / n_items, 3) if n_items else None,
         "review_share": round(review / n_items, 4) if n_items else None,
         "spammers": len(spammers), "spammers_suspended": suspended,
-        "decided": len(decided), "items": n_items, "others_suspended": others_suspended,
+        "decided": len(decided), "review": review, "items": n_items, "gold_items": project.items.filter(is_gold=True).count(), "others_suspended": others_suspended,
         "gold_answers": Annotation.objects.filter(project=project, is_gold=True).count(),
     }

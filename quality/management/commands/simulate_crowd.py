@@ -17,6 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--replay", type=Path, help="A folder of ../shared/datasets/crowd to replay.")
+        parser.add_argument("--max-tasks", type=int, help="--replay: only the first N tasks (with all their answers).")
         parser.add_argument("--items", type=int, default=2000)
         parser.add_argument("--workers", type=int, default=50)
         parser.add_argument("--good", type=float, default=0.7, help="Share of good workers (85-95%% accurate).")
@@ -33,7 +34,7 @@ class Command(BaseCommand):
         if o["replay"]:
             if not (o["replay"] / "answers.csv").exists():
                 raise CommandError(f"{o['replay']} has no answers.csv")
-            items, labels, workers = simulation.replay_dataset(o["replay"])
+            items, labels, workers = simulation.replay_dataset(o["replay"], max_tasks=o["max_tasks"])
         else:
             path = Path(settings.DEMO_DATASETS_DIR) / "ecommerce/pricerunner_product_titles/pricerunner_aggregate.csv"
             items, labels = simulation.pricerunner_items(path, o["items"], rng)
@@ -44,9 +45,7 @@ class Command(BaseCommand):
             title=f"Simulation {o['seed']}{' (baseline)' if o['baseline'] else ''}",
         )
         if o["baseline"]:
-            config.strategy, config.method, config.adaptive, config.suspend = "random", "majority_vote", False, False
-            config.overlap = config.max_overlap = 3
-            config.accept_confidence = 0.0
+            simulation.make_baseline(config)
         report = simulation.run(config, log=self.stdout.write)
         self.stdout.write(
             f"accepted-label accuracy {report['accuracy']}, {report['answers_per_item']} answers paid per item, "
