@@ -29,8 +29,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATASETS = ROOT.parent / "shared" / "datasets" / "crowd"
-if not DATASETS.exists():  # a worktree beside main: the shared folder is one level further up
-    DATASETS = Path("/work/shared/datasets/crowd")
 SMALL = ("snow_RTE", 100)
 
 
