@@ -106,7 +106,9 @@ def assignment_next(
     *, worker: User, project: Project, rng: random.Random | None = None, profile: WorkerProfile | None = None
 ) -> NextItem:
     """The worker's next item in this project: their live assignment if they hold one, else a queued
-    (pushed) one, else a fresh claim. Raises NotEligible with the reason when they may not work here.
+    (pushed) one, else a fresh claim; before all of these, while the project's practice round is not
+    done, a practice item (`practice`, no assignment). Raises NotEligible with the reason when they may not
+    work here.
     `profile`: the worker's profile if the caller read it in this request (the API's authentication does)."""
     profile = profile or WorkerProfile.objects.filter(user=worker).first()
     problem = worker_eligibility_problem(worker=worker, project=project, profile=profile)
