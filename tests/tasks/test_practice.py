@@ -11,16 +11,12 @@ from tasks import assignment as assignment_service
 from tasks import practice
 from tasks.models import Assignment, PracticeAnswer, PracticeItem, ProjectStatus
 from tasks.selectors import project_statistics, projects_with_progress
-from tests.factories import AnnotatorFactory, IntegratorFactory, token_for
+from tests.annotations.test_submit import _api, worker  # noqa: F401  (worker is a fixture)
+from tests.factories import AnnotatorFactory, IntegratorFactory
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.tasks.test_assignment import verified_worker
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def worker():
-    return verified_worker()
 
 
 @pytest.fixture
@@ -34,11 +30,6 @@ def project():
         PracticeItem.objects.create(project=project, external_id=f"p{n}", data={"title": f"practice {n}"},
                                     answer=answer, explanation=why)
     return project
-
-
-def _api(api_client, user):
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
-    return api_client
 
 
 def _next(worker, project):
