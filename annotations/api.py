@@ -10,6 +10,7 @@ from accounts.permissions import IsAnnotator
 from crowdlabel.pagination import StandardPagination
 from tasks import assignment as assignment_service
 from tasks.api_assignments import AnnotatorAssignmentSerializer, annotator_assignment_data, retry_headers
+from tasks.api_practice import PracticeTurnSerializer, practice_turn_data
 from tasks.models import Project
 
 from . import selectors, services
@@ -38,7 +39,7 @@ class SubmitApi(APIView):
     @extend_schema(request=InputSerializer, responses={201: inline_serializer("Submitted", {
         "annotation_id": serializers.IntegerField(), "created": serializers.BooleanField(),
         "next": AnnotatorAssignmentSerializer(allow_null=True), "reason": serializers.CharField(),
-        "retry_after": serializers.IntegerField(allow_null=True),
+        "retry_after": serializers.IntegerField(allow_null=True), "practice": PracticeTurnSerializer,
     })})
     def post(self, request, pk):
         data = self.InputSerializer(data=request.data)
@@ -51,7 +52,7 @@ class SubmitApi(APIView):
             return Response({"detail": str(error), "code": error.code}, status=ERROR_STATUS[error.code])
         body = {
             "annotation_id": submitted.annotation.pk, "created": submitted.created, "next": None, "reason": "",
-            "retry_after": None,
+            "retry_after": None, "practice": None,
         }
         if data.validated_data["next"]:
             body.update(_next_for(request.user, submitted.annotation.project))
@@ -67,11 +68,12 @@ def _next_for(worker, project) -> dict:
             worker=worker, project=project, profile=getattr(worker, "worker_profile", None)
         )
     except assignment_service.NotEligible as refusal:
-        return {"next": None, "reason": str(refusal), "retry_after": None}
+        return {"next": None, "reason": str(refusal), "retry_after": None, "practice": None}
     return {
         "next": annotator_assignment_data(result.assignment) if result.assignment else None,
         "reason": result.reason,
         "retry_after": result.retry_after,
+        "practice": practice_turn_data(result.practice) if result.practice else None,
     }
 
 

@@ -10,10 +10,10 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from . import assignment, schemas, selectors, services
+from . import assignment, practice, schemas, selectors, services
 from .forms import ImportItemsForm, PositionedJSONField, StructuredJSONWidget
 from .importing import ImportRejected, items_import, items_import_preview, staging
-from .models import Assignment, Item, Project, ProjectStatus
+from .models import Assignment, Item, PracticeItem, Project, ProjectStatus
 from .rendering import instructions_html
 
 
@@ -51,6 +51,10 @@ class ProjectAdminForm(forms.ModelForm):
             errors = services.errors_in_words(ValidationError(self._errors.pop(NON_FIELD_ERRORS)))
             for field, messages in errors.message_dict.items():
                 self.add_error(None if field == NON_FIELD_ERRORS or field not in self.fields else field, messages)
+
+    def clean_practice_required(self):
+        # Optional on the form (blank: no round), so a form posted without it keeps meaning "none".
+        return self.cleaned_data.get("practice_required") or 0
 
     def clean_label_schema(self):
         return _schema_checked(schemas.label_schema_clean, self.cleaned_data["label_schema"])
@@ -96,7 +100,7 @@ class ProjectAdmin(admin.ModelAdmin):
         (None, {"fields": ["title", "description", "status", "import_link"]}),
         ("Task", {"fields": ["task_type", "label_schema", "item_fields", "instructions", "instructions_preview"]}),
         ("Crowd", {"fields": ["difficulty", "deadline", "overlap", "max_overlap", "gold_share", "alpha",
-                              "verified_only", "min_weight", "required_skills"]}),
+                              "verified_only", "min_weight", "required_skills", "practice_required"]}),
         ("Quality", {"fields": ["accept_confidence", "adaptive_overlap", "early_stop_confidence", "min_seconds"]}),
         ("Assignment", {"fields": ["assignment_strategy", "item_order", "lease_minutes", "show_model_suggestions"]}),
         ("Payment", {"fields": ["reward_amount", "reward_currency", "reward_scales_with_difficulty"]}),
@@ -297,3 +301,35 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class PracticeItemForm(forms.ModelForm):
+    """Checks the right answer against the project's labels, so a worker's answer compares exactly."""
+
+    class Meta:
+        model = PracticeItem
+        fields = ["project", "external_id", "data", "answer", "explanation"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if all(cleaned.get(name) is not None for name in ("project", "data", "answer")):
+            try:
+                cleaned["answer"] = practice.practice_answer_clean(
+                    project=cleaned["project"], data=cleaned["data"], answer=cleaned["answer"])
+            except schemas.SchemaError as error:
+                self.add_error("answer", str(error))
+        return cleaned
+
+
+# Its own page rather than an inline on the project's: the project form then posts exactly as before.
+@admin.register(PracticeItem)
+class PracticeItemAdmin(admin.ModelAdmin):
+    """The practice round's items: their answer and explanation are shown to workers after they answer."""
+
+    form = PracticeItemForm
+    list_display = ["external_id", "project", "answer"]
+    list_filter = ["project"]
+    search_fields = ["external_id"]
+    list_select_related = ["project"]
+    raw_id_fields = ["project"]
+    show_full_result_count = False

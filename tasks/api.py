@@ -39,7 +39,7 @@ class ProjectOutputSerializer(serializers.ModelSerializer):
             "overlap", "max_overlap", "gold_share", "alpha", "accept_confidence", "adaptive_overlap",
             "early_stop_confidence", "min_seconds", "verified_only", "min_weight", "required_skills",
             "lease_minutes", "assignment_strategy", "item_order", "show_model_suggestions", "status", "created_at", "updated_at",
-            "warnings",
+            "warnings", "practice_required",
         ]
 
 

@@ -12,6 +12,7 @@ from accounts.permissions import IsAnnotator
 from crowdlabel.pagination import StandardPagination
 
 from . import assignment as assignment_service
+from .api_practice import PracticeTurnSerializer, practice_turn_data
 from .models import Assignment, AssignmentState, Item, Project
 
 
@@ -35,6 +36,7 @@ class NextItemSerializer(serializers.Serializer):
     assignment = AnnotatorAssignmentSerializer(allow_null=True)
     reason = serializers.CharField(allow_blank=True)
     retry_after = serializers.IntegerField(allow_null=True)
+    practice = PracticeTurnSerializer
 
 
 def annotator_assignment_data(assignment) -> dict:
@@ -67,6 +69,7 @@ def _next_response(result) -> Response:
             "assignment": annotator_assignment_data(result.assignment) if result.assignment else None,
             "reason": result.reason,
             "retry_after": result.retry_after,
+            "practice": practice_turn_data(result.practice) if result.practice else None,
         },
         headers=retry_headers(result.retry_after),
     )
@@ -74,8 +77,9 @@ def _next_response(result) -> Response:
 
 class NextInProjectApi(APIView):
     """Your next item in this project: the one you hold if its lease is still running, else a new one.
-    403 with the reason when you may not work on the project; `assignment: null` with a reason when there
-    is nothing for you right now, and, when there may be in a moment (others have priority on the last
+    403 with the reason when you may not work on the project; `assignment: null` and a `practice` item
+    while the project's practice round is not done (answer it at /api/practice/{id}/answer/);
+    `assignment: null` with a reason when there is nothing for you right now, and, when there may be in a moment (others have priority on the last
     items), `retry_after` seconds and the same in a Retry-After header."""
 
     permission_classes = [IsAnnotator]

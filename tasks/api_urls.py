@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, api_assignments
+from . import api, api_assignments, api_practice
 
 urlpatterns = [
     path("projects/", api.ProjectListApi.as_view(), name="api-projects"),
@@ -20,4 +20,8 @@ urlpatterns += [
     path("projects/<int:pk>/push/", api_assignments.PushBatchApi.as_view(), name="api-project-push"),
     path("assignments/<int:pk>/skip/", api_assignments.AssignmentActionApi.as_view(action="skip"), name="api-assignment-skip"),
     path("assignments/<int:pk>/release/", api_assignments.AssignmentActionApi.as_view(action="release"), name="api-assignment-release"),
+]
+
+urlpatterns += [
+    path("practice/<int:pk>/answer/", api_practice.PracticeAnswerApi.as_view(), name="api-practice-answer"),
 ]

@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts.models import Role, User, WorkerProfile
 
 from . import assignment_sql as sql
-from . import sampling
+from . import practice, sampling
 from .models import (
     SEEN_STATES, Assignment, AssignmentState, AssignmentStrategy, Item, ItemOrder, ItemState, Project, ProjectStatus,
 )
@@ -31,6 +31,7 @@ CLAIMABLE_STATES = [ItemState.OPEN, ItemState.COLLECTING]
 COMPETITION_WINDOW = timedelta(minutes=2)
 PUSH_LEASE = timedelta(hours=24)
 RETRY_AFTER_SECONDS = 5
+PRACTICE_REASON = "Practice first: answer the practice items, then real work begins."
 
 
 class NotEligible(Exception):
@@ -50,6 +51,7 @@ class NextItem:
     assignment: Assignment | None
     reason: str = ""
     retry_after: int | None = None
+    practice: "practice.PracticeTurn | None" = None  # a practice item to answer before any real work
 
 
 # --- Eligibility ----------------------------------------------------------------------------------
@@ -104,12 +106,19 @@ def assignment_next(
     *, worker: User, project: Project, rng: random.Random | None = None, profile: WorkerProfile | None = None
 ) -> NextItem:
     """The worker's next item in this project: their live assignment if they hold one, else a queued
-    (pushed) one, else a fresh claim. Raises NotEligible with the reason when they may not work here.
+    (pushed) one, else a fresh claim; before all of these, while the project's practice round is not
+    done, a practice item (`practice`, no assignment). Raises NotEligible with the reason when they may not
+    work here.
     `profile`: the worker's profile if the caller read it in this request (the API's authentication does)."""
     profile = profile or WorkerProfile.objects.filter(user=worker).first()
     problem = worker_eligibility_problem(worker=worker, project=project, profile=profile)
     if problem:
         raise NotEligible(problem)
+    # The project row is already loaded: a project without a practice round pays nothing here.
+    if project.practice_required:
+        turn = practice.practice_next(worker=worker, project=project)
+        if turn:
+            return NextItem(None, PRACTICE_REASON, practice=turn)
     rng = rng or random
     for _ in range(3):  # a lost race on a constraint is retried, never surfaced
         try:
@@ -124,7 +133,7 @@ def assignment_next_any(*, worker: User, rng: random.Random | None = None) -> Ne
     last = NextItem(None, "No project is open to you right now.")
     for project in projects_open_to(worker):
         result = assignment_next(worker=worker, project=project, rng=rng)
-        if result.assignment:
+        if result.assignment or result.practice:
             return result
         last = result
     return last

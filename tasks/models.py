@@ -91,6 +91,10 @@ class Project(models.Model):
     show_model_suggestions = models.BooleanField(
         default=False, help_text="Show annotators the active model's guess (a suggestion only, never a vote)."
     )
+    practice_required = models.PositiveSmallIntegerField(
+        default=0, blank=True, help_text="Practice items each worker answers before real work (0: no practice round). "
+        "They see the right answer and its explanation after each one. Add them under Tasks › Practice items.",
+    )
     status = models.CharField(max_length=16, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -262,3 +266,51 @@ class Assignment(models.Model):
 
     def __str__(self):
         return f"{self.worker_id} on {self.item_id} ({self.state})"
+
+
+class PracticeItem(models.Model):
+    """A training item: its right answer and explanation are shown to the worker after they answer it.
+
+    A table of its own, not an Item with a flag: every query that reads items (assignment, progress, truth
+    inference, datasets, exports, the results API) then leaves practice out by construction, and a gold
+    check (whose answer must stay secret) can never be mistaken for one (whose answer is shown)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="practice_items", db_index=False)
+    external_id = models.CharField(max_length=255)
+    data = models.JSONField(help_text='The item\'s fields, as for a real item, e.g. {"title": "iPhone 8"}.')
+    answer = models.JSONField(help_text='The right answer in the project\'s answer form, e.g. "Phone" or ["A", "B"].')
+    explanation = models.TextField(blank=True, help_text="Why that answer is right: shown after the worker answers.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "external_id"], name="tasks_practiceitem_unique_external_id"),
+        ]
+
+    def __str__(self):
+        return f"{self.project_id}:practice:{self.external_id}"
+
+
+class PracticeAnswer(models.Model):
+    """One worker's answer to one practice item. Never an Annotation: it counts toward nothing but the
+    practice round (no item decision, no worker score, no dataset)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    practice_item = models.ForeignKey(PracticeItem, on_delete=models.CASCADE, related_name="answers")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    answer = models.JSONField()
+    correct = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            # A retried answer finds the first one: the round counts each practice item once.
+            models.UniqueConstraint(fields=["practice_item", "worker"], name="tasks_practiceanswer_once_per_worker"),
+        ]
+        # "How many has this worker practised here?", asked on each request for work in a project with a round.
+        indexes = [models.Index(fields=["worker", "project"], name="tasks_practiceanswer_worker")]
+
+    def __str__(self):
+        return f"{self.worker_id} on practice {self.practice_item_id}"

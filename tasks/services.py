@@ -13,7 +13,7 @@ EDITABLE_FIELDS = {
     "title", "description", "instructions", "task_type", "label_schema", "item_fields", "difficulty",
     "deadline", "reward_amount", "reward_currency", "reward_scales_with_difficulty", "overlap",
     "max_overlap", "gold_share", "alpha", "accept_confidence", "adaptive_overlap", "early_stop_confidence", "verified_only", "min_seconds", "min_weight", "lease_minutes",
-    "assignment_strategy", "item_order", "show_model_suggestions",
+    "assignment_strategy", "item_order", "show_model_suggestions", "practice_required",
 }
 # The bounds of a project's numbers (low, high; None: open). Forms and serializers check them field by field
 # before anything is saved, so a person reads which field is wrong; the check constraints hold the same bounds

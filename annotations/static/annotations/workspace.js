@@ -6,7 +6,10 @@
   const $ = (id) => document.getElementById(id);
   const els = { item: $("ws-item"), labels: $("ws-labels"), spans: $("ws-spans"), status: $("ws-status"),
                 done: $("ws-done"), left: $("ws-left"), lease: $("ws-lease"), submit: $("ws-submit"),
-                skip: $("ws-skip"), undo: $("ws-undo"), review: $("ws-review"), instructions: $("ws-instructions") };
+                skip: $("ws-skip"), undo: $("ws-undo"), review: $("ws-review"), instructions: $("ws-instructions"),
+                practice: $("ws-practice"), feedback: $("ws-feedback"), verdict: $("ws-feedback-verdict"),
+                feedbackAnswer: $("ws-feedback-answer"), explanation: $("ws-feedback-explanation"),
+                continue: $("ws-continue"), workspace: $("workspace") };
   const isSpan = config.taskType === "span";
   const isMulti = config.taskType === "multi_label";
   const byShortcut = new Map(config.labels.filter((l) => l.shortcut).map((l) => [l.shortcut, l]));
@@ -18,6 +21,7 @@
   let retryTimer = null; // the pending "ask again" after a refusal
   let cursor = { anchor: 0, focus: 0 }; // keyboard selection over tokens (span projects)
   let tokens = [];
+  let feedbackOpen = false; // the right answer to a practice item is on screen until the worker continues
 
   function csrf() {
     const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -76,7 +80,7 @@
     const { status, data, retryAfter } = reply;
     if (status === 403) { show(null); say(data.detail || "You cannot work on this project.", true); return; }
     if (status !== 200) { say("Could not reach the server; retrying…", true); retryIn(3); return; }
-    show(data.assignment, data.reason, retryAfter);
+    if (data.practice) showPractice(data.practice); else show(data.assignment, data.reason, retryAfter);
   }
 
   // One pending retry at most: a skip or a 409 that loads the next item meanwhile replaces it.
@@ -91,6 +95,7 @@
   function show(next, reason, retryAfter, previous) {
     clearTimeout(retryTimer); retryTimer = null;
     assignment = next; chosen = new Set(); spans = []; cursor = { anchor: 0, focus: 0 };
+    els.practice.hidden = true; hideFeedback();
     if (next && previous !== undefined && previous !== null) {
       if (isSpan) spans = previous.map(({ start, end, label }) => ({ start, end, label }));
       else chosen = new Set(Array.isArray(previous) ? previous : [previous]);
@@ -109,7 +114,66 @@
     say("");
     if (isSpan) renderSpanText(); else renderItem(next.item);
     refocus();
-    if (config.showSuggestions) showSuggestion(next.id);
+    if (config.showSuggestions && !next.practice) showSuggestion(next.id);
+  }
+
+  // --- Practice round -----------------------------------------------------------------------------
+  // A practice item is shown like a real one, without a lease or Skip; answering it shows the right
+  // answer and why, and Continue (Enter) asks for the next item, practice or real.
+  function showPractice(turn) {
+    show({ id: turn.id, item: turn.item, practice: true, expires_at: null });
+    els.skip.disabled = true;
+    els.practice.textContent = `Practice ${turn.answered + 1} of ${turn.required}: after you answer, you see the right answer and why. Practice answers are not paid or scored.`;
+    els.practice.hidden = false;
+  }
+
+  function describe(value, item) {
+    if (Array.isArray(value) && value.length && typeof value[0] === "object") {
+      const text = (item.data && item.data.text) || "";
+      return value.map((s) => `${s.label} “${text.slice(s.start, s.end)}”`).join(", ");
+    }
+    if (Array.isArray(value)) return value.length ? value.join(", ") : "(none)";
+    return String(value);
+  }
+
+  async function submitPractice(value) {
+    busy = true; els.submit.disabled = true;
+    const answered = assignment;
+    try {
+      const { status, data } = await post(`/api/practice/${answered.id}/answer/`, { answer: value });
+      if (status === 201 || status === 200) { showFeedback(data, answered.item); return; }
+      say(data.detail || "The server refused the answer; your choice is kept, try again.", true);
+    } catch (e) {
+      say("Network error: your answer is kept, press Enter to retry.", true);
+    } finally {
+      busy = false; if (assignment) els.submit.disabled = false;
+    }
+  }
+
+  function showFeedback(data, item) {
+    assignment = null; renderLabels(); els.submit.disabled = true; els.skip.disabled = true;
+    els.verdict.textContent = data.correct ? "Right!" : "Not quite.";
+    els.feedbackAnswer.textContent = data.correct
+      ? `The right answer is ${describe(data.right_answer, item)}.`
+      : `You answered ${describe(data.answer, item)}. The right answer is ${describe(data.right_answer, item)}.`;
+    els.explanation.textContent = data.explanation || "";
+    els.explanation.hidden = !data.explanation;
+    els.feedback.classList.toggle("right", !!data.correct);
+    els.feedback.hidden = false; feedbackOpen = true;
+    els.workspace.classList.add("feedback-open");
+    say("");
+    els.feedback.scrollIntoView({ block: "nearest" });
+    els.continue.focus({ preventScroll: true });
+  }
+
+  function hideFeedback() {
+    els.feedback.hidden = true; feedbackOpen = false;
+    els.workspace.classList.remove("feedback-open");
+  }
+
+  function continueAfterFeedback() {
+    if (!feedbackOpen) return;
+    hideFeedback(); loadNext();
   }
 
   // The active model's guess, where the project shows it: a hint to check, never pre-selected.
@@ -308,6 +372,7 @@
     if (!assignment || busy) return;
     const value = answer();
     if (value === null || (isMulti && !value.length)) { say("Choose a label first.", true); return; }
+    if (assignment.practice) { await submitPractice(value); return; }
     busy = true; els.submit.disabled = true;
     const submitted = assignment;
     try {
@@ -316,7 +381,7 @@
         doneCount += 1; els.done.textContent = doneCount;
         itemsLeft -= 1; showLeft();
         setLastAnswer({ id: submitted.id, expiresAt: new Date(submitted.expires_at).getTime() });
-        show(data.next, data.reason, retryAfter);
+        if (data.practice) showPractice(data.practice); else show(data.next, data.reason, retryAfter);
         if (data.next) say("Saved.");
         if (data.next && doneCount % REFRESH_LEFT_EVERY === 0) refreshLeft();
       } else if (status === 409) {
@@ -375,7 +440,7 @@
     clearInterval(leaseTimer);
     const tick = () => {
       if (lastAnswer && lastAnswer.expiresAt <= Date.now()) setLastAnswer(null); // the server would refuse it
-      if (!assignment) { els.lease.textContent = "—"; return; }
+      if (!assignment || !assignment.expires_at) { els.lease.textContent = "—"; return; }
       const left = Math.max(0, Math.round((new Date(assignment.expires_at).getTime() - Date.now()) / 1000));
       els.lease.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
     };
@@ -393,6 +458,11 @@
   document.addEventListener("keydown", (event) => {
     const target = event.target;
     if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+    if (feedbackOpen) {
+      // While the right answer is shown, Enter continues; label keys must not answer the next item unseen.
+      if (event.key === "Enter" || event.key === " ") { event.preventDefault(); continueAfterFeedback(); }
+      return;
+    }
     if ((event.ctrlKey || event.metaKey) && !event.shiftKey && !event.altKey && event.key.toLowerCase() === "z") {
       event.preventDefault(); undo(); return;
     }
@@ -419,6 +489,7 @@
   els.submit.addEventListener("click", () => { submit(); refocus(); });
   els.skip.addEventListener("click", () => { skip(); refocus(); });
   els.undo.addEventListener("click", () => { undo(); refocus(); });
+  els.continue.addEventListener("click", () => { continueAfterFeedback(); refocus(); });
   // Closing the page hands the item back at once instead of holding it until the lease runs out.
   window.addEventListener("pagehide", () => {
     if (assignment) navigator.sendBeacon && fetch(`/api/assignments/${assignment.id}/release/`, {
