@@ -229,6 +229,9 @@ class ProjectCalibration(models.Model):
     known_truth = models.PositiveIntegerField(help_text="Known-truth items the calibration was fitted on.")
     holdout = models.JSONField(default=list, help_text="[confidence, correct, item id] per known-truth item, out of fold.")
     model_evidence = models.JSONField(default=dict, help_text="Held-out log-likelihood per answer of each model.")
+    points = models.JSONField(default=list, help_text="[ρ, τ, weight]: the calibration posterior, reused by later "
+                                                      "evaluations until the known truth grows.")
+    fitted_on = models.PositiveIntegerField(default=0, help_text="Known-truth items at the last full fit.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

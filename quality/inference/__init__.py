@@ -18,9 +18,9 @@ the default, also chooses the model by that evidence (selection.py).
 from dataclasses import replace
 
 from . import dawid_skene, glad, mace, mace_dawid_skene, majority, one_coin, selection
-from .calibration import default_correlation, infer_calibrated
+from .calibration import PreviousFit, default_correlation, infer_calibrated, infer_with_previous_fit
 from .encoding import EncodedAnswers, encode_answers
-from .posterior import InferenceResult
+from .posterior import InferenceResult, known_truth_vector
 from .spans import SpanConsensus, aggregate_spans, span_f1
 
 # Modules are imported whole so that quality.inference.dawid_skene stays the module, not the function.
@@ -38,17 +38,24 @@ DEFAULT_METHOD = "auto"
 
 
 def infer(encoded: EncodedAnswers, method: str = DEFAULT_METHOD, *, known_truth=None,
-          worker_weights=None) -> InferenceResult:
+          worker_weights=None, previous: PreviousFit | None = None) -> InferenceResult:
     """Run a method by name on encoded answers and make its confidence honest; result.calibration says how
     (ρ, fitted on known truth or the default, the model chosen). known_truth as for the methods (indices,
-    not ids: encoded.known_truth({task_id: label}) converts)."""
+    not ids: encoded.known_truth({task_id: label}) converts). previous: the project's last fit, reused
+    while the known truth has not grown much (PreviousFit)."""
     if method == "auto":
-        return selection.auto(*encoded.arrays(), known_truth=known_truth, worker_weights=worker_weights)
+        return selection.auto(*encoded.arrays(), known_truth=known_truth, worker_weights=worker_weights,
+                              previous=previous)
+    known_count = int((known_truth_vector(known_truth, encoded.n_tasks, encoded.n_classes) >= 0).sum())
+    if previous is not None and previous.method == method and previous.still_fits(known_count):
+        result, calibration = infer_with_previous_fit(METHODS[method], previous, *encoded.arrays(),
+                                                      known_truth=known_truth, worker_weights=worker_weights)
+        return replace(result, calibration=calibration)
     result, calibration = infer_calibrated(METHODS[method], *encoded.arrays(), known_truth=known_truth,
                                            worker_weights=worker_weights,
                                            default_correlation=default_correlation(method))
     return replace(result, calibration=replace(calibration, method=method))
 
 
-__all__ = ["METHODS", "DEFAULT_METHOD", "infer", "encode_answers", "EncodedAnswers", "InferenceResult",
+__all__ = ["METHODS", "DEFAULT_METHOD", "infer", "PreviousFit", "encode_answers", "EncodedAnswers", "InferenceResult",
            "aggregate_spans", "SpanConsensus", "span_f1"]

@@ -49,6 +49,8 @@ FALLBACK_CORRELATION = 0.35
 DEFAULT_CORRELATION = DEFAULT_CORRELATIONS["mace_dawid_skene"]
 PRIOR_SD = 1.0                 # of logit ρ: a 95% prior range of about 0.1 to 0.8 around 0.35
 MIN_KNOWN_TRUTH = 10           # fewer known items than this: the default ρ, no folds
+REFIT_GROWTH = 0.1             # a previous fit is reused until the known truth grows by 10% ...
+REFIT_ITEMS = 50               # ... or by this many items (PreviousFit)
 FOLDS = 5
 CORRELATION_GRID = np.concatenate([[0.0], np.linspace(0.01, 0.95, 95)])  # ρ candidates; 0 = independent answers
 TEMPERATURE_GRID = np.exp(np.linspace(np.log(0.25), np.log(16.0), 25))  # τ candidates; holds 1 exactly
@@ -78,6 +80,29 @@ class Calibration:
     holdout_tasks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     method: str = ""
     model_evidence: dict = field(default_factory=dict)
+    points: tuple = ()        # [(ρ, τ, weight)]: the calibration posterior the confidences were averaged over
+    reused: bool = False      # True: a previous fit's model and points, applied to today's answers
+
+
+@dataclass(frozen=True)
+class PreviousFit:
+    """A project's last full calibration (its model, points and the known-truth count it was fitted on).
+
+    Fitting costs FOLDS + 1 runs of each candidate model; a project is evaluated every few seconds while
+    answers arrive. The fit is reused while the known truth has grown by less than REFIT_GROWTH (and by
+    fewer than REFIT_ITEMS items): the calibration depends on the crowd, which a handful of new answers does
+    not change, while new known truth is new evidence about it.
+    """
+
+    method: str
+    points: tuple
+    known_truth: int
+
+    def still_fits(self, known_truth: int) -> bool:
+        if not self.points or self.known_truth < MIN_KNOWN_TRUTH or known_truth < self.known_truth:
+            return False
+        grown = known_truth - self.known_truth
+        return grown < REFIT_ITEMS and grown < REFIT_GROWTH * self.known_truth
 
 
 def tempered_posterior(log_evidence, class_prior, answers_per_task, correlation: float,
@@ -171,6 +196,20 @@ def default_correlation(method_name: str) -> float:
     return DEFAULT_CORRELATIONS.get(method_name, FALLBACK_CORRELATION)
 
 
+def infer_with_previous_fit(method, previous: PreviousFit, task_idx, worker_idx, label_idx, n_tasks, n_workers,
+                            n_classes, *, known_truth=None, worker_weights=None) -> tuple[InferenceResult, Calibration]:
+    """One run of `method` with a previous fit's calibration points (PreviousFit.still_fits said so)."""
+    arrays = (task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes)
+    known = known_truth_vector(known_truth, n_tasks, n_classes)
+    result = method(*arrays, known_truth=known, worker_weights=worker_weights)
+    answers_per_task = np.bincount(np.asarray(task_idx, dtype=np.int64), minlength=n_tasks)
+    points = previous.points
+    calibration = Calibration(sum(r * w for r, _, w in points), "known_truth", int((known >= 0).sum()),
+                              np.zeros(0), np.zeros(0, bool), temperature=sum(t * w for _, t, w in points),
+                              method=previous.method, points=tuple(points), reused=True)
+    return calibrated(result, answers_per_task, points, known), calibration
+
+
 def infer_calibrated(method, task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes, *,
                      known_truth=None, worker_weights=None, default_correlation=DEFAULT_CORRELATION,
                      seed=0) -> tuple[InferenceResult, Calibration]:
@@ -199,7 +238,7 @@ def infer_calibrated(method, task_idx, worker_idx, label_idx, n_tasks, n_workers
     temperature = sum(tau * weight for _, tau, weight in points)
     calibration = Calibration(correlation, "known_truth", len(known_tasks),
                               holdout[np.arange(len(tasks)), labels], labels == known[tasks], log_likelihood,
-                              temperature=temperature, holdout_tasks=tasks)
+                              temperature=temperature, holdout_tasks=tasks, points=tuple(points))
     return calibrated(result, answers_per_task, points, known), calibration
 
 

@@ -19,7 +19,8 @@ from dataclasses import replace
 import numpy as np
 
 from . import dawid_skene, mace, mace_dawid_skene, one_coin
-from .calibration import MIN_KNOWN_TRUTH, Calibration, default_correlation, infer_calibrated
+from .calibration import (MIN_KNOWN_TRUTH, Calibration, PreviousFit, default_correlation, infer_calibrated,
+                          infer_with_previous_fit)
 from .posterior import InferenceResult, known_truth_vector
 
 CANDIDATES = {
@@ -33,10 +34,15 @@ STANDARD_ERRORS = 2.0
 
 
 def infer_auto(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes, *, known_truth=None,
-               worker_weights=None, default_correlations=None, seed=0) -> tuple[InferenceResult, Calibration]:
-    """(honest result, its calibration with .method = the chosen candidate and .model_evidence per candidate)."""
+               worker_weights=None, default_correlations=None, seed=0,
+               previous: PreviousFit | None = None) -> tuple[InferenceResult, Calibration]:
+    """(honest result, its calibration with .method = the chosen candidate and .model_evidence per candidate).
+    previous: the project's last fit, reused (one run of its model) while it still fits the known truth."""
     arrays = (task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes)
     known = known_truth_vector(known_truth, n_tasks, n_classes)
+    if previous is not None and previous.method in CANDIDATES and previous.still_fits(int((known >= 0).sum())):
+        return infer_with_previous_fit(CANDIDATES[previous.method], previous, *arrays, known_truth=known,
+                                       worker_weights=worker_weights)
     defaults = default_correlations or {}
     names = list(CANDIDATES) if np.count_nonzero(known >= 0) >= MIN_KNOWN_TRUTH else [FALLBACK]
     fits = {name: infer_calibrated(CANDIDATES[name], *arrays, known_truth=known, worker_weights=worker_weights,
@@ -50,10 +56,10 @@ def infer_auto(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes, *
 
 
 def auto(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes, *, known_truth=None,
-         worker_weights=None) -> InferenceResult:
-    """METHODS' signature: the honest result of infer_auto, its calibration attached."""
+         worker_weights=None, previous: PreviousFit | None = None) -> InferenceResult:
+    """METHODS' signature (plus `previous`): the honest result of infer_auto, its calibration attached."""
     result, calibration = infer_auto(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes,
-                                     known_truth=known_truth, worker_weights=worker_weights)
+                                     known_truth=known_truth, worker_weights=worker_weights, previous=previous)
     return replace(result, calibration=calibration)
 
 

@@ -22,7 +22,8 @@ from annotations.models import Annotation
 from tasks.models import HOLDING_STATES, Assignment, Item, ItemState, Project, TaskType
 
 from .. import inference
-from ..models import DecisionSource, ItemDecision, ProjectCalibration, Suggestion, WorkerProjectQuality
+from ..models import (CalibrationSource, DecisionSource, ItemDecision, ProjectCalibration, Suggestion,
+                      WorkerProjectQuality)
 
 
 def project_evaluation_schedule(*, project_id: int) -> bool:
@@ -101,13 +102,21 @@ def _categorical_verdicts(project, answers, method) -> dict[int, ItemVerdict]:
     # Every label the schema allows is a class, even one nobody chose yet (multi-label: the sets seen).
     classes = project.label_names if project.task_type != TaskType.MULTI_LABEL else sorted(set(keys) | set(known.values()))
     encoded = inference.encode_answers([str(i) for i in items], [str(w) for w in workers], keys, classes=classes)
-    result = inference.infer(encoded, method, known_truth=encoded.known_truth(known))
+    result = inference.infer(encoded, method, known_truth=encoded.known_truth(known),
+                             previous=_previous_fit(project))
     _store_worker_quality(project, encoded, result)
     _store_calibration(project, encoded, result.calibration)
     return {
         int(task): ItemVerdict(_class_value(str(encoded.classes[label])), float(confidence), result.calibration.method)
         for task, label, confidence in zip(encoded.tasks, result.labels, result.confidence)
     }
+
+
+def _previous_fit(project) -> inference.PreviousFit | None:
+    stored = ProjectCalibration.objects.filter(project=project, source=CalibrationSource.KNOWN_TRUTH).first()
+    if stored is None or not stored.points:
+        return None
+    return inference.PreviousFit(stored.method, tuple(tuple(point) for point in stored.points), stored.fitted_on)
 
 
 def _store_worker_quality(project, encoded, result) -> None:
@@ -122,15 +131,19 @@ def _store_worker_quality(project, encoded, result) -> None:
 
 
 def _store_calibration(project, encoded, calibration) -> None:
-    """What made this evaluation's confidences honest, with the out-of-fold known-truth pairs behind it."""
-    holdout = [[round(float(confidence), 6), bool(correct), int(encoded.tasks[task])]
-               for confidence, correct, task in zip(calibration.holdout_confidence, calibration.holdout_correct,
-                                                    calibration.holdout_tasks)]
-    ProjectCalibration.objects.update_or_create(project=project, defaults={
-        "method": calibration.method, "correlation": min(1.0, max(0.0, calibration.correlation)),
-        "temperature": calibration.temperature, "source": calibration.source,
-        "known_truth": calibration.known_truth, "holdout": holdout, "model_evidence": calibration.model_evidence,
-    })
+    """What made this evaluation's confidences honest, with the out-of-fold known-truth pairs behind it.
+    A reused fit (calibration.reused) keeps the pairs, evidence and points of the fit it reuses."""
+    fields = {"method": calibration.method, "correlation": min(1.0, max(0.0, calibration.correlation)),
+              "temperature": calibration.temperature, "source": calibration.source,
+              "known_truth": calibration.known_truth}
+    if not calibration.reused:
+        fields.update(
+            holdout=[[round(float(confidence), 6), bool(correct), int(encoded.tasks[task])]
+                     for confidence, correct, task in zip(calibration.holdout_confidence,
+                                                          calibration.holdout_correct, calibration.holdout_tasks)],
+            model_evidence=calibration.model_evidence, points=[list(point) for point in calibration.points],
+            fitted_on=calibration.known_truth)
+    ProjectCalibration.objects.update_or_create(project=project, defaults=fields)
 
 
 def _span_verdicts(project, answers) -> dict[int, ItemVerdict]:

@@ -108,3 +108,19 @@ def test_auto_keeps_the_hierarchical_model_without_evidence_and_weighs_candidate
     assert set(result.calibration.model_evidence) == set(selection.CANDIDATES)
     assert result.calibration.method in selection.CANDIDATES
     assert METHODS["auto"](*arrays).calibration.model_evidence == {}
+
+
+def test_a_previous_fit_is_reused_until_the_known_truth_grows():
+    """Re-fitting costs FOLDS + 1 runs of every candidate; a project is evaluated every few seconds."""
+    truth, arrays = copying_crowd()
+    known, scored = gold_of(truth, share=0.1)
+    first = METHODS["auto"](*arrays, known_truth=known)
+    fit = calibration.PreviousFit(first.calibration.method, first.calibration.points, first.calibration.known_truth)
+    again = METHODS["auto"](*arrays, known_truth=known, previous=fit)
+    assert again.calibration.reused and again.calibration.method == first.calibration.method
+    assert np.allclose(again.confidence, first.confidence)
+    grown = known.copy()
+    grown[scored[:30]] = truth[scored[:30]]                      # 25% more known truth: fitted afresh
+    refitted = METHODS["auto"](*arrays, known_truth=grown, previous=fit)
+    assert not refitted.calibration.reused and refitted.calibration.known_truth == len(np.flatnonzero(grown >= 0))
+    assert not calibration.PreviousFit("mace", (), 120).still_fits(120)

@@ -344,3 +344,7 @@ def test_an_evaluation_records_its_calibration_with_the_known_items_it_was_fitte
     assert sorted(item_id for _, _, item_id in calibration.holdout) == sorted(gold_items)
     assert all(0.0 <= confidence <= 1.0 for confidence, _, _ in calibration.holdout)
     assert calibration.method in {"one_coin", "mace", "mace_dawid_skene", "dawid_skene"}
+    assert calibration.points and calibration.fitted_on == 12
+    decisions.project_evaluate(project=project)                  # same known truth: the fit is reused
+    again = ProjectCalibration.objects.get(project=project)
+    assert again.points == calibration.points and again.holdout == calibration.holdout
