@@ -119,6 +119,23 @@ def test_label_twenty_items_with_one_key_each_and_undo_one(browser, live_server,
     assert page.evaluate("window.pwned") is None
 
 
+def test_a_capped_count_of_items_left_stays_capped_as_you_answer(browser, live_server, monkeypatch):
+    # The server counts up to the cap and stops: "5+" may be thousands, so an answer must not make it "4".
+    monkeypatch.setattr("annotations.selectors.ITEMS_LEFT_CAP", 5)
+    project = _classification(9)
+    page = _log_in(browser, live_server, verified_worker())
+    page.goto(f"{live_server.url}/work/{project.pk}/")
+    page.wait_for_selector(".field-value")
+    assert page.inner_text("#ws-left") == "5+"
+    for n in range(3):
+        page.keyboard.press("1")
+        _done(page, n + 1)
+        assert page.inner_text("#ws-left") == "5+"
+    page.reload()
+    page.wait_for_selector(".field-value")
+    assert page.inner_text("#ws-left") == "5+"  # 5 unseen and the one held: still capped, as the page said
+
+
 def test_a_mouse_click_then_enter_submits_when_reviewing_and_the_choice_is_remembered(browser, live_server):
     project = _classification(4)
     worker = verified_worker()

@@ -61,8 +61,17 @@
   }
 
   // --- Items left ---------------------------------------------------------------------------------
+  // The server counts up to itemsLeftCap and then stops, so a capped count says "at least": taking one off
+  // it would show 999 for a project with thousands left, and refreshLeft would jump back to 1000+.
+  function leftIsCapped() { return itemsLeft >= config.itemsLeftCap; }
+
   function showLeft() {
-    els.left.textContent = itemsLeft >= config.itemsLeftCap ? `${config.itemsLeftCap}+` : String(Math.max(0, itemsLeft));
+    els.left.textContent = leftIsCapped() ? `${config.itemsLeftCap}+` : String(Math.max(0, itemsLeft));
+  }
+
+  function countOneDone() {
+    if (!leftIsCapped()) itemsLeft -= 1;
+    showLeft();
   }
 
   async function refreshLeft() {
@@ -379,7 +388,7 @@
       const { status, data, retryAfter } = await post(`/api/assignments/${submitted.id}/submit/`, { answer: value });
       if (status === 201 || status === 200) {
         doneCount += 1; els.done.textContent = doneCount;
-        itemsLeft -= 1; showLeft();
+        countOneDone();
         setLastAnswer({ id: submitted.id, expiresAt: new Date(submitted.expires_at).getTime() });
         if (data.practice) showPractice(data.practice); else show(data.next, data.reason, retryAfter);
         if (data.next) say("Saved.");
@@ -404,7 +413,7 @@
     try {
       const { status, data } = await post(`/api/assignments/${assignment.id}/skip/`);
       if (status !== 200) say(data.detail || "Could not skip.", true);
-      else { itemsLeft -= 1; showLeft(); }
+      else { countOneDone(); }
       await loadNext();
       if (status === 200) say("Skipped.");
     } finally { busy = false; }
