@@ -349,11 +349,66 @@ def test_every_page_type_shows_its_item_with_submit_on_screen(browser, live_serv
     for control in ("#ws-submit", "button.label >> nth=0"):
         box = page.locator(control).bounding_box()
         assert 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"], (control, box)
-    name = f"{task_type}-{'phone' if viewport is PHONE else 'desktop'}"
+    _window_screenshot(page, f"{task_type}-{'phone' if viewport is PHONE else 'desktop'}")
+
+
+def _window_screenshot(page, name):
     folder = os.environ.get("SCREENSHOT_DIR")
     if folder:  # what the worker sees: the window, not the whole page
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"{name}.png"))
+
+
+# The demo "Product category" project's labels, with its digit keys.
+CATEGORIES = ["Mobile Phones", "TVs", "CPUs", "Digital Cameras", "Microwaves", "Dishwashers", "Washing Machines",
+              "Freezers", "Fridge Freezers", "Fridges"]
+
+
+def _many_labels(names):
+    labels = [{"name": name, **({"shortcut": "1234567890"[n]} if n < 10 else {})} for n, name in enumerate(names)]
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, gold_share=0.0, title="Product category",
+                             label_schema={"labels": labels})
+    ItemFactory(project=project, data={"title": LONG})
+    return project
+
+
+def _inside(box, viewport):
+    return (0 <= box["x"] and box["x"] + box["width"] <= viewport["width"]
+            and 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"])
+
+
+@WIDTHS
+def test_ten_labels_are_all_on_screen_with_submit(browser, live_server, viewport):
+    # On a phone they once made one sideways-scrolling strip: three labels showed, nothing said there were more.
+    project = _many_labels(CATEGORIES)
+    page = _log_in(browser, live_server, verified_worker(), viewport)
+    page.goto(f"{live_server.url}/work/{project.pk}/")
+    page.wait_for_selector("button.label:not([disabled])")
+    for control in ["#ws-submit"] + [f"button.label >> nth={n}" for n in range(len(CATEGORIES))]:
+        box = page.locator(control).bounding_box()
+        assert _inside(box, viewport), (control, box)
+    assert page.is_hidden("#ws-labels-more")
+    _window_screenshot(page, f"ten-labels-{'phone' if viewport is PHONE else 'desktop'}")
+
+
+def test_more_labels_than_the_footer_holds_scroll_with_a_cue(browser, live_server):
+    names = CATEGORIES + [f"Category {n}" for n in range(11, 31)]
+    project = _many_labels(names)
+    page = _log_in(browser, live_server, verified_worker(), PHONE)
+    page.goto(f"{live_server.url}/work/{project.pk}/")
+    page.wait_for_selector("button.label:not([disabled])")
+    assert _inside(page.locator("#ws-submit").bounding_box(), PHONE)
+    assert page.is_visible("#ws-labels-more")  # the cue that there are more labels below
+    _window_screenshot(page, "thirty-labels-phone")
+    last = page.locator("button.label").last
+    assert not _inside(last.bounding_box(), PHONE) or page.evaluate(
+        "(() => { const l = document.getElementById('ws-labels'); return l.scrollHeight > l.clientHeight; })()")
+    page.eval_on_selector("#ws-labels", "l => { l.scrollTop = l.scrollHeight; }")
+    page.wait_for_selector("#ws-labels-more", state="hidden")  # at the bottom, the cue goes
+    assert _inside(last.bounding_box(), PHONE)
+    last.click()
+    page.wait_for_function("document.getElementById('ws-done').textContent === '1'")
+    assert Annotation.objects.get().answer == "Category 30"
 
 
 @WIDTHS

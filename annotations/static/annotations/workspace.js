@@ -6,7 +6,7 @@
   const $ = (id) => document.getElementById(id);
   const els = { item: $("ws-item"), labels: $("ws-labels"), spans: $("ws-spans"), status: $("ws-status"),
                 done: $("ws-done"), left: $("ws-left"), lease: $("ws-lease"), submit: $("ws-submit"),
-                skip: $("ws-skip"), undo: $("ws-undo"), review: $("ws-review"), instructions: $("ws-instructions"),
+                labelsMore: $("ws-labels-more"), skip: $("ws-skip"), undo: $("ws-undo"), review: $("ws-review"), instructions: $("ws-instructions"),
                 practice: $("ws-practice"), feedback: $("ws-feedback"), verdict: $("ws-feedback-verdict"),
                 feedbackAnswer: $("ws-feedback-answer"), explanation: $("ws-feedback-explanation"),
                 continue: $("ws-continue"), workspace: $("workspace") };
@@ -251,7 +251,19 @@
       button.addEventListener("click", () => { choose(label); refocus(); });
       els.labels.append(button);
     }
+    showLabelsCue();
   }
+
+  // More labels than the footer holds scroll inside it (CSS caps its height); until the last row is in
+  // view, say so and fade the bottom edge, or the labels below the cut look like they do not exist.
+  function showLabelsCue() {
+    const box = els.labels;
+    const more = box.scrollHeight - box.scrollTop - box.clientHeight > 2;
+    box.classList.toggle("more", more);
+    els.labelsMore.hidden = !more;
+  }
+  els.labels.addEventListener("scroll", showLabelsCue, { passive: true });
+  window.addEventListener("resize", showLabelsCue);
 
   // --- Classification -----------------------------------------------------------------------------
   function choose(label) {
