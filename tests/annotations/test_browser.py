@@ -57,8 +57,8 @@ DESKTOP, PHONE = {"width": 1100, "height": 800}, {"width": 390, "height": 844}
 WIDTHS = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 
 
-def _log_in(browser, live_server, worker, viewport=DESKTOP):
-    page = browser.new_page(viewport=viewport)
+def _log_in(browser, live_server, worker, viewport=DESKTOP, **page_options):
+    page = browser.new_page(viewport=viewport, **page_options)
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=login]", worker.email)
     page.fill("input[name=password]", PASSWORD)
@@ -409,6 +409,23 @@ def test_more_labels_than_the_footer_holds_scroll_with_a_cue(browser, live_serve
     last.click()
     page.wait_for_function("document.getElementById('ws-done').textContent === '1'")
     assert Annotation.objects.get().answer == "Category 30"
+
+
+@pytest.mark.parametrize("touch", [False, True], ids=["mouse", "touch-phone"])
+def test_keyboard_help_only_where_there_is_a_keyboard(browser, live_server, touch):
+    project = _many_labels(CATEGORIES)
+    options = {"viewport": PHONE, "has_touch": True, "is_mobile": True} if touch else {"viewport": DESKTOP}
+    page = _log_in(browser, live_server, verified_worker(), **options)
+    page.goto(f"{live_server.url}/work/{project.pk}/")
+    page.wait_for_selector("button.label:not([disabled])")
+    assert page.evaluate("matchMedia('(hover: hover) and (pointer: fine)').matches") is not touch
+    assert page.is_visible(".help-keys") is not touch
+    assert page.is_visible(".help-touch") is touch
+    assert page.is_visible("#ws-submit kbd") is not touch
+    assert page.is_visible(".instructions summary kbd") is not touch
+    if touch:
+        assert "Tap a label" in page.inner_text(".ws-help") and "Esc" not in page.inner_text(".ws-help")
+        _window_screenshot(page, "help-touch-phone")
 
 
 @WIDTHS
