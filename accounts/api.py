@@ -7,12 +7,12 @@ from rest_framework.views import APIView
 class MeApi(APIView):
     """Who the token belongs to: the quickest way for an integrator to check their credentials."""
 
-    class OutputSerializer(serializers.Serializer):
+    class MeOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         username = serializers.CharField()
         email = serializers.EmailField()
         role = serializers.CharField()
 
-    @extend_schema(responses=OutputSerializer)
+    @extend_schema(responses=MeOutputSerializer)
     def get(self, request):
-        return Response(self.OutputSerializer(request.user).data)
+        return Response(self.MeOutputSerializer(request.user).data)

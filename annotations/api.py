@@ -32,17 +32,17 @@ class SubmitApi(APIView):
 
     permission_classes = [IsAnnotator]
 
-    class InputSerializer(serializers.Serializer):
+    class SubmitInputSerializer(serializers.Serializer):
         answer = serializers.JSONField()
         next = serializers.BooleanField(default=True, help_text="Also claim and return the next item.")
 
-    @extend_schema(request=InputSerializer, responses={201: inline_serializer("Submitted", {
+    @extend_schema(request=SubmitInputSerializer, responses={201: inline_serializer("Submitted", {
         "annotation_id": serializers.IntegerField(), "created": serializers.BooleanField(),
         "next": AnnotatorAssignmentSerializer(allow_null=True), "reason": serializers.CharField(),
         "retry_after": serializers.IntegerField(allow_null=True), "practice": PracticeTurnSerializer,
     })})
     def post(self, request, pk):
-        data = self.InputSerializer(data=request.data)
+        data = self.SubmitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             submitted = services.annotation_submit(worker=request.user, assignment_id=pk, answer=data.validated_data["answer"])

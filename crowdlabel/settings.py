@@ -215,6 +215,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "state" field; name the assignment's choices rather than leave a hash suffix.
+    "ENUM_NAME_OVERRIDES": {"AssignmentStateEnum": "tasks.models.AssignmentState"},
 }
 
 # --- Celery ---------------------------------------------------------------------------------------

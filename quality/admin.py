@@ -282,6 +282,7 @@ class ProjectQualityAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta, "title": f"Quality of {project.title}",
             "project": project, **quality, "chart": selectors.reliability_chart(quality["reliability"]["bins"]),
+            "gold": selectors.project_gold_items(project),
         }
         return TemplateResponse(request, "admin/quality/project_quality.html", context)
 

@@ -4,10 +4,10 @@ import json
 import math
 
 import numpy as np
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, Exists, OuterRef
 
 from annotations.models import Annotation
-from tasks.models import ItemState, TaskType
+from tasks.models import Item, ItemState, TaskType
 
 from . import reliability
 from .inference.calibration import MIN_KNOWN_TRUTH
@@ -244,6 +244,14 @@ def _answer_counts(answers, labels, multi_label: bool):
             rows, columns = zip(*entries)
             np.add.at(matrix, (list(rows), list(columns)), 1)
     return value_counts, chosen
+
+
+def project_gold_items(project) -> dict:
+    """The project's gold items and how many have an answer: with an empty reliability diagram the page says
+    what is missing (gold not yet answered, or fewer than MIN_KNOWN_TRUTH known items) instead of "none"."""
+    gold = Item.objects.filter(project=project, is_gold=True)
+    answered = gold.filter(Exists(Annotation.objects.filter(item=OuterRef("pk"), superseded=False)))
+    return {"count": gold.count(), "answered": answered.count(), "needed_to_fit": MIN_KNOWN_TRUTH}
 
 
 def project_quality(project) -> dict:

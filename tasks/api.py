@@ -278,7 +278,7 @@ class ItemBulkImportApi(APIView):
 
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    class InputSerializer(serializers.Serializer):
+    class ItemImportInputSerializer(serializers.Serializer):
         file = serializers.FileField()
         format = serializers.ChoiceField(choices=IMPORT_FORMATS, required=False)
         mapping = serializers.JSONField(required=False)
@@ -292,12 +292,12 @@ class ItemBulkImportApi(APIView):
             return value
 
     @extend_schema(
-        request={"multipart/form-data": InputSerializer},
+        request={"multipart/form-data": ItemImportInputSerializer},
         responses={201: ImportResultSerializer, 200: ImportPreviewSerializer},
     )
     def post(self, request, pk):
         project = get_object_or_404(Project, pk=pk)
-        data = self.InputSerializer(data=request.data)
+        data = self.ItemImportInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload, options = data.validated_data["file"], data.validated_data
         kwargs = {"project": project, "source": upload, "filename": upload.name, "file_format": options.get("format"),

@@ -2,7 +2,7 @@
 per project, and pushing a batch of items to the workers by weight."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
@@ -154,13 +154,16 @@ class ProjectAssignmentsApi(APIView):
 class PushBatchApi(APIView):
     """Integrators and admins: distribute `count` free items among the eligible workers by T_i."""
 
-    class InputSerializer(serializers.Serializer):
+    class PushBatchInputSerializer(serializers.Serializer):
         count = serializers.IntegerField(min_value=1, max_value=100_000)
 
-    @extend_schema(request=InputSerializer, responses={200: serializers.DictField(child=serializers.IntegerField())})
+    @extend_schema(request=PushBatchInputSerializer, responses={200: inline_serializer("PushedBatch", {
+        "pushed": serializers.DictField(child=serializers.IntegerField(), help_text="Items pushed, by worker id."),
+        "total": serializers.IntegerField(),
+    })})
     def post(self, request, pk):
         project = get_object_or_404(Project, pk=pk)
-        data = self.InputSerializer(data=request.data)
+        data = self.PushBatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         pushed = assignment_service.assignment_push_batch(project=project, count=data.validated_data["count"])
         return Response({"pushed": {str(worker): n for worker, n in pushed.items()}, "total": sum(pushed.values())})

@@ -39,17 +39,17 @@ class PracticeAnswerApi(APIView):
 
     permission_classes = [IsAnnotator]
 
-    class InputSerializer(serializers.Serializer):
+    class PracticeAnswerInputSerializer(serializers.Serializer):
         answer = serializers.JSONField()
 
-    @extend_schema(request=InputSerializer, responses={201: inline_serializer("PracticeFeedback", {
+    @extend_schema(request=PracticeAnswerInputSerializer, responses={201: inline_serializer("PracticeFeedback", {
         "correct": serializers.BooleanField(), "answer": serializers.JSONField(),
         "right_answer": serializers.JSONField(), "explanation": serializers.CharField(),
         "answered": serializers.IntegerField(), "required": serializers.IntegerField(),
         "created": serializers.BooleanField(),
     })})
     def post(self, request, pk):
-        data = self.InputSerializer(data=request.data)
+        data = self.PracticeAnswerInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             item = practice.practice_item_for(practice_item_id=pk)

@@ -1,7 +1,7 @@
 """Training over the API: launch and follow runs, export labels, and predictions from the active model."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -111,10 +111,18 @@ class ModelActivateApi(APIView):
     """Make a version the one /predict/ serves. A version whose headline figure is lower than the active
     one's, or below the floor, is refused with 409 and the reasons unless the body says {"confirm": true}."""
 
-    class ActivateSerializer(serializers.Serializer):  # not "InputSerializer": the schema names it by class
+    class ActivateSerializer(serializers.Serializer):  # not "PredictInputSerializer": the schema names it by class
         confirm = serializers.BooleanField(default=False)
 
-    @extend_schema(request=ActivateSerializer, responses={200: serializers.DictField(), 409: serializers.DictField()})
+    @extend_schema(request=ActivateSerializer, responses={
+        200: inline_serializer("ModelActivated", {
+            "id": serializers.IntegerField(), "project": serializers.IntegerField(),
+            "version": serializers.IntegerField(), "is_active": serializers.BooleanField(),
+        }),
+        409: inline_serializer("ActivationConcerns", {
+            "detail": serializers.CharField(), "concerns": serializers.ListField(child=serializers.CharField()),
+        }),
+    })
     def post(self, request, pk):
         data = self.ActivateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -130,14 +138,18 @@ class ModelActivateApi(APIView):
 class PredictApi(APIView):
     """Texts in, labels (or spans) with scores out, from the project's active model (kept loaded)."""
 
-    class InputSerializer(serializers.Serializer):
+    class PredictInputSerializer(serializers.Serializer):
         texts = serializers.ListField(child=serializers.CharField(max_length=10_000, allow_blank=True),
                                       min_length=1, max_length=1000)
 
-    @extend_schema(request=InputSerializer, responses={200: serializers.DictField()})
+    @extend_schema(request=PredictInputSerializer, responses={200: inline_serializer("Predictions", {
+        "model_version": serializers.IntegerField(),
+        # One per text, in order: {"label", "score"} for label models, {"spans", "score"} for span models.
+        "predictions": serializers.ListField(child=serializers.DictField()),
+    })})
     def post(self, request, pk):
         project = get_object_or_404(Project, pk=pk)
-        data = self.InputSerializer(data=request.data)
+        data = self.PredictInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         version = predictions.active_version(project)
         if version is None:
@@ -168,7 +180,11 @@ class AssignmentSuggestionApi(APIView):
 
     permission_classes = [IsAnnotator]
 
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(responses={200: inline_serializer("Suggestion", {
+        "suggestion": inline_serializer("SuggestedLabel", {
+            "label": serializers.JSONField(), "score": serializers.FloatField(),
+        }, allow_null=True),
+    })})
     def get(self, request, pk):
         assignment = Assignment.objects.select_related("project", "item").filter(
             pk=pk, worker=request.user, state=AssignmentState.LIVE).first()

@@ -57,8 +57,8 @@ DESKTOP, PHONE = {"width": 1100, "height": 800}, {"width": 390, "height": 844}
 WIDTHS = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 
 
-def _log_in(browser, live_server, worker, viewport=DESKTOP):
-    page = browser.new_page(viewport=viewport)
+def _log_in(browser, live_server, worker, viewport=DESKTOP, **page_options):
+    page = browser.new_page(viewport=viewport, **page_options)
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=login]", worker.email)
     page.fill("input[name=password]", PASSWORD)
@@ -117,6 +117,23 @@ def test_label_twenty_items_with_one_key_each_and_undo_one(browser, live_server,
     assert Assignment.objects.get(pk=shown_next.pk).state == AssignmentState.RELEASED
     assert Assignment.objects.filter(worker=worker, state=AssignmentState.SUBMITTED).count() == 20
     assert page.evaluate("window.pwned") is None
+
+
+def test_a_capped_count_of_items_left_stays_capped_as_you_answer(browser, live_server, monkeypatch):
+    # The server counts up to the cap and stops: "5+" may be thousands, so an answer must not make it "4".
+    monkeypatch.setattr("annotations.selectors.ITEMS_LEFT_CAP", 5)
+    project = _classification(9)
+    page = _log_in(browser, live_server, verified_worker())
+    page.goto(f"{live_server.url}/work/{project.pk}/")
+    page.wait_for_selector(".field-value")
+    assert page.inner_text("#ws-left") == "5+"
+    for n in range(3):
+        page.keyboard.press("1")
+        _done(page, n + 1)
+        assert page.inner_text("#ws-left") == "5+"
+    page.reload()
+    page.wait_for_selector(".field-value")
+    assert page.inner_text("#ws-left") == "5+"  # 5 unseen and the one held: still capped, as the page said
 
 
 def test_a_mouse_click_then_enter_submits_when_reviewing_and_the_choice_is_remembered(browser, live_server):
@@ -332,11 +349,83 @@ def test_every_page_type_shows_its_item_with_submit_on_screen(browser, live_serv
     for control in ("#ws-submit", "button.label >> nth=0"):
         box = page.locator(control).bounding_box()
         assert 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"], (control, box)
-    name = f"{task_type}-{'phone' if viewport is PHONE else 'desktop'}"
+    _window_screenshot(page, f"{task_type}-{'phone' if viewport is PHONE else 'desktop'}")
+
+
+def _window_screenshot(page, name):
     folder = os.environ.get("SCREENSHOT_DIR")
     if folder:  # what the worker sees: the window, not the whole page
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"{name}.png"))
+
+
+# The demo "Product category" project's labels, with its digit keys.
+CATEGORIES = ["Mobile Phones", "TVs", "CPUs", "Digital Cameras", "Microwaves", "Dishwashers", "Washing Machines",
+              "Freezers", "Fridge Freezers", "Fridges"]
+
+
+def _many_labels(names):
+    labels = [{"name": name, **({"shortcut": "1234567890"[n]} if n < 10 else {})} for n, name in enumerate(names)]
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, gold_share=0.0, title="Product category",
+                             label_schema={"labels": labels})
+    ItemFactory(project=project, data={"title": LONG})
+    return project
+
+
+def _inside(box, viewport):
+    return (0 <= box["x"] and box["x"] + box["width"] <= viewport["width"]
+            and 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"])
+
+
+@WIDTHS
+def test_ten_labels_are_all_on_screen_with_submit(browser, live_server, viewport):
+    # On a phone they once made one sideways-scrolling strip: three labels showed, nothing said there were more.
+    project = _many_labels(CATEGORIES)
+    page = _log_in(browser, live_server, verified_worker(), viewport)
+    page.goto(f"{live_server.url}/work/{project.pk}/")
+    page.wait_for_selector("button.label:not([disabled])")
+    for control in ["#ws-submit"] + [f"button.label >> nth={n}" for n in range(len(CATEGORIES))]:
+        box = page.locator(control).bounding_box()
+        assert _inside(box, viewport), (control, box)
+    assert page.is_hidden("#ws-labels-more")
+    _window_screenshot(page, f"ten-labels-{'phone' if viewport is PHONE else 'desktop'}")
+
+
+def test_more_labels_than_the_footer_holds_scroll_with_a_cue(browser, live_server):
+    names = CATEGORIES + [f"Category {n}" for n in range(11, 31)]
+    project = _many_labels(names)
+    page = _log_in(browser, live_server, verified_worker(), PHONE)
+    page.goto(f"{live_server.url}/work/{project.pk}/")
+    page.wait_for_selector("button.label:not([disabled])")
+    assert _inside(page.locator("#ws-submit").bounding_box(), PHONE)
+    assert page.is_visible("#ws-labels-more")  # the cue that there are more labels below
+    _window_screenshot(page, "thirty-labels-phone")
+    last = page.locator("button.label").last
+    assert not _inside(last.bounding_box(), PHONE) or page.evaluate(
+        "(() => { const l = document.getElementById('ws-labels'); return l.scrollHeight > l.clientHeight; })()")
+    page.eval_on_selector("#ws-labels", "l => { l.scrollTop = l.scrollHeight; }")
+    page.wait_for_selector("#ws-labels-more", state="hidden")  # at the bottom, the cue goes
+    assert _inside(last.bounding_box(), PHONE)
+    last.click()
+    page.wait_for_function("document.getElementById('ws-done').textContent === '1'")
+    assert Annotation.objects.get().answer == "Category 30"
+
+
+@pytest.mark.parametrize("touch", [False, True], ids=["mouse", "touch-phone"])
+def test_keyboard_help_only_where_there_is_a_keyboard(browser, live_server, touch):
+    project = _many_labels(CATEGORIES)
+    options = {"viewport": PHONE, "has_touch": True, "is_mobile": True} if touch else {"viewport": DESKTOP}
+    page = _log_in(browser, live_server, verified_worker(), **options)
+    page.goto(f"{live_server.url}/work/{project.pk}/")
+    page.wait_for_selector("button.label:not([disabled])")
+    assert page.evaluate("matchMedia('(hover: hover) and (pointer: fine)').matches") is not touch
+    assert page.is_visible(".help-keys") is not touch
+    assert page.is_visible(".help-touch") is touch
+    assert page.is_visible("#ws-submit kbd") is not touch
+    assert page.is_visible(".instructions summary kbd") is not touch
+    if touch:
+        assert "Tap a label" in page.inner_text(".ws-help") and "Esc" not in page.inner_text(".ws-help")
+        _window_screenshot(page, "help-touch-phone")
 
 
 @WIDTHS

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from quality import reliability, selectors
+from quality.inference.calibration import MIN_KNOWN_TRUTH
 from quality.models import CalibrationSource
 from tasks.models import ItemState
 from tests.factories import AdminFactory, AnnotatorFactory, IntegratorFactory, ReviewerFactory, token_for
@@ -171,7 +172,21 @@ def test_quality_page_before_the_first_evaluation(client):
     project = ProjectFactory()
     client.force_login(AdminFactory())
     page = client.get(reverse("admin:quality_projectquality_change", args=[project.pk])).content.decode()
-    assert "Not evaluated yet" in page and "No known-truth items yet" in page and 'class="reliability"' not in page
+    assert "Not evaluated yet" in page and "This project has no gold items." in page and 'class="reliability"' not in page
+
+
+def test_quality_page_counts_gold_items_and_their_answers_when_there_is_no_diagram(client):
+    # It once said "No known-truth items yet" of a project with gold that had simply not been answered enough.
+    project = ProjectFactory()
+    ProjectCalibrationFactory(project=project, source=CalibrationSource.DEFAULT, known_truth=2, holdout=[])
+    answer_items(project, [["TV"], ["Phone", "TV"]], gold="TV")
+    ItemFactory.create_batch(3, project=project, gold="Phone")
+    ItemFactory(project=project)  # not gold: not counted
+    client.force_login(AdminFactory())
+    page = client.get(reverse("admin:quality_projectquality_change", args=[project.pk])).content.decode()
+    assert "No known-truth items yet" not in page and 'class="reliability"' not in page
+    assert "This project has 5 gold items, 2 of them answered so far." in page
+    assert f"need\n{MIN_KNOWN_TRUTH} known-truth items" in page
 
 
 def test_default_calibration_says_so_in_the_list(client):

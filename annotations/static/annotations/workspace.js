@@ -6,7 +6,7 @@
   const $ = (id) => document.getElementById(id);
   const els = { item: $("ws-item"), labels: $("ws-labels"), spans: $("ws-spans"), status: $("ws-status"),
                 done: $("ws-done"), left: $("ws-left"), lease: $("ws-lease"), submit: $("ws-submit"),
-                skip: $("ws-skip"), undo: $("ws-undo"), review: $("ws-review"), instructions: $("ws-instructions"),
+                labelsMore: $("ws-labels-more"), skip: $("ws-skip"), undo: $("ws-undo"), review: $("ws-review"), instructions: $("ws-instructions"),
                 practice: $("ws-practice"), feedback: $("ws-feedback"), verdict: $("ws-feedback-verdict"),
                 feedbackAnswer: $("ws-feedback-answer"), explanation: $("ws-feedback-explanation"),
                 continue: $("ws-continue"), workspace: $("workspace") };
@@ -61,8 +61,17 @@
   }
 
   // --- Items left ---------------------------------------------------------------------------------
+  // The server counts up to itemsLeftCap and then stops, so a capped count says "at least": taking one off
+  // it would show 999 for a project with thousands left, and refreshLeft would jump back to 1000+.
+  function leftIsCapped() { return itemsLeft >= config.itemsLeftCap; }
+
   function showLeft() {
-    els.left.textContent = itemsLeft >= config.itemsLeftCap ? `${config.itemsLeftCap}+` : String(Math.max(0, itemsLeft));
+    els.left.textContent = leftIsCapped() ? `${config.itemsLeftCap}+` : String(Math.max(0, itemsLeft));
+  }
+
+  function countOneDone() {
+    if (!leftIsCapped()) itemsLeft -= 1;
+    showLeft();
   }
 
   async function refreshLeft() {
@@ -242,7 +251,19 @@
       button.addEventListener("click", () => { choose(label); refocus(); });
       els.labels.append(button);
     }
+    showLabelsCue();
   }
+
+  // More labels than the footer holds scroll inside it (CSS caps its height); until the last row is in
+  // view, say so and fade the bottom edge, or the labels below the cut look like they do not exist.
+  function showLabelsCue() {
+    const box = els.labels;
+    const more = box.scrollHeight - box.scrollTop - box.clientHeight > 2;
+    box.classList.toggle("more", more);
+    els.labelsMore.hidden = !more;
+  }
+  els.labels.addEventListener("scroll", showLabelsCue, { passive: true });
+  window.addEventListener("resize", showLabelsCue);
 
   // --- Classification -----------------------------------------------------------------------------
   function choose(label) {
@@ -379,7 +400,7 @@
       const { status, data, retryAfter } = await post(`/api/assignments/${submitted.id}/submit/`, { answer: value });
       if (status === 201 || status === 200) {
         doneCount += 1; els.done.textContent = doneCount;
-        itemsLeft -= 1; showLeft();
+        countOneDone();
         setLastAnswer({ id: submitted.id, expiresAt: new Date(submitted.expires_at).getTime() });
         if (data.practice) showPractice(data.practice); else show(data.next, data.reason, retryAfter);
         if (data.next) say("Saved.");
@@ -404,7 +425,7 @@
     try {
       const { status, data } = await post(`/api/assignments/${assignment.id}/skip/`);
       if (status !== 200) say(data.detail || "Could not skip.", true);
-      else { itemsLeft -= 1; showLeft(); }
+      else { countOneDone(); }
       await loadNext();
       if (status === 200) say("Skipped.");
     } finally { busy = false; }
