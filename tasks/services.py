@@ -128,6 +128,11 @@ def project_publish_problems(project: Project) -> list[str]:
     problems = schemas.publish_problems(
         task_type=project.task_type, label_names=project.label_names, item_count=project.items.count()
     )
+    if project.items.exists() and not project.items.filter(is_gold=False).exists():
+        # Gold items are checks mixed into the work, never work on their own: published, such a project tells
+        # every annotator "no items left" before they have answered anything.
+        problems.append("Every item is gold (a check with a known answer), so there is nothing to label: import "
+                        "items with the gold column empty first.")
     if project.deadline and project.deadline <= timezone.now():
         problems.append(_deadline_passed(project) + " Move it or clear it first.")
     return problems

@@ -69,6 +69,25 @@ def test_a_past_deadline_stops_publishing():
         services.project_publish(project=project)
 
 
+def test_a_project_whose_items_are_all_gold_cannot_be_published(client, admin_user, api_client):
+    """Gold items are checks, never work: published alone they leave every annotator with nothing to do."""
+    project = ProjectFactory()
+    ItemFactory.create_batch(2, project=project, gold="Phone")
+    with pytest.raises(ValidationError, match="Every item is gold"):
+        services.project_publish(project=project)
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:tasks_project_changelist"),
+                           {"action": "publish", "_selected_action": [project.pk]}, follow=True)
+    assert "Every item is gold (a check with a known answer), so there is nothing to label" in _messages(response)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(IntegratorFactory())}")
+    refused = api_client.post(reverse("api-project-publish", args=[project.pk]))
+    assert refused.status_code == 400 and "Every item is gold" in str(refused.json())
+    project.refresh_from_db()
+    assert project.status == ProjectStatus.DRAFT
+    ItemFactory(project=project)  # one real item: now there is work
+    assert services.project_publish(project=project).status == ProjectStatus.PUBLISHED
+
+
 # --- The Publish button ----------------------------------------------------------------------------------
 
 def test_change_page_has_a_publish_button_that_publishes_and_reports(client, admin_user):
