@@ -148,6 +148,9 @@ def project_warnings(project: Project) -> list[str]:
     warnings = []
     if project.deadline and project.deadline <= timezone.now():
         warnings.append(_deadline_passed(project))
+    if not project.reward_amount:  # the field's default: easy to publish without noticing
+        warnings.append(f"The reward is 0.00 {project.reward_currency}: annotators earn nothing for an accepted "
+                        "answer. Set a reward unless the work is meant to be unpaid.")
     if hint := schemas.no_item_fields_hint(project.task_type, list(project.item_fields or [])):
         warnings.append(hint)
     return warnings
