@@ -189,12 +189,14 @@ def admin_ensure(*, email: str, password: str | None) -> tuple[User, str | None]
 
 
 @transaction.atomic
-def api_token_issue(*, user: User):
-    """A new API token for an integrator (or admin), replacing their old one, which stops working at once."""
+@transaction.atomic
+def api_token_issue(*, user: User) -> tuple:
+    """A new API token for an integrator (or admin), replacing their old one, which stops working at once.
+    Returns (token, replaced): whether an old token was revoked, so the page says "created" the first time."""
     from rest_framework.authtoken.models import Token
 
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user)
+    replaced, _ = Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user), bool(replaced)
 
 
 def email_address_mark_verified(*, user: User) -> None:

@@ -34,7 +34,8 @@ def verification(request):
 def api_access(request):
     """An integrator's landing page after logging in: their token, a way to (re)issue it, the API docs."""
     if request.method == "POST":
-        services.api_token_issue(user=request.user)
-        messages.success(request, "A new token was issued; the previous one no longer works.")
+        _, replaced = services.api_token_issue(user=request.user)
+        messages.success(request, "A new token was issued; the previous one no longer works." if replaced
+                         else "Your token was created.")
         return redirect("api_access")
     return render(request, "accounts/api_access.html", {"token": selectors.api_token_of(user=request.user)})

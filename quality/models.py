@@ -100,6 +100,7 @@ class WorkerProjectQuality(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name_plural = "worker project qualities"
         constraints = [models.UniqueConstraint(fields=["worker", "project"], name="quality_worker_project_unique")]
 
 
@@ -188,6 +189,7 @@ class EarningsEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "earnings entries"
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["annotation", "kind"], condition=models.Q(annotation__isnull=False),

@@ -155,20 +155,25 @@ class ProjectAdmin(admin.ModelAdmin):
         for warning in services.project_warnings(project):
             self.message_user(request, warning, messages.WARNING)
 
-    def _set_status(self, request, queryset, service, verb):
-        done = 0
+    def _set_status(self, request, queryset, service, verb, warn=False):
+        done, warnings = 0, []
         for project in queryset:
             try:
-                service(project=project)
+                project = service(project=project)
                 done += 1
             except ValidationError as error:
                 self.message_user(request, f"{project}: {' '.join(error.messages)}", messages.ERROR)
+            else:
+                warnings += [f"{project}: {warning}" for warning in services.project_warnings(project)] if warn else []
         if done:
             self.message_user(request, f"{verb} {done} project(s).", messages.SUCCESS)
+        for warning in warnings:
+            self.message_user(request, warning, messages.WARNING)
 
     @admin.action(description="Publish (refused without labels or items)", permissions=["change"])
     def publish(self, request, queryset):
-        self._set_status(request, queryset, services.project_publish, "Published")
+        # Published with what is allowed but probably not meant (a reward of 0) said, as the Publish button does.
+        self._set_status(request, queryset, services.project_publish, "Published", warn=True)
 
     @admin.action(description="Pause", permissions=["change"])
     def pause(self, request, queryset):

@@ -252,8 +252,10 @@ class ImportPreviewSerializer(serializers.Serializer):
     columns = serializers.ListField(child=serializers.CharField())
     rows = serializers.SerializerMethodField()
     total_rows = serializers.IntegerField()
+    gold_rows = serializers.IntegerField()
     ok = serializers.SerializerMethodField()
     errors = serializers.SerializerMethodField()
+    warnings = serializers.SerializerMethodField()
 
     def get_rows(self, preview) -> list[dict]:
         return [
@@ -268,6 +270,10 @@ class ImportPreviewSerializer(serializers.Serializer):
 
     def get_errors(self, preview) -> list[dict]:
         return [] if preview.problems is None else _error_rows(preview.problems)
+
+    def get_warnings(self, preview) -> list[str]:
+        """Allowed but probably not meant: every row a gold check, so nothing to label."""
+        return [preview.all_gold_note] if preview.all_gold_note else []
 
 
 class ItemBulkImportApi(APIView):

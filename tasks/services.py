@@ -128,6 +128,11 @@ def project_publish_problems(project: Project) -> list[str]:
     problems = schemas.publish_problems(
         task_type=project.task_type, label_names=project.label_names, item_count=project.items.count()
     )
+    if project.items.exists() and not project.items.filter(is_gold=False).exists():
+        # Gold items are checks mixed into the work, never work on their own: published, such a project tells
+        # every annotator "no items left" before they have answered anything.
+        problems.append("Every item is gold (a check with a known answer), so there is nothing to label: import "
+                        "items with the gold column empty first.")
     if project.deadline and project.deadline <= timezone.now():
         problems.append(_deadline_passed(project) + " Move it or clear it first.")
     return problems
@@ -143,6 +148,9 @@ def project_warnings(project: Project) -> list[str]:
     warnings = []
     if project.deadline and project.deadline <= timezone.now():
         warnings.append(_deadline_passed(project))
+    if not project.reward_amount:  # the field's default: easy to publish without noticing
+        warnings.append(f"The reward is 0.00 {project.reward_currency}: annotators earn nothing for an accepted "
+                        "answer. Set a reward unless the work is meant to be unpaid.")
     if hint := schemas.no_item_fields_hint(project.task_type, list(project.item_fields or [])):
         warnings.append(hint)
     return warnings

@@ -10,7 +10,7 @@ from accounts.permissions import IsAnnotator
 from crowdlabel.pagination import StandardPagination
 from tasks.models import Assignment, AssignmentState, Project
 
-from . import downloads, predictions, selectors, services
+from . import downloads, predictions, selectors, services, snapshots
 from .models import ModelVersion, Prediction, TrainingRun
 
 
@@ -161,15 +161,20 @@ class PredictApi(APIView):
 class ExportApi(APIView):
     """The project's accepted labels: ?export_format=jsonl|csv|conll|hf (&mask=1 masks emails and phone
     numbers). hf is a zip of one folder that `datasets.load_from_disk` reads as it is (train, validation and
-    test splits, with manifest.json). (Not `format`: DRF reserves that parameter for choosing a renderer.)"""
+    test splits, with manifest.json). (Not `format`: DRF reserves that parameter for choosing a renderer.)
+    409 with {"detail": ...} while no item is accepted yet (never an empty file); 400 for a format the project
+    cannot have."""
 
     @extend_schema(parameters=[OpenApiParameter("export_format", str, enum=[key for key, _ in downloads.EXPORT_FORMATS]),
-                               OpenApiParameter("mask", bool)], responses={200: str})
+                               OpenApiParameter("mask", bool)],
+                   responses={200: str, 400: serializers.DictField(), 409: serializers.DictField()})
     def get(self, request, pk):
         project = get_object_or_404(Project, pk=pk)
         try:
             return downloads.export_response(project, request.query_params.get("export_format", "jsonl"),
                                              request.query_params.get("mask") in ("1", "true"))
+        except snapshots.NothingToExport as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         except ValueError as error:
             return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
 

@@ -9,7 +9,11 @@ EXPORT_FORMATS = [("jsonl", "JSONL"), ("csv", "CSV"), ("conll", "CoNLL (span pro
 
 
 def export_response(project, fmt: str, mask: bool = False):
-    """The accepted labels as a download; ValueError for an unknown format or one the project cannot have."""
+    """The accepted labels as a download; ValueError for an unknown format or one the project cannot have,
+    snapshots.NothingToExport (a ValueError) when no label is accepted yet: never an empty file that reads as
+    a broken download."""
+    if refusal := snapshots.export_refusal(project):
+        raise refusal
     if fmt == "hf":
         archive = snapshots.hf_export_zip(project, mask=mask)
         return FileResponse(archive, as_attachment=True, filename=f"project-{project.pk}-labels.zip",

@@ -53,8 +53,7 @@ def item_text(project: Project, data: dict) -> str:
 def accepted_records(project: Project, *, mask: bool = False) -> list[dict]:
     """One record per accepted item: its text and accepted label (spans for span projects)."""
     records = []
-    decisions = ItemDecision.objects.filter(project=project, item__state="accepted").select_related("item").order_by("item_id")
-    for decision in decisions:
+    for decision in _accepted_decisions(project).select_related("item").order_by("item_id"):
         text = item_text(project, decision.item.data)
         if mask:
             text = mask_personal_data(text)
@@ -65,6 +64,21 @@ def accepted_records(project: Project, *, mask: bool = False) -> list[dict]:
             record["label"] = decision.label if isinstance(decision.label, str) else "|".join(decision.label)
         records.append(record)
     return records
+
+
+def _accepted_decisions(project: Project):
+    return ItemDecision.objects.filter(project=project, item__state="accepted")
+
+
+class NothingToExport(ValueError):
+    """No item of the project is accepted yet: an export would be an empty file, so none is made."""
+
+
+def export_refusal(project: Project) -> NothingToExport | None:
+    if _accepted_decisions(project).exists():
+        return None
+    return NothingToExport(f"Nothing to export yet: no item of “{project}” has an accepted label. An item is "
+                           "accepted once enough answers agree, or a reviewer decides it.")
 
 
 def estimated_accuracy(project: Project) -> dict | None:

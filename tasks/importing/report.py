@@ -81,12 +81,22 @@ class ErrorList:
         return ImportRejected(self.listed, more=self.more)
 
 
+def all_gold_note(total_rows: int, gold_rows: int) -> str:
+    """A warning when every row carries a gold answer: gold items are checks mixed into the work, never handed
+    out as work, so such a file alone gives annotators nothing to label (and the project cannot be published)."""
+    if total_rows == 0 or gold_rows < total_rows:
+        return ""
+    return (f"All {total_rows:,} row(s) have a gold answer: they are checks, not work. Leave the gold column empty "
+            "for the items to label.")
+
+
 @dataclass
 class ImportReport:
     created: int = 0
     updated: int = 0
     duplicates: list[Duplicate] = field(default_factory=list)
     total_rows: int = 0
+    gold_rows: int = 0
     dialect: object = None  # sniffing.CsvDialect of a CSV file
 
     def summary(self) -> str:
@@ -98,4 +108,6 @@ class ImportReport:
             text += f" CSV read with {self.dialect.describe()}."
         if self.duplicates:
             text += f" First duplicate: {self.duplicates[0]}"
+        if note := all_gold_note(self.total_rows, self.gold_rows):
+            text += f" {note}"
         return text

@@ -21,7 +21,7 @@ from ..models import Item, Project
 from ..schemas import SchemaError
 from . import readers
 from .mapping import CsvPlan, Mapping, ObjectPlan, mapping_clean, missing_paths, no_fields_hint, required_paths
-from .report import Duplicate, ErrorList, ImportRejected, ImportReport, RowError
+from .report import Duplicate, ErrorList, ImportRejected, ImportReport, RowError, all_gold_note
 from .rows import CleanRow, RowCleaner
 from .sniffing import DELIMITER_NAMES, DELIMITERS, ENCODINGS, CsvDialect, csv_dialect_guess
 
@@ -42,11 +42,11 @@ def items_import(*, project: Project, source, file_format: str | None = None, ma
     stored nothing, when any row is bad."""
     rows = _RowSource.open(project=project, source=source, file_format=file_format, mapping=mapping,
                            filename=filename, delimiter=delimiter, encoding=encoding)
-    total_rows, rejected = _check(rows, rows.read())
+    counts, rejected = _check(rows, rows.read())
     if rejected:
         raise rejected
     report = _store(project, rows.read(), rows.unit)
-    report.total_rows, report.dialect = total_rows, rows.dialect
+    report.total_rows, report.gold_rows, report.dialect = counts.total, counts.gold, rows.dialect
     return report
 
 
@@ -60,7 +60,12 @@ class ImportPreview:
     columns: list[str] = field(default_factory=list)
     rows: list[CleanRow | RowError] = field(default_factory=list)
     total_rows: int = 0
+    gold_rows: int = 0
     problems: ImportRejected | None = None
+
+    @property
+    def all_gold_note(self) -> str:
+        return all_gold_note(self.total_rows, self.gold_rows)
 
 
 def items_import_preview(*, project: Project, source, file_format: str | None = None, mapping: dict | None = None,
@@ -73,7 +78,8 @@ def items_import_preview(*, project: Project, source, file_format: str | None = 
         rows = _RowSource.open(project=project, source=source, file_format=file_format, mapping=mapping,
                                filename=filename, delimiter=delimiter, encoding=encoding)
         preview.file_format, preview.dialect = rows.file_format, rows.dialect
-        preview.total_rows, preview.problems = _check(rows, _sampled(rows.read(), preview.rows, sample_rows))
+        counts, preview.problems = _check(rows, _sampled(rows.read(), preview.rows, sample_rows))
+        preview.total_rows, preview.gold_rows = counts.total, counts.gold
     except ImportRejected as rejected:
         preview.problems = rejected
     if preview.file_format:
@@ -193,33 +199,41 @@ def _dialect_resolve(source, delimiter: str | None, encoding: str | None) -> Csv
     return csv_dialect_guess(sample, truncated=truncated, delimiter=delimiter or None, encoding=encoding or None)
 
 
-def _check(rows: _RowSource, stream: Iterator[CleanRow | RowError]) -> tuple[int, ImportRejected | None]:
-    """Pass 1: read every row and write nothing. Returns the count and what stops the import, if anything."""
+@dataclass(frozen=True, slots=True)
+class _RowCounts:
+    total: int = 0
+    gold: int = 0  # rows with a gold answer: checks mixed into the work, not work themselves
+
+
+def _check(rows: _RowSource, stream: Iterator[CleanRow | RowError]) -> tuple[_RowCounts, ImportRejected | None]:
+    """Pass 1: read every row and write nothing. Returns the counts and what stops the import, if anything."""
     try:
-        total, errors = _scan(stream, rows.unit)
+        counts, errors = _scan(stream, rows.unit)
     except ImportRejected as rejected:  # the header, the mapping or the file as a whole
-        return 0, rejected
+        return _RowCounts(), rejected
     if errors and (missing := rows.missing_problem()):
-        return total, ImportRejected([missing])
+        return counts, ImportRejected([missing])
     if errors:
-        return total, errors.rejected()
-    if total == 0:
-        return 0, ImportRejected([RowError(None, "The file has no items.")])
-    return total, None
+        return counts, errors.rejected()
+    if counts.total == 0:
+        return counts, ImportRejected([RowError(None, "The file has no items.")])
+    return counts, None
 
 
-def _scan(rows: Iterator[CleanRow | RowError], unit: str) -> tuple[int, ErrorList]:
-    errors, explicit_ids, total = ErrorList(), set(), 0
+def _scan(rows: Iterator[CleanRow | RowError], unit: str) -> tuple[_RowCounts, ErrorList]:
+    errors, explicit_ids, total, gold = ErrorList(), set(), 0, 0
     for row in rows:
         total += 1
         if isinstance(row, RowError):
             errors.add(row)
-        elif not row.id_from_content:
+            continue
+        gold += row.gold is not None
+        if not row.id_from_content:
             if row.external_id in explicit_ids:
                 errors.add(RowError(row.line, f"the external id {row.external_id!r} is used by an earlier row too.",
                                     unit))
             explicit_ids.add(row.external_id)
-    return total, errors
+    return _RowCounts(total, gold), errors
 
 
 def _store(project: Project, rows: Iterator[CleanRow | RowError], unit: str) -> ImportReport:

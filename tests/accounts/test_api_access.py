@@ -45,7 +45,8 @@ def test_an_integrator_creates_a_token_that_the_api_accepts(client, api_client, 
     assert response.status_code == 302 and response.url == PAGE
 
     key = Token.objects.get(user=integrator).key
-    assert key in client.get(PAGE).content.decode()
+    page = client.get(PAGE).content.decode()
+    assert key in page and "Your token was created." in page and "previous one" not in page
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert api_client.get(reverse("api-projects")).status_code == 200
 
@@ -55,7 +56,8 @@ def test_a_new_token_replaces_the_old_one(client, api_client, integrator):
     client.force_login(integrator)
     assert old in client.get(PAGE).content.decode()
 
-    client.post(PAGE)
+    page = client.post(PAGE, follow=True).content.decode()
+    assert "A new token was issued; the previous one no longer works." in page
     new = Token.objects.get(user=integrator).key
     assert new != old
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {old}")

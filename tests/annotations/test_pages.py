@@ -73,6 +73,15 @@ def test_dashboard_shows_a_project_with_nothing_left_without_a_start_button(clie
     client.force_login(worker)
     page = client.get(reverse("home")).content.decode()
     assert "Nothing left for you" in page and "Start labelling" not in page and "Continue labelling" not in page
+    assert "You have answered or skipped every item" in page
+
+
+def test_dashboard_never_says_you_answered_everything_to_a_worker_who_answered_nothing(client, project):
+    project.items.update(is_gold=True, gold="TV")  # only checks: nothing to hand out
+    client.force_login(verified_worker())
+    page = client.get(reverse("home")).content.decode()
+    assert "Nothing left for you" in page and "No item here needs your answer right now." in page
+    assert "You have answered or skipped every item" not in page
 
 
 def test_dashboard_says_quality_and_priority_in_percent(client, project):

@@ -13,6 +13,7 @@ from annotations.models import Annotation
 from tasks.models import Item, Project, ProjectStatus
 from tests.annotations.test_browser import CHROMIUM, PASSWORD, _log_in, _screenshot, browser  # noqa: F401 - fixture
 from tests.factories import AdminFactory
+from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.tasks.test_assignment import verified_worker
 
 pytestmark = [
@@ -139,3 +140,25 @@ def test_create_import_through_the_preview_publish_with_the_button_then_label(br
     work.wait_for_function("document.getElementById('ws-done').textContent === '1'")
     annotation = Annotation.objects.get(worker=worker)
     assert annotation.answer == "Appliance" and annotation.item.data["title"] == shown
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_publish_button_looks_like_the_history_pill_beside_it(browser, live_server, width):
+    project = ProjectFactory(title="Pill")
+    ItemFactory(project=project)
+    page = _admin_page(browser, live_server, viewport={"width": width, "height": 800})
+    page.goto(f"{live_server.url}/admin/tasks/project/{project.pk}/change/")
+    _screenshot(page, f"publish-button-{width}")
+    if os.environ.get("SCREENSHOT_DIR"):  # the top of the page alone, where the pills are, to look at closely
+        page.screenshot(path=str(Path(os.environ["SCREENSHOT_DIR"]) / f"publish-button-{width}-top.png"),
+                        clip={"x": 0, "y": 0, "width": width, "height": 320})
+    looks = ("borderRadius", "backgroundColor", "color", "fontSize", "fontWeight", "textTransform", "letterSpacing",
+             "paddingTop", "paddingLeft", "lineHeight", "fontFamily")
+    style = "(e, names) => { const s = getComputedStyle(e); return names.map(n => s[n]); }"
+    history = page.locator(".object-tools a.historylink")
+    button = page.locator("#publish-button")
+    assert button.evaluate(style, looks) == history.evaluate(style, looks)
+    publish_box, history_box = button.bounding_box(), history.bounding_box()
+    assert publish_box["height"] == pytest.approx(history_box["height"], abs=1)
+    assert publish_box["y"] == pytest.approx(history_box["y"], abs=1)  # on one line, side by side
+    assert publish_box["x"] + publish_box["width"] <= history_box["x"]

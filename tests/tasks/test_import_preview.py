@@ -1,13 +1,14 @@
 """The import preview: what a file would become, before anything is stored (admin page and API)."""
 
 import io
+import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tasks.admin import STAGED_SESSION_KEY
-from tasks.importing import items_import_preview, staging
+from tasks.importing import items_import, items_import_preview, staging
 from tasks.models import Item
 from tests.factories import AdminFactory, AnnotatorFactory, IntegratorFactory, ReviewerFactory, token_for
 from tests.tasks.factories import ProjectFactory
@@ -38,6 +39,26 @@ def test_preview_shows_how_the_file_was_read_and_its_first_rows_and_stores_nothi
     assert not Item.objects.exists()
 
 
+ALL_GOLD_CSV = b"id,title,label\n1,iPhone,Phone\n2,Bravia,TV\n"
+ALL_GOLD_MAPPING = {"external_id": "id", "fields": {"title": "title"}, "gold": "label"}
+
+
+def test_preview_and_import_say_when_every_row_is_gold():
+    project = ProjectFactory()
+    preview = items_import_preview(project=project, source=io.BytesIO(ALL_GOLD_CSV), filename="x.csv",
+                                   mapping=ALL_GOLD_MAPPING)
+    assert preview.problems is None and (preview.total_rows, preview.gold_rows) == (2, 2)
+    assert preview.all_gold_note == ("All 2 row(s) have a gold answer: they are checks, not work. Leave the gold "
+                                     "column empty for the items to label.")
+    report = items_import(project=project, source=io.BytesIO(ALL_GOLD_CSV), filename="x.csv",
+                          mapping=ALL_GOLD_MAPPING)
+    assert report.summary().endswith(preview.all_gold_note)
+    mixed = items_import_preview(project=project, source=io.BytesIO(SEMICOLON_CSV), filename="x.csv",
+                                 mapping={"external_id": "Product ID", "fields": {"title": "Product Title"},
+                                          "gold": "Category"})
+    assert mixed.gold_rows == 2 and mixed.all_gold_note == ""
+
+
 def test_preview_lists_the_problems_the_import_would_stop_on():
     project = ProjectFactory()
     preview = items_import_preview(project=project, source=io.BytesIO(b"id,title\n1,ok\n2,\n"), filename="x.csv")
@@ -66,6 +87,13 @@ def test_admin_preview_page_shows_columns_dialect_and_mapped_rows(client, admin_
     assert "<code>Product ID</code>, <code>Product Title</code>, <code>Category</code>" in page
     assert "<strong>title</strong>: Café crème" in page and "<td>Phone</td>" in page
     assert "Import 3 row(s)" in page and not Item.objects.exists()
+
+
+def test_admin_preview_warns_when_every_row_is_gold(client, admin_user):
+    client.force_login(admin_user)
+    page = _preview(client, ProjectFactory(), ALL_GOLD_CSV, mapping=json.dumps(ALL_GOLD_MAPPING)).content.decode()
+    assert 'id="import-all-gold"' in page and "All 2 row(s) have a gold answer: they are checks, not work." in page
+    assert 'id="import-all-gold"' not in _preview(client, ProjectFactory()).content.decode()
 
 
 def test_admin_file_problems_have_no_line_none(client, admin_user):
@@ -128,6 +156,7 @@ def test_api_preview_answers_without_storing(api_client):
     assert (body["format"], body["delimiter"], body["encoding"], body["ok"]) == ("csv", ";", "cp1252", True)
     assert body["columns"] == ["Product ID", "Product Title", "Category"] and body["total_rows"] == 3
     assert body["rows"][0] == {"line": 2, "external_id": "p1", "data": {"title": "Café crème"}, "gold": "Phone"}
+    assert body["gold_rows"] == 2 and body["warnings"] == []
     assert not Item.objects.exists()
     comma = _api_preview(api_client, project, delimiter=",").json()
     assert comma["ok"] is False and comma["delimiter"] == "," and comma["delimiter_guessed"] is False

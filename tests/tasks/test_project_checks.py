@@ -53,7 +53,7 @@ def test_a_project_with_fields_and_a_future_deadline_saves_without_warnings(clie
 
 def test_the_api_lists_the_same_warnings(api_client):
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(IntegratorFactory())}")
-    body = {"title": "x", "task_type": "single_label", "label_schema": {"labels": ["A", "B"]},
+    body = {"title": "x", "task_type": "single_label", "label_schema": {"labels": ["A", "B"]}, "reward_amount": "0.05",
             "deadline": (timezone.now() - timedelta(hours=1)).isoformat()}
     created = api_client.post(reverse("api-projects"), body, format="json")
     assert created.status_code == 201
@@ -62,11 +62,52 @@ def test_the_api_lists_the_same_warnings(api_client):
     assert warnings[1].startswith("The project names no item fields, so each item needs a 'text' field")
 
 
+def test_a_reward_of_0_is_warned_of_on_save_and_on_publish(client, admin_user, api_client):
+    zero = "The reward is 0.00 EUR: annotators earn nothing for an accepted answer."
+    client.force_login(admin_user)
+    saved = client.post(reverse("admin:tasks_project_add"), FORM | {"reward_amount": "0"}, follow=True)
+    assert zero in _messages(saved)
+    project = Project.objects.get()
+    ItemFactory(project=project)
+    published = client.post(reverse("admin:tasks_project_publish", args=[project.pk]), follow=True)
+    assert zero in _messages(published)
+    other = ProjectFactory(title="Shoes", reward_currency="EUR")
+    ItemFactory(project=other)
+    listed = client.post(reverse("admin:tasks_project_changelist"),
+                         {"action": "publish", "_selected_action": [other.pk]}, follow=True)
+    assert f"Shoes: {zero}" in _messages(listed)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(IntegratorFactory())}")
+    body = {"title": "x", "task_type": "single_label", "label_schema": {"labels": ["A", "B"]}, "item_fields": ["t"]}
+    assert any("The reward is 0.00" in w for w in api_client.post(reverse("api-projects"), body, format="json").json()["warnings"])
+    paid = client.post(reverse("admin:tasks_project_add"), FORM | {"title": "Paid", "reward_amount": "0.02"},
+                       follow=True)
+    assert "The reward is" not in _messages(paid)
+
+
 def test_a_past_deadline_stops_publishing():
     project = ProjectFactory(deadline=timezone.now() - timedelta(minutes=1))
     ItemFactory(project=project)
     with pytest.raises(ValidationError, match="has passed"):
         services.project_publish(project=project)
+
+
+def test_a_project_whose_items_are_all_gold_cannot_be_published(client, admin_user, api_client):
+    """Gold items are checks, never work: published alone they leave every annotator with nothing to do."""
+    project = ProjectFactory()
+    ItemFactory.create_batch(2, project=project, gold="Phone")
+    with pytest.raises(ValidationError, match="Every item is gold"):
+        services.project_publish(project=project)
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:tasks_project_changelist"),
+                           {"action": "publish", "_selected_action": [project.pk]}, follow=True)
+    assert "Every item is gold (a check with a known answer), so there is nothing to label" in _messages(response)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(IntegratorFactory())}")
+    refused = api_client.post(reverse("api-project-publish", args=[project.pk]))
+    assert refused.status_code == 400 and "Every item is gold" in str(refused.json())
+    project.refresh_from_db()
+    assert project.status == ProjectStatus.DRAFT
+    ItemFactory(project=project)  # one real item: now there is work
+    assert services.project_publish(project=project).status == ProjectStatus.PUBLISHED
 
 
 # --- The Publish button ----------------------------------------------------------------------------------

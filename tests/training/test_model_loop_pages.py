@@ -85,6 +85,23 @@ def test_the_export_api_gives_a_hugging_face_dataset(api_client, category_projec
     assert unknown.status_code == 400
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "hf"])
+def test_with_nothing_accepted_the_export_page_says_so_instead_of_a_download(client, admin_user, fmt):
+    client.force_login(admin_user)
+    project = ProjectFactory(title="Fresh")
+    response = client.post(reverse("admin:training_labelexport_changelist"), {"project": project.pk, "format": fmt})
+    assert response.status_code == 200 and "Content-Disposition" not in response
+    assert "Nothing to export yet: no item of “Fresh” has an accepted label." in response.content.decode()
+
+
+def test_with_nothing_accepted_the_export_api_answers_409(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(IntegratorFactory())}")
+    response = api_client.get(reverse("api-project-export", args=[ProjectFactory().pk]), {"export_format": "jsonl"})
+    assert response.status_code == 409 and response.json()["detail"].startswith("Nothing to export yet")
+    schema = api_client.get(reverse("schema"), {"format": "json"}).json()
+    assert "409" in schema["paths"]["/api/projects/{id}/export/"]["get"]["responses"]
+
+
 # --- Model versions: figures and the activation guard ---------------------------------------------
 
 def test_model_versions_show_their_figures_in_the_list_and_on_their_page(client, admin_user):
