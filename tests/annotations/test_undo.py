@@ -1,11 +1,9 @@
 """Undo of the last answer, and the count of items left: the workspace's two endpoints beside submit."""
 
 import random
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -18,6 +16,7 @@ from tasks.models import Assignment, AssignmentState, Item, ItemState, ProjectSt
 from tests.annotations.test_submit import _api, submit
 from tests.factories import IntegratorFactory
 from tests.tasks.factories import ItemFactory, ProjectFactory
+from tests.concurrency import all_at_once
 from tests.tasks.test_assignment import verified_worker
 
 pytestmark = pytest.mark.django_db
@@ -157,25 +156,7 @@ def test_items_left_denies_the_anonymous_an_integrator_and_a_suspended_worker(ap
 # --- Under concurrency -----------------------------------------------------------------------------
 
 def _in_threads(*calls):
-    """Run each call in its own thread (own PostgreSQL connection), started together; their results or
-    exceptions, in order."""
-    results, barrier = [None] * len(calls), threading.Barrier(len(calls))
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as error:  # compared by the test
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+    return all_at_once(list(calls))
 
 
 def _submitted_with_next(worker, project):

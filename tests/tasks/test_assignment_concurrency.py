@@ -1,16 +1,15 @@
 """Assignment under real concurrency: many threads, each with its own PostgreSQL connection."""
 
 import random
-import threading
 from collections import Counter, defaultdict
 
 import pytest
-from django.db import connection
 
 from annotations.models import Annotation
 from annotations.services import annotation_submit
 from tasks import assignment as service
 from tasks.models import Assignment, AssignmentState, AssignmentStrategy, Item, ProjectStatus
+from tests.concurrency import all_at_once
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.tasks.test_assignment import WEIGHTS, verified_worker
 
@@ -24,24 +23,9 @@ GOLD_SHARE = 0.1
 def _each_at_once(workers, work) -> list[str]:
     """work(worker, rng) for every worker at once, each in its own thread with its own connection; the
     errors raised (surfaced by the test, never swallowed)."""
-    errors, barrier = [], threading.Barrier(len(workers))
-
-    def run(worker, seed):
-        try:
-            barrier.wait()
-            work(worker, random.Random(seed))
-        except Exception as error:
-            errors.append(repr(error))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(worker, seed)) for seed, worker in enumerate(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=600)
-    assert [thread.name for thread in threads if thread.is_alive()] == []
-    return errors
+    results = all_at_once([lambda w=worker, seed=seed: work(w, random.Random(seed))
+                           for seed, worker in enumerate(workers)], timeout=600)
+    return [repr(result) for result in results if isinstance(result, Exception)]
 
 
 def _label_until_done(project, label):
