@@ -158,6 +158,10 @@ class PredictApi(APIView):
         return Response({"model_version": version.version, "predictions": results})
 
 
+class ExportErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Why nothing was exported, in words.")
+
+
 class ExportApi(APIView):
     """The project's accepted labels: ?export_format=jsonl|csv|conll|hf (&mask=1 masks emails and phone
     numbers). hf is a zip of one folder that `datasets.load_from_disk` reads as it is (train, validation and
@@ -167,7 +171,7 @@ class ExportApi(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("export_format", str, enum=[key for key, _ in downloads.EXPORT_FORMATS]),
                                OpenApiParameter("mask", bool)],
-                   responses={200: str, 400: serializers.DictField(), 409: serializers.DictField()})
+                   responses={200: str, 400: ExportErrorSerializer, 409: ExportErrorSerializer})
     def get(self, request, pk):
         project = get_object_or_404(Project, pk=pk)
         try:

@@ -75,8 +75,9 @@ def test_items_are_decided_while_a_training_run_holds_the_training_worker(
     wait_for(lambda: TrainingRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, progress_step__gt=0).exists(),
              timeout=120, what="the training worker to start the run")
 
+    # Three agreeing workers with no track record are worth about 0.94 once calibrated: accept at 0.9.
     project = ProjectFactory(status=ProjectStatus.PUBLISHED, gold_share=0.0, overlap=3, max_overlap=3,
-                             accept_confidence=0.97)
+                             accept_confidence=0.9)
     item = ItemFactory(project=project)
     for _ in range(3):
         answer(verified_worker(), project, "TV")
