@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('quality', '0005_calibration_temperature'),
+        ('quality', '0006_calibration_reuse'),
     ]
 
     operations = [
