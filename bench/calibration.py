@@ -36,7 +36,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from quality.inference import DEFAULT_METHOD, METHODS, encode_answers  # noqa: E402
-from quality.inference import calibration  # noqa: E402
+from quality.inference import calibration, selection  # noqa: E402
 
 DATASETS = PROJECT.parent / "shared/datasets/crowd"
 CACHE = PROJECT / "bench/out"
@@ -94,12 +94,11 @@ def expected_calibration_error(confidence, correct, bins: int = 10) -> float:
     return float(np.abs(mean_confidence - accuracy).sum() / max(len(confidence), 1))
 
 
-def default_curves(crowds: list, method: str) -> dict:
-    """{data set: mean log-likelihood of its truth per ρ of the grid}, from a run with no known truth."""
+def default_curves(crowds: list, raws: dict) -> dict:
+    """{data set: mean log-likelihood of its truth per ρ of the grid}, from its run with no known truth."""
     curves = {}
     for crowd in crowds:
-        result = METHODS[method](*crowd.encoded.arrays())
-        judged = np.flatnonzero(crowd.truth >= 0)
+        result, judged = raws[crowd.name], np.flatnonzero(crowd.truth >= 0)
         curve = calibration.log_likelihood_curve(result.log_evidence[judged], result.class_prior,
                                                  crowd.answers_per_task[judged], crowd.truth[judged])
         curves[crowd.name] = curve / len(judged)
@@ -112,29 +111,42 @@ def best_correlation(curves: dict, leave_out=None) -> float:
     return float(calibration.CORRELATION_GRID[int(np.argmax(total))])
 
 
-def our_results(crowds: list, methods: list) -> dict:
-    """{method: {data set: {"gold": scores, "no_gold": scores, "rho_gold": ρ, "rho_default": ρ}}}."""
-    results = {}
+def our_results(crowds: list, methods: list) -> tuple[dict, dict]:
+    """({method: {data set: {"gold", "no_gold", "raw": scores, "rho_gold": ρ, "rho_default": ρ}}},
+    {method: curves}). "auto" runs as the platform runs it (selection.infer_auto), each candidate's default
+    ρ learned without the data set scored."""
+    results, all_curves = {}, {}
     for method in methods:
-        if METHODS[method](*crowds[0].encoded.arrays()).log_evidence is None:
+        raws = {} if method == "auto" else {crowd.name: METHODS[method](*crowd.encoded.arrays()) for crowd in crowds}
+        if any(raw.log_evidence is None for raw in raws.values()):
             continue  # a voting method: its confidence is a vote share, nothing to calibrate
-        curves = default_curves(crowds, method)
-        results[method] = {}
-        for crowd in crowds:
-            rho_default = best_correlation(curves, leave_out=crowd.name) if len(crowds) > 1 else \
-                calibration.DEFAULT_CORRELATION
-            raw = METHODS[method](*crowd.encoded.arrays())
-            no_gold = calibration.calibrated(raw, crowd.answers_per_task, [(rho_default, 1.0, 1.0)])
-            gold, fitted = calibration.infer_calibrated(METHODS[method], *crowd.encoded.arrays(),
-                                                        known_truth=crowd.known(), default_correlation=rho_default)
-            s = crowd.scored
-            results[method][crowd.name] = {
-                "gold": scores(gold.labels[s], gold.confidence[s], crowd.truth[s]),
-                "no_gold": scores(no_gold.labels[s], no_gold.confidence[s], crowd.truth[s]),
-                "raw": scores(raw.labels[s], raw.confidence[s], crowd.truth[s]),
-                "rho_gold": fitted.correlation, "rho_default": rho_default,
-            }
-    return results
+        if method != "auto":
+            all_curves[method] = default_curves(crowds, raws)
+        results[method] = {crowd.name: crowd_result(crowd, method, raws.get(crowd.name), all_curves, len(crowds))
+                           for crowd in crowds}
+    return results, all_curves
+
+
+def crowd_result(crowd, method, raw, all_curves, n_crowds) -> dict:
+    def left_out(name):
+        return best_correlation(all_curves[name], leave_out=crowd.name) if n_crowds > 1 else \
+            calibration.default_correlation(name)
+
+    arrays, s = crowd.encoded.arrays(), crowd.scored
+    if method == "auto":
+        defaults = {name: left_out(name) for name in selection.CANDIDATES}
+        gold, fitted = selection.infer_auto(*arrays, known_truth=crowd.known(), default_correlations=defaults)
+        raw = METHODS[selection.FALLBACK](*arrays)
+        rho_default = defaults[selection.FALLBACK]   # no gold: auto is its fallback with the default ρ
+    else:
+        rho_default = left_out(method)
+        gold, fitted = calibration.infer_calibrated(METHODS[method], *arrays, known_truth=crowd.known(),
+                                                    default_correlation=rho_default)
+    no_gold = calibration.calibrated(raw, crowd.answers_per_task, [(rho_default, 1.0, 1.0)])
+    return {"gold": scores(gold.labels[s], gold.confidence[s], crowd.truth[s]),
+            "no_gold": scores(no_gold.labels[s], no_gold.confidence[s], crowd.truth[s]),
+            "raw": scores(raw.labels[s], raw.confidence[s], crowd.truth[s]),
+            "rho_gold": fitted.correlation, "rho_default": rho_default}
 
 
 def crowdkit_accuracy(crowds: list, folders: dict) -> dict:
@@ -187,7 +199,7 @@ def main() -> None:
     crowds = [Crowd(folder, args.gold_share, args.seed) for folder in folders.values()]
     names = [crowd.name for crowd in crowds]
     methods = list(METHODS)
-    results = our_results(crowds, methods)
+    results, all_curves = our_results(crowds, methods)
     print("two answers to one task both wrong, against independent errors: "
           + ", ".join(f"{c.name} {c.error_correlation():.2f}x" for c in crowds))
     for variant, label in (("raw", "raw posterior"), ("no_gold", "no gold: default ρ (left out)"),
@@ -198,8 +210,8 @@ def main() -> None:
         f"{n} {results[DEFAULT_METHOD][n]['rho_gold']:.3f}/{results[DEFAULT_METHOD][n]['rho_default']:.3f}"
         for n in names))
     if args.fit_default:
-        for method in results:
-            print(f"default ρ for {method} on every data set: {best_correlation(default_curves(crowds, method)):.3f}")
+        for method, curves in all_curves.items():
+            print(f"default ρ for {method} on every data set: {best_correlation(curves):.3f}")
     ours = {n: results[DEFAULT_METHOD][n]["gold"] for n in names}
     gaps = {}
     if not (args.small or args.no_crowdkit):

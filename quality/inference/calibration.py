@@ -162,15 +162,16 @@ def calibration_posterior(log_evidence, class_prior, answers_per_task, truth, *,
             for r, c, k in zip(rows, columns, kept)]
 
 
-def log_likelihood_surface(log_evidence, class_prior, answers_per_task, truth) -> np.ndarray:
-    """Σ_t log P'(truth_t | t) for every (ρ, τ) of CORRELATION_GRID × TEMPERATURE_GRID."""
+def log_likelihood_surface(log_evidence, class_prior, answers_per_task, truth,
+                           temperatures=TEMPERATURE_GRID) -> np.ndarray:
+    """Σ_t log P'(truth_t | t) for every (ρ, τ) of CORRELATION_GRID × temperatures."""
     truth = np.asarray(truth, dtype=np.int64)
     priors = np.broadcast_to(np.asarray(class_prior, dtype=np.float64), np.shape(log_evidence))
     log_scores = np.asarray(log_evidence, dtype=np.float64) + np.log(np.clip(priors, 1e-300, None))
     answers = np.maximum(np.asarray(answers_per_task, dtype=np.float64) - 1.0, 0.0)
     divisors = ((1.0 + CORRELATION_GRID[:, None] * answers[None, :])[:, None, :]
-                * TEMPERATURE_GRID[None, :, None])                         # ρ × τ × tasks
-    surface = np.zeros((len(CORRELATION_GRID), len(TEMPERATURE_GRID)))
+                * np.asarray(temperatures)[None, :, None])                 # ρ × τ × tasks
+    surface = np.zeros((len(CORRELATION_GRID), len(temperatures)))
     for start in range(0, len(truth), 100):
         rows = slice(start, start + 100)
         scaled = log_scores[None, None, rows, :] / divisors[:, :, rows, None]
@@ -182,9 +183,8 @@ def log_likelihood_surface(log_evidence, class_prior, answers_per_task, truth) -
 
 
 def log_likelihood_curve(log_evidence, class_prior, answers_per_task, truth) -> np.ndarray:
-    """The surface's τ = 1 column: Σ_t log P'(truth_t | t) for every ρ (the no-gold default has no τ)."""
-    surface = log_likelihood_surface(log_evidence, class_prior, answers_per_task, truth)
-    return surface[:, int(np.argmin(np.abs(np.log(TEMPERATURE_GRID))))]
+    """Σ_t log P'(truth_t | t) for every ρ at τ = 1 (the no-gold default has no τ)."""
+    return log_likelihood_surface(log_evidence, class_prior, answers_per_task, truth, temperatures=[1.0])[:, 0]
 
 
 def _log_prior(grid, mean, sd):
@@ -204,9 +204,9 @@ def infer_with_previous_fit(method, previous: PreviousFit, task_idx, worker_idx,
     result = method(*arrays, known_truth=known, worker_weights=worker_weights)
     answers_per_task = np.bincount(np.asarray(task_idx, dtype=np.int64), minlength=n_tasks)
     points = previous.points
-    calibration = Calibration(sum(r * w for r, _, w in points), "known_truth", int((known >= 0).sum()),
-                              np.zeros(0), np.zeros(0, bool), temperature=sum(t * w for _, t, w in points),
-                              method=previous.method, points=tuple(points), reused=True)
+    correlation, temperature = _posterior_means(points)
+    calibration = Calibration(correlation, "known_truth", int((known >= 0).sum()), np.zeros(0), np.zeros(0, bool),
+                              temperature=temperature, method=previous.method, points=tuple(points), reused=True)
     return calibrated(result, answers_per_task, points, known), calibration
 
 
@@ -234,12 +234,16 @@ def infer_calibrated(method, task_idx, worker_idx, label_idx, n_tasks, n_workers
                                    prior_mean=default_correlation)
     holdout = averaged_posterior(evidence, priors, answers_per_task[tasks], points)
     log_likelihood = np.log(np.clip(holdout[np.arange(len(tasks)), known[tasks]], 1e-12, None))
-    correlation = sum(rho * weight for rho, _, weight in points)      # posterior means, for people to read
-    temperature = sum(tau * weight for _, tau, weight in points)
+    correlation, temperature = _posterior_means(points)
     calibration = Calibration(correlation, "known_truth", len(known_tasks),
                               holdout[np.arange(len(tasks)), labels], labels == known[tasks], log_likelihood,
                               temperature=temperature, holdout_tasks=tasks, points=tuple(points))
     return calibrated(result, answers_per_task, points, known), calibration
+
+
+def _posterior_means(points) -> tuple[float, float]:
+    """(ρ, τ) averaged over the calibration posterior: the figures shown to people."""
+    return (sum(rho * weight for rho, _, weight in points), sum(tau * weight for _, tau, weight in points))
 
 
 def _out_of_fold(method, arrays, known, known_tasks, worker_weights, seed):
