@@ -59,7 +59,8 @@ def label_schema_clean(schema) -> dict:
     if len(labels) > MAX_LABELS:
         raise SchemaError(f"A project may have at most {MAX_LABELS} labels.")
     cleaned, problems = [], []
-    first_with_name, first_with_shortcut = {}, {}  # casefolded name / shortcut -> the label that took it first
+    # casefolded name / shortcut / colour given -> the label that took it first
+    first_with_name, first_with_shortcut, first_with_color = {}, {}, {}
     for position, label in enumerate(labels, start=1):
         label, label_problems = _label_clean(label, position)
         problems += label_problems
@@ -75,6 +76,12 @@ def label_schema_clean(schema) -> dict:
             if taken[0] != position:
                 problems.append(f"{where}: the shortcut {shortcut!r} is used twice "
                                 f"(also by {_label_where(*taken, start='label')}).")
+        color = label.get("color")
+        if color:  # only colours a person chose: past ten labels the default palette has to repeat itself
+            taken = first_with_color.setdefault(color, (position, label["name"]))
+            if taken[0] != position:
+                problems.append(f"{where}: the colour {color} is used twice (also by "
+                                f"{_label_where(*taken, start='label')}); annotators could not tell them apart.")
         label.setdefault("color", PALETTE[(position - 1) % len(PALETTE)])
         cleaned.append(label)
     if problems:
