@@ -284,15 +284,16 @@ ASSIGNMENT_LEASE_SWEEP_SECONDS = int(os.environ.get("ASSIGNMENT_LEASE_SWEEP_SECO
 # The periodic vacuum job (PostgreSQL) vacuums the item or assignment table once this many of its rows are dead.
 ASSIGNMENT_VACUUM_DEAD_ROWS = int(os.environ.get("ASSIGNMENT_VACUUM_DEAD_ROWS", "5000"))
 
-# Periodic jobs that did nothing say nothing: Celery's own lines about them are dropped (crowdlabel/logfilters.py)
-# and each job logs what it did, if anything.
+# Periodic jobs and evaluations that did nothing say nothing: Celery's own lines about them are dropped
+# (crowdlabel/logfilters.py) and each logs what it did, if anything. An evaluation runs after every submission,
+# most of them deciding nothing (the item still waits for answers): two lines each buried the ones that mattered.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
         "quiet_periodic_jobs": {
             "()": "crowdlabel.logfilters.QuietPeriodicJobs",
-            "task_names": [task for task, _every in PERIODIC_TASKS.values()],
+            "task_names": [task for task, _every in PERIODIC_TASKS.values()] + ["quality.evaluate_project"],
         },
         "refusals_without_traceback": {"()": "crowdlabel.logfilters.RefusalsWithoutTraceback"},
     },

@@ -6,7 +6,7 @@ from tasks.models import Project
 
 from . import services
 
-# Periodic jobs log only what they did: Celery's own lines about them are dropped (crowdlabel/logfilters.py).
+# Periodic jobs and evaluations log only what they did: Celery's own lines about them are dropped (crowdlabel/logfilters.py).
 logger = logging.getLogger(__name__)
 
 
@@ -17,7 +17,10 @@ def evaluate_project(project_id: int):
     if project is None:
         return None
     outcome = services.project_evaluate(project=project)
-    return {"accepted": outcome.accepted, "more_answers": outcome.more_answers, "to_review": outcome.to_review}
+    decided = {"accepted": outcome.accepted, "more_answers": outcome.more_answers, "to_review": outcome.to_review}
+    if any(decided.values()):
+        logger.info("project %s evaluated: %s", project_id, decided)
+    return decided
 
 
 @shared_task(name="quality.recompute_weights", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)

@@ -1,6 +1,7 @@
 """Item decisions and reviewer adjudication, through the real submission and assignment services."""
 
 import csv
+import logging
 import random
 from contextlib import nullcontext
 from io import StringIO
@@ -348,3 +349,23 @@ def test_an_evaluation_records_its_calibration_with_the_known_items_it_was_fitte
     decisions.project_evaluate(project=project)                  # same known truth: the fit is reused
     again = ProjectCalibration.objects.get(project=project)
     assert again.points == calibration.points and again.holdout == calibration.holdout
+
+
+def test_an_evaluation_logs_one_line_when_it_decides_and_none_when_it_does_not(caplog,
+                                                                            django_capture_on_commit_callbacks):
+    from quality.celery_tasks import evaluate_project
+
+    caplog.set_level(logging.INFO)
+    project, item = project_with_one_item()
+    answer(verified_worker(), project, "TV", django_capture_on_commit_callbacks)
+    caplog.clear()
+    evaluate_project.apply(args=[project.pk])
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("quality")] == []
+    for _ in range(2):
+        answer(verified_worker(), project, "TV", django_capture_on_commit_callbacks)
+    ItemDecision.objects.filter(item=item).delete()
+    Item.objects.filter(pk=item.pk).update(state=ItemState.COLLECTING)
+    caplog.clear()
+    evaluate_project.apply(args=[project.pk])
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("quality")] == [
+        f"project {project.pk} evaluated: {{'accepted': 1, 'more_answers': 0, 'to_review': 0}}"]
