@@ -17,7 +17,11 @@ def evaluate_project(project_id: int):
     if project is None:
         return None
     outcome = services.project_evaluate(project=project)
-    return {"accepted": outcome.accepted, "more_answers": outcome.more_answers, "to_review": outcome.to_review}
+    awarded = services.qualifications_award(project=project)
+    return {
+        "accepted": outcome.accepted, "more_answers": outcome.more_answers, "to_review": outcome.to_review,
+        "qualified": awarded,
+    }
 
 
 @shared_task(name="quality.recompute_weights", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
