@@ -264,6 +264,9 @@ PERIODIC_TASKS = {
 # Submissions trigger an evaluation of their project's answers at most once per this many seconds.
 QUALITY_EVALUATION_DEBOUNCE_SECONDS = int(os.environ.get("QUALITY_EVALUATION_DEBOUNCE_SECONDS", "5"))
 
+# A worker's own gold accuracy is shown over whole batches of this many checks, answered before today (UTC).
+GOLD_FEEDBACK_BATCH = int(os.environ.get("GOLD_FEEDBACK_BATCH", "10"))
+
 # Worker scores Q and weights W_i are computed over this many trailing days.
 QUALITY_WINDOW_DAYS = int(os.environ.get("QUALITY_WINDOW_DAYS", "30"))
 
