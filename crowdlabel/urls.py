@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from accounts import views as accounts_views
+
 # URLs are matched in order: the API first, and within it the assignment and submission endpoints that
 # every annotator calls every few seconds.
 api_patterns = [
@@ -17,7 +19,10 @@ api_patterns = [
 
 urlpatterns = [
     path("api/", include(api_patterns)),
+    # The log-ins, rate-limited across every server process (accounts/ratelimits.py), before the views they wrap.
+    path("admin/login/", accounts_views.admin_login, name="admin_login_limited"),
     path("admin/", admin.site.urls),
+    path("accounts/login/", accounts_views.LoginView.as_view(), name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("annotations.urls")),
