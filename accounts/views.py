@@ -7,11 +7,11 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
 from . import ratelimits, selectors, services
-from .decorators import annotator_required, api_user_required
+from .decorators import api_user_required, worker_profile_required
 from .forms import VerificationForm
 
 
-@annotator_required
+@worker_profile_required
 def verification(request):
     profile = request.user.worker_profile
     form = VerificationForm(request.POST or None, request.FILES or None, profile=profile)

@@ -1,5 +1,6 @@
 """The annotator workspace: the dashboard and one labelling page per project."""
 
+from csp.decorators import csp_update
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
@@ -30,6 +31,8 @@ def dashboard(request):
     })
 
 
+# Items' images and audio may live on the integrator's own servers (their URLs are the items' data).
+@csp_update({"img-src": ["https:", "http:"], "media-src": ["https:", "http:"]})
 @annotator_required
 def workspace(request, project_id):
     project = get_object_or_404(Project, pk=project_id)
