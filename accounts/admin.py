@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db.models import Count
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,7 +10,7 @@ from django.utils.html import format_html
 from django import forms
 
 from . import services
-from .models import Skill, User, VerificationDecision, WorkerProfile
+from .models import Qualification, QualificationGrant, Skill, User, VerificationDecision, WorkerProfile
 
 
 class ReasonActionForm(ActionForm):
@@ -137,3 +138,42 @@ class SkillAdmin(admin.ModelAdmin):
     list_display = ["name", "kind"]
     list_filter = ["kind"]
     search_fields = ["name"]
+
+
+class QualificationGrantInline(admin.TabularInline):
+    model = QualificationGrant
+    extra = 1
+    fields = ["worker", "source", "granted_by", "granted_at"]
+    readonly_fields = ["source", "granted_by", "granted_at"]
+    raw_id_fields = ["worker"]
+
+
+@admin.register(Qualification)
+class QualificationAdmin(admin.ModelAdmin):
+    """Qualifications and who holds them: adding a row grants it, deleting one revokes it."""
+
+    list_display = ["name", "holders"]
+    search_fields = ["name"]
+    inlines = [QualificationGrantInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(holder_count=Count("grants"))
+
+    @admin.display(description="Holders", ordering="holder_count")
+    def holders(self, qualification):
+        return qualification.holder_count
+
+    def save_formset(self, request, form, formset, change):
+        """Grants and revocations go through the services (only annotators may hold one)."""
+        if formset.model is not QualificationGrant:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)
+        qualification = form.instance
+        services.qualification_revoke(
+            qualification=qualification, workers=[grant.worker for grant in formset.deleted_objects]
+        )
+        new = [grant.worker for grant in formset.new_objects]
+        granted = services.qualification_grant(qualification=qualification, workers=new, granted_by=request.user)
+        if granted < len(new):
+            self.message_user(request, "Some accounts were skipped: they already hold it or are not annotators.",
+                              messages.WARNING)

@@ -144,3 +144,43 @@ class VerificationDecision(models.Model):
 
     class Meta:
         ordering = ["-decided_at"]
+
+
+class Qualification(models.Model):
+    """A standing that admits workers to the projects that ask for it: an admin grants it, or a
+    qualification project awards it to those who pass its gold checks."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class QualificationGrant(models.Model):
+    """One worker holds one qualification. Revoking it deletes the row: the worker leaves its pools at once."""
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", "Granted by an admin"
+        PROJECT = "project", "Awarded by a qualification project"
+
+    qualification = models.ForeignKey(Qualification, on_delete=models.CASCADE, related_name="grants")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="qualification_grants")
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.ADMIN)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-granted_at"]
+        constraints = [
+            # Granting twice (an admin and a project, or two evaluations at once) keeps one row.
+            models.UniqueConstraint(fields=["worker", "qualification"], name="accounts_qualificationgrant_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.qualification} held by {self.worker_id}"

@@ -9,7 +9,9 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Role, User, VerificationDecision, VerificationStatus, WorkerProfile
+from .models import (
+    Qualification, QualificationGrant, Role, User, VerificationDecision, VerificationStatus, WorkerProfile,
+)
 
 REVIEWERS_GROUP = "Reviewers"
 
@@ -189,7 +191,6 @@ def admin_ensure(*, email: str, password: str | None) -> tuple[User, str | None]
 
 
 @transaction.atomic
-@transaction.atomic
 def api_token_issue(*, user: User) -> tuple:
     """A new API token for an integrator (or admin), replacing their old one, which stops working at once.
     Returns (token, replaced): whether an old token was revoked, so the page says "created" the first time."""
@@ -206,3 +207,24 @@ def email_address_mark_verified(*, user: User) -> None:
     EmailAddress.objects.update_or_create(
         user=user, email=user.email, defaults={"verified": True, "primary": True}
     )
+
+
+def qualification_grant(
+    *, qualification: Qualification, workers, source: str = QualificationGrant.Source.ADMIN, granted_by: User | None = None
+) -> int:
+    """Grant a qualification to annotators (others are skipped: only annotators work in pools). Returns how
+    many grants are new; a worker who already holds it keeps their first grant (the unique constraint)."""
+    annotators = [worker for worker in workers if worker.role == Role.ANNOTATOR]
+    before = QualificationGrant.objects.filter(qualification=qualification).count()
+    QualificationGrant.objects.bulk_create(
+        [QualificationGrant(qualification=qualification, worker=worker, source=source, granted_by=granted_by)
+         for worker in annotators],
+        ignore_conflicts=True,
+    )
+    return QualificationGrant.objects.filter(qualification=qualification).count() - before
+
+
+def qualification_revoke(*, qualification: Qualification, workers) -> int:
+    """Take a qualification back: the workers leave the pools that ask for it at once."""
+    deleted, _ = QualificationGrant.objects.filter(qualification=qualification, worker__in=workers).delete()
+    return deleted

@@ -1,16 +1,17 @@
 """Pages of the accounts stage: the annotators' verification form (their dashboard is the workspace's) and
 the integrators' API access page."""
 
-from django.contrib import messages
+from allauth.account import views as allauth_views
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
-from . import selectors, services
-from .decorators import annotator_required, api_user_required
+from . import ratelimits, selectors, services
+from .decorators import api_user_required, worker_profile_required
 from .forms import VerificationForm
 
 
-@annotator_required
+@worker_profile_required
 def verification(request):
     profile = request.user.worker_profile
     form = VerificationForm(request.POST or None, request.FILES or None, profile=profile)
@@ -39,3 +40,31 @@ def api_access(request):
                          else "Your token was created.")
         return redirect("api_access")
     return render(request, "accounts/api_access.html", {"token": selectors.api_token_of(user=request.user)})
+
+
+class LoginView(allauth_views.LoginView):
+    """allauth's log-in, answering what happened: 429 with Retry-After when the account or address is locked
+    (allauth re-shows the form with 200), 400 for wrong credentials."""
+
+    def form_invalid(self, form):
+        locked = any(error.code == "too_many_login_attempts" for error in form.errors.as_data().get("__all__", []))
+        if locked:
+            return ratelimits.login_locked_response(self.request)
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+
+def admin_login(request, extra_context=None):
+    """The admin's log-in with the same lock as the annotator pages' (accounts/ratelimits.py)."""
+    if request.method != "POST":
+        return admin.site.login(request, extra_context)
+    usage = ratelimits.login_attempt_start(request, login=request.POST.get("username", ""))
+    if usage is None:
+        return ratelimits.login_locked_response(request)
+    response = admin.site.login(request, extra_context)
+    if response.status_code == 302 and request.user.is_authenticated:
+        usage.rollback()  # a successful log-in does not count (nor wipe the failures before it)
+    elif response.status_code == 200:
+        response.status_code = 400  # the form again, with its error: a refused log-in never answers 200
+    return response

@@ -3,6 +3,7 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -92,6 +93,8 @@ class UndoApi(APIView):
         try:
             undone = services.annotation_undo(worker=request.user, assignment_id=pk)
         except assignment_service.NotEligible as refusal:
+            if not refusal.visible:
+                raise NotFound() from refusal
             return Response({"detail": str(refusal), "code": "not_eligible"}, status=status.HTTP_403_FORBIDDEN)
         except services.AssignmentError as error:
             return Response({"detail": str(error), "code": error.code}, status=ERROR_STATUS[error.code])
@@ -109,9 +112,11 @@ class ItemsLeftApi(APIView):
     })})
     def get(self, request, pk):
         project = get_object_or_404(Project, pk=pk)
-        problem = assignment_service.worker_eligibility_problem(worker=request.user, project=project)
-        if problem:
-            return Response({"detail": problem}, status=status.HTTP_403_FORBIDDEN)
+        eligibility = assignment_service.worker_eligibility(worker=request.user, project=project)
+        if not eligibility.visible:
+            raise NotFound()
+        if eligibility.problem:
+            return Response({"detail": eligibility.problem}, status=status.HTTP_403_FORBIDDEN)
         left = selectors.items_left_for(worker=request.user, project=project)
         return Response({"left": left, "capped": left >= selectors.ITEMS_LEFT_CAP})
 

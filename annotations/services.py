@@ -81,9 +81,9 @@ def annotation_undo(*, worker, assignment_id: int) -> Undone:
     Raises NotEligible (suspended, project no longer handing out work) or AssignmentError (see
     tasks.assignment.assignment_reopen); nothing changes then."""
     assignment = assignment_service.assignment_reopen(assignment_id=assignment_id, worker=worker)
-    problem = assignment_service.worker_eligibility_problem(worker=worker, project=assignment.project)
-    if problem:
-        raise assignment_service.NotEligible(problem)  # rolls the reopening back
+    eligibility = assignment_service.worker_eligibility(worker=worker, project=assignment.project)
+    if not eligibility:
+        raise assignment_service.NotEligible(eligibility.problem, visible=eligibility.visible)  # rolls the reopening back
     answer = Annotation.objects.filter(assignment_id=assignment_id, worker=worker).values_list("answer", flat=True).first()
     deleted, _ = Annotation.objects.filter(assignment_id=assignment_id, worker=worker).delete()
     if deleted != 1:

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "django_celery_beat",
+    "csp",
     "accounts",
     "tasks",
     "annotations",
@@ -73,8 +74,28 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
+
+# Content-Security-Policy on every page: scripts, images, media and connections from this site only, no plugins,
+# no framing. Styles may be inline (the admin's templates carry <style> blocks); scripts may not. The workspace
+# widens img/media to the items' own URLs (annotations/views.py), the API docs allow their inline start-up script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "media-src": ["'self'"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "crowdlabel.urls"
 WSGI_APPLICATION = "crowdlabel.wsgi.application"
@@ -122,6 +143,17 @@ if DATABASE_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"] == "django.db
     options["options"] = f"{options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache: shared by every process (rate limits count across all servers) ------------------------
+# Redis when one is configured (REDIS_URL, else a redis:// Celery broker); otherwise a table in the database,
+# created by `manage.py createcachetable` (scripts/run.sh runs it; the test database gets it by itself).
+REDIS_URL = os.environ.get("REDIS_URL") or (
+    os.environ.get("CELERY_BROKER_URL", "") if os.environ.get("CELERY_BROKER_URL", "").startswith("redis") else ""
+)
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "crowdlabel_cache"}}
+
 # --- Accounts -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -145,6 +177,21 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CrowdLabel] "
+# Failed log-ins, on the annotator pages and /admin/login/ alike (accounts/ratelimits.py), counted in the shared
+# cache: an account locks after LOGIN_FAILURES_PER_ACCOUNT failures, an address after LOGIN_FAILURES_PER_ADDRESS,
+# for LOGIN_LOCKOUT_SECONDS; a locked attempt answers 429 with Retry-After.
+LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
+LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5"))
+LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20"))
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": f"{LOGIN_FAILURES_PER_ADDRESS}/{LOGIN_LOCKOUT_SECONDS}s/ip,"
+                    f"{LOGIN_FAILURES_PER_ACCOUNT}/{LOGIN_LOCKOUT_SECONDS}s/key",
+    "login": "30/m/ip",
+    "signup": "10/h/ip",
+    "reset_password": "10/h/ip,3/h/key",
+    "reset_password_from_key": "20/h/ip",
+    "change_password": "5/m/user",
+}
 # Verification documents: what an annotator may upload, and how large.
 VERIFICATION_DOCUMENT_MAX_BYTES = int(os.environ.get("VERIFICATION_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024))
 VERIFICATION_DOCUMENT_EXTENSIONS = ["pdf", "png", "jpg", "jpeg"]
@@ -202,7 +249,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "crowdlabel.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
+    # Every API request counts per token (or session user) and per address, in the shared cache; past the rate
+    # DRF answers 429 with Retry-After. An annotator's page asks for work every few seconds: far below the rates.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle", "accounts.throttles.TokenRateThrottle",
+        "accounts.throttles.AddressRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": os.environ.get("API_RATE_PER_TOKEN", "600/min"),
+        "address": os.environ.get("API_RATE_PER_ADDRESS", "1200/min"),
+        "anon": os.environ.get("API_RATE_ANONYMOUS", "60/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CrowdLabel API",
@@ -263,6 +320,9 @@ PERIODIC_TASKS = {
 
 # Submissions trigger an evaluation of their project's answers at most once per this many seconds.
 QUALITY_EVALUATION_DEBOUNCE_SECONDS = int(os.environ.get("QUALITY_EVALUATION_DEBOUNCE_SECONDS", "5"))
+
+# A worker's own gold accuracy is shown over whole batches of this many checks, answered before today (UTC).
+GOLD_FEEDBACK_BATCH = int(os.environ.get("GOLD_FEEDBACK_BATCH", "10"))
 
 # Worker scores Q and weights W_i are computed over this many trailing days.
 QUALITY_WINDOW_DAYS = int(os.environ.get("QUALITY_WINDOW_DAYS", "30"))

@@ -17,7 +17,9 @@ def evaluate_project(project_id: int):
     if project is None:
         return None
     outcome = services.project_evaluate(project=project)
-    decided = {"accepted": outcome.accepted, "more_answers": outcome.more_answers, "to_review": outcome.to_review}
+    awarded = services.qualifications_award(project=project)
+    decided = {"accepted": outcome.accepted, "more_answers": outcome.more_answers, "to_review": outcome.to_review,
+               "qualified": awarded}
     if any(decided.values()):
         logger.info("project %s evaluated: %s", project_id, decided)
     return decided

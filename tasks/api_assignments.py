@@ -57,6 +57,11 @@ def _iso(value) -> str | None:
     return serializers.DateTimeField().to_representation(value) if value else None
 
 
+def refusal_error(refusal):
+    """A refused worker learns why, unless the project is invisible to them: then it does not exist (404)."""
+    return PermissionDenied(str(refusal)) if refusal.visible else NotFound()
+
+
 def retry_headers(retry_after: int | None) -> dict:
     """Retry-After for a request for work that got none for now, so that any HTTP client knows when to ask
     again (the JSON's `retry_after` says the same to the page)."""
@@ -94,7 +99,7 @@ class NextInProjectApi(APIView):
                 worker=request.user, project=project, profile=getattr(request.user, "worker_profile", None)
             )
         except assignment_service.NotEligible as refusal:
-            raise PermissionDenied(str(refusal)) from refusal
+            raise refusal_error(refusal) from refusal
         return _next_response(result)
 
 

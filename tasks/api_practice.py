@@ -55,9 +55,11 @@ class PracticeAnswerApi(APIView):
             item = practice.practice_item_for(practice_item_id=pk)
         except practice.PracticeNotFound as missing:
             raise NotFound(str(missing)) from missing
-        problem = assignment_service.worker_eligibility_problem(worker=request.user, project=item.project)
-        if problem:
-            raise PermissionDenied(problem)
+        eligibility = assignment_service.worker_eligibility(worker=request.user, project=item.project)
+        if not eligibility.visible:
+            raise NotFound()
+        if eligibility.problem:
+            raise PermissionDenied(eligibility.problem)
         try:
             feedback = practice.practice_answer_submit(
                 worker=request.user, practice_item=item, answer=data.validated_data["answer"]

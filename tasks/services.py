@@ -14,6 +14,7 @@ EDITABLE_FIELDS = {
     "deadline", "reward_amount", "reward_currency", "reward_scales_with_difficulty", "overlap",
     "max_overlap", "gold_share", "alpha", "accept_confidence", "adaptive_overlap", "early_stop_confidence", "verified_only", "min_seconds", "min_weight", "lease_minutes",
     "assignment_strategy", "item_order", "show_model_suggestions", "practice_required",
+    "pool_group", "pool_qualification", "awards_qualification", "award_min_gold_checks", "award_min_gold_accuracy",
 }
 # The bounds of a project's numbers (low, high; None: open). Forms and serializers check them field by field
 # before anything is saved, so a person reads which field is wrong; the check constraints hold the same bounds
@@ -21,7 +22,7 @@ EDITABLE_FIELDS = {
 PROJECT_BOUNDS = {
     "overlap": (1, None), "max_overlap": (1, None), "difficulty": (1, 5), "gold_share": (0, 1), "alpha": (0, 1),
     "accept_confidence": (0, 1), "early_stop_confidence": (0, 1), "reward_amount": (Decimal(0), None),
-    "lease_minutes": (1, None), "min_seconds": (0, None),
+    "lease_minutes": (1, None), "min_seconds": (0, None), "award_min_gold_accuracy": (0, 1),
 }
 CONSTRAINT_MESSAGES = {
     "tasks_project_overlap_gte_1": ("overlap", "The overlap must be at least 1."),
@@ -32,6 +33,7 @@ CONSTRAINT_MESSAGES = {
     "tasks_project_difficulty_1_5": ("difficulty", "The difficulty must be from 1 to 5."),
     "tasks_project_reward_gte_0": ("reward_amount", "The reward cannot be negative."),
     "tasks_project_lease_gte_1": ("lease_minutes", "The lease must be at least 1 minute."),
+    "tasks_project_award_accuracy_0_1": ("award_min_gold_accuracy", "The award's gold accuracy must be between 0 and 1."),
 }
 
 

@@ -35,11 +35,18 @@ def _celery_eager(request, settings):
     app.conf.task_always_eager = previous
 
 
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
+
+
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """allauth keeps its rate limits in the cache: tests must not inherit each other's."""
+def _fresh_cache(request):
+    """Rate limits and the hot path's caches live in the cache: tests must not inherit each other's. Without
+    Redis the cache is a database table, so only tests with the database have one (and need it cleared)."""
     from django.core.cache import cache
 
+    if request.node.get_closest_marker("django_db") is None and not DATABASE_FIXTURES & set(request.fixturenames):
+        return
+    request.getfixturevalue("_django_db_helper")  # the database first, whichever way the test asked for it
     cache.clear()
 
 

@@ -2,11 +2,12 @@
 Reviewers group, an annotator has a worker profile and a verified email)."""
 
 import factory
+from django.contrib.auth.models import Group
 from allauth.account.models import EmailAddress
 from rest_framework.authtoken.models import Token
 
 from accounts import services
-from accounts.models import Role, User, VerificationStatus, WorkerProfile
+from accounts.models import Qualification, Role, User, VerificationStatus, WorkerProfile
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -54,3 +55,17 @@ def pending_profile(user: User | None = None) -> WorkerProfile:
     profile.verification_note = "my certificate"
     profile.save()
     return profile
+
+
+class QualificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Qualification
+
+    name = factory.Sequence(lambda n: f"Qualification {n}")
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+
+    name = factory.Sequence(lambda n: f"Pool {n}")

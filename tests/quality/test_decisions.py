@@ -368,4 +368,4 @@ def test_an_evaluation_logs_one_line_when_it_decides_and_none_when_it_does_not(c
     caplog.clear()
     evaluate_project.apply(args=[project.pk])
     assert [r.getMessage() for r in caplog.records if r.name.startswith("quality")] == [
-        f"project {project.pk} evaluated: {{'accepted': 1, 'more_answers': 0, 'to_review': 0}}"]
+        f"project {project.pk} evaluated: {{'accepted': 1, 'more_answers': 0, 'to_review': 0, 'qualified': 0}}"]
