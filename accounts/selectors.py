@@ -19,3 +19,9 @@ def verification_queue_counts() -> dict:
         suspended=Count("pk", filter=Q(suspended=True)),
     )
     return counts
+
+
+def worker_suspension_problem(*, worker_id: int) -> str:
+    """What a suspended worker is told when they try to work ('' when they are not suspended)."""
+    reason = WorkerProfile.objects.filter(user_id=worker_id, suspended=True).values_list("suspended_reason", flat=True).first()
+    return "" if reason is None else f"Your account is suspended: {reason}"

@@ -9,7 +9,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Role, User, VerificationDecision, VerificationStatus, WorkerProfile
+from .models import Role, Suspension, User, VerificationDecision, VerificationStatus, WorkerProfile
+from .signals import worker_suspended, worker_unsuspended
 
 REVIEWERS_GROUP = "Reviewers"
 
@@ -154,24 +155,63 @@ def _verification_notify(profile: WorkerProfile) -> None:
     send_mail(f"Verification {outcome}", body, None, [profile.user.email], fail_silently=True)
 
 
+SUSPENDED_PREFIX = "Your account is suspended: "
+
+
 @transaction.atomic
-def worker_suspend(*, profile: WorkerProfile, reason: str) -> WorkerProfile:
+def worker_suspend(*, profile: WorkerProfile, reason: str, automatic: bool = False) -> Suspension | None:
+    """The one way a worker is suspended (admin action, the hourly integrity job): the profile says so
+    with the reason they are shown, W = 0 so no work is weighted their way, a Suspension row records it,
+    and the `worker_suspended` receivers end their live work (tasks gives the slots back). None when the
+    worker was suspended already (nothing changes)."""
     if not reason.strip():
         raise ValidationError({"reason": "A suspension needs a reason: the worker is shown it."})
-    updated = WorkerProfile.objects.filter(pk=profile.pk).update(
-        suspended=True, suspended_reason=reason.strip(), suspended_at=timezone.now()
+    # Conditional on "not suspended yet": two concurrent suspensions write one row, never two.
+    updated = WorkerProfile.objects.filter(pk=profile.pk, suspended=False).update(
+        suspended=True, suspended_reason=reason.strip(), suspended_at=timezone.now(), weight=0.0
     )
     if not updated:
-        raise WorkerProfile.DoesNotExist(profile.pk)
+        return None
+    suspension = Suspension.objects.create(worker_id=profile.user_id, reason=reason.strip(), automatic=automatic)
+    worker_suspended.send(sender=WorkerProfile, worker_id=profile.user_id)
     profile.refresh_from_db()
-    return profile
+    return suspension
 
 
 @transaction.atomic
-def worker_unsuspend(*, profile: WorkerProfile) -> WorkerProfile:
-    WorkerProfile.objects.filter(pk=profile.pk).update(suspended=False, suspended_reason="", suspended_at=None)
+def worker_unsuspend(*, profile: WorkerProfile, by: User | None = None) -> bool:
+    """Lift a suspension: the profile is active again, its Suspension rows are closed, and the
+    `worker_unsuspended` receivers give it a fresh start (quality resolves the open flags, so the hourly
+    job does not suspend again at once, and restores W to the prior). False when it was not suspended."""
+    updated = WorkerProfile.objects.filter(pk=profile.pk, suspended=True).update(
+        suspended=False, suspended_reason="", suspended_at=None
+    )
+    if not updated:
+        return False
+    Suspension.objects.filter(worker_id=profile.user_id, lifted_at__isnull=True).update(
+        lifted_at=timezone.now(), lifted_by=by
+    )
+    worker_unsuspended.send(sender=WorkerProfile, worker_id=profile.user_id, by=by)
     profile.refresh_from_db()
-    return profile
+    return True
+
+
+def worker_weights_set(*, scores: dict[int, tuple[float, float | None]]) -> tuple[dict[int, float], int]:
+    """Store W_i and Q per worker id ({user id: (W, Q or None to keep it)}): quality computes them, the
+    profile holds them. A suspended worker keeps W = 0 whatever is passed: that rule lives here, with
+    suspension. Returns the weights as stored (workers without a profile left out) and how many changed."""
+    profiles = WorkerProfile.objects.filter(user_id__in=list(scores))
+    stored, changed = {}, []
+    for profile in profiles:
+        weight, quality_score = scores[profile.user_id]
+        weight = 0.0 if profile.suspended else weight
+        quality_score = profile.quality_score if quality_score is None else quality_score
+        stored[profile.user_id] = weight
+        if profile.weight != weight or profile.quality_score != quality_score:
+            profile.weight, profile.quality_score = weight, quality_score
+            changed.append(profile)
+    WorkerProfile.objects.bulk_update(changed, ["weight", "quality_score"], batch_size=1000)
+    return stored, len(changed)
 
 
 def admin_ensure(*, email: str, password: str | None) -> tuple[User, str | None]:
@@ -188,7 +228,6 @@ def admin_ensure(*, email: str, password: str | None) -> tuple[User, str | None]
     return user, generated
 
 
-@transaction.atomic
 @transaction.atomic
 def api_token_issue(*, user: User) -> tuple:
     """A new API token for an integrator (or admin), replacing their old one, which stops working at once.

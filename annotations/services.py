@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import selectors as accounts_selectors
 from tasks import assignment as assignment_service
 from tasks import schemas
 from tasks.assignment import AssignmentError
@@ -24,8 +25,9 @@ def annotation_submit(*, worker, assignment_id: int, answer) -> Submitted:
     """Validate the answer against the project's label schema and store it, once.
 
     Refuses (nothing stored): a malformed answer (SchemaError), someone else's or a finished assignment,
-    an expired lease (AssignmentError; the slot goes back to the pool). A retried submission returns the
-    annotation stored the first time, never a second one."""
+    an expired lease (AssignmentError; the slot goes back to the pool), a suspended worker (NotEligible with
+    the reason: suspension ended their assignments). A retried submission returns the annotation stored the
+    first time, never a second one."""
     try:
         return Submitted(_store(worker, assignment_id, answer), created=True)
     except AssignmentError as error:
@@ -36,6 +38,10 @@ def annotation_submit(*, worker, assignment_id: int, answer) -> Submitted:
         first = _already_submitted(worker, assignment_id)
         if first:
             return Submitted(first, created=False)
+        # Asked only once the write failed, so the hot path pays nothing for it.
+        suspended = accounts_selectors.worker_suspension_problem(worker_id=worker.pk)
+        if suspended:
+            raise assignment_service.NotEligible(suspended) from error
         raise
 
 

@@ -435,6 +435,18 @@ def _expire(*, now, project_id=None, assignment_id=None, limit=None) -> int:
     return len(due)
 
 
+@transaction.atomic
+def assignments_end_for_worker(*, worker_id: int) -> int:
+    """A suspended worker's live and queued assignments end at once (released) and their slots go back to
+    the pool, so nobody waits for a lease that will never be answered. Returns how many ended."""
+    holding = sql.lock_holding_of_worker(worker_id=worker_id)
+    for _, item_id, is_gold in holding:
+        if not is_gold:
+            sql.give_slot_back(item_id=item_id)
+    sql.finish(assignment_ids=[pk for pk, _, _ in holding], state=AssignmentState.RELEASED, now=timezone.now())
+    return len(holding)
+
+
 def assignments_expire_due(*, limit: int = 5000) -> int:
     """Periodic: every lease past its time goes back to the pool (requests also do this lazily)."""
     with transaction.atomic():

@@ -132,6 +132,13 @@ def lock_due(*, now, project_id: int | None = None, assignment_id: int | None = 
     return db.rows(sql + db.lock_clause(skip_locked=True), params)
 
 
+def lock_holding_of_worker(*, worker_id: int):
+    """All the worker's live and queued assignments, in every project, locked: (id, item_id, is_gold).
+    Waits for a submission in flight rather than skipping it: that one then finishes first."""
+    sql = f"SELECT id, item_id, is_gold FROM {ASSIGNMENT} WHERE worker_id = %s AND state IN ({HOLDING}) ORDER BY id"
+    return db.rows(sql + db.lock_clause(skip_locked=False), [worker_id])
+
+
 def finish(*, assignment_ids: list[int], state: str, now) -> None:
     if assignment_ids:
         db.rowcount(*_finish_statement(assignment_ids=assignment_ids, state=state, now=now))
