@@ -147,6 +147,12 @@ def _verification_decide(*, profile, reviewer, status, reason) -> WorkerProfile:
     return profile
 
 
+def worker_mark_verified(*, user: User) -> int:
+    """Demo and simulated annotators are verified without a document or a reviewer (never real people:
+    they go through verification_submit and a reviewer's decision)."""
+    return WorkerProfile.objects.filter(user=user).update(verification_status=VerificationStatus.VERIFIED)
+
+
 def _verification_notify(profile: WorkerProfile) -> None:
     outcome = "approved" if profile.is_verified else "rejected"
     body = f"Your CrowdLabel verification was {outcome}."

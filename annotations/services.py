@@ -11,6 +11,7 @@ from tasks import schemas
 from tasks.assignment import AssignmentError
 from tasks.schemas import SchemaError
 
+from . import submit_sql
 from .models import Annotation
 from .signals import annotation_submitted
 
@@ -60,7 +61,7 @@ def _store(worker, assignment_id, answer) -> Annotation:
         project=project, item=item, worker=worker, assignment=assignment, answer=canonical,
         is_gold=assignment.is_gold, seconds_spent=max(0.0, (now - assignment.started_at).total_seconds()),
     )
-    if not assignment_service.assignment_submit(assignment=assignment, answer_row=annotation, now=now):
+    if not submit_sql.answer_store(annotation, assignment=assignment, now=now):
         # Something else finished the assignment between the read and the write: say what.
         assignment_service.assignment_for_submit(assignment_id=assignment_id, worker=worker, now=timezone.now())
         raise AssignmentError("This assignment is no longer live.", "not_live")
@@ -96,6 +97,11 @@ def annotation_undo(*, worker, assignment_id: int) -> Undone:
         # A submitted assignment without its answer row: only simulations make those; refuse, change nothing.
         raise AssignmentError("There is no stored answer to undo.", "not_live")
     return Undone(assignment, answer)
+
+
+def annotations_supersede(*, item_id: int) -> int:
+    """The item's answers so far stop counting (a reviewer sent it back); they stay stored for the record."""
+    return Annotation.objects.filter(item_id=item_id, superseded=False).update(superseded=True)
 
 
 __all__ = ["annotation_submit", "annotation_undo", "Submitted", "Undone", "SchemaError", "AssignmentError"]

@@ -337,19 +337,13 @@ def assignment_release(*, assignment_id: int, worker: User) -> Assignment:
 
 def assignment_for_submit(*, assignment_id: int, worker: User, now) -> Assignment:
     """For the submission service: the worker's live, unexpired assignment with its item and project,
-    read without a lock (assignment_submit's conditional write is what guarantees it is still live).
+    read without a lock (the submission's conditional write, annotations.submit_sql, is what guarantees
+    it is still live).
     Refuses an expired lease without changing it; the caller then calls assignment_expire."""
     assignment = _live(assignment_id, worker, lock=False)
     if assignment.expires_at <= now:
         raise AssignmentError("This assignment's time ran out; the item went back to the pool.", "expired")
     return assignment
-
-
-def assignment_submit(*, assignment: Assignment, answer_row, now) -> bool:
-    """Store the answer (an unsaved row) and mark the assignment submitted, atomically, only if it is
-    still live and its lease runs: False, with nothing written, when a concurrent skip, expiry or second
-    submission got there first."""
-    return sql.complete_with(answer_row, assignment=assignment, now=now)
 
 
 @transaction.atomic
@@ -360,7 +354,7 @@ def assignment_expire(*, assignment_id: int) -> int:
 
 def assignment_complete(*, assignment: Assignment, now=None) -> Assignment:
     """Mark a locked live assignment submitted and count the answer on its item (without an answer row:
-    simulations and tests; submissions go through assignment_submit)."""
+    simulations and tests; submissions go through annotations.submit_sql)."""
     sql.complete(assignment=assignment, now=now or timezone.now())
     return assignment
 
@@ -399,6 +393,12 @@ def assignment_reopen(*, assignment_id: int, worker: User, now=None) -> Assignme
     Item.objects.filter(pk=assignment.item_id, submitted_count__gt=0).update(submitted_count=F("submitted_count") - 1)
     assignment.state, assignment.finished_at = AssignmentState.LIVE, None
     return assignment
+
+
+def assignment_backdate(*, assignment_id: int, by) -> int:
+    """For the crowd simulation: the worker "started" `by` (a timedelta) earlier and their lease runs `by`
+    longer, so the time they spent reads like a person's thinking while the simulation runs at full speed."""
+    return Assignment.objects.filter(pk=assignment_id).update(started_at=F("started_at") - by, expires_at=F("expires_at") + by)
 
 
 def _project_of(assignment_id: int, worker: User) -> int:

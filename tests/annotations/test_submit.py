@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from annotations import submit_sql
 from annotations.models import Annotation
 from annotations.signals import annotation_submitted
 from tasks import assignment as assignment_service
@@ -222,7 +223,7 @@ def test_a_skip_between_reading_and_writing_a_submission_stores_nothing(worker, 
     answer = Annotation(
         project=classification, item=read.item, worker=worker, assignment=read, answer="Phone", seconds_spent=1.0
     )
-    assert assignment_service.assignment_submit(assignment=read, answer_row=answer, now=now) is False
+    assert submit_sql.answer_store(answer, assignment=read, now=now) is False
     assert not Annotation.objects.exists()
     assert Assignment.objects.get(pk=assignment.pk).state == AssignmentState.SKIPPED
     assert Item.objects.get(pk=assignment.item_id).submitted_count == 0
