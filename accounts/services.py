@@ -2,6 +2,7 @@
 
 import secrets
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
@@ -14,30 +15,17 @@ from .signals import worker_suspended, worker_unsuspended
 
 REVIEWERS_GROUP = "Reviewers"
 
-# What a reviewer may do in the admin: verify workers and adjudicate disagreements. Later stages add
-# their review permissions here by name, so this lowest app never imports them.
-REVIEWER_PERMISSIONS = [
-    "accounts.view_user",
-    "accounts.view_workerprofile",
-    "accounts.change_workerprofile",
-    "accounts.view_verificationdecision",
-    "accounts.view_skill",
-    "tasks.view_project",
-    "tasks.view_item",
-    "quality.view_reviewqueueitem",
-    "quality.change_reviewqueueitem",
-    "quality.view_verificationsample",
-    "quality.view_review",
-    "quality.view_workerquality",
-    "quality.view_projectquality",
-]
+def reviewer_permissions() -> list[str]:
+    """What a reviewer may do in the admin (verify workers, adjudicate disagreements, ...): each app
+    declares its own (its AppConfig's `reviewer_permissions`), so this lowest app names no other's."""
+    return [dotted for config in django_apps.get_app_configs() for dotted in getattr(config, "reviewer_permissions", [])]
 
 
 def reviewer_group_sync():
     """Give the Reviewers group exactly the reviewer permissions that exist so far (idempotent)."""
     group, _ = Group.objects.get_or_create(name=REVIEWERS_GROUP)
     wanted = []
-    for dotted in REVIEWER_PERMISSIONS:
+    for dotted in reviewer_permissions():
         app_label, codename = dotted.split(".")
         wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
     group.permissions.set(wanted)

@@ -7,10 +7,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAnnotator
-from crowdlabel.pagination import StandardPagination
+from core.pagination import StandardPagination
 from tasks import assignment as assignment_service
-from tasks.api_assignments import AnnotatorAssignmentSerializer, annotator_assignment_data, retry_headers
-from tasks.api_practice import PracticeTurnSerializer, practice_turn_data
+from tasks.serializers import (
+    AnnotatorAssignmentSerializer, PracticeTurnSerializer, annotator_assignment_data, practice_turn_data, retry_headers,
+)
 from tasks.models import Project
 
 from . import selectors, services

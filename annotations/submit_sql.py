@@ -5,7 +5,7 @@ exports for it (`tasks.assignment_sql`): the rules of what "still live" means st
 
 from django.db import transaction
 
-from crowdlabel import rawsql as db
+from core import rawsql as db
 from tasks import assignment_sql as tasks_sql
 from tasks.models import Assignment
 

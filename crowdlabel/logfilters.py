@@ -15,9 +15,20 @@ from django.core.exceptions import PermissionDenied
 
 
 class QuietPeriodicJobs(logging.Filter):
-    def __init__(self, task_names=()):
+    """`task_names`: the periodic jobs' task names; by default those the apps declare (core.periodic), read
+    at the first record, since logging is configured before the apps are loaded."""
+
+    def __init__(self, task_names=None):
         super().__init__()
-        self.task_names = frozenset(task_names)
+        self._task_names = None if task_names is None else frozenset(task_names)
+
+    @property
+    def task_names(self) -> frozenset:
+        if self._task_names is None:
+            from core.periodic import declared_periodic_tasks
+
+            self._task_names = frozenset(task for task, _every in declared_periodic_tasks().values())
+        return self._task_names
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno != logging.INFO:

@@ -20,15 +20,21 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["accounts", "tasks", "annotations", "quality", "training", "crowdlabel", "platformkit"]
+APPS = ["core", "accounts", "tasks", "annotations", "quality", "training", "crowdlabel"]
 WRITES = {"create", "update", "delete", "save", "bulk_create", "bulk_update", "get_or_create", "update_or_create"}
 INSTANCE_WRITES = {"save", "delete"}
 LOADERS = {"get", "first", "last", "create", "get_or_create", "update_or_create", "select_for_update"}
 SQL_WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+[\"`]?(\w+)?", re.IGNORECASE)
 
 
+_OWNERS = None
+
+
 def _owners():
     """{model class name: app}, {table: app}, from Django's registry (a proxy belongs to its concrete model)."""
+    global _OWNERS
+    if _OWNERS is not None:
+        return _OWNERS
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crowdlabel.settings")
     os.environ.setdefault("SECRET_KEY", "check-writes")
@@ -43,7 +49,8 @@ def _owners():
             continue
         by_name.setdefault(model.__name__, owner)
         by_table[model._meta.db_table] = owner
-    return by_name, by_table
+    _OWNERS = by_name, by_table
+    return _OWNERS
 
 
 def _app_of(path: Path) -> str | None:
@@ -52,8 +59,8 @@ def _app_of(path: Path) -> str | None:
 
 
 class Checker(ast.NodeVisitor):
-    def __init__(self, app, path, by_name, by_table):
-        self.app, self.path, self.by_table = app, path, by_table
+    def __init__(self, app, name, by_name, by_table):
+        self.app, self.name, self.by_table = app, name, by_table
         self.models = {}  # local name -> owning app, for model classes imported or defined here
         self.tables = {}  # module-level name -> table, for `NAME = Model._meta.db_table`
         self.instances = [{}]  # per function: local name -> owning app of the model instance bound to it
@@ -168,19 +175,24 @@ class Checker(ast.NodeVisitor):
                 self._report(node, f"raw SQL writes {owner}'s table {match.group(1)}")
 
     def _report(self, node, what):
-        self.problems.append(f"{self.path.relative_to(ROOT)}:{node.lineno}: {self.app} writes {what}")
+        self.problems.append(f"{self.name}:{node.lineno}: {self.app} writes {what}")
+
+
+def check_source(source: str, *, app: str, name: str = "<source>") -> list[str]:
+    """The cross-app writes in one module of `app`."""
+    by_name, by_table = _owners()
+    checker = Checker(app, name, by_name, by_table)
+    checker.visit(ast.parse(source, filename=name))
+    return checker.problems
 
 
 def check(paths) -> list[str]:
-    by_name, by_table = _owners()
     problems = []
     for path in paths:
         app = _app_of(path)
         if app is None or "migrations" in path.parts:
             continue
-        checker = Checker(app, path, by_name, by_table)
-        checker.visit(ast.parse(path.read_text(), filename=str(path)))
-        problems.extend(checker.problems)
+        problems.extend(check_source(path.read_text(), app=app, name=str(path.resolve().relative_to(ROOT))))
     return problems
 
 

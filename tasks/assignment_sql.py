@@ -13,7 +13,7 @@ PostgreSQL, and its one plan can use the partial indexes that name those values 
 from django.db import transaction
 
 from accounts.models import Skill, WorkerProfile
-from crowdlabel import rawsql as db
+from core import rawsql as db
 
 from .models import HOLDING_STATES, SEEN_STATES, Assignment, AssignmentState, Item, ItemOrder, ItemState, Project
 

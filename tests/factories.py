@@ -54,3 +54,13 @@ def pending_profile(user: User | None = None) -> WorkerProfile:
     profile.verification_note = "my certificate"
     profile.save()
     return profile
+
+
+def verified_worker(weight=1.0, **kwargs) -> User:
+    """An annotator whose verification was approved, with weight W = `weight`."""
+    worker = AnnotatorFactory(**kwargs)
+    profile = worker.worker_profile
+    profile.verification_status = VerificationStatus.VERIFIED
+    profile.weight = weight
+    profile.save()
+    return worker

@@ -12,7 +12,7 @@ from tasks import assignment as assignment_service
 from tasks.models import Assignment, AssignmentState, Item, ProjectStatus
 from tests.factories import token_for
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
 

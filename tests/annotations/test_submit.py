@@ -12,7 +12,8 @@ from tasks import assignment as assignment_service
 from tasks.models import Assignment, AssignmentState, AssignmentStrategy, Item, ProjectStatus
 from tests.factories import IntegratorFactory, token_for
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import took_work_recently, verified_worker
+from tests.factories import verified_worker
+from tests.tasks.test_assignment import took_work_recently
 
 pytestmark = pytest.mark.django_db
 
@@ -190,7 +191,7 @@ def test_submit_and_next_endpoints_deny_outsiders(api_client, worker, classifica
 def test_the_fast_annotator_payload_equals_the_documented_serializer(worker):
     from django.core.files.base import ContentFile
 
-    from tasks.api_assignments import AnnotatorAssignmentSerializer, annotator_assignment_data
+    from tasks.serializers import AnnotatorAssignmentSerializer, annotator_assignment_data
 
     project = ProjectFactory(status=ProjectStatus.PUBLISHED, gold_share=0.0)
     item = ItemFactory(project=project, data={"title": "red shoe"})

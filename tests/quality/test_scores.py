@@ -14,7 +14,7 @@ from quality.models import DecisionSource, EarningsEntry, FlagKind, ItemDecision
 from quality.services import earnings, integrity, scores
 from tasks.models import Assignment, AssignmentState, ProjectStatus
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
 

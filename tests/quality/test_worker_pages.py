@@ -9,7 +9,7 @@ from quality.services import scores
 from tests.factories import AnnotatorFactory, IntegratorFactory
 from tests.quality.test_scores import annotate
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
 
