@@ -129,7 +129,7 @@ class WorkerProfileAdmin(admin.ModelAdmin):
 
     @admin.action(description="Lift suspension", permissions=["change"])
     def lift_suspension(self, request, queryset):
-        count = sum(1 for profile in queryset if services.worker_unsuspend(profile=profile))
+        count = sum(services.worker_unsuspend(profile=profile, by=request.user) for profile in queryset)
         self.message_user(request, f"Lifted the suspension of {count} worker(s).", messages.SUCCESS)
 
 

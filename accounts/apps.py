@@ -5,6 +5,11 @@ from django.db.models.signals import post_migrate
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "People and workers"
+    periodic_tasks = {"accounts: verification queue report": ("accounts.verification_queue_report", 60)}
+    reviewer_permissions = [
+        "accounts.view_user", "accounts.view_workerprofile", "accounts.change_workerprofile",
+        "accounts.view_verificationdecision", "accounts.view_skill",
+    ]
 
     def ready(self):
         from . import receivers

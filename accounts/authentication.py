@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
-from crowdlabel import rawsql
+from core import rawsql
 
 from .models import User, WorkerProfile
 

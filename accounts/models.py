@@ -184,3 +184,18 @@ class QualificationGrant(models.Model):
 
     def __str__(self):
         return f"{self.qualification} held by {self.worker_id}"
+
+
+class Suspension(models.Model):
+    """Every suspension and its lifting, with the reason the worker is shown. Written only by
+    accounts.services.worker_suspend / worker_unsuspend, the one home of what suspension does."""
+
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="suspensions")
+    reason = models.TextField()
+    automatic = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -44,3 +44,9 @@ def worker_pools(*, worker: User) -> WorkerPools:
             QualificationGrant.objects.filter(worker_id=worker.pk).values_list("qualification_id", flat=True)
         ),
     )
+
+
+def worker_suspension_problem(*, worker_id: int) -> str:
+    """What a suspended worker is told when they try to work ('' when they are not suspended)."""
+    reason = WorkerProfile.objects.filter(user_id=worker_id, suspended=True).values_list("suspended_reason", flat=True).first()
+    return "" if reason is None else f"Your account is suspended: {reason}"

@@ -2,6 +2,7 @@
 
 import secrets
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
@@ -10,35 +11,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import (
-    Qualification, QualificationGrant, Role, User, VerificationDecision, VerificationStatus, WorkerProfile,
+    Qualification, QualificationGrant, Role, Suspension, User, VerificationDecision, VerificationStatus, WorkerProfile,
 )
+from .signals import worker_suspended, worker_unsuspended
 
 REVIEWERS_GROUP = "Reviewers"
 
-# What a reviewer may do in the admin: verify workers and adjudicate disagreements. Later stages add
-# their review permissions here by name, so this lowest app never imports them.
-REVIEWER_PERMISSIONS = [
-    "accounts.view_user",
-    "accounts.view_workerprofile",
-    "accounts.change_workerprofile",
-    "accounts.view_verificationdecision",
-    "accounts.view_skill",
-    "tasks.view_project",
-    "tasks.view_item",
-    "quality.view_reviewqueueitem",
-    "quality.change_reviewqueueitem",
-    "quality.view_verificationsample",
-    "quality.view_review",
-    "quality.view_workerquality",
-    "quality.view_projectquality",
-]
+def reviewer_permissions() -> list[str]:
+    """What a reviewer may do in the admin (verify workers, adjudicate disagreements, ...): each app
+    declares its own (its AppConfig's `reviewer_permissions`), so this lowest app names no other's."""
+    return [dotted for config in django_apps.get_app_configs() for dotted in getattr(config, "reviewer_permissions", [])]
 
 
 def reviewer_group_sync():
     """Give the Reviewers group exactly the reviewer permissions that exist so far (idempotent)."""
     group, _ = Group.objects.get_or_create(name=REVIEWERS_GROUP)
     wanted = []
-    for dotted in REVIEWER_PERMISSIONS:
+    for dotted in reviewer_permissions():
         app_label, codename = dotted.split(".")
         wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
     group.permissions.set(wanted)
@@ -148,6 +137,12 @@ def _verification_decide(*, profile, reviewer, status, reason) -> WorkerProfile:
     return profile
 
 
+def worker_mark_verified(*, user: User) -> int:
+    """Demo and simulated annotators are verified without a document or a reviewer (never real people:
+    they go through verification_submit and a reviewer's decision)."""
+    return WorkerProfile.objects.filter(user=user).update(verification_status=VerificationStatus.VERIFIED)
+
+
 def _verification_notify(profile: WorkerProfile) -> None:
     outcome = "approved" if profile.is_verified else "rejected"
     body = f"Your CrowdLabel verification was {outcome}."
@@ -156,24 +151,63 @@ def _verification_notify(profile: WorkerProfile) -> None:
     send_mail(f"Verification {outcome}", body, None, [profile.user.email], fail_silently=True)
 
 
+SUSPENDED_PREFIX = "Your account is suspended: "
+
+
 @transaction.atomic
-def worker_suspend(*, profile: WorkerProfile, reason: str) -> WorkerProfile:
+def worker_suspend(*, profile: WorkerProfile, reason: str, automatic: bool = False) -> Suspension | None:
+    """The one way a worker is suspended (admin action, the hourly integrity job): the profile says so
+    with the reason they are shown, W = 0 so no work is weighted their way, a Suspension row records it,
+    and the `worker_suspended` receivers end their live work (tasks gives the slots back). None when the
+    worker was suspended already (nothing changes)."""
     if not reason.strip():
         raise ValidationError({"reason": "A suspension needs a reason: the worker is shown it."})
-    updated = WorkerProfile.objects.filter(pk=profile.pk).update(
-        suspended=True, suspended_reason=reason.strip(), suspended_at=timezone.now()
+    # Conditional on "not suspended yet": two concurrent suspensions write one row, never two.
+    updated = WorkerProfile.objects.filter(pk=profile.pk, suspended=False).update(
+        suspended=True, suspended_reason=reason.strip(), suspended_at=timezone.now(), weight=0.0
     )
     if not updated:
-        raise WorkerProfile.DoesNotExist(profile.pk)
+        return None
+    suspension = Suspension.objects.create(worker_id=profile.user_id, reason=reason.strip(), automatic=automatic)
+    worker_suspended.send(sender=WorkerProfile, worker_id=profile.user_id)
     profile.refresh_from_db()
-    return profile
+    return suspension
 
 
 @transaction.atomic
-def worker_unsuspend(*, profile: WorkerProfile) -> WorkerProfile:
-    WorkerProfile.objects.filter(pk=profile.pk).update(suspended=False, suspended_reason="", suspended_at=None)
+def worker_unsuspend(*, profile: WorkerProfile, by: User | None = None) -> bool:
+    """Lift a suspension: the profile is active again, its Suspension rows are closed, and the
+    `worker_unsuspended` receivers give it a fresh start (quality resolves the open flags, so the hourly
+    job does not suspend again at once, and restores W to the prior). False when it was not suspended."""
+    updated = WorkerProfile.objects.filter(pk=profile.pk, suspended=True).update(
+        suspended=False, suspended_reason="", suspended_at=None
+    )
+    if not updated:
+        return False
+    Suspension.objects.filter(worker_id=profile.user_id, lifted_at__isnull=True).update(
+        lifted_at=timezone.now(), lifted_by=by
+    )
+    worker_unsuspended.send(sender=WorkerProfile, worker_id=profile.user_id, by=by)
     profile.refresh_from_db()
-    return profile
+    return True
+
+
+def worker_weights_set(*, scores: dict[int, tuple[float, float | None]]) -> tuple[dict[int, float], int]:
+    """Store W_i and Q per worker id ({user id: (W, Q or None to keep it)}): quality computes them, the
+    profile holds them. A suspended worker keeps W = 0 whatever is passed: that rule lives here, with
+    suspension. Returns the weights as stored (workers without a profile left out) and how many changed."""
+    profiles = WorkerProfile.objects.filter(user_id__in=list(scores))
+    stored, changed = {}, []
+    for profile in profiles:
+        weight, quality_score = scores[profile.user_id]
+        weight = 0.0 if profile.suspended else weight
+        quality_score = profile.quality_score if quality_score is None else quality_score
+        stored[profile.user_id] = weight
+        if profile.weight != weight or profile.quality_score != quality_score:
+            profile.weight, profile.quality_score = weight, quality_score
+            changed.append(profile)
+    WorkerProfile.objects.bulk_update(changed, ["weight", "quality_score"], batch_size=1000)
+    return stored, len(changed)
 
 
 def admin_ensure(*, email: str, password: str | None) -> tuple[User, str | None]:

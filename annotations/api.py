@@ -8,10 +8,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAnnotator
-from crowdlabel.pagination import StandardPagination
+from core.pagination import StandardPagination
 from tasks import assignment as assignment_service
-from tasks.api_assignments import AnnotatorAssignmentSerializer, annotator_assignment_data, retry_headers
-from tasks.api_practice import PracticeTurnSerializer, practice_turn_data
+from tasks.serializers import (
+    AnnotatorAssignmentSerializer, PracticeTurnSerializer, annotator_assignment_data, practice_turn_data, retry_headers,
+)
 from tasks.models import Project
 
 from . import selectors, services
@@ -28,8 +29,8 @@ class SubmitApi(APIView):
     `{"answer": [{"start": 0, "end": 5, "label": "brand"}]}`. 201 with your next assignment (so the page
     never waits), or `next: null` with the reason and, when work may come in a moment, `retry_after`
     seconds (also a Retry-After header); 200 with the first annotation when this is a retry; 400 for a
-    malformed answer; 409 for an expired or finished assignment; 403 for someone else's. Nothing is stored
-    on an error."""
+    malformed answer; 409 for an expired or finished assignment; 403 for someone else's, or with the reason
+    when your account is suspended (suspension ends your assignments). Nothing is stored on an error."""
 
     permission_classes = [IsAnnotator]
 
@@ -51,6 +52,8 @@ class SubmitApi(APIView):
             return Response({"detail": str(error), "code": "invalid_answer"}, status=status.HTTP_400_BAD_REQUEST)
         except services.AssignmentError as error:
             return Response({"detail": str(error), "code": error.code}, status=ERROR_STATUS[error.code])
+        except assignment_service.NotEligible as refusal:
+            return Response({"detail": str(refusal), "code": "not_eligible"}, status=status.HTTP_403_FORBIDDEN)
         body = {
             "annotation_id": submitted.annotation.pk, "created": submitted.created, "next": None, "reason": "",
             "retry_after": None, "practice": None,

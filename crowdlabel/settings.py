@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "django_celery_beat",
     "csp",
+    "core",
     "accounts",
     "tasks",
     "annotations",
@@ -131,7 +132,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
     )
-# The hot path's statements are prepared once per connection on PostgreSQL (crowdlabel/rawsql.py). Set 0
+# The hot path's statements are prepared once per connection on PostgreSQL (core/rawsql.py). Set 0
 # behind a pooler that hands one server session to many clients in turn (PgBouncer in transaction mode).
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 if DATABASE_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -246,7 +247,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsIntegrator"],
-    "DEFAULT_PAGINATION_CLASS": "crowdlabel.pagination.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Every API request counts per token (or session user) and per address, in the shared cache; past the rate
@@ -306,17 +307,8 @@ CELERY_BEAT_SYNC_EVERY = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_RESULT_EXPIRES = 3600
 
-# Periodic jobs, declared here and installed into django-celery-beat's tables by
-# `python manage.py setup_periodic_tasks` (idempotent; run by `make run` and on deploy).
-# name -> (task name, every N seconds)
-PERIODIC_TASKS = {
-    "accounts: verification queue report": ("accounts.verification_queue_report", 60),
-    "tasks: expire assignment leases": ("tasks.expire_leases", 60),
-    "tasks: vacuum the item and assignment tables": ("tasks.vacuum_hot_tables", 10),
-    "quality: recompute worker weights, flags and earnings": ("quality.recompute_weights", 3600),
-    "training: mark stalled runs failed": ("training.check_stalled", 60),
-    "training: launch runs for projects with enough new labels": ("training.launch_due", 900),
-}
+# Periodic jobs are declared by each app (its AppConfig's `periodic_tasks`) and installed into
+# django-celery-beat's tables by `python manage.py setup_periodic_tasks` (core/periodic.py).
 
 # Submissions trigger an evaluation of their project's answers at most once per this many seconds.
 QUALITY_EVALUATION_DEBOUNCE_SECONDS = int(os.environ.get("QUALITY_EVALUATION_DEBOUNCE_SECONDS", "5"))
@@ -345,15 +337,13 @@ ASSIGNMENT_LEASE_SWEEP_SECONDS = int(os.environ.get("ASSIGNMENT_LEASE_SWEEP_SECO
 ASSIGNMENT_VACUUM_DEAD_ROWS = int(os.environ.get("ASSIGNMENT_VACUUM_DEAD_ROWS", "5000"))
 
 # Periodic jobs and evaluations that did nothing say nothing: Celery's own lines about them are dropped
-# (crowdlabel/logfilters.py) and each logs what it did, if anything. An evaluation runs after every submission,
-# most of them deciding nothing (the item still waits for answers): two lines each buried the ones that mattered.
+# (crowdlabel/logfilters.py) and each logs what it did, if anything.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
         "quiet_periodic_jobs": {
             "()": "crowdlabel.logfilters.QuietPeriodicJobs",
-            "task_names": [task for task, _every in PERIODIC_TASKS.values()] + ["quality.evaluate_project"],
         },
         "refusals_without_traceback": {"()": "crowdlabel.logfilters.RefusalsWithoutTraceback"},
     },

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from accounts import services as accounts_services
 from tasks.models import ItemState, Project
 
 from . import selectors, services
@@ -16,7 +17,6 @@ from .models import (
     EarningsEntry, ItemDecision, ProjectCalibration, ProjectQuality, Review, ReviewQueueItem, VerificationSample,
     WorkerFlag, WorkerQuality,
 )
-from .services import integrity
 
 
 class PickLabelForm(forms.Form):
@@ -216,9 +216,8 @@ class WorkerQualityAdmin(admin.ModelAdmin):
     @admin.action(description="Lift the suspension (and resolve open flags)", permissions=["change"])
     def lift_suspension(self, request, queryset):
         lifted = 0
-        for profile in queryset.filter(suspended=True).select_related("user"):
-            integrity.worker_suspension_lift(worker=profile.user, by=request.user)
-            lifted += 1
+        for profile in queryset.filter(suspended=True):
+            lifted += accounts_services.worker_unsuspend(profile=profile, by=request.user)
         self.message_user(request, f"Lifted {lifted} suspension(s).", messages.SUCCESS)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crowdlabel.pagination import StandardPagination
+from core.pagination import StandardPagination
 from tasks.models import Project
 
 from . import selectors

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Skill
-from crowdlabel.pagination import StandardPagination
+from core.pagination import StandardPagination
 
 from . import schemas, selectors, services
 from .importing import (

@@ -9,27 +9,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAnnotator
-from crowdlabel.pagination import StandardPagination
+from core.pagination import StandardPagination
 
 from . import assignment as assignment_service
-from .api_practice import PracticeTurnSerializer, practice_turn_data
-from .models import Assignment, AssignmentState, Item, Project
-
-
-class AnnotatorItemSerializer(serializers.ModelSerializer):
-    """What an annotator sees of an item: never the gold answer, whether it is gold, or its external id."""
-
-    class Meta:
-        model = Item
-        fields = ["id", "data", "media"]
-
-
-class AnnotatorAssignmentSerializer(serializers.ModelSerializer):
-    item = AnnotatorItemSerializer()
-
-    class Meta:
-        model = Assignment
-        fields = ["id", "project", "item", "state", "started_at", "expires_at"]
+from .serializers import (
+    AnnotatorAssignmentSerializer, PracticeTurnSerializer, annotator_assignment_data, practice_turn_data, retry_headers,
+)
+from .models import Assignment, AssignmentState, Project
 
 
 class NextItemSerializer(serializers.Serializer):
@@ -39,33 +25,9 @@ class NextItemSerializer(serializers.Serializer):
     practice = PracticeTurnSerializer
 
 
-def annotator_assignment_data(assignment) -> dict:
-    """AnnotatorAssignmentSerializer's output, written out: this answers every "next" request, and the
-    serializer's field machinery cost more than the rest of the response (a test keeps the two equal)."""
-    item = assignment.item
-    return {
-        "id": assignment.pk,
-        "project": assignment.project_id,
-        "item": {"id": item.pk, "data": item.data, "media": item.media.url if item.media else None},
-        "state": assignment.state,
-        "started_at": _iso(assignment.started_at),
-        "expires_at": _iso(assignment.expires_at),
-    }
-
-
-def _iso(value) -> str | None:
-    return serializers.DateTimeField().to_representation(value) if value else None
-
-
 def refusal_error(refusal):
     """A refused worker learns why, unless the project is invisible to them: then it does not exist (404)."""
     return PermissionDenied(str(refusal)) if refusal.visible else NotFound()
-
-
-def retry_headers(retry_after: int | None) -> dict:
-    """Retry-After for a request for work that got none for now, so that any HTTP client knows when to ask
-    again (the JSON's `retry_after` says the same to the page)."""
-    return {"Retry-After": str(retry_after)} if retry_after else {}
 
 
 def _next_response(result) -> Response:

@@ -12,24 +12,6 @@ from . import assignment as assignment_service
 from . import practice, schemas
 
 
-def practice_turn_data(turn: practice.PracticeTurn) -> dict:
-    """A practice item as the worker sees it before answering: its fields and where they are in the
-    round, never its answer or explanation (those come with the feedback)."""
-    return {
-        "id": turn.item.pk,
-        "project": turn.item.project_id,
-        "item": {"id": turn.item.pk, "data": turn.item.data, "media": None},
-        "answered": turn.answered,
-        "required": turn.required,
-    }
-
-
-PracticeTurnSerializer = inline_serializer("PracticeTurn", {
-    "id": serializers.IntegerField(), "project": serializers.IntegerField(), "item": serializers.JSONField(),
-    "answered": serializers.IntegerField(), "required": serializers.IntegerField(),
-}, allow_null=True)
-
-
 class PracticeAnswerApi(APIView):
     """Answer a practice item (`{"answer": "Phone"}`, in the same forms as a real answer): 201 with whether
     you were right, the right answer and its explanation, and how far you are in the practice round; 200

@@ -386,19 +386,13 @@ def assignment_release(*, assignment_id: int, worker: User) -> Assignment:
 
 def assignment_for_submit(*, assignment_id: int, worker: User, now) -> Assignment:
     """For the submission service: the worker's live, unexpired assignment with its item and project,
-    read without a lock (assignment_submit's conditional write is what guarantees it is still live).
+    read without a lock (the submission's conditional write, annotations.submit_sql, is what guarantees
+    it is still live).
     Refuses an expired lease without changing it; the caller then calls assignment_expire."""
     assignment = _live(assignment_id, worker, lock=False)
     if assignment.expires_at <= now:
         raise AssignmentError("This assignment's time ran out; the item went back to the pool.", "expired")
     return assignment
-
-
-def assignment_submit(*, assignment: Assignment, answer_row, now) -> bool:
-    """Store the answer (an unsaved row) and mark the assignment submitted, atomically, only if it is
-    still live and its lease runs: False, with nothing written, when a concurrent skip, expiry or second
-    submission got there first."""
-    return sql.complete_with(answer_row, assignment=assignment, now=now)
 
 
 @transaction.atomic
@@ -409,7 +403,7 @@ def assignment_expire(*, assignment_id: int) -> int:
 
 def assignment_complete(*, assignment: Assignment, now=None) -> Assignment:
     """Mark a locked live assignment submitted and count the answer on its item (without an answer row:
-    simulations and tests; submissions go through assignment_submit)."""
+    simulations and tests; submissions go through annotations.submit_sql)."""
     sql.complete(assignment=assignment, now=now or timezone.now())
     return assignment
 
@@ -450,6 +444,12 @@ def assignment_reopen(*, assignment_id: int, worker: User, now=None) -> Assignme
     return assignment
 
 
+def assignment_backdate(*, assignment_id: int, by) -> int:
+    """For the crowd simulation: the worker "started" `by` (a timedelta) earlier and their lease runs `by`
+    longer, so the time they spent reads like a person's thinking while the simulation runs at full speed."""
+    return Assignment.objects.filter(pk=assignment_id).update(started_at=F("started_at") - by, expires_at=F("expires_at") + by)
+
+
 def _project_of(assignment_id: int, worker: User) -> int:
     project_id = Assignment.objects.filter(pk=assignment_id, worker=worker).values_list("project_id", flat=True).first()
     if project_id is None:
@@ -482,6 +482,18 @@ def _expire(*, now, project_id=None, assignment_id=None, limit=None) -> int:
             sql.give_slot_back(item_id=item_id)
     sql.finish(assignment_ids=[pk for pk, _, _ in due], state=AssignmentState.EXPIRED, now=now)
     return len(due)
+
+
+@transaction.atomic
+def assignments_end_for_worker(*, worker_id: int) -> int:
+    """A suspended worker's live and queued assignments end at once (released) and their slots go back to
+    the pool, so nobody waits for a lease that will never be answered. Returns how many ended."""
+    holding = sql.lock_holding_of_worker(worker_id=worker_id)
+    for _, item_id, is_gold in holding:
+        if not is_gold:
+            sql.give_slot_back(item_id=item_id)
+    sql.finish(assignment_ids=[pk for pk, _, _ in holding], state=AssignmentState.RELEASED, now=timezone.now())
+    return len(holding)
 
 
 def assignments_expire_due(*, limit: int = 5000) -> int:

@@ -69,3 +69,13 @@ class GroupFactory(factory.django.DjangoModelFactory):
         model = Group
 
     name = factory.Sequence(lambda n: f"Pool {n}")
+
+
+def verified_worker(weight=1.0, **kwargs) -> User:
+    """An annotator whose verification was approved, with weight W = `weight`."""
+    worker = AnnotatorFactory(**kwargs)
+    profile = worker.worker_profile
+    profile.verification_status = VerificationStatus.VERIFIED
+    profile.weight = weight
+    profile.save()
+    return worker

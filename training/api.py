@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAnnotator
-from crowdlabel.pagination import StandardPagination
+from core.pagination import StandardPagination
 from tasks.models import Assignment, AssignmentState, Project
 
 from . import downloads, predictions, selectors, services, snapshots

@@ -6,7 +6,9 @@ from collections import OrderedDict
 
 from django.db import transaction
 
-from quality.models import ItemDecision, Suggestion
+from quality.models import ItemDecision
+from quality.services import review
+from tasks import transitions
 from tasks.models import Item, ItemState
 
 from .models import ModelVersion, Prediction
@@ -59,12 +61,13 @@ def items_preannotate(*, version: ModelVersion, batch_size: int = 256) -> int:
     for start in range(0, len(ids), batch_size):
         chunk = list(Item.objects.filter(pk__in=ids[start:start + batch_size]).order_by("pk"))
         results = texts_predict(version=version, texts=[item_text(project, item.data) for item in chunk])
+        uncertainties = {}
         with transaction.atomic():
             for item, result in zip(chunk, results):
                 label, score = _label_and_score(result)
                 Prediction.objects.update_or_create(item=item, model_version=version, defaults={"label": label, "score": score})
-                Item.objects.filter(pk=item.pk).update(model_uncertainty=round(1.0 - score, 6))
-                done += 1
+                uncertainties[item.pk] = 1.0 - score
+            done += transitions.items_set_uncertainty(uncertainties=uncertainties)
     return done
 
 
@@ -81,12 +84,7 @@ def disagreements_flag(*, version: ModelVersion, min_score: float = 0.9) -> int:
     for decision, result in zip(decisions, results):
         label, score = _label_and_score(result)
         if score >= min_score and label != decision.label:
-            with transaction.atomic():
-                moved = Item.objects.filter(pk=decision.item_id, state=ItemState.ACCEPTED).update(state=ItemState.NEEDS_REVIEW)
-                if moved:
-                    Suggestion.objects.update_or_create(item_id=decision.item_id, defaults={
-                        "label": decision.label, "confidence": decision.confidence,
-                        "method": f"model v{version.version} disagrees ({score:.2f})"[:64],
-                    })
-                    flagged += 1
+            flagged += review.accepted_to_review(
+                decision=decision, method=f"model v{version.version} disagrees ({score:.2f})"
+            )
     return flagged

@@ -15,7 +15,7 @@ from crowdlabel.workers import worker_argv
 from tasks import assignment as assignment_service
 from tasks.models import Item, ItemState, ProjectStatus
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 from tests.training.conftest import category_project, tiny_base_model  # noqa: F401 - fixtures used below
 from training import services as training_services
 from training.models import RunStatus, TrainingRun
@@ -66,7 +66,7 @@ def answer(worker, project, label):
 
 
 def test_items_are_decided_while_a_training_run_holds_the_training_worker(
-        run_workers, category_project, tiny_base_model):  # noqa: F811 - the imported fixtures
+        run_workers, category_project, tiny_base_model):
     # A run far longer than the test: it holds the training worker until it is cancelled.
     run = training_services.training_run_launch(
         project=category_project, base_model=tiny_base_model, epochs=30_000, batch_size=8, max_length=16,

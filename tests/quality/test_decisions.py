@@ -19,7 +19,7 @@ from tasks import assignment as assignment_service
 from tasks.models import Item, ItemState, ProjectStatus
 from tests.factories import AnnotatorFactory, IntegratorFactory, token_for
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
 

@@ -3,12 +3,13 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from quality.models import EarningsEntry, FlagKind, Suspension, WorkerFlag
+from accounts.models import Suspension
+from quality.models import EarningsEntry, FlagKind, WorkerFlag
 from quality.services import scores
 from tests.factories import AnnotatorFactory, IntegratorFactory
 from tests.quality.test_scores import annotate
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
 
