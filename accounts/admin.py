@@ -18,6 +18,11 @@ class ReasonActionForm(ActionForm):
     reason = forms.CharField(required=False, label="Reason", widget=forms.TextInput(attrs={"size": 50}))
 
 
+def identity_search_fields(request, fields):
+    """Search by e-mail for admins only: a reviewer could otherwise test which addresses are workers'."""
+    return fields if request.user.is_superuser else [f for f in fields if not f.endswith("email")]
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "email", "role", "is_active", "date_joined"]
@@ -69,6 +74,9 @@ class WorkerProfileAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_search_fields(self, request):
+        return identity_search_fields(request, self.search_fields)
 
     @admin.display(description="Document")
     def document_link(self, profile):

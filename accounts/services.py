@@ -20,7 +20,6 @@ REVIEWERS_GROUP = "Reviewers"
 # What a reviewer may do in the admin: verify workers and adjudicate disagreements. Later stages add
 # their review permissions here by name, so this lowest app never imports them.
 REVIEWER_PERMISSIONS = [
-    "accounts.view_user",
     "accounts.view_workerprofile",
     "accounts.change_workerprofile",
     "accounts.view_verificationdecision",
