@@ -10,13 +10,21 @@ from django.utils.html import format_html
 from django import forms
 
 from . import services
-from .models import Qualification, QualificationGrant, Skill, User, VerificationDecision, WorkerProfile
+from .models import (
+    ApiToken, Membership, Organisation, Qualification, QualificationGrant, Skill, User, VerificationDecision,
+    WorkerProfile,
+)
 
 
 class ReasonActionForm(ActionForm):
     """The admin's action bar with a reason box: approvals, rejections and suspensions carry one."""
 
     reason = forms.CharField(required=False, label="Reason", widget=forms.TextInput(attrs={"size": 50}))
+
+
+def identity_search_fields(request, fields):
+    """Search by e-mail for admins only: a reviewer could otherwise test which addresses are workers'."""
+    return fields if request.user.is_superuser else [f for f in fields if not f.endswith("email")]
 
 
 @admin.register(User)
@@ -70,6 +78,9 @@ class WorkerProfileAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_search_fields(self, request):
+        return identity_search_fields(request, self.search_fields)
 
     @admin.display(description="Document")
     def document_link(self, profile):
@@ -177,3 +188,50 @@ class QualificationAdmin(admin.ModelAdmin):
         if granted < len(new):
             self.message_user(request, "Some accounts were skipped: they already hold it or are not annotators.",
                               messages.WARNING)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Every API token, to see which are used and revoke one. Keys are never shown: only a hash is stored."""
+
+    list_display = ["name", "user", "prefix", "project_id", "read_only", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["read_only", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "user__username", "user__email"]
+    list_select_related = ["user"]
+    show_full_result_count = False
+    fields = ["name", "user", "prefix", "project_id", "read_only", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # created on the API access page, where the key is shown once
+
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    def revoke(self, request, queryset):
+        count = sum(services.api_token_revoke(user=request.user, token_id=pk) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)
+
+
+def _drf_token_admin_unregister():
+    """DRF's own token admin edits a table no request reads any more (tokens are ApiTokens)."""
+    from rest_framework.authtoken.models import TokenProxy
+
+    if admin.site.is_registered(TokenProxy):
+        admin.site.unregister(TokenProxy)
+
+
+_drf_token_admin_unregister()

@@ -7,7 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "People and workers"
     periodic_tasks = {"accounts: verification queue report": ("accounts.verification_queue_report", 60)}
     reviewer_permissions = [
-        "accounts.view_user", "accounts.view_workerprofile", "accounts.change_workerprofile",
+        "accounts.view_workerprofile", "accounts.change_workerprofile",
         "accounts.view_verificationdecision", "accounts.view_skill",
     ]
 

@@ -199,3 +199,75 @@ class Suspension(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class Organisation(models.Model):
+    """The tenancy unit: projects (and through them items, runs, models and exports) belong to one, and
+    integrators, reviewers and project managers act only inside the organisations they are members of.
+    A fresh install has one, the default, so a single-team setup never has to think about it."""
+
+    DEFAULT_SLUG = "default"
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class MembershipRole(models.TextChoices):
+    INTEGRATOR = "integrator", "Integrator (API)"
+    REVIEWER = "reviewer", "Reviewer"
+    PROJECT_MANAGER = "project_manager", "Project manager"
+
+
+class Membership(models.Model):
+    """A person's place in an organisation. Annotators are never members: the crowd works across
+    organisations, on the projects open to them."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=MembershipRole.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="accounts_membership_user_org_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.organisation} ({self.get_role_display()})"
+
+
+class ApiToken(models.Model):
+    """An API token: named, one of several a user may hold, revocable, with the time it was last used, and
+    optionally limited to one project and/or to reading. Only a hash of the key is stored: the key is shown
+    once, when it is created, and a leaked database does not leak working tokens."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False, help_text="The key's first characters, to recognise it.")
+    # A plain id, not a foreign key: accounts is below tasks and never imports it. A token limited to a
+    # project that is later deleted grants nothing (the project scoping finds no such project).
+    project_id = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Limit the token to this project (its id); empty: every project of the "
+        "user's organisations.")
+    read_only = models.BooleanField(default=False, help_text="Only reading requests (GET, HEAD, OPTIONS).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self):
+        return self.revoked_at is not None

@@ -10,8 +10,10 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from . import tokens
 from .models import (
-    Qualification, QualificationGrant, Role, Suspension, User, VerificationDecision, VerificationStatus, WorkerProfile,
+    ApiToken, Membership, MembershipRole, Organisation, Qualification, QualificationGrant, Role, Suspension, User,
+    VerificationDecision, VerificationStatus, WorkerProfile,
 )
 from .signals import worker_suspended, worker_unsuspended
 
@@ -50,7 +52,38 @@ def user_set_role(*, user: User, role: str) -> User:
         user.groups.remove(reviewers)
     if role == Role.ANNOTATOR:
         WorkerProfile.objects.get_or_create(user=user)
+    if role in MEMBER_ROLE_OF:
+        _join_the_only_organisation(user=user, role=MEMBER_ROLE_OF[role])
     return user
+
+
+# The organisation role a new integrator or reviewer takes where the install has a single organisation.
+MEMBER_ROLE_OF = {Role.INTEGRATOR: MembershipRole.INTEGRATOR, Role.REVIEWER: MembershipRole.REVIEWER}
+
+
+def _join_the_only_organisation(*, user: User, role: str) -> None:
+    """A single-organisation install (every fresh one) needs no membership management: a new integrator or
+    reviewer joins it. Once there are several, an admin decides who belongs where: joining one by default
+    would open a tenant's projects to someone meant for another."""
+    if user.memberships.exists():
+        return
+    only = list(Organisation.objects.all()[:2])
+    if len(only) == 1:
+        Membership.objects.get_or_create(user=user, organisation=only[0], defaults={"role": role})
+
+
+def organisation_default() -> Organisation:
+    """The install's default organisation (made by a migration; made again here if someone deleted it)."""
+    organisation, _ = Organisation.objects.get_or_create(
+        slug=Organisation.DEFAULT_SLUG, defaults={"name": "Default organisation"})
+    return organisation
+
+
+def membership_add(*, user: User, organisation: Organisation, role: str) -> Membership:
+    if user.role == Role.ANNOTATOR:
+        raise ValidationError({"user": "Annotators are not members of organisations: they work for the crowd."})
+    membership, _ = Membership.objects.update_or_create(user=user, organisation=organisation, defaults={"role": role})
+    return membership
 
 
 @transaction.atomic
@@ -224,14 +257,22 @@ def admin_ensure(*, email: str, password: str | None) -> tuple[User, str | None]
     return user, generated
 
 
-@transaction.atomic
-def api_token_issue(*, user: User) -> tuple:
-    """A new API token for an integrator (or admin), replacing their old one, which stops working at once.
-    Returns (token, replaced): whether an old token was revoked, so the page says "created" the first time."""
-    from rest_framework.authtoken.models import Token
+def api_token_create(*, user: User, name: str, project_id: int | None = None, read_only: bool = False
+                     ) -> tuple[ApiToken, str]:
+    """A new named token (what it may reach is the API's business: roles and organisations). Returns (token, key): the key is shown once and never stored."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Name the token (where it is used), to know which one to revoke."})
+    key = tokens.key_new()
+    token = ApiToken.objects.create(user=user, name=name[:100], key_hash=tokens.key_hash(key), prefix=key[:8],
+                                    project_id=project_id, read_only=read_only)
+    return token, key
 
-    replaced, _ = Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user), bool(replaced)
+
+def api_token_revoke(*, user: User, token_id: int) -> bool:
+    """Revoke one of the user's tokens (admins: anyone's); it stops working at once. False if none was live."""
+    tokens_of = ApiToken.objects.all() if user.is_superuser else ApiToken.objects.filter(user=user)
+    return bool(tokens_of.filter(pk=token_id, revoked_at__isnull=True).update(revoked_at=timezone.now()))
 
 
 def email_address_mark_verified(*, user: User) -> None:

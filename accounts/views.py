@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 
 from . import ratelimits, selectors, services
 from .decorators import api_user_required, worker_profile_required
-from .forms import VerificationForm
+from .forms import ApiTokenForm, VerificationForm
 
 
 @worker_profile_required
@@ -33,13 +33,24 @@ def verification(request):
 
 @api_user_required
 def api_access(request):
-    """An integrator's landing page after logging in: their token, a way to (re)issue it, the API docs."""
-    if request.method == "POST":
-        _, replaced = services.api_token_issue(user=request.user)
-        messages.success(request, "A new token was issued; the previous one no longer works." if replaced
-                         else "Your token was created.")
+    """An integrator's landing page after logging in: their tokens (create, revoke), the API docs. A new
+    token's key is shown on the answer to its creation only: it is never stored."""
+    form, new_key = ApiTokenForm(), None
+    if request.method == "POST" and "revoke" in request.POST:
+        revoked = services.api_token_revoke(user=request.user, token_id=_int(request.POST["revoke"]))
+        messages.success(request, "The token was revoked: it no longer works." if revoked else "No such live token.")
         return redirect("api_access")
-    return render(request, "accounts/api_access.html", {"token": selectors.api_token_of(user=request.user)})
+    if request.method == "POST":
+        form = ApiTokenForm(request.POST)
+        if form.is_valid():
+            _, new_key = services.api_token_create(user=request.user, **form.cleaned_data)
+            form = ApiTokenForm()
+    return render(request, "accounts/api_access.html",
+                  {"tokens": selectors.api_tokens_of(user=request.user), "form": form, "new_key": new_key})
+
+
+def _int(value: str) -> int:
+    return int(value) if value.isdigit() else 0
 
 
 class LoginView(allauth_views.LoginView):

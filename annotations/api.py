@@ -8,8 +8,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAnnotator
+from accounts.selectors import worker_pseudonym
 from core.pagination import StandardPagination
 from tasks import assignment as assignment_service
+from tasks.api_scoping import ScopedApi
 from tasks.serializers import (
     AnnotatorAssignmentSerializer, PracticeTurnSerializer, annotator_assignment_data, practice_turn_data, retry_headers,
 )
@@ -126,22 +128,25 @@ class ItemsLeftApi(APIView):
 
 class AnnotationOutputSerializer(serializers.ModelSerializer):
     item_external_id = serializers.CharField(source="item.external_id")
-    worker = serializers.CharField(source="worker.username")
+    worker = serializers.SerializerMethodField(help_text="The worker's pseudonym (the one exports use).")
 
     class Meta:
         model = Annotation
         fields = ["id", "item", "item_external_id", "worker", "answer", "is_gold", "seconds_spent", "created_at"]
 
+    def get_worker(self, annotation) -> str:
+        return worker_pseudonym(annotation.worker_id)
 
-class ProjectAnnotationsApi(APIView):
+
+class ProjectAnnotationsApi(ScopedApi, APIView):
     """Integrators and admins: a project's annotations, optionally for one item."""
 
     pagination_class = StandardPagination
 
     @extend_schema(responses=AnnotationOutputSerializer(many=True), parameters=[OpenApiParameter("item", int)])
     def get(self, request, pk):
-        project = get_object_or_404(Project, pk=pk)
-        rows = Annotation.objects.filter(project=project).select_related("item", "worker").order_by("pk")
+        project = self.project_get(pk)
+        rows = Annotation.objects.filter(project=project).select_related("item").order_by("pk")
         if request.query_params.get("item", "").isdigit():
             rows = rows.filter(item_id=int(request.query_params["item"]))
         paginator = self.pagination_class()

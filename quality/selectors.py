@@ -7,6 +7,7 @@ import numpy as np
 from django.db.models import Avg, Count, Exists, OuterRef
 
 from annotations.models import Annotation
+from accounts.selectors import worker_pseudonym
 from tasks.models import Item, ItemState, TaskType
 
 from . import reliability
@@ -17,9 +18,9 @@ from .models import (
 )
 
 
-def item_answers_with_quality(item) -> list[dict]:
+def item_answers_with_quality(item, *, reveal_identity: bool = False) -> list[dict]:
     """Every (non-superseded) answer on the item beside its worker's estimated accuracy in the project
-    and current weight W_i."""
+    and current weight W_i. Workers are named by pseudonym unless `reveal_identity` (admins only)."""
     answers = list(
         Annotation.objects.filter(item=item, superseded=False)
         .select_related("worker__worker_profile").order_by("created_at")
@@ -30,7 +31,7 @@ def item_answers_with_quality(item) -> list[dict]:
     )
     return [
         {
-            "worker": a.worker.username, "answer": a.answer, "seconds": a.seconds_spent,
+            "worker": a.worker.username if reveal_identity else worker_pseudonym(a.worker_id), "answer": a.answer, "seconds": a.seconds_spent,
             "accuracy": quality.get(a.worker_id), "weight": getattr(getattr(a.worker, "worker_profile", None), "weight", None),
         }
         for a in answers

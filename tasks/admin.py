@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from . import assignment, practice, schemas, selectors, services
+from .admin_scoping import OrganisationScopedAdmin
 from .forms import ImportItemsForm, PositionedJSONField, StructuredJSONWidget
 from .importing import ImportRejected, items_import, items_import_preview, staging
 from .models import Assignment, Item, PracticeItem, Project, ProjectStatus
@@ -83,7 +84,8 @@ class ProjectActionForm(ActionForm):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
+    project_lookup = "pk"
     form = ProjectAdminForm
     action_form = ProjectActionForm
     list_display = [
@@ -279,7 +281,7 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     list_display = ["external_id", "project", "short_data", "state", "is_gold", "open_slots", "submitted_count"]
     list_filter = ["state", "is_gold", "project"]
     search_fields = ["external_id"]
@@ -295,7 +297,7 @@ class ItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     """Live assignments per project: who holds which item, and until when."""
 
     list_display = ["item", "worker", "project", "state", "is_gold", "pushed", "started_at", "expires_at"]
@@ -331,7 +333,7 @@ class PracticeItemForm(forms.ModelForm):
 
 # Its own page rather than an inline on the project's: the project form then posts exactly as before.
 @admin.register(PracticeItem)
-class PracticeItemAdmin(admin.ModelAdmin):
+class PracticeItemAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     """The practice round's items: their answer and explanation are shown to workers after they answer."""
 
     form = PracticeItemForm

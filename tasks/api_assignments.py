@@ -1,7 +1,6 @@
 """Assignment endpoints. Annotators: next item, skip, release. Integrators and admins: live assignments
 per project, and pushing a batch of items to the workers by weight."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -9,13 +8,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAnnotator
+from accounts.selectors import worker_pseudonym
 from core.pagination import StandardPagination
 
 from . import assignment as assignment_service
+from .api_scoping import ScopedApi
 from .serializers import (
     AnnotatorAssignmentSerializer, PracticeTurnSerializer, annotator_assignment_data, practice_turn_data, retry_headers,
 )
-from .models import Assignment, AssignmentState, Project
+from .models import Assignment, AssignmentState
 
 
 class NextItemSerializer(serializers.Serializer):
@@ -92,15 +93,18 @@ class AssignmentActionApi(APIView):
 
 
 class ProjectAssignmentSerializer(serializers.ModelSerializer):
-    worker = serializers.CharField(source="worker.username")
+    worker = serializers.SerializerMethodField(help_text="The worker's pseudonym (the one exports use).")
     item_external_id = serializers.CharField(source="item.external_id")
 
     class Meta:
         model = Assignment
         fields = ["id", "item", "item_external_id", "worker", "state", "is_gold", "pushed", "started_at", "expires_at", "finished_at"]
 
+    def get_worker(self, assignment) -> str:
+        return worker_pseudonym(assignment.worker_id)
 
-class ProjectAssignmentsApi(APIView):
+
+class ProjectAssignmentsApi(ScopedApi, APIView):
     """Integrators and admins: a project's assignments, live ones by default."""
 
     pagination_class = StandardPagination
@@ -110,27 +114,28 @@ class ProjectAssignmentsApi(APIView):
         parameters=[OpenApiParameter("state", str, enum=AssignmentState.values)],
     )
     def get(self, request, pk):
-        project = get_object_or_404(Project, pk=pk)
+        project = self.project_get(pk)
         state = request.query_params.get("state", AssignmentState.LIVE)
-        rows = Assignment.objects.filter(project=project, state=state).select_related("worker", "item").order_by("pk")
+        rows = Assignment.objects.filter(project=project, state=state).select_related("item").order_by("pk")
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(ProjectAssignmentSerializer(page, many=True).data)
 
 
-class PushBatchApi(APIView):
+class PushBatchApi(ScopedApi, APIView):
     """Integrators and admins: distribute `count` free items among the eligible workers by T_i."""
 
     class PushBatchInputSerializer(serializers.Serializer):
         count = serializers.IntegerField(min_value=1, max_value=100_000)
 
     @extend_schema(request=PushBatchInputSerializer, responses={200: inline_serializer("PushedBatch", {
-        "pushed": serializers.DictField(child=serializers.IntegerField(), help_text="Items pushed, by worker id."),
+        "pushed": serializers.DictField(child=serializers.IntegerField(), help_text="Items pushed, by worker pseudonym."),
         "total": serializers.IntegerField(),
     })})
     def post(self, request, pk):
-        project = get_object_or_404(Project, pk=pk)
+        project = self.project_get(pk)
         data = self.PushBatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         pushed = assignment_service.assignment_push_batch(project=project, count=data.validated_data["count"])
-        return Response({"pushed": {str(worker): n for worker, n in pushed.items()}, "total": sum(pushed.values())})
+        return Response({"pushed": {worker_pseudonym(worker): n for worker, n in pushed.items()},
+                         "total": sum(pushed.values())})

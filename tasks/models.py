@@ -7,7 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from accounts.models import Qualification, Skill
+from accounts.models import Organisation, Qualification, Skill
 
 
 class TaskType(models.TextChoices):
@@ -116,6 +116,8 @@ class Project(models.Model):
         "They see the right answer and its explanation after each one. Add them under Tasks › Practice items.",
     )
     status = models.CharField(max_length=16, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT, db_index=True)
+    # The tenancy unit: the project's items, answers, runs, models and exports belong to it through the project.
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="projects")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -6,6 +6,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import selectors as account_selectors
+
 from . import schemas
 from .models import Project, ProjectStatus
 
@@ -100,8 +102,12 @@ def _save(project: Project, fields: dict) -> Project:
 
 
 @transaction.atomic
-def project_create(*, created_by=None, **fields) -> Project:
-    return _save(Project(created_by=created_by), fields)
+def project_create(*, created_by=None, organisation=None, **fields) -> Project:
+    """A new draft project, in `organisation` or else the creator's (accounts.selectors.organisation_for_new_project)."""
+    organisation = organisation or account_selectors.organisation_for_new_project(user=created_by)
+    if organisation is None:
+        raise ValidationError({"__all__": "You are not a member of any organisation: ask an admin to add you to one."})
+    return _save(Project(created_by=created_by, organisation=organisation), fields)
 
 
 def project_update_problems(*, project: Project, fields: dict) -> dict:

@@ -27,11 +27,16 @@ def scored_worker():
     return worker
 
 
-def test_worker_page_shows_scores_flags_and_earnings(client, reviewer, scored_worker):
+def test_worker_page_shows_scores_and_flags_to_reviewers_and_earnings_to_admins_only(
+        client, reviewer, admin_user, scored_worker):
     WorkerFlag.objects.create(worker=scored_worker, kind=FlagKind.TOO_FAST, detail="6 of 10 answers too fast")
+    url = reverse("admin:quality_workerquality_change", args=[scored_worker.worker_profile.pk])
     client.force_login(reviewer)
-    page = client.get(reverse("admin:quality_workerquality_change", args=[scored_worker.worker_profile.pk])).content.decode()
-    assert "<polyline" in page and "6 of 10 answers too fast" in page and "0.05 USD" in page
+    page = client.get(url).content.decode()
+    assert "<polyline" in page and "6 of 10 answers too fast" in page
+    assert "0.05 USD" not in page and "Earnings" not in page
+    client.force_login(admin_user)
+    assert "0.05 USD" in client.get(url).content.decode()
 
 
 def test_admin_lifts_a_suspension_from_the_worker_list(client, admin_user):
