@@ -130,7 +130,9 @@ ADMIN_SITE = {
     ("admin/logout/", "POST"): ADMIN_PUBLIC,
     ("admin/password_change/", "GET"): {**NON_STAFF, "reviewer_this": OK, "reviewer_other": OK, "admin": OK},
     ("admin/password_change/done/", "GET"): {**NON_STAFF, "reviewer_this": OK, "reviewer_other": OK, "admin": OK},
-    ("admin/autocomplete/", "GET"): {**NON_STAFF, "reviewer_this": PASS, "reviewer_other": PASS, "admin": PASS},
+    # Asked without app_label, model_name and field_name (the table has no field to name), Django's autocomplete
+    # refuses everyone, staff included: it checks the field's admin before anything else.
+    ("admin/autocomplete/", "GET"): {**NON_STAFF, "reviewer_this": DENY, "reviewer_other": DENY, "admin": DENY},
     ("admin/jsi18n/", "GET"): {**NON_STAFF, "reviewer_this": OK, "reviewer_other": OK, "admin": OK},
     ("admin/r/<path:content_type_id>/<path:object_id>/", "GET"): {
         **NON_STAFF, "reviewer_this": PASS, "reviewer_other": PASS, "admin": PASS},
@@ -146,7 +148,7 @@ ADMIN_MODELS = {
     "django_celery_beat/crontabschedule": ADMIN_ONLY, "django_celery_beat/solarschedule": ADMIN_ONLY,
     "django_celery_beat/intervalschedule": ADMIN_ONLY,
     "accounts/user": ADMIN_ONLY, "accounts/workerprofile": REVIEWER_VIEWS, "accounts/skill": REVIEWER_VIEWS,
-    "accounts/organisation": ADMIN_ONLY, "accounts/apitoken": ADMIN_ONLY,
+    "accounts/organisation": ADMIN_ONLY, "accounts/apitoken": ADMIN_ONLY, "accounts/qualification": ADMIN_ONLY,
     "tasks/project": REVIEWER_VIEWS, "tasks/item": REVIEWER_VIEWS, "tasks/assignment": ADMIN_ONLY,
     "tasks/practiceitem": ADMIN_ONLY,
     "quality/reviewqueueitem": REVIEWER_VIEWS, "quality/verificationsample": REVIEWER_VIEWS,
