@@ -249,6 +249,30 @@ CELERY_BEAT_SYNC_EVERY = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_RESULT_EXPIRES = 3600
 
+# --- Cache ----------------------------------------------------------------------------------------
+# One cache shared by every process (web servers, workers, beat): the evaluation debounce ("one evaluation per
+# project at a time") and the assignment caches hold across processes only if the cache does. Redis when Redis
+# is configured (CACHE_URL, else the broker's Redis), the database otherwise (its table is made by `migrate`).
+_REDIS_SCHEMES = ("redis://", "rediss://")
+DATABASE_CACHE_TABLE = "crowdlabel_cache"
+CACHE_URL = os.environ.get("CACHE_URL") or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(_REDIS_SCHEMES) else "")
+if CACHE_URL.startswith(_REDIS_SCHEMES):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "crowdlabel",
+            # A Redis that is away makes a request wait a second, not hang (the API answers 503 meanwhile).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+elif CACHE_URL in ("", "db://"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": DATABASE_CACHE_TABLE}
+    }
+else:
+    raise ImproperlyConfigured(f"CACHE_URL must be redis://..., rediss://... or db://, not {CACHE_URL!r}")
+
 # Periodic jobs, declared here and installed into django-celery-beat's tables by
 # `python manage.py setup_periodic_tasks` (idempotent; run by `make run` and on deploy).
 # name -> (task name, every N seconds)
@@ -279,7 +303,7 @@ DEMO_DATASETS_DIR = Path(os.environ.get("DEMO_DATASETS_DIR", BASE_DIR.parent / "
 
 # How long the assignment hot path caches who competes for a project (their weights and recent pace) and its free slots.
 ASSIGNMENT_COMPETITION_CACHE_SECONDS = int(os.environ.get("ASSIGNMENT_COMPETITION_CACHE_SECONDS", "5"))
-# How often (seconds, per process and project) a request for work also returns expired leases to the pool.
+# How often (seconds, per project: the cache is shared) a request for work also returns expired leases to the pool.
 ASSIGNMENT_LEASE_SWEEP_SECONDS = int(os.environ.get("ASSIGNMENT_LEASE_SWEEP_SECONDS", "1"))
 # The periodic vacuum job (PostgreSQL) vacuums the item or assignment table once this many of its rows are dead.
 ASSIGNMENT_VACUUM_DEAD_ROWS = int(os.environ.get("ASSIGNMENT_VACUUM_DEAD_ROWS", "5000"))
