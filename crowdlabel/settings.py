@@ -236,8 +236,22 @@ if CELERY_BROKER_URL == "filesystem://":
     CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", f"file://{_celery_dir / 'results'}")
 else:
     CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
+    # A task taken by a worker that dies unacknowledged goes back to the queue after this long. It must outlast
+    # the longest acks-late task (pre-annotating a large project: minutes; an evaluation takes seconds) or a
+    # task still running is handed to a second worker. Fine-tuning runs are acknowledged on receipt (training.run).
+    # A lost evaluation does not wait for it: the periodic re-evaluation below takes it up within a minute.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "1800"))}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker process died under it (killed, out of memory) is put back, not acknowledged as failed: the
+# acks-late tasks are idempotent (an evaluation re-decides from the stored answers).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# On a lost broker connection the tasks in hand cannot be acknowledged any more: they are cancelled, and the
+# broker hands them out again, rather than run to an acknowledgement that fails.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Keep reconnecting to a broker that is away (a restart), at start-up too, however long it takes.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Fine-tuning runs go to their own queue so a GPU machine can serve it with its own worker. Only the runs:
@@ -281,6 +295,9 @@ PERIODIC_TASKS = {
     "tasks: expire assignment leases": ("tasks.expire_leases", 60),
     "tasks: vacuum the item and assignment tables": ("tasks.vacuum_hot_tables", 10),
     "quality: recompute worker weights, flags and earnings": ("quality.recompute_weights", 3600),
+    # A lost evaluation (a worker killed mid-task, retries run out during a database outage) costs this long.
+    "quality: re-evaluate fully answered undecided items": (
+        "quality.reevaluate_undecided", int(os.environ.get("QUALITY_REEVALUATE_SECONDS", "60"))),
     "training: mark stalled runs failed": ("training.check_stalled", 60),
     "training: launch runs for projects with enough new labels": ("training.launch_due", 900),
 }
