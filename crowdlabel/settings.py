@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost but for the above: it sees what any view raises (crowdlabel/errors.py).
+    "crowdlabel.errors.ApiErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -203,7 +205,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
+    # Every error body has `detail` and `code`; 503 with Retry-After while the database is away.
+    "EXCEPTION_HANDLER": "crowdlabel.errors.api_exception_handler",
 }
+# What a 503 (the database or the cache away) tells clients to wait before trying again, in seconds.
+API_RETRY_AFTER_SECONDS = int(os.environ.get("API_RETRY_AFTER_SECONDS", "5"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "CrowdLabel API",
     "DESCRIPTION": "Projects, items, assignments, annotations, quality and models. "
