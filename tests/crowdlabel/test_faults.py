@@ -27,6 +27,7 @@ from accounts.periodic import periodic_tasks_install
 from annotations.services import annotation_submit
 from tasks import assignment as assignment_service
 from tasks.models import Item, ItemState, ProjectStatus
+from tests.processes import stop_and_print
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.tasks.test_assignment import verified_worker
 
@@ -123,14 +124,7 @@ def worker_and_beat(services_env, project_ids, reevaluate_every):
                                  text=True),
     }
     yield started
-    for name, process in started.items():
-        process.terminate()
-        try:
-            output, _ = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-        print(f"--- {name} ---\n{output[-20000:]}")
+    stop_and_print(started, timeout=30)
 
 
 def _fully_answered_undecided_items(monkeypatch, *, projects=4, items=4) -> list[int]:
