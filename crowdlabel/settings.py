@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost but for the above: it sees what any view raises (crowdlabel/errors.py).
+    "crowdlabel.errors.ApiErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -143,17 +145,6 @@ if DATABASE_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"] == "django.db
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = f"{options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-# --- Cache: shared by every process (rate limits count across all servers) ------------------------
-# Redis when one is configured (REDIS_URL, else a redis:// Celery broker); otherwise a table in the database,
-# created by `manage.py createcachetable` (scripts/run.sh runs it; the test database gets it by itself).
-REDIS_URL = os.environ.get("REDIS_URL") or (
-    os.environ.get("CELERY_BROKER_URL", "") if os.environ.get("CELERY_BROKER_URL", "").startswith("redis") else ""
-)
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "crowdlabel_cache"}}
 
 # --- Accounts -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -261,7 +252,11 @@ REST_FRAMEWORK = {
         "address": os.environ.get("API_RATE_PER_ADDRESS", "1200/min"),
         "anon": os.environ.get("API_RATE_ANONYMOUS", "60/min"),
     },
+    # Every error body has `detail` and `code`; 503 with Retry-After while the database is away.
+    "EXCEPTION_HANDLER": "crowdlabel.errors.api_exception_handler",
 }
+# What a 503 (the database or the cache away) tells clients to wait before trying again, in seconds.
+API_RETRY_AFTER_SECONDS = int(os.environ.get("API_RETRY_AFTER_SECONDS", "5"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "CrowdLabel API",
     "DESCRIPTION": "Projects, items, assignments, annotations, quality and models. "
@@ -294,8 +289,22 @@ if CELERY_BROKER_URL == "filesystem://":
     CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", f"file://{_celery_dir / 'results'}")
 else:
     CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
+    # A task taken by a worker that dies unacknowledged goes back to the queue after this long. It must outlast
+    # the longest acks-late task (pre-annotating a large project: minutes; an evaluation takes seconds) or a
+    # task still running is handed to a second worker. Fine-tuning runs are acknowledged on receipt (training.run).
+    # A lost evaluation does not wait for it: the periodic re-evaluation below takes it up within a minute.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "1800"))}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker process died under it (killed, out of memory) is put back, not acknowledged as failed: the
+# acks-late tasks are idempotent (an evaluation re-decides from the stored answers).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# On a lost broker connection the tasks in hand cannot be acknowledged any more: they are cancelled, and the
+# broker hands them out again, rather than run to an acknowledgement that fails.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Keep reconnecting to a broker that is away (a restart), at start-up too, however long it takes.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Fine-tuning runs go to their own queue so a GPU machine can serve it with its own worker. Only the runs:
@@ -306,6 +315,30 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SYNC_EVERY = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_RESULT_EXPIRES = 3600
+
+# --- Cache ----------------------------------------------------------------------------------------
+# One cache shared by every process (web servers, workers, beat): the evaluation debounce ("one evaluation per
+# project at a time") and the assignment caches hold across processes only if the cache does. Redis when Redis
+# is configured (CACHE_URL, else the broker's Redis), the database otherwise (its table is made by `migrate`).
+_REDIS_SCHEMES = ("redis://", "rediss://")
+DATABASE_CACHE_TABLE = "crowdlabel_cache"
+CACHE_URL = os.environ.get("CACHE_URL") or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(_REDIS_SCHEMES) else "")
+if CACHE_URL.startswith(_REDIS_SCHEMES):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "crowdlabel",
+            # A Redis that is away makes a request wait a second, not hang (the API answers 503 meanwhile).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+elif CACHE_URL in ("", "db://"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": DATABASE_CACHE_TABLE}
+    }
+else:
+    raise ImproperlyConfigured(f"CACHE_URL must be redis://..., rediss://... or db://, not {CACHE_URL!r}")
 
 # Periodic jobs are declared by each app (its AppConfig's `periodic_tasks`) and installed into
 # django-celery-beat's tables by `python manage.py setup_periodic_tasks` (core/periodic.py).
@@ -331,7 +364,7 @@ DEMO_DATASETS_DIR = Path(os.environ.get("DEMO_DATASETS_DIR", BASE_DIR.parent / "
 
 # How long the assignment hot path caches who competes for a project (their weights and recent pace) and its free slots.
 ASSIGNMENT_COMPETITION_CACHE_SECONDS = int(os.environ.get("ASSIGNMENT_COMPETITION_CACHE_SECONDS", "5"))
-# How often (seconds, per process and project) a request for work also returns expired leases to the pool.
+# How often (seconds, per project: the cache is shared) a request for work also returns expired leases to the pool.
 ASSIGNMENT_LEASE_SWEEP_SECONDS = int(os.environ.get("ASSIGNMENT_LEASE_SWEEP_SECONDS", "1"))
 # The periodic vacuum job (PostgreSQL) vacuums the item or assignment table once this many of its rows are dead.
 ASSIGNMENT_VACUUM_DEAD_ROWS = int(os.environ.get("ASSIGNMENT_VACUUM_DEAD_ROWS", "5000"))

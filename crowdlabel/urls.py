@@ -34,6 +34,10 @@ urlpatterns = [
     path("", include("quality.urls")),
 ]
 
+# JSON on /api/, and 503 while the database is away (crowdlabel/errors.py).
+handler404 = "crowdlabel.errors.page_not_found"
+handler500 = "crowdlabel.errors.server_error"
+
 admin.site.site_header = "CrowdLabel administration"
 admin.site.site_title = "CrowdLabel"
 admin.site.index_title = "Publishing, review, workers and training"

@@ -10,7 +10,10 @@ from . import services
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="quality.evaluate_project", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+# Retried with backoff for about ten minutes (1, 2, 4 ... 60 s): a database or broker outage of that length loses
+# nothing, and one longer is covered by the periodic re-evaluation below.
+@shared_task(name="quality.evaluate_project", autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=60,
+             max_retries=15)
 def evaluate_project(project_id: int):
     """Infer labels for a project's answers and decide the items that are ready."""
     project = Project.objects.filter(pk=project_id).first()
@@ -38,3 +41,12 @@ def recompute_weights():
     if any(outcome.values()):
         logger.info("worker weights, flags and earnings: %s", outcome)
     return outcome
+
+
+@shared_task(name="quality.reevaluate_undecided")
+def reevaluate_undecided():
+    """Periodic: projects with fully answered items still undecided (their evaluation was lost) are evaluated."""
+    scheduled = services.undecided_items_reevaluate()
+    if scheduled:
+        logger.info("evaluations scheduled for projects with undecided complete items: %s", scheduled)
+    return scheduled

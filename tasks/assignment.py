@@ -233,7 +233,7 @@ def _serve_holding(*, worker, project, now) -> Assignment | None:
 
 def _sweep_expired_leases(*, project, now) -> None:
     """Lazily return a few expired leases of this project to the pool, at most once per
-    ASSIGNMENT_LEASE_SWEEP_SECONDS per process (the periodic job sweeps the rest): on a busy project
+    ASSIGNMENT_LEASE_SWEEP_SECONDS per project (shared cache; the periodic job sweeps the rest): on a busy project
     the requests would otherwise all repeat the same empty search."""
     every = settings.ASSIGNMENT_LEASE_SWEEP_SECONDS
     if every and not cache.add(f"assignment:lease-sweep:{project.pk}", 1, timeout=every):

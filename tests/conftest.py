@@ -39,15 +39,14 @@ DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "dja
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache(request):
-    """Rate limits and the hot path's caches live in the cache: tests must not inherit each other's. Without
-    Redis the cache is a database table, so only tests with the database have one (and need it cleared)."""
+def _fresh_cache(settings):
+    """An empty cache of this process for each test: allauth keeps its rate limits in the cache, and tests must
+    not inherit each other's. The shared caches (Redis, the database) are tested in tests/crowdlabel/test_cache.py
+    and by the processes the fault tests start; clearing them here would flush a Redis that a broker shares."""
     from django.core.cache import cache
 
-    if request.node.get_closest_marker("django_db") is None and not DATABASE_FIXTURES & set(request.fixturenames):
-        return
-    request.getfixturevalue("_django_db_helper")  # the database first, whichever way the test asked for it
-    cache.clear()
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()  # local caches of one name share their storage: a new one is not an empty one
 
 
 @pytest.fixture(autouse=True)

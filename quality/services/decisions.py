@@ -38,6 +38,14 @@ def project_evaluation_schedule(*, project_id: int) -> bool:
     return True
 
 
+def undecided_items_reevaluate() -> int:
+    """Schedule an evaluation of each project left with fully answered, undecided items (periodic). Goes
+    through the debounce: a project whose evaluation is already on its way is not asked twice."""
+    from ..selectors import projects_with_undecided_complete_items
+
+    return sum(project_evaluation_schedule(project_id=pk) for pk in projects_with_undecided_complete_items())
+
+
 @dataclass
 class Outcome:
     accepted: int = 0

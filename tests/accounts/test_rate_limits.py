@@ -122,7 +122,7 @@ def _database_url() -> str:
 @pytest.fixture
 def three_servers(transactional_db):
     env = {**os.environ, "DATABASE_URL": _database_url(), "SECRET_KEY": "x", "DEBUG": "0", "STATIC_MANIFEST": "0",
-           "ALLOWED_HOSTS": HOST, "SECURE_COOKIES": "0", "API_RATE_PER_TOKEN": "6/min",
+           "ALLOWED_HOSTS": HOST, "SECURE_COOKIES": "0", "API_RATE_PER_TOKEN": "6/min", "CACHE_URL": "db://",
            "CROWDLABEL_VAR_DIR": django_settings.VAR_DIR.as_posix()}
     ports = [_free_port() for _ in range(3)]
     servers = [subprocess.Popen(
@@ -141,6 +141,14 @@ def three_servers(transactional_db):
             server.terminate()
         for server in servers:
             server.wait(timeout=30)
+
+
+def _shared_cache_clear():
+    """The servers' cache is the database table (CACHE_URL db://), which outlives transactional tests' flush;
+    this process's own cache is a local one per test (conftest), so the table is cleared by name."""
+    from django.core.cache.backends.db import DatabaseCache
+
+    DatabaseCache(django_settings.DATABASE_CACHE_TABLE, {}).clear()
 
 
 def _request(port, path, form=None, headers=None, opener=None):
@@ -174,9 +182,7 @@ def _post_form(port, path, form):
 @pytest.mark.postgres
 @pytest.mark.parametrize("form", ["annotator", "admin"])
 def test_twenty_wrong_passwords_over_three_processes_lock_for_all(three_servers, form):
-    from django.core.cache import cache
-
-    cache.clear()  # the cache table outlives transactional tests' flush
+    _shared_cache_clear()
     admin = AdminFactory()
     path, field, login = (
         ("/accounts/login/", "login", admin.email) if form == "annotator" else ("/admin/login/", "username", admin.username)
@@ -196,9 +202,7 @@ def test_twenty_wrong_passwords_over_three_processes_lock_for_all(three_servers,
 
 @pytest.mark.postgres
 def test_the_api_rate_is_shared_by_three_processes(three_servers):
-    from django.core.cache import cache
-
-    cache.clear()
+    _shared_cache_clear()
     headers = {"Authorization": f"Token {token_for(AdminFactory())}"}
     statuses = [_request(three_servers[n % 3], "/api/me/", headers=headers)[0] for n in range(9)]
     assert statuses == [200] * 6 + [429] * 3, statuses

@@ -14,6 +14,7 @@ from annotations.services import annotation_submit
 from crowdlabel.workers import worker_argv
 from tasks import assignment as assignment_service
 from tasks.models import Item, ItemState, ProjectStatus
+from tests.processes import stop_and_print
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.factories import verified_worker
 from tests.training.conftest import category_project, tiny_base_model  # noqa: F401 - fixtures used below
@@ -50,14 +51,7 @@ def run_workers(transactional_db, settings):
     yield workers
     # A warm shutdown waits for the task in hand: stop the run first, or the training worker never exits.
     TrainingRun.objects.filter(status=RunStatus.RUNNING).update(cancel_requested=True)
-    for queue, worker in workers.items():
-        worker.terminate()
-        try:
-            output, _ = worker.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output, _ = worker.communicate()
-        print(f"--- {queue} worker ---\n{output}")
+    stop_and_print(workers)
 
 
 def answer(worker, project, label):

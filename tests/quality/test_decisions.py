@@ -370,3 +370,25 @@ def test_an_evaluation_logs_one_line_when_it_decides_and_none_when_it_does_not(c
     evaluate_project.apply(args=[project.pk])
     assert [r.getMessage() for r in caplog.records if r.name.startswith("quality")] == [
         f"project {project.pk} evaluated: {{'accepted': 1, 'more_answers': 0, 'to_review': 0, 'qualified': 0}}"]
+
+
+def test_the_periodic_job_decides_items_whose_evaluation_was_lost():
+    from quality.celery_tasks import reevaluate_undecided
+
+    project, item = project_with_one_item()
+    for _ in range(3):  # the evaluations their commits would schedule are lost: the commits never happen here
+        answer(verified_worker(), project, "TV", lambda **kw: nullcontext())
+    assert Item.objects.get(pk=item.pk).state == ItemState.COLLECTING  # fully answered, undecided
+
+    assert reevaluate_undecided.apply().get() == 1
+    assert Item.objects.get(pk=item.pk).state == ItemState.ACCEPTED
+    assert reevaluate_undecided.apply().get() == 0  # nothing left undecided: nothing scheduled
+
+
+def test_the_periodic_job_leaves_items_still_collecting_answers(django_capture_on_commit_callbacks):
+    from quality.celery_tasks import reevaluate_undecided
+
+    project, item = project_with_one_item()
+    answer(verified_worker(), project, "TV", django_capture_on_commit_callbacks)
+    assert reevaluate_undecided.apply().get() == 0
+    assert Item.objects.get(pk=item.pk).state == ItemState.COLLECTING
