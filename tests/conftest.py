@@ -35,7 +35,6 @@ def _celery_eager(request, settings):
     app.conf.task_always_eager = previous
 
 
-DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
 
 
 @pytest.fixture(autouse=True)
