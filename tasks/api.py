@@ -5,12 +5,13 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Skill
 from crowdlabel.pagination import StandardPagination
+from crowdlabel.parsers import SafeJSONParser
 
 from . import schemas, selectors, services
 from .importing import (
@@ -282,7 +283,7 @@ class ItemBulkImportApi(APIView):
     anything is stored. With `preview=true` nothing is stored: the answer says how the file was read, shows its
     first rows as they would be stored, and lists what would stop the import."""
 
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
 
     class ItemImportInputSerializer(serializers.Serializer):
         file = serializers.FileField()
