@@ -221,7 +221,9 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "CrowdLabel API",
     "DESCRIPTION": "Projects, items, assignments, annotations, quality and models. "
-    "Authenticate with `Authorization: Token <key>`.",
+    "Authenticate with `Authorization: Token <key>`. Span offsets (answers, gold, predictions, exports) count "
+    "Unicode code points of the item's normalised text, end exclusive: an emoji is one, whatever UTF-16 or UTF-8 "
+    "take for it.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # The description of the API is public; every endpoint it describes checks its own permissions.

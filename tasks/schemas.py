@@ -257,7 +257,9 @@ def _url_clean(value, key) -> str:
 def answer_clean(*, task_type: str, label_names: list[str], value, text: str = "", fold_case: bool = False):
     """Validate one answer and return it in canonical form:
     single-answer types: the label name; multi-label: the sorted list of names;
-    span: the list of {"start", "end", "label"} sorted by start, character offsets into `text`.
+    span: the list of {"start", "end", "label"} sorted by start, offsets into `text` in Unicode code points
+    (Python's str indices; end exclusive). The one definition of a span offset: the API, imports, exports and
+    the workspace page (which converts from JS's UTF-16 indices) all use it.
     `fold_case` (for gold answers typed into spreadsheets): a name that matches no label exactly stands for the
     one label it matches ignoring case, when exactly one does."""
     if task_type in SINGLE_ANSWER_TYPES:
