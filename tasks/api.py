@@ -147,6 +147,9 @@ class ProjectStatisticsApi(APIView):
 
 
 class ItemOutputSerializer(serializers.ModelSerializer):
+    media = serializers.CharField(source="media_url", allow_null=True, read_only=True,
+                                  help_text="Where the uploaded file is served (never a public path).")
+
     class Meta:
         model = Item
         fields = [

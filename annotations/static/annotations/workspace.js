@@ -211,7 +211,8 @@
   }
 
   function media(item, kind) {
-    const src = item.media || item.data[kind];
+    // An uploaded file (served by a permission-checked URL) is the project's kind of media; else a URL in the data.
+    const src = (config.taskType === kind && item.media) || item.data[kind];
     if (!src) return null;
     const node = document.createElement(kind === "image" ? "img" : "audio");
     node.src = src;
