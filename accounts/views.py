@@ -5,11 +5,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
+from crowdlabel.edge import upload_limit
+
 from . import selectors, services
 from .decorators import annotator_required, api_user_required
 from .forms import VerificationForm
 
 
+@upload_limit("VERIFICATION_DOCUMENT_MAX_BYTES")  # a larger body is refused (413) before a byte is stored
 @annotator_required
 def verification(request):
     profile = request.user.worker_profile

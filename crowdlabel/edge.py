@@ -8,6 +8,7 @@ from django.http import HttpResponse, JsonResponse
 from .textcheck import text_problem
 
 MULTIPART = "multipart/form-data"
+MULTIPART_FORM_BYTES = 64 * 1024
 
 
 def upload_limit(max_bytes_setting: str):
@@ -25,7 +26,10 @@ def _max_body_bytes(request, view_func) -> int | None:
         return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     view = getattr(view_func, "view_class", None) or getattr(view_func, "cls", None) or view_func
     setting = getattr(view, "max_upload_bytes_setting", None) or getattr(view_func, "max_upload_bytes_setting", None)
-    return getattr(settings, setting or "FILE_UPLOAD_MAX_BYTES")
+    if setting is None:
+        return settings.FILE_UPLOAD_MAX_BYTES
+    # The setting bounds the file; the body also carries the form's other fields and multipart boundaries.
+    return getattr(settings, setting) + MULTIPART_FORM_BYTES
 
 
 def _refusal(request, status: int, field: str, message: str) -> HttpResponse:
