@@ -16,6 +16,7 @@ from .models import (
     VerificationDecision, VerificationStatus, WorkerProfile,
 )
 from .signals import worker_suspended, worker_unsuspended
+from .documents import HEAD_BYTES, document_problem
 
 REVIEWERS_GROUP = "Reviewers"
 
@@ -126,7 +127,11 @@ def verification_submit(*, profile: WorkerProfile, document, note: str, skills=(
     if document.size > settings.VERIFICATION_DOCUMENT_MAX_BYTES:
         limit_mb = settings.VERIFICATION_DOCUMENT_MAX_BYTES // (1024 * 1024)
         raise ValidationError({"document": f"The document is larger than {limit_mb} MB."})
+    problem = document_problem(document.name, _head(document))
+    if problem:
+        raise ValidationError({"document": problem})
     profile = WorkerProfile.objects.select_for_update().get(pk=profile.pk)
+    previous = profile.verification_document.name
     profile.verification_document = document
     profile.verification_note = note.strip()
     profile.verification_status = VerificationStatus.PENDING
@@ -135,7 +140,18 @@ def verification_submit(*, profile: WorkerProfile, document, note: str, skills=(
     profile.full_clean(exclude=["user"])
     profile.save()
     profile.skills.set(skills)
+    if previous and previous != profile.verification_document.name:
+        # An identity document is kept no longer than needed: the replaced one goes once the new one is stored.
+        storage = profile.verification_document.storage
+        transaction.on_commit(lambda: storage.delete(previous))
     return profile
+
+
+def _head(document) -> bytes:
+    document.seek(0)
+    head = document.read(HEAD_BYTES)
+    document.seek(0)
+    return head
 
 
 def verification_approve(*, profile: WorkerProfile, reviewer: User, reason: str = "") -> WorkerProfile:

@@ -6,11 +6,14 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
+from core.edge import upload_limit
+
 from . import ratelimits, selectors, services
 from .decorators import api_user_required, worker_profile_required
 from .forms import ApiTokenForm, VerificationForm
 
 
+@upload_limit("VERIFICATION_DOCUMENT_MAX_BYTES")  # a larger body is refused (413) before a byte is stored
 @worker_profile_required
 def verification(request):
     profile = request.user.worker_profile

@@ -28,7 +28,8 @@ ERROR_STATUS = {
 
 class SubmitApi(APIView):
     """Submit your answer for a live assignment: `{"answer": "Phone"}`, `{"answer": ["A", "B"]}` or
-    `{"answer": [{"start": 0, "end": 5, "label": "brand"}]}`. 201 with your next assignment (so the page
+    `{"answer": [{"start": 0, "end": 5, "label": "brand"}]}` (span offsets count Unicode code points of the
+    item's text, end exclusive: "📱" is one, not two UTF-16 units or four bytes). 201 with your next assignment (so the page
     never waits), or `next: null` with the reason and, when work may come in a moment, `retry_after`
     seconds (also a Retry-After header); 200 with the first annotation when this is a retry; 400 for a
     malformed answer; 409 for an expired or finished assignment; 403 for someone else's, or with the reason

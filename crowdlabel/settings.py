@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, whose process_view is the first to read a form body: a body too large is refused unread.
+    "core.edge.EdgeChecks",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -219,7 +221,13 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# A body that is not a multipart upload (JSON, a form) is read into memory: at most this much.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# A multipart upload streams to disk; a view may declare a smaller bound (core.edge.upload_limit).
+FILE_UPLOAD_MAX_BYTES = int(os.environ.get("FILE_UPLOAD_MAX_BYTES", 1024 * 1024 * 1024))
+# Uploads are private (identity documents, item media): readable by the server's user alone.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -238,6 +246,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsIntegrator"],
+    # JSON bodies are bounded in size and depth before parsing, and NUL or lone surrogates refused (400).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -260,7 +274,9 @@ API_RETRY_AFTER_SECONDS = int(os.environ.get("API_RETRY_AFTER_SECONDS", "5"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "CrowdLabel API",
     "DESCRIPTION": "Projects, items, assignments, annotations, quality and models. "
-    "Authenticate with `Authorization: Token <key>`.",
+    "Authenticate with `Authorization: Token <key>`. Span offsets (answers, gold, predictions, exports) count "
+    "Unicode code points of the item's normalised text, end exclusive: an emoji is one, whatever UTF-16 or UTF-8 "
+    "take for it.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # The description of the API is public; every endpoint it describes checks its own permissions.

@@ -287,8 +287,14 @@ class ItemAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     search_fields = ["external_id"]
     list_select_related = ["project"]
     show_full_result_count = False
-    readonly_fields = ["content_hash", "open_slots", "submitted_count", "created_at", "updated_at"]
+    readonly_fields = ["media_link", "content_hash", "open_slots", "submitted_count", "created_at", "updated_at"]
     raw_id_fields = ["project"]
+
+    @admin.display(description="Uploaded file, as annotators see it")
+    def media_link(self, item):
+        # The file widget's own link is the storage path, which is not served: uploads are private.
+        url = item.media_url() if item.pk else None
+        return format_html('<a href="{}">{}</a>', url, item.media.name) if url else "—"
 
     @admin.display(description="Data")
     def short_data(self, item):

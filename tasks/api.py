@@ -4,12 +4,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Skill
 from core.pagination import StandardPagination
+from core.parsers import SafeJSONParser
 
 from . import schemas, selectors, services
 from .api_scoping import ScopedApi
@@ -148,6 +149,9 @@ class ProjectStatisticsApi(ScopedApi, APIView):
 
 
 class ItemOutputSerializer(serializers.ModelSerializer):
+    media = serializers.CharField(source="media_url", allow_null=True, read_only=True,
+                                  help_text="Where the uploaded file is served (never a public path).")
+
     class Meta:
         model = Item
         fields = [
@@ -284,7 +288,7 @@ class ItemBulkImportApi(ScopedApi, APIView):
     anything is stored. With `preview=true` nothing is stored: the answer says how the file was read, shows its
     first rows as they would be stored, and lists what would stop the import."""
 
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
 
     class ItemImportInputSerializer(serializers.Serializer):
         file = serializers.FileField()

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Organisation, Qualification, Skill
@@ -231,6 +232,11 @@ class Item(models.Model):
                 name="tasks_item_gold_by_id",
             ),
         ]
+
+    def media_url(self) -> str | None:
+        """Where the uploaded file is served, to those allowed to see it (tasks.views.item_media): never a
+        public /media/ path."""
+        return reverse("item-media", args=[self.pk]) if self.media else None
 
     def __str__(self):
         return f"{self.project_id}:{self.external_id}"

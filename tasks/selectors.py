@@ -4,6 +4,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from accounts import selectors as account_selectors
+from accounts.models import Role
 
 from .models import Assignment, AssignmentState, Item, ItemState, Project
 
@@ -76,3 +77,13 @@ def project_statistics(project: Project) -> dict:
         "labels_wanted": (items - gold) * project.overlap,
         "percent_done": _percent(accepted, items - gold),
     }
+
+
+def item_media_allowed(*, user, item: Item) -> bool:
+    """Who may see an item's uploaded file: staff, integrators and admins (who own the data), and the
+    annotator who holds a live assignment of it; nobody else, not even another annotator of the project."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if user.is_staff or user.role in (Role.INTEGRATOR, Role.ADMIN):
+        return True
+    return Assignment.objects.filter(item=item, worker=user, state=AssignmentState.LIVE).exists()

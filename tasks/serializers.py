@@ -11,6 +11,9 @@ from .models import Assignment, Item
 class AnnotatorItemSerializer(serializers.ModelSerializer):
     """What an annotator sees of an item: never the gold answer, whether it is gold, or its external id."""
 
+    media = serializers.CharField(source="media_url", allow_null=True, read_only=True,
+                                  help_text="Where the uploaded image or audio is served to the holder of the assignment.")
+
     class Meta:
         model = Item
         fields = ["id", "data", "media"]
@@ -31,7 +34,7 @@ def annotator_assignment_data(assignment) -> dict:
     return {
         "id": assignment.pk,
         "project": assignment.project_id,
-        "item": {"id": item.pk, "data": item.data, "media": item.media.url if item.media else None},
+        "item": {"id": item.pk, "data": item.data, "media": item.media_url()},
         "state": assignment.state,
         "started_at": _iso(assignment.started_at),
         "expires_at": _iso(assignment.expires_at),

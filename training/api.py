@@ -135,6 +135,10 @@ class ModelActivateApi(ScopedApi, APIView):
         return Response({"id": version.pk, "project": version.project_id, "version": version.version, "is_active": True})
 
 
+class ExportErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Why nothing was done, in words.")
+
+
 class PredictApi(ScopedApi, APIView):
     """Texts in, labels (or spans) with scores out, from the project's active model (kept loaded)."""
 
@@ -146,7 +150,7 @@ class PredictApi(ScopedApi, APIView):
         "model_version": serializers.IntegerField(),
         # One per text, in order: {"label", "score"} for label models, {"spans", "score"} for span models.
         "predictions": serializers.ListField(child=serializers.DictField()),
-    })})
+    }), 409: ExportErrorSerializer, 503: ExportErrorSerializer})
     def post(self, request, pk):
         project = self.project_get(pk)
         data = self.PredictInputSerializer(data=request.data)
@@ -154,12 +158,12 @@ class PredictApi(ScopedApi, APIView):
         version = predictions.active_version(project)
         if version is None:
             return Response({"detail": "This project has no active model yet."}, status=status.HTTP_409_CONFLICT)
-        results = predictions.texts_predict(version=version, texts=data.validated_data["texts"])
+        try:
+            results = predictions.texts_predict(version=version, texts=data.validated_data["texts"])
+        except predictions.ModelUnavailable as error:
+            return Response({"detail": str(error), "code": "model_unavailable"},
+                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response({"model_version": version.version, "predictions": results})
-
-
-class ExportErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="Why nothing was exported, in words.")
 
 
 class ExportApi(ScopedApi, APIView):

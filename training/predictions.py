@@ -3,6 +3,7 @@ and an uncertainty for active learning, never a worker's vote), and the machine-
 
 import threading
 from collections import OrderedDict
+from pathlib import Path
 
 from django.db import transaction
 
@@ -19,8 +20,13 @@ _CACHE_LOCK = threading.Lock()
 CACHE_SIZE = 2
 
 
+class ModelUnavailable(Exception):
+    """The active model's files are not on this server (a web host without the training volume)."""
+
+
 def predictor_for(version: ModelVersion):
-    """The loaded model, kept between calls (the two most recently used versions per process)."""
+    """The loaded model, kept between calls (the two most recently used versions per process).
+    Raises ModelUnavailable when its folder is missing or cannot be loaded."""
     from training.ml.predict import Predictor
 
     key = (version.pk, version.folder)
@@ -28,7 +34,12 @@ def predictor_for(version: ModelVersion):
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-        predictor = Predictor(version.folder)
+        if not Path(version.folder).is_dir():
+            raise ModelUnavailable(f"The files of model version {version.version} are not on this server.")
+        try:
+            predictor = Predictor(version.folder)
+        except OSError as error:  # a folder with files missing or unreadable
+            raise ModelUnavailable(f"Model version {version.version} cannot be loaded: {error}") from error
         _CACHE[key] = predictor
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
