@@ -79,11 +79,12 @@ def project_statistics(project: Project) -> dict:
     }
 
 
-def item_media_allowed(*, user, item: Item) -> bool:
-    """Who may see an item's uploaded file: staff, integrators and admins (who own the data), and the
-    annotator who holds a live assignment of it; nobody else, not even another annotator of the project."""
+def item_media_allowed(*, user, item: Item, token=None) -> bool:
+    """Who may see an item's uploaded file: staff, integrators and admins of the item's organisation (who own
+    the data; a token limited to another project does not reach it), and the annotator who holds a live
+    assignment of it; nobody else, not even another annotator of the project."""
     if not (user and user.is_authenticated and user.is_active):
         return False
     if user.is_staff or user.role in (Role.INTEGRATOR, Role.ADMIN):
-        return True
+        return projects_visible_to(user=user, token=token).filter(pk=item.project_id).exists()
     return Assignment.objects.filter(item=item, worker=user, state=AssignmentState.LIVE).exists()

@@ -30,7 +30,7 @@ class ItemMediaApi(APIView):
     def get(self, request, pk):
         item = Item.objects.filter(pk=pk).only("pk", "media", "project_id").first()
         # 404 rather than 403: whether an item exists is not for an outsider to learn.
-        if item is None or not item.media or not item_media_allowed(user=request.user, item=item):
+        if item is None or not item.media or not item_media_allowed(user=request.user, item=item, token=request.auth):
             raise Http404("No such media.")
         content_type = mimetypes.guess_type(item.media.name)[0] or "application/octet-stream"
         inline = _inline(content_type)

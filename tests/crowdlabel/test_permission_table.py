@@ -10,6 +10,7 @@ LOGIN (401 or a redirect to log in), DENY (403), HIDDEN (404: the object's exist
 To add a persona: add it to PERSONAS and to `_personas`, then give it a column in the policies below."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import MembershipRole, VerificationStatus
@@ -95,6 +96,9 @@ API = {
     ("api/model-versions/<int:pk>/", "GET"): INTEGRATOR_READ,
     ("api/model-versions/<int:pk>/activate/", "POST"): INTEGRATOR_WRITE,
     ("api/assignments/<int:pk>/suggestion/", "GET"): ANNOTATOR_API,
+    # An item's uploaded file: its organisation's people; annotators only while they hold it (none does here).
+    ("api/items/<int:pk>/media/", "GET"): {**INTEGRATOR_READ, **dict.fromkeys(ANNOTATORS, HIDDEN),
+                                           "reviewer_this": OK, "reviewer_other": HIDDEN},
     ("api/schema/", "GET"): PUBLIC,
     ("api/docs/", "GET"): PUBLIC,
     ("api/redoc/", "GET"): PUBLIC,
@@ -215,15 +219,19 @@ def test_every_url_pattern_is_in_the_table():
     assert sorted(decided - routes - {r for r, _ in _admin_model_rows()}) == [], "TABLE names URLs that do not exist"
 
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+
+
 @pytest.fixture
-def world(settings):
+def world(settings, tmp_path):
     """Organisation A (the default one) with two projects, organisation B with one, and each persona."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # a dozen users per route
+    settings.MEDIA_ROOT = tmp_path
     org_a, org_b = default_organisation(), OrganisationFactory()
     project = ProjectFactory(organisation=org_a, status=ProjectStatus.PUBLISHED)
     other_project = ProjectFactory(organisation=org_a)
     ProjectFactory(organisation=org_b, title="B's secret project")
-    item = ItemFactory(project=project, gold="Phone")
+    item = ItemFactory(project=project, gold="Phone", media=SimpleUploadedFile("shoe.png", PNG, "image/png"))
     version = ModelVersionFactory(project=project)
     users = _personas(org_a, org_b, other_project)
     objects = {"project": project, "item": item, "version": version, "run": version.run}
@@ -254,7 +262,8 @@ def _personas(org_a, org_b, other_project) -> dict:
 
 
 def _url(route: str, objects: dict) -> str:
-    ids = {"api/training-runs/": objects["run"].pk, "api/model-versions/": objects["version"].pk}
+    ids = {"api/training-runs/": objects["run"].pk, "api/model-versions/": objects["version"].pk,
+           "api/items/": objects["item"].pk}
     pk = next((value for start, value in ids.items() if route.startswith(start)), objects["project"].pk)
     if route.startswith("admin/"):
         pk = 0
