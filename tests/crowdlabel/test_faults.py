@@ -23,7 +23,7 @@ from django.db import connection
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from accounts.periodic import periodic_tasks_install
+from core.periodic import periodic_tasks_install
 from annotations.services import annotation_submit
 from tasks import assignment as assignment_service
 from tasks.models import Item, ItemState, ProjectStatus
