@@ -27,6 +27,7 @@ SMALL = {
     "import_items.py": ["--small"],
     "assignment_load.py": ["--small"],
     "submit_load.py": ["--small"],
+    "import_job.py": ["--small"],
     "train.py": ["--small"],
     "predict.py": ["--small"],
 }
