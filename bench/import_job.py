@@ -19,12 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crowdlabel.settings")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crowdlabel_bench")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
-os.environ.setdefault("STATIC_MANIFEST", "0")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.assignment_load import ensure_database  # its import sets the benchmarks' environment
+
 os.environ["DEBUG"] = "0"  # DEBUG keeps every query in memory
 
 
@@ -76,8 +73,6 @@ def main():
     args = parser.parse_args()
     if args.small:
         args.csv_mb, args.jsonl_mb = 1, 2
-    from bench.assignment_load import ensure_database
-
     ensure_database()
     import django
 
