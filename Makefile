@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv venv-dev run test lint migrate demo clean
+.PHONY: venv venv-dev run test lint bench-small migrate demo clean
 
 # The runtime (`make run`); venv-dev adds the test and lint tools (`make test`, `make lint`, CI).
 venv: $(STAMP)
@@ -34,6 +34,12 @@ run: venv
 test: venv-dev
 	SECRET_KEY=$${SECRET_KEY:-insecure-test-only-key} STATIC_MANIFEST=0 OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} \
 	HF_HUB_OFFLINE=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+# Every bench/ script at its small size (CI): each one's last line; any failure fails. Needs DATABASE_URL set to a
+# database of their own (created here when missing).
+bench-small: venv-dev
+	SECRET_KEY=$${SECRET_KEY:-insecure-bench-only-key} STATIC_MANIFEST=0 OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} \
+	HF_HUB_OFFLINE=1 $(PY) scripts/run_benches.py --create-database
 
 # The guard rails: lint errors, imports only downwards (.importlinter), each table written by its own app.
 lint: venv-dev

@@ -41,6 +41,8 @@ behind slow the claims down by a third within a minute (autovacuum is off on thi
 Label Studio's tables get no such job: it ships none, and its requests take seconds for other reasons.
 
 Options: --seconds 60 --items 100000 --annotators 32 --workers 8 --threads 1 --rounds 4 --open-seconds 20.
+--small (CI: seconds, a benchmark nobody runs rots): 2,000 items, 4 annotators, 2 workers, one 4 s round,
+1 s open loops, a 1 s warm-up; the figures then say only that it runs.
 Last line: JSON.
 
 Label Studio: when its own venv exists (`python3.11 -m venv bench/.venv-label-studio &&
@@ -69,6 +71,10 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crowdl
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
 os.environ.setdefault("STATIC_MANIFEST", "0")
 os.environ.setdefault("SECURE_COOKIES", "0")
+# The load comes from one address and a few tokens, far above the API's per-token and per-address limits
+# (settings.REST_FRAMEWORK): the servers started here lift them, or they would time 429s.
+os.environ.setdefault("API_RATE_PER_TOKEN", "10000000/min")
+os.environ.setdefault("API_RATE_PER_ADDRESS", "10000000/min")
 PORT = 8765
 LS_PORT = 8766
 WARM_UP_SECONDS = 5
@@ -252,7 +258,6 @@ def setup(items, annotators):
     call_command("migrate", verbosity=0)
     from accounts import services as accounts
     from accounts.models import Role, User, VerificationStatus, WorkerProfile
-    from rest_framework.authtoken.models import Token
     from tasks import services
     from tasks.models import Item, Project
 
@@ -272,10 +277,9 @@ def setup(items, annotators):
     for n in range(annotators):
         user = accounts.user_create(email=f"a{n}@bench.crowdlabel", password=None, role=Role.ANNOTATOR)
         WorkerProfile.objects.filter(user=user).update(verification_status=VerificationStatus.VERIFIED)
-        tokens.append(Token.objects.create(user=user).key)
-    integrator_token = Token.objects.create(
-        user=accounts.user_create(email="i@bench.crowdlabel", password=None, role=Role.INTEGRATOR)
-    ).key
+        tokens.append(accounts.api_token_create(user=user, name="bench")[1])
+    integrator = accounts.user_create(email="i@bench.crowdlabel", password=None, role=Role.INTEGRATOR)
+    integrator_token = accounts.api_token_create(user=integrator, name="bench")[1]
     ids = list(Item.objects.filter(project=project).values_list("pk", flat=True)[:5000])
     # Fresh statistics, as autovacuum keeps them in production: after a bulk load the planner would
     # otherwise spend milliseconds probing index ends on every query.
@@ -412,6 +416,17 @@ def label_studio_duplicates():
     return same_user + over
 
 
+# --small: what it sets (CI).
+SMALL_LOAD = {"seconds": 4, "items": 2000, "annotators": 4, "workers": 2, "threads": 1, "rounds": 1,
+              "open_seconds": 1, "warm_up_seconds": 1}
+
+
+def broken_if(condition, what: str) -> None:
+    """A load run that stored other than what it acknowledged, or nothing at all, fails (CI runs it small)."""
+    if condition:
+        sys.exit(f"FAILED: {what}")
+
+
 def load_arguments():
     """The options both load benchmarks take."""
     parser = argparse.ArgumentParser()
@@ -422,7 +437,13 @@ def load_arguments():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--open-seconds", type=float, default=20)
-    return parser.parse_args()
+    parser.add_argument("--warm-up-seconds", type=float, default=WARM_UP_SECONDS)
+    parser.add_argument("--small", action="store_true", help="CI size: " + ", ".join(
+        f"--{name.replace('_', '-')} {value}" for name, value in SMALL_LOAD.items()))
+    args = parser.parse_args()
+    if args.small:
+        vars(args).update(SMALL_LOAD)
+    return args
 
 
 def one_round(args, project, tokens, integrator_token, ids, ls, seconds):
@@ -443,7 +464,7 @@ def alternate(args, project, tokens, integrator_token, ids, ls=None):
     """A short round that only warms the servers up (connections, imports, query plans), then our load,
     the ceiling's and Label Studio's (when set up) in alternating rounds. The totals of each load, and the
     answers acknowledged during the warm-up (they are stored too)."""
-    warm_up = one_round(args, project, tokens, integrator_token, ids, ls, WARM_UP_SECONDS)
+    warm_up = one_round(args, project, tokens, integrator_token, ids, ls, args.warm_up_seconds)
     totals = {}
     for _ in range(args.rounds):
         for name, (latencies, counts, wall) in one_round(args, project, tokens, integrator_token, ids, ls,
@@ -505,6 +526,8 @@ def main():
         (lat, counts, wall), (ceil_lat, ceil_counts, ceil_wall) = totals["ours"], totals["ceiling"]
         ls_lat, ls_counts, ls_wall = totals.get("label_studio", ([], {}, 0.0))
         ceiling_per_s = ceil_counts["ok"] / ceil_wall
+        if not ceiling_per_s:
+            sys.exit(f"the bare view answered nothing: {ceil_counts}")
         steps = open_loop_ladder(args, project, tokens, ceiling_per_s)
     finally:
         stop_vacuum.set()
@@ -559,6 +582,8 @@ def main():
     else:
         print(f"  Label Studio: not measured ({LS_PYTHON} is missing: see the docstring)")
     print(json.dumps(figures))
+    broken_if(figures["duplicates"] or stored != acknowledged or not acknowledged,
+              f"duplicates {figures['duplicates']}, acknowledged {acknowledged}, stored {stored}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ one request (what the labelling page does), against gunicorn on PostgreSQL. Prin
 and the count of annotations acknowledged (HTTP 201) against the count stored in the database: they must match.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crowdlabel_bench .venv/bin/python bench/submit_load.py
+    ... bench/submit_load.py --small   # CI: seconds (bench/assignment_load.py's SMALL_LOAD)
 
 Last line: {"submit_per_s": X, "p99_ms": B, "acknowledged": N, "stored": N}
 """
@@ -17,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.assignment_load import Connection, drive, load_arguments, percentile, setup, start_server
+from bench.assignment_load import Connection, broken_if, drive, load_arguments, percentile, setup, start_server
 
 
 async def annotator(token, project_id, labels, deadline, latencies, counts):
@@ -61,6 +62,7 @@ def main():
           f"p99 {figures['p99_ms']} ms, errors {counts['errors']}")
     print(f"  acknowledged {counts['acknowledged']}, stored {stored}: {'equal' if stored == counts['acknowledged'] else 'MISMATCH'}")
     print(json.dumps(figures))
+    broken_if(stored != counts["acknowledged"] or not stored, f"acknowledged {counts['acknowledged']}, stored {stored}")
 
 
 if __name__ == "__main__":

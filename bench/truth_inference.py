@@ -1,6 +1,7 @@
 """Benchmark: our truth-inference methods against crowd-kit on the real crowd data sets.
 
     .venv/bin/python bench/truth_inference.py
+    .venv/bin/python bench/truth_inference.py --small   # CI: two small data sets, one run each, no crowd-kit
 
 For every folder in ../shared/datasets/crowd (answers.csv, truth.csv) it runs every method in
 quality.inference.METHODS in this process, and crowd-kit's MajorityVote, Wawa, DawidSkene, OneCoinDawidSkene, GLAD and MACE
@@ -21,6 +22,7 @@ ours = DEFAULT_METHOD; G = max over data sets of (best_crowdkit - ours), in poin
 never more than 0.3 points behind the best crowd-kit method; X = crowd-kit DawidSkene seconds / ours on
 the data set with the most answers (S_Rel).
 """
+import argparse
 import csv
 import json
 import os
@@ -43,6 +45,7 @@ CROWDKIT_RUNNER = PROJECT / "bench/_crowdkit_runner.py"
 CROWDKIT_PINS = ["crowd-kit==1.4.2", "pandas==2.3.3", "scikit-learn==1.5.2", "numpy==2.2.6"]
 CROWDKIT_METHODS = ["MajorityVote", "Wawa", "DawidSkene", "OneCoinDawidSkene", "GLAD", "MACE"]
 RUNS = 3
+SMALL = ("snow_RTE", "zheng_S_Dog")  # --small: the CI size, seconds in all
 
 
 def read_rows(path: Path) -> list:
@@ -60,18 +63,18 @@ def timed_best(function, runs=RUNS):
     return result, min(timings)
 
 
-def our_results(folder: Path) -> dict:
+def our_results(folder: Path, runs: int = RUNS) -> dict:
     """{method: {"accuracy": percent, "seconds": s}} for every method in METHODS."""
     tasks, workers, labels = zip(*read_rows(folder / "answers.csv"))
     truth = dict(read_rows(folder / "truth.csv"))
-    encoded, encode_seconds = timed_best(lambda: encode_answers(tasks, workers, labels))
+    encoded, encode_seconds = timed_best(lambda: encode_answers(tasks, workers, labels), runs)
     truth_ids = np.array(list(truth), dtype=str)
     position = np.searchsorted(encoded.tasks, truth_ids).clip(max=encoded.n_tasks - 1)
     judged = encoded.tasks[position] == truth_ids
     expected = np.array(list(truth.values()), dtype=str)[judged]
     results = {}
     for name, method in METHODS.items():
-        result, seconds = timed_best(lambda method=method: method(*encoded.arrays()))
+        result, seconds = timed_best(lambda method=method: method(*encoded.arrays()), runs)
         accuracy = 100.0 * float(np.mean(encoded.classes[result.labels[position[judged]]] == expected))
         confidence = 100.0 * float(np.mean(result.confidence[position[judged]]))
         results[name] = {"accuracy": accuracy, "seconds": seconds + encode_seconds, "confidence": confidence}
@@ -103,28 +106,37 @@ def print_table(title: str, rows: dict, datasets: list, field: str, fmt: str) ->
         print(method.ljust(width) + "".join(format(by_dataset[d][field], fmt).rjust(12) for d in datasets))
 
 
-def summary(ours: dict, crowdkit: dict, largest: str) -> dict:
+def summary(ours: dict, crowdkit: dict | None, largest: str) -> dict:
+    """The last line; crowd-kit's figures are null when it did not run (--small)."""
     datasets = {}
     for name in ours:
         datasets[name] = {
             "ours": round(ours[name][DEFAULT_METHOD]["accuracy"], 2),
-            "best_crowdkit": round(max(crowdkit[name][m]["accuracy"] for m in CROWDKIT_METHODS), 2),
+            "best_crowdkit": round(max(crowdkit[name][m]["accuracy"] for m in CROWDKIT_METHODS), 2) if crowdkit else None,
             "ours_s": round(ours[name][DEFAULT_METHOD]["seconds"], 4),
-            "crowdkit_ds_s": round(crowdkit[name]["DawidSkene"]["seconds"], 4),
+            "crowdkit_ds_s": round(crowdkit[name]["DawidSkene"]["seconds"], 4) if crowdkit else None,
         }
+    if not crowdkit:
+        return {"datasets": datasets, "worst_gap_pt": None, "speedup_vs_crowdkit_ds": None}
     worst_gap = max(row["best_crowdkit"] - row["ours"] for row in datasets.values())
     speedup = crowdkit[largest]["DawidSkene"]["seconds"] / ours[largest][DEFAULT_METHOD]["seconds"]
     return {"datasets": datasets, "worst_gap_pt": round(worst_gap, 2), "speedup_vs_crowdkit_ds": round(speedup, 1)}
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--small", action="store_true", help=f"CI size: {', '.join(SMALL)}, one run, no crowd-kit")
+    small = parser.parse_args().small
     folders = sorted(path for path in DATASETS.iterdir() if (path / "answers.csv").exists())
+    if small:
+        folders = [folder for folder in folders if folder.name in SMALL]
     names = [folder.name for folder in folders]
-    ours = {folder.name: our_results(folder) for folder in folders}
-    crowdkit = crowdkit_results(folders)
+    ours = {folder.name: our_results(folder, 1 if small else RUNS) for folder in folders}
+    crowdkit = None if small else crowdkit_results(folders)
     rows = {f"ours:{m}" + (" (default)" if m == DEFAULT_METHOD else ""): {d: ours[d][m] for d in names}
             for m in METHODS}
-    rows.update({f"crowdkit:{m}": {d: crowdkit[d][m] for d in names} for m in CROWDKIT_METHODS})
+    if crowdkit:
+        rows.update({f"crowdkit:{m}": {d: crowdkit[d][m] for d in names} for m in CROWDKIT_METHODS})
     print_table("accuracy, % of tasks with truth", rows, names, "accuracy", ".2f")
     print_table("seconds (best of runs; ours include encoding)", rows, names, "seconds", ".3f")
     ours_rows = {name: by_dataset for name, by_dataset in rows.items() if name.startswith("ours:")}

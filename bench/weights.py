@@ -5,6 +5,7 @@ annotations each by three different workers, 80% of the answers right), then tim
 scores and weights (the SQL aggregates and the snapshot), the anti-cheating rules, the earnings ledger.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crowdlabel_bench .venv/bin/python bench/weights.py
+    ... bench/weights.py --small   # CI: 30,000 annotations by 300 workers, seconds
 
 Last line: {"annotations": N, "workers": W, "seconds": S} where S is the weight computation (scores, weights
 and snapshots). The whole beat job's time is printed above it.
@@ -102,7 +103,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--annotations", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2000)
+    parser.add_argument("--small", action="store_true", help="CI size: 30,000 annotations by 300 workers")
     args = parser.parse_args()
+    if args.small:
+        args.annotations, args.workers = 30_000, 300
     started = time.perf_counter()
     project = setup(-(-args.annotations // 3), args.workers)
     from annotations.models import Annotation

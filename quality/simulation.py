@@ -131,8 +131,10 @@ def run(config: Config, log=print) -> dict:
 
 
 def _project(config, rng) -> Project:
+    # The default organisation, made here if missing: the replay's tables come from the models, not the
+    # migration that makes it.
     project = task_services.project_create(
-        title=config.title, task_type="single_label", item_fields=["title"],
+        organisation=accounts_services.organisation_default(), title=config.title, task_type="single_label", item_fields=["title"],
         label_schema={"labels": config.labels}, overlap=config.overlap, max_overlap=config.max_overlap,
         gold_share=config.gold_share, accept_confidence=config.accept_confidence,
         adaptive_overlap=config.adaptive, early_stop_confidence=0.99, assignment_strategy=config.strategy,

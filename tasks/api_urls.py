@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, api_assignments, api_practice, views
+from . import api, api_assignments, api_imports, api_practice, views
 
 urlpatterns = [
     path("projects/", api.ProjectListApi.as_view(), name="api-projects"),
@@ -12,6 +12,9 @@ urlpatterns = [
     path("projects/<int:pk>/items/", api.ItemListApi.as_view(), name="api-project-items"),
     path("projects/<int:pk>/items/import/", api.ItemBulkImportApi.as_view(), name="api-project-items-import"),
     path("items/<int:pk>/media/", views.ItemMediaApi.as_view(), name="item-media"),
+    path("projects/<int:pk>/imports/", api_imports.ImportJobCreateApi.as_view(), name="api-project-import-jobs"),
+    path("imports/<int:pk>/", api_imports.ImportJobApi.as_view(), name="api-import-job"),
+    path("imports/<int:pk>/errors/", api_imports.ImportJobErrorsApi.as_view(), name="api-import-job-errors"),
 ]
 
 urlpatterns += [

@@ -1,8 +1,10 @@
 import logging
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from . import assignment, vacuum
+from .importing import jobs
 
 # Periodic jobs log only what they did: Celery's own lines about them are dropped (crowdlabel/logfilters.py).
 logger = logging.getLogger(__name__)
@@ -25,3 +27,11 @@ def vacuum_hot_tables():
     if vacuumed:
         logger.info("vacuumed %s", ", ".join(vacuumed))
     return vacuumed
+
+
+@shared_task(name="tasks.import_job_run", autoretry_for=(OperationalError, InterfaceError), retry_backoff=5,
+             max_retries=10)
+def import_job_run(job_id):
+    """Validate and store an uploaded file (tasks.importing.jobs). Acknowledged when done (CELERY_TASK_ACKS_LATE):
+    a worker that dies mid-import leaves it to be delivered again (its store pass rolls back with it)."""
+    jobs.import_job_run(job_id=job_id)

@@ -351,3 +351,39 @@ class PracticeAnswer(models.Model):
 
     def __str__(self):
         return f"{self.worker_id} on practice {self.practice_item_id}"
+
+
+class ImportJobState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed: nothing imported"
+
+
+class ImportJob(models.Model):
+    """A file import run in the background (tasks.importing.jobs): the upload is staged on disk, then a Celery
+    task validates and stores it all or nothing. Live progress is in the cache while it runs (the store pass is
+    one transaction, so a row written inside it would show nothing until the end); the outcome is here."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="import_jobs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    state = models.CharField(max_length=16, choices=ImportJobState.choices, default=ImportJobState.QUEUED)
+    filename = models.CharField(max_length=255)
+    staged = models.CharField(max_length=32, help_text="The staged upload's token (tasks.importing.staging).")
+    options = models.JSONField(default=dict, help_text="file_format, mapping, delimiter, encoding.")
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    summary = models.TextField(blank=True)
+    errors = models.JSONField(default=list, help_text="[{line, reason}], at most MAX_LISTED_ERRORS.")
+    error_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self):
+        return f"import {self.pk} of {self.filename} ({self.state})"

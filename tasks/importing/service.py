@@ -8,7 +8,7 @@ the project is skipped and reported. Duplicates are found with the database (the
 are already in it), so memory stays flat however long the file; pass 1 keeps only the set of external ids it
 has seen, to refuse one used twice."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import PurePath
@@ -35,17 +35,22 @@ MAX_LISTED_COLUMNS = 100
 UPDATE_FIELDS = ["data", "content_hash", "is_gold", "gold", "gold_explanation", "updated_at"]
 
 
+# progress(phase, rows_done, rows_total): "validating" (rows_total None: not known yet), then "importing".
+Progress = Callable[[str, int, int | None], None]
+
+
 def items_import(*, project: Project, source, file_format: str | None = None, mapping: dict | None = None,
-                 filename: str = "", delimiter: str | None = None, encoding: str | None = None) -> ImportReport:
+                 filename: str = "", delimiter: str | None = None, encoding: str | None = None,
+                 progress: Progress | None = None) -> ImportReport:
     """Import items into `project` from `source`: a seekable binary file (CSV, JSONL or JSON array) or a list
     of row objects. A CSV file's delimiter and encoding are guessed unless given. Raises ImportRejected, having
-    stored nothing, when any row is bad."""
+    stored nothing, when any row is bad. `progress` is called every BATCH_SIZE rows of each pass."""
     rows = _RowSource.open(project=project, source=source, file_format=file_format, mapping=mapping,
                            filename=filename, delimiter=delimiter, encoding=encoding)
-    counts, rejected = _check(rows, rows.read())
+    counts, rejected = _check(rows, _counted(rows.read(), progress, "validating", None))
     if rejected:
         raise rejected
-    report = _store(project, rows.read(), rows.unit)
+    report = _store(project, _counted(rows.read(), progress, "importing", counts.total), rows.unit)
     report.total_rows, report.gold_rows, report.dialect = counts.total, counts.gold, rows.dialect
     return report
 
@@ -85,6 +90,19 @@ def items_import_preview(*, project: Project, source, file_format: str | None = 
     if preview.file_format:
         preview.columns = rows.columns
     return preview
+
+
+def _counted(rows: Iterator, progress: Progress | None, phase: str, total: int | None) -> Iterator:
+    if progress is None:
+        yield from rows
+        return
+    progress(phase, 0, total)
+    done = 0
+    for done, row in enumerate(rows, 1):
+        yield row
+        if done % BATCH_SIZE == 0:
+            progress(phase, done, total)
+    progress(phase, done, total)
 
 
 def _sampled(rows: Iterator, sample: list, size: int) -> Iterator:

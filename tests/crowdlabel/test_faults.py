@@ -5,8 +5,13 @@ port (never the machine's shared one), a supervised Celery worker and beat on th
   every fully answered item gets decided.
 - The worker killed mid-evaluation: every fully answered item is decided within 2 minutes (the periodic
   re-evaluation, here every 3 s, takes up what the killed worker held).
+- The database unreachable for a few seconds under load (gunicorn reaching PostgreSQL through a TCP proxy the test
+  cuts, 10 annotators doing next + submit over HTTP): clients get JSON 503 with Retry-After, never a 500 or HTML;
+  every acknowledged answer is stored, nothing is half-stored (slot counts hold); the server recovers by itself.
 """
 
+import http.client
+import json
 import os
 import random
 import shutil
@@ -14,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -26,10 +32,13 @@ from django_celery_beat.models import PeriodicTask
 from core.periodic import periodic_tasks_install
 from annotations.services import annotation_submit
 from tasks import assignment as assignment_service
-from tasks.models import Item, ItemState, ProjectStatus
+from annotations.models import Annotation
+from tasks.models import Assignment, AssignmentState, Item, ItemState, ProjectStatus
+from tests.factories import token_for
 from tests.processes import stop_and_print
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.tasks.test_assignment import verified_worker
+from tests.tcp_proxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -192,3 +201,145 @@ def test_a_worker_killed_mid_evaluation(worker_and_beat, redis_server, project_i
     _wait_for(lambda: _undecided(project_ids) == 0, timeout=120, what="every item to be decided")
     print(f"every item decided {time.monotonic() - started:.1f} s after the kill")
     assert _celery_worker_pid(supervisor.pid) not in (None, killed), "the worker was not started again"
+
+
+# --- The database unreachable under load --------------------------------------------------------------------------
+
+OUTAGE_SECONDS = 5
+
+
+@pytest.fixture
+def database_proxy():
+    db = connection.settings_dict
+    proxy = TcpProxy((db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)))
+    proxy.start()
+    yield proxy
+    proxy.cut()
+
+
+@pytest.fixture
+def web_server(services_env, database_proxy):
+    """gunicorn (sync workers, as README's production command) on the test database through the proxy."""
+    db, port = connection.settings_dict, _free_port()
+    env = dict(services_env, DATABASE_URL=f"postgres://{db['USER']}@127.0.0.1:{database_proxy.port}/{db['NAME']}",
+               STATIC_MANIFEST="0", API_RATE_PER_TOKEN="100000/min", API_RATE_PER_ADDRESS="100000/min")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "crowdlabel.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "4", "--timeout", "30"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    _wait_for(lambda: _answers_http(port), timeout=30, what="gunicorn to answer")
+    yield server, port
+    stop_and_print({"gunicorn": server}, timeout=30)
+
+
+def _answers_http(port) -> bool:
+    try:
+        return _request(port, "GET", "/api/projects/", token=None)[0] == 401
+    except OSError:
+        return False
+
+
+def _request(port, method, path, *, token, body=None):
+    """(status, headers, parsed JSON body or the raw text) of one request on a new connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Token {token}"} if token else {})}
+    try:
+        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode()
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = text
+        return response.status, dict(response.getheaders()), parsed
+    finally:
+        conn.close()
+
+
+class Annotator(threading.Thread):
+    """Next + submit in a loop over HTTP, as the labelling page does; a 503 is retried shortly (the same submit
+    again: a retried submission is idempotent). Records every answer and every acknowledged (assignment, label)."""
+
+    def __init__(self, port, token, project_id, stop):
+        super().__init__(daemon=True)
+        self.port, self.token, self.project_id, self.stop = port, token, project_id, stop
+        self.responses, self.acknowledged, self.failures = [], [], []
+
+    def run(self):
+        assignment, label = None, random.choice(["Phone", "TV", "CPU"])
+        while not self.stop.is_set():
+            try:
+                if assignment is None:
+                    status, body = self._call("POST", f"/api/projects/{self.project_id}/next/")
+                    if status == 200 and body.get("assignment"):
+                        assignment = body["assignment"]["id"]
+                    elif status != 503:
+                        time.sleep(0.1)  # no work right now
+                    continue
+                status, body = self._call("POST", f"/api/assignments/{assignment}/submit/",
+                                          {"answer": label, "next": False})
+                if status in (200, 201):
+                    self.acknowledged.append((time.monotonic(), assignment, label))
+                    assignment = None
+            except OSError as error:  # no HTTP answer at all: the server itself failed the client
+                self.failures.append(repr(error))
+                time.sleep(0.2)
+
+    def _call(self, method, path, body=None):
+        status, headers, parsed = _request(self.port, method, path, token=self.token, body=body)
+        self.responses.append((status, headers.get("Content-Type"), headers.get("Retry-After"), parsed))
+        if status == 503:
+            time.sleep(0.2)  # a real client waits Retry-After; shorter here to keep the test short
+        return status, parsed
+
+
+def _slot_counts_hold(project) -> list:
+    """Items whose counters disagree with their rows: open slots + assignments holding or answered = the overlap,
+    submitted_count = the answers stored."""
+    wrong = []
+    for item in Item.objects.filter(project=project):
+        taken = Assignment.objects.filter(item=item, state__in=[
+            AssignmentState.LIVE, AssignmentState.QUEUED, AssignmentState.SUBMITTED]).count()
+        answers = Annotation.objects.filter(item=item).count()
+        if item.open_slots + taken != project.overlap or item.submitted_count != answers:
+            wrong.append((item.pk, item.open_slots, taken, item.submitted_count, answers))
+    return wrong
+
+
+def test_the_database_unreachable_for_a_few_seconds_under_load(services_env, database_proxy, web_server):
+    server, port = web_server
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, gold_share=0.0, overlap=3, max_overlap=3)
+    ItemFactory.create_batch(300, project=project)
+    stop = threading.Event()
+    annotators = [Annotator(port, token_for(verified_worker()), project.pk, stop) for _ in range(10)]
+    for annotator in annotators:
+        annotator.start()
+
+    time.sleep(3)  # under load
+    database_proxy.cut()
+    time.sleep(OUTAGE_SECONDS)
+    database_proxy.restore()
+    restored = time.monotonic()
+    # Recovers by itself: every annotator gets answers acknowledged again, without anyone restarting anything.
+    _wait_for(lambda: all(any(at > restored for at, _, _ in a.acknowledged) for a in annotators), timeout=30,
+              what="every annotator to be answered again after the outage")
+    stop.set()
+    for annotator in annotators:
+        annotator.join(timeout=60)
+
+    responses = [response for annotator in annotators for response in annotator.responses]
+    assert [f for a in annotators for f in a.failures] == []
+    assert {status for status, *_ in responses} <= {200, 201, 503}, "only answers, acknowledgements and 503"
+    unavailable = [response for response in responses if response[0] == 503]
+    assert unavailable, "the outage never reached the clients"
+    for _, content_type, retry_after, body in unavailable:
+        assert content_type == "application/json" and retry_after and body["code"] == "service_unavailable"
+    acknowledged = {assignment: label for annotator in annotators for _, assignment, label in annotator.acknowledged}
+    stored = dict(Annotation.objects.filter(assignment_id__in=acknowledged).values_list("assignment_id", "answer"))
+    assert stored == acknowledged, "an acknowledged answer was lost"
+    # Nothing half-stored: an answer always with its submitted assignment and the item's counters.
+    assert Annotation.objects.filter(project=project).exclude(assignment__state=AssignmentState.SUBMITTED).count() == 0
+    assert Assignment.objects.filter(project=project, state=AssignmentState.SUBMITTED, annotation__isnull=True).count() == 0
+    assert _slot_counts_hold(project) == []
+    assert server.poll() is None, "gunicorn ended"
+    print(f"{len(responses)} requests, {len(unavailable)} answered 503, {len(acknowledged)} answers acknowledged")

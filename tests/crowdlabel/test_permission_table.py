@@ -20,7 +20,7 @@ from tests.factories import (
     AdminFactory, AnnotatorFactory, IntegratorFactory, OrganisationFactory, ReviewerFactory, default_organisation,
     member_of, token_for,
 )
-from tests.tasks.factories import ItemFactory, ProjectFactory
+from tests.tasks.factories import ImportJobFactory, ItemFactory, ProjectFactory
 from tests.training.factories import ModelVersionFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,6 +99,9 @@ API = {
     # An item's uploaded file: its organisation's people; annotators only while they hold it (none does here).
     ("api/items/<int:pk>/media/", "GET"): {**INTEGRATOR_READ, **dict.fromkeys(ANNOTATORS, HIDDEN),
                                            "reviewer_this": OK, "reviewer_other": HIDDEN},
+    ("api/projects/<int:pk>/imports/", "POST"): INTEGRATOR_WRITE,
+    ("api/imports/<int:pk>/", "GET"): INTEGRATOR_READ,
+    ("api/imports/<int:pk>/errors/", "GET"): INTEGRATOR_READ,
     ("api/schema/", "GET"): PUBLIC,
     ("api/docs/", "GET"): PUBLIC,
     ("api/redoc/", "GET"): PUBLIC,
@@ -234,7 +237,8 @@ def world(settings, tmp_path):
     item = ItemFactory(project=project, gold="Phone", media=SimpleUploadedFile("shoe.png", PNG, "image/png"))
     version = ModelVersionFactory(project=project)
     users = _personas(org_a, org_b, other_project)
-    objects = {"project": project, "item": item, "version": version, "run": version.run}
+    objects = {"project": project, "item": item, "version": version, "run": version.run,
+               "import_job": ImportJobFactory(project=project)}
     return users, objects
 
 
@@ -263,7 +267,7 @@ def _personas(org_a, org_b, other_project) -> dict:
 
 def _url(route: str, objects: dict) -> str:
     ids = {"api/training-runs/": objects["run"].pk, "api/model-versions/": objects["version"].pk,
-           "api/items/": objects["item"].pk}
+           "api/items/": objects["item"].pk, "api/imports/": objects["import_job"].pk}
     pk = next((value for start, value in ids.items() if route.startswith(start)), objects["project"].pk)
     if route.startswith("admin/"):
         pk = 0

@@ -12,7 +12,7 @@ import factory
 from accounts.services import organisation_default
 from tasks import schemas
 from tasks.importing import data_content_hash
-from tasks.models import Item, Project, TaskType
+from tasks.models import ImportJob, Item, Project, TaskType
 
 
 class ProjectFactory(factory.django.DjangoModelFactory):
@@ -43,6 +43,20 @@ class ItemFactory(factory.django.DjangoModelFactory):
     gold = None
     is_gold = factory.LazyAttribute(lambda item: item.gold is not None)
     open_slots = factory.LazyAttribute(lambda item: item.project.overlap)  # a new item's slots: the overlap
+
+
+class ImportJobFactory(factory.django.DjangoModelFactory):
+    """A finished background import that failed on one row (its staged file is gone, as after any run)."""
+
+    class Meta:
+        model = ImportJob
+
+    project = factory.SubFactory(ProjectFactory)
+    filename = "items.csv"
+    staged = "0" * 32
+    state = "failed"
+    errors = factory.LazyFunction(lambda: [{"line": 2, "reason": "title is empty."}])
+    error_count = 1
 
 
 def _data_for(project: Project, n: int) -> dict:

@@ -1,0 +1,112 @@
+"""Background imports: the upload staged, validated and stored all or nothing by the Celery task (eager here),
+progress while it runs, the outcome and the error report through the API, other organisations kept out."""
+
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from tasks.importing import jobs, service
+from tasks.models import ImportJob, Item
+from tests.factories import IntegratorFactory, OrganisationFactory, member_of, token_for
+from tests.tasks.factories import ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _csv(rows) -> SimpleUploadedFile:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["external_id", "title"])
+    writer.writerows(rows)
+    return SimpleUploadedFile("items.csv", out.getvalue().encode(), "text/csv")
+
+
+@pytest.fixture
+def integrator(api_client):
+    project = ProjectFactory()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(member_of(project.organisation, IntegratorFactory()))}")
+    return api_client, project
+
+
+def _start(client, project, upload, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return client.post(reverse("api-project-import-jobs", args=[project.pk]), {"file": upload}, format="multipart")
+
+
+def test_an_upload_answers_202_and_its_job_imports_it(integrator, django_capture_on_commit_callbacks, settings, tmp_path):
+    settings.IMPORT_STAGING_DIR = tmp_path
+    client, project = integrator
+    response = _start(client, project, _csv([(f"p{n}", f"phone {n}") for n in range(30)]),
+                      django_capture_on_commit_callbacks)
+    assert response.status_code == 202 and response["Location"] == response.json()["url"]
+    status = client.get(response.json()["url"]).json()
+    assert status["state"] == "done" and status["percent"] == 100
+    assert (status["rows_done"], status["rows_total"], status["created"]) == (30, 30, 30)
+    assert Item.objects.filter(project=project).count() == 30
+    assert list(tmp_path.iterdir()) == [], "the staged upload is removed once imported"
+
+
+def test_one_bad_row_stores_nothing_and_the_report_names_it(integrator, django_capture_on_commit_callbacks, settings,
+                                                            tmp_path):
+    settings.IMPORT_STAGING_DIR = tmp_path
+    client, project = integrator
+    response = _start(client, project, _csv([("a", "phone"), ("b", ""), ("c", "tv")]),
+                      django_capture_on_commit_callbacks)
+    status = client.get(response.json()["url"]).json()
+    assert status["state"] == "failed" and status["error_count"] == 1 and status["errors"][0]["line"] == 3
+    assert Item.objects.filter(project=project).count() == 0
+    report = client.get(status["errors_url"])
+    assert report["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(report.content.decode())))
+    assert rows[0] == ["line", "reason"] and rows[1][0] == "3" and rows[1][1]
+
+
+def test_progress_is_noted_every_batch_of_each_pass(monkeypatch, settings, tmp_path):
+    settings.IMPORT_STAGING_DIR = tmp_path
+    monkeypatch.setattr(service, "BATCH_SIZE", 10)
+    noted = []
+    monkeypatch.setattr(jobs, "_progress_note", lambda job_id, *state: noted.append(state))
+    project = ProjectFactory()
+    job = ImportJob.objects.create(project=project, filename="items.csv", staged=_staged(25))
+    jobs.import_job_run(job_id=job.pk)
+    assert noted == [("validating", 0, None), ("validating", 10, None), ("validating", 20, None),
+                     ("validating", 25, None), ("importing", 0, 25), ("importing", 10, 25), ("importing", 20, 25),
+                     ("importing", 25, 25)]
+    job.refresh_from_db()
+    assert job.state == "done" and job.created == 25
+
+
+def test_a_running_job_shows_its_live_progress(settings, tmp_path):
+    job = ImportJob.objects.create(project=ProjectFactory(), filename="items.csv", staged="0" * 32, state="running")
+    jobs._progress_note(job.pk, "importing", 500, 1000)
+    progress = jobs.import_job_progress(job)
+    assert (progress["phase"], progress["rows_done"], progress["rows_total"], progress["percent"]) == (
+        "importing", 500, 1000, 75)
+
+
+def test_a_job_already_finished_is_not_run_again(settings, tmp_path):
+    settings.IMPORT_STAGING_DIR = tmp_path
+    job = ImportJob.objects.create(project=ProjectFactory(), filename="items.csv", staged=_staged(3), state="done")
+    assert jobs.import_job_run(job_id=job.pk) is None
+    assert Item.objects.count() == 0
+
+
+def test_another_organisations_integrator_sees_no_job(integrator, django_capture_on_commit_callbacks, settings,
+                                                     tmp_path, api_client):
+    settings.IMPORT_STAGING_DIR = tmp_path
+    client, project = integrator
+    job_url = _start(client, project, _csv([("a", "phone")]), django_capture_on_commit_callbacks).json()["url"]
+    outsider = member_of(OrganisationFactory(), IntegratorFactory())
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(outsider)}")
+    assert client.get(job_url).status_code == 404
+    assert client.get(job_url + "errors/").status_code == 404
+    assert _start(client, project, _csv([("a", "phone")]), django_capture_on_commit_callbacks).status_code == 404
+
+
+def _staged(rows: int) -> str:
+    from tasks.importing import staging
+
+    return staging.upload_stage(_csv([(f"i{n}", f"item {n}") for n in range(rows)]))
