@@ -28,7 +28,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DATASET = REPO.parent / "shared/datasets/ecommerce/pricerunner_product_titles/pricerunner_aggregate.csv"
 MAPPING = {"external_id": "Product ID", "fields": {"title": "Product Title"}, "gold": " Category Label"}
-CATEGORY_COLUMN = 6
 
 
 def django_setup():
@@ -71,10 +70,9 @@ def copies_file(copies: int) -> Path:
 
 
 def categories(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8") as source:
-        reader = csv.reader(source)
-        next(reader)
-        return sorted({row[CATEGORY_COLUMN] for row in reader})
+    from core.dataset_files import pricerunner_titles
+
+    return sorted({record["category"] for record in pricerunner_titles(path)})
 
 
 def rss_mb() -> float:
