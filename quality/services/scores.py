@@ -25,6 +25,7 @@ PRIOR_STRENGTH = 4.0
 PRIOR_P = 0.7
 PRIOR_C = 0.7
 
+# A gold check is right when the answer equals the item's gold (annotations.selectors.gold_answer_right, in SQL).
 CHECKS_SQL = """
 SELECT a.worker_id, a.project_id,
        SUM(CASE WHEN i.is_gold OR d.source = 'reviewer' THEN 1 ELSE 0 END),
