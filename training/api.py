@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAnnotator
-from core.pagination import StandardPagination
+from core.pagination import PagedListApi
 from tasks.api_scoping import ScopedApi
 from tasks.models import Assignment, AssignmentState
 
@@ -54,15 +54,11 @@ class LaunchSerializer(serializers.Serializer):
     base_model = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ProjectRunsApi(ScopedApi, APIView):
-    pagination_class = StandardPagination
-
+class ProjectRunsApi(PagedListApi, ScopedApi, APIView):
     @extend_schema(responses=RunSerializer(many=True))
     def get(self, request, pk):
         runs = TrainingRun.objects.filter(project=self.project_get(pk)).select_related("model_version")
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(runs, request, view=self)
-        return paginator.get_paginated_response(RunSerializer(page, many=True).data)
+        return self.page_response(runs, RunSerializer)
 
     @extend_schema(request=LaunchSerializer, responses={201: RunSerializer})
     def post(self, request, pk):
@@ -88,17 +84,14 @@ class RunCancelApi(ScopedApi, APIView):
         return Response(RunSerializer(services.training_run_cancel(run=self.scoped_get(TrainingRun.objects, pk))).data)
 
 
-class ProjectModelVersionsApi(ScopedApi, APIView):
+class ProjectModelVersionsApi(PagedListApi, ScopedApi, APIView):
     """The project's model versions, newest first, with their figures. Read-only."""
 
-    pagination_class = StandardPagination
 
     @extend_schema(responses=ModelVersionSerializer(many=True))
     def get(self, request, pk):
         versions = ModelVersion.objects.filter(project=self.project_get(pk))
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(versions, request, view=self)
-        return paginator.get_paginated_response(ModelVersionSerializer(page, many=True).data)
+        return self.page_response(versions, ModelVersionSerializer)
 
 
 class ModelVersionDetailApi(ScopedApi, APIView):
