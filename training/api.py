@@ -11,6 +11,7 @@ from tasks.api_scoping import ScopedApi
 from tasks.models import Assignment, AssignmentState
 
 from . import downloads, predictions, selectors, services, snapshots
+from . import hyperparameters as hp
 from .models import ModelVersion, Prediction, TrainingRun
 
 
@@ -45,12 +46,12 @@ class RunSerializer(serializers.ModelSerializer):
 
 
 class LaunchSerializer(serializers.Serializer):
-    epochs = serializers.IntegerField(min_value=1, max_value=100, default=3)
-    learning_rate = serializers.FloatField(min_value=1e-7, max_value=1e-2, default=5e-5)
-    batch_size = serializers.IntegerField(min_value=1, max_value=512, default=16)
-    max_length = serializers.IntegerField(min_value=8, max_value=512, default=64)
-    seed = serializers.IntegerField(min_value=0, default=13)
-    device = serializers.ChoiceField(choices=["auto", "cpu", "cuda"], default="auto")
+    epochs = serializers.IntegerField(**hp.EPOCHS.bounds(), default=hp.EPOCHS.default)
+    learning_rate = serializers.FloatField(**hp.LEARNING_RATE.bounds(), default=hp.LEARNING_RATE.default)
+    batch_size = serializers.IntegerField(**hp.BATCH_SIZE.bounds(), default=hp.BATCH_SIZE.default)
+    max_length = serializers.IntegerField(**hp.MAX_LENGTH.bounds(), default=hp.MAX_LENGTH.default)
+    seed = serializers.IntegerField(**hp.SEED.bounds(), default=hp.SEED.default)
+    device = serializers.ChoiceField(choices=list(hp.DEVICES), default=hp.DEVICE_DEFAULT)
     base_model = serializers.CharField(required=False, allow_blank=True, default="")
 
 
