@@ -127,15 +127,15 @@ def worker_weights_recompute(*, window_days: int | None = None, now=None) -> dic
     for worker_id, w in stored.items():
         pooled = workers[worker_id]["pooled"]
         snapshots.append(WorkerScore(
-            worker_id=worker_id, as_of=now.date(), window_days=window_days, gold_checks=pooled.checks,
-            gold_correct=pooled.correct, agreement_pairs=pooled.pairs, agreeing_pairs=pooled.agreeing,
-            precision_p=round(pooled.p, 6), agreement_c=round(pooled.c, 6), quality_q=qualities[worker_id],
+            worker_id=worker_id, as_of=now.date(), window_days=window_days, known_truth_checks=pooled.checks,
+            known_truth_correct=pooled.correct, agreement_pairs=pooled.pairs, agreeing_pairs=pooled.agreeing,
+            accuracy_p=round(pooled.p, 6), agreement_c=round(pooled.c, 6), quality_q=qualities[worker_id],
             weight_w=w, answers=pooled.answers,
         ))
     WorkerScore.objects.bulk_create(
         snapshots, batch_size=1000, update_conflicts=True, unique_fields=["worker", "as_of"],
-        update_fields=["window_days", "gold_checks", "gold_correct", "agreement_pairs", "agreeing_pairs",
-                       "precision_p", "agreement_c", "quality_q", "weight_w", "answers"],
+        update_fields=["window_days", "known_truth_checks", "known_truth_correct", "agreement_pairs", "agreeing_pairs",
+                       "accuracy_p", "agreement_c", "quality_q", "weight_w", "answers"],
     )
     return {"workers": len(snapshots), "weights_changed": changed}
 

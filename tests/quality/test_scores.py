@@ -52,16 +52,16 @@ def test_p_counts_gold_and_reviewer_decisions_with_a_prior(project):
     annotate(worker, reviewed, "CPU")
     scores.worker_weights_recompute()
     s = score_of(worker)
-    assert (s.gold_checks, s.gold_correct) == (5, 4)
+    assert (s.known_truth_checks, s.known_truth_correct) == (5, 4)
     # P = (4 + 4 * 0.7) / (5 + 4)
-    assert s.precision_p == pytest.approx((4 + 2.8) / 9, abs=1e-6)
+    assert s.accuracy_p == pytest.approx((4 + 2.8) / 9, abs=1e-6)
 
 
 def test_one_lucky_gold_answer_does_not_make_an_expert(project):
     worker = verified_worker()
     annotate(worker, ItemFactory(project=project, gold="TV"), "TV")
     scores.worker_weights_recompute()
-    assert score_of(worker).precision_p == pytest.approx((1 + 2.8) / 5)  # 0.76, not 1.0
+    assert score_of(worker).accuracy_p == pytest.approx((1 + 2.8) / 5)  # 0.76, not 1.0
 
 
 def test_c_is_agreement_with_the_others_leaving_ones_own_answer_out(project):
@@ -86,7 +86,7 @@ def test_q_mixes_p_and_c_with_alpha_and_sets_the_weight(project):
     annotate(worker, ItemFactory(project=project, gold="TV"), "TV")
     scores.worker_weights_recompute()
     s = score_of(worker)
-    assert s.quality_q == pytest.approx(0.5 * s.precision_p + 0.5 * s.agreement_c, abs=1e-6)
+    assert s.quality_q == pytest.approx(0.5 * s.accuracy_p + 0.5 * s.agreement_c, abs=1e-6)
     worker.worker_profile.refresh_from_db()
     assert worker.worker_profile.weight == pytest.approx(s.quality_q ** 2, abs=1e-5)
     assert worker.worker_profile.quality_score == pytest.approx(s.quality_q)
@@ -97,7 +97,7 @@ def test_answers_outside_the_window_do_not_count(project):
     annotate(worker, ItemFactory(project=project, gold="TV"), "Phone", when=timezone.now() - timedelta(days=40))
     annotate(worker, ItemFactory(project=project, gold="TV"), "TV")
     scores.worker_weights_recompute(window_days=30)
-    assert (score_of(worker).gold_checks, score_of(worker).gold_correct) == (1, 1)
+    assert (score_of(worker).known_truth_checks, score_of(worker).known_truth_correct) == (1, 1)
 
 
 def test_the_beat_job_is_idempotent(project):
