@@ -72,7 +72,7 @@ def product_matching_rows(root: Path, count: int = 500) -> list[dict]:
     with open(folder / "truth.csv", newline="") as f:
         truths = list(csv.DictReader(f))
     rng = random.Random(SEED)
-    # Keep the share of real matches visible in a small demo: all matches are rare (12%).
+    # A plain random sample: the data's share of real matches (12%) carries over, give or take chance.
     sample = rng.sample(truths, min(count, len(truths)))
     gold = _gold_positions(len(sample), rng)
     items = []
