@@ -96,6 +96,12 @@ def annotator(db):
 
 
 @pytest.fixture
+def worker(db):
+    """An annotator whose verification was approved (weight 1): one who may be given work."""
+    return factories.verified_worker()
+
+
+@pytest.fixture
 def integrator(db):
     return factories.IntegratorFactory()
 
@@ -103,3 +109,19 @@ def integrator(db):
 @pytest.fixture
 def api_client():
     return APIClient()
+
+
+@pytest.fixture
+def tiny_base_model(tmp_path, settings):
+    """A local 2-layer BERT folder to start training runs from; runs write under tmp_path."""
+    from tests.training.tiny_models import tiny_base_model_save
+
+    settings.TRAINING_DIR = tmp_path / "training"
+    return tiny_base_model_save(tmp_path / "tiny-bert")
+
+
+@pytest.fixture
+def category_project(db):
+    from tests.training.tiny_models import category_project_create
+
+    return category_project_create()

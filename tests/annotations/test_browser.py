@@ -19,7 +19,7 @@ from tasks.models import Assignment, AssignmentState, AssignmentStrategy, Projec
 from tests.browser import BROWSER_TEST, DESKTOP, PHONE, WIDTHS, classification_project, done, log_in, screenshot
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.factories import verified_worker
-from tests.tasks.test_assignment import took_work_recently
+from tests.tasks.factories import took_work_recently
 
 pytestmark = BROWSER_TEST
 

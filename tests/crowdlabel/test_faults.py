@@ -29,7 +29,7 @@ from tasks import assignment as assignment_service
 from tasks.models import Item, ItemState, ProjectStatus
 from tests.processes import stop_and_print
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 

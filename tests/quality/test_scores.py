@@ -6,30 +6,17 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from annotations.models import Annotation
 from quality.celery_tasks import recompute_weights
 from accounts import services as accounts_services
 from accounts.models import Suspension
 from quality.models import DecisionSource, EarningsEntry, FlagKind, ItemDecision, WorkerFlag, WorkerScore
 from quality.services import earnings, integrity, scores
-from tasks.models import Assignment, AssignmentState, ProjectStatus
+from tasks.models import ProjectStatus
+from tests.quality.factories import annotate
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
-
-
-def annotate(worker, item, answer, seconds=10.0, when=None):
-    now = when or timezone.now()
-    assignment = Assignment.objects.create(
-        project=item.project, item=item, worker=worker, state=AssignmentState.SUBMITTED, is_gold=item.is_gold,
-        started_at=now, expires_at=now + timedelta(minutes=10), finished_at=now,
-    )
-    annotation = Annotation.objects.create(project=item.project, item=item, worker=worker, assignment=assignment,
-                                           answer=answer, is_gold=item.is_gold, seconds_spent=seconds)
-    if when:
-        Annotation.objects.filter(pk=annotation.pk).update(created_at=when)
-    return annotation
 
 
 @pytest.fixture

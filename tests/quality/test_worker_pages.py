@@ -7,7 +7,7 @@ from accounts.models import Suspension
 from quality.models import EarningsEntry, FlagKind, WorkerFlag
 from quality.services import scores
 from tests.factories import AnnotatorFactory, IntegratorFactory
-from tests.quality.test_scores import annotate
+from tests.quality.factories import annotate
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.factories import verified_worker
 
