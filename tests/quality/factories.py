@@ -96,3 +96,18 @@ def annotate(worker, item, answer, seconds=10.0, when=None) -> Annotation:
     if when:
         Annotation.objects.filter(pk=annotation.pk).update(created_at=when)
     return annotation
+
+
+def scored_worker(project):
+    """A verified worker with one answer another worker agrees with and one gold check answered right, after
+    the scoring job ran (so they have a WorkerScore, a weight and a Q)."""
+    from quality.services import scores
+    from tests.factories import verified_worker
+
+    worker, other = verified_worker(), verified_worker()
+    item = ItemFactory(project=project)
+    annotate(worker, item, "TV")
+    annotate(other, item, "TV")
+    annotate(worker, ItemFactory(project=project, gold="TV"), "TV")
+    scores.worker_weights_recompute()
+    return worker

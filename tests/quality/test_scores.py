@@ -12,7 +12,7 @@ from accounts.models import Suspension
 from quality.models import DecisionSource, EarningsEntry, FlagKind, ItemDecision, WorkerFlag, WorkerScore
 from quality.services import earnings, integrity, scores
 from tasks.models import ProjectStatus
-from tests.quality.factories import annotate
+from tests.quality.factories import annotate, scored_worker
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.factories import verified_worker
 
@@ -66,12 +66,7 @@ def test_c_is_agreement_with_the_others_leaving_ones_own_answer_out(project):
 
 
 def test_q_mixes_p_and_c_with_alpha_and_sets_the_weight(project):
-    worker, other = verified_worker(), verified_worker()
-    item = ItemFactory(project=project)
-    annotate(worker, item, "TV")
-    annotate(other, item, "TV")
-    annotate(worker, ItemFactory(project=project, gold="TV"), "TV")
-    scores.worker_weights_recompute()
+    worker = scored_worker(project)
     s = score_of(worker)
     assert s.quality_q == pytest.approx(0.5 * s.accuracy_p + 0.5 * s.agreement_c, abs=1e-6)
     worker.worker_profile.refresh_from_db()
