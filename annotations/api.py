@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsAnnotator
 from accounts.selectors import worker_pseudonym
-from core.pagination import StandardPagination
+from core.pagination import PagedListApi
 from tasks import assignment as assignment_service
 from tasks.api_scoping import ScopedApi
 from tasks.serializers import (
@@ -139,10 +139,9 @@ class AnnotationOutputSerializer(serializers.ModelSerializer):
         return worker_pseudonym(annotation.worker_id)
 
 
-class ProjectAnnotationsApi(ScopedApi, APIView):
+class ProjectAnnotationsApi(PagedListApi, ScopedApi, APIView):
     """Integrators and admins: a project's annotations, optionally for one item."""
 
-    pagination_class = StandardPagination
 
     @extend_schema(responses=AnnotationOutputSerializer(many=True), parameters=[OpenApiParameter("item", int)])
     def get(self, request, pk):
@@ -150,6 +149,4 @@ class ProjectAnnotationsApi(ScopedApi, APIView):
         rows = Annotation.objects.filter(project=project).select_related("item").order_by("pk")
         if request.query_params.get("item", "").isdigit():
             rows = rows.filter(item_id=int(request.query_params["item"]))
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response(AnnotationOutputSerializer(page, many=True).data)
+        return self.page_response(rows, AnnotationOutputSerializer)

@@ -3,12 +3,19 @@
 from datetime import timezone as dt_timezone
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from tasks.models import HOLDING_STATES, SEEN_STATES, Assignment, Item, ItemState
 
 from .models import Annotation
+
+
+def gold_answer_right() -> Q:
+    """An annotation that answers its item's gold right: the one test of a gold check (the worker's feedback,
+    quality's flags, penalties and qualifications; quality/services/scores.py says it again in SQL). Answers
+    and gold are both stored in their cleaned form (tasks.schemas.answer_clean), so equality is the test."""
+    return Q(answer=F("item__gold"))
 
 
 def worker_summary(*, worker, now=None) -> dict:
@@ -28,7 +35,7 @@ def worker_gold_feedback(*, worker, now=None) -> dict:
     if not shown:
         return {"gold_checks": 0, "gold_accuracy": None, "gold_batch": batch}
     counted = checks.order_by("created_at", "pk").values("pk")[:shown]
-    passed = Annotation.objects.filter(pk__in=counted, answer=F("item__gold")).count()
+    passed = Annotation.objects.filter(gold_answer_right(), pk__in=counted).count()
     return {"gold_checks": shown, "gold_accuracy": round(100.0 * passed / shown, 1), "gold_batch": batch}
 
 

@@ -20,25 +20,11 @@ fixed schedule adding up to half the ceiling's request rate, and latency counts 
 so a slow answer is charged to the cycles it delays; then at 40%, 30% and 20% of it.
 `p99_under_100ms_up_to` is the largest of those shares served in full with p99 under 100 ms.
 
-What decides that p99 on this 2-core machine is CPU. Measured per request over every process (10 s closed
-loops, three each): 4.2 to 5.1 ms of CPU for a next or a submit against 2.4 to 2.5 ms for the bare view;
-the gunicorn workers 2.6 to 3.3 ms against 1.7, PostgreSQL 1.2 to 1.4 ms against 0.35 (two writing
-statements and two commits per cycle, and the index entries of the item, assignment and answer rows they
-write). Half of the ceiling's request rate therefore keeps both cores 90 to 100% busy, and a dip in the
-machine's speed or a burst of extra work builds a queue that takes seconds to drain. In the runs that
-missed the goal the slow requests came in one or two such bursts of 1 to 7 s, most of them starting within
-2 s of a vacuum of the item or assignment table: a vacuum changes the table's statistics, and PostgreSQL
-then planned each prepared statement afresh five times in every server process. The connections now keep
-each statement's one generic plan (`plan_cache_mode`, crowdlabel/settings.py). Half-ceiling p99 in the
-full runs: 61.9, 55.4, 241.6, 66.8, 83.3 and 493.7 ms before that change; 87.0, 42.0, 39.6 and 30.5 ms
-after it. Of the remaining bursts, the larger ones in repeats at that rate followed a checkpoint (the
-first write to each page after one logs the whole page): p99 127 and 138 ms right after a CHECKPOINT, 57
-and 58 ms without.
-
 The periodic job that vacuums the item and assignment tables (`tasks.vacuum`) runs beside the load at its
-beat period, as Celery beat runs it in production: without it, the old row versions every claim leaves
-behind slow the claims down by a third within a minute (autovacuum is off on this machine's PostgreSQL).
-Label Studio's tables get no such job: it ships none, and its requests take seconds for other reasons.
+beat period, as Celery beat runs it in production (autovacuum is off on this machine's PostgreSQL). Label
+Studio's tables get no such job: it ships none.
+
+Past runs, their figures and what they showed: bench/results/assignment_load.md.
 
 Options: --seconds 60 --items 100000 --annotators 32 --workers 8 --threads 1 --rounds 4 --open-seconds 20.
 --small (CI: seconds, a benchmark nobody runs rots): 2,000 items, 4 annotators, 2 workers, one 4 s round,

@@ -22,7 +22,6 @@ Last line, for the default method with gold:
    "worst_gap_pt": G}
 """
 import argparse
-import csv
 import json
 import os
 import subprocess
@@ -35,6 +34,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
+from core.dataset_files import crowd_answers, crowd_truth  # noqa: E402
 from quality.inference import DEFAULT_METHOD, METHODS, encode_answers  # noqa: E402
 from quality.inference import calibration, selection  # noqa: E402
 
@@ -43,19 +43,15 @@ CACHE = PROJECT / "bench/out"
 SMALL = ["snow_RTE", "zheng_S_Dog"]
 
 
-def read_rows(path: Path) -> list:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.reader(handle))[1:]
-
 
 class Crowd:
     """One data set: encoded answers, truth per task (-1 = none), the seeded gold tasks and the scored ones."""
 
     def __init__(self, folder: Path, gold_share: float, seed: int):
         self.name = folder.name
-        tasks, workers, labels = zip(*read_rows(folder / "answers.csv"))
+        tasks, workers, labels = crowd_answers(folder / "answers.csv")
         self.encoded = encode_answers(tasks, workers, labels)
-        self.truth = self.encoded.known_truth(dict(read_rows(folder / "truth.csv")))
+        self.truth = self.encoded.known_truth(crowd_truth(folder / "truth.csv"))
         with_truth = np.flatnonzero(self.truth >= 0)
         rng = np.random.default_rng(seed)
         self.gold = np.sort(rng.choice(with_truth, int(round(gold_share * len(with_truth))), replace=False))

@@ -29,7 +29,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DATASET = REPO.parent / "shared/datasets/ecommerce/pricerunner_product_titles/pricerunner_aggregate.csv"
 MAPPING = {"external_id": "Product ID", "fields": {"title": "Product Title"}, "gold": " Category Label"}
-CATEGORY_COLUMN = 6
 SMALL_ROWS = 3000
 
 
@@ -85,10 +84,9 @@ def head_file(rows: int) -> Path:
 
 
 def categories(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8") as source:
-        reader = csv.reader(source)
-        next(reader)
-        return sorted({row[CATEGORY_COLUMN] for row in reader})
+    from core.dataset_files import pricerunner_titles
+
+    return sorted({record["category"] for record in pricerunner_titles(path)})
 
 
 def rss_mb() -> float:

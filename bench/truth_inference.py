@@ -23,7 +23,6 @@ never more than 0.3 points behind the best crowd-kit method; X = crowd-kit Dawid
 the data set with the most answers (S_Rel).
 """
 import argparse
-import csv
 import json
 import os
 import subprocess
@@ -37,6 +36,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # both sides single-threaded, so 
 
 import numpy as np  # noqa: E402
 
+from core.dataset_files import crowd_answers, crowd_truth  # noqa: E402
 from quality.inference import DEFAULT_METHOD, METHODS, encode_answers  # noqa: E402
 
 DATASETS = PROJECT.parent / "shared/datasets/crowd"
@@ -47,10 +47,6 @@ CROWDKIT_METHODS = ["MajorityVote", "Wawa", "DawidSkene", "OneCoinDawidSkene", "
 RUNS = 3
 SMALL = ("snow_RTE", "zheng_S_Dog")  # --small: the CI size, seconds in all
 
-
-def read_rows(path: Path) -> list:
-    with path.open(newline="") as handle:
-        return list(csv.reader(handle))[1:]
 
 
 def timed_best(function, runs=RUNS):
@@ -65,8 +61,8 @@ def timed_best(function, runs=RUNS):
 
 def our_results(folder: Path, runs: int = RUNS) -> dict:
     """{method: {"accuracy": percent, "seconds": s}} for every method in METHODS."""
-    tasks, workers, labels = zip(*read_rows(folder / "answers.csv"))
-    truth = dict(read_rows(folder / "truth.csv"))
+    tasks, workers, labels = crowd_answers(folder / "answers.csv")
+    truth = crowd_truth(folder / "truth.csv")
     encoded, encode_seconds = timed_best(lambda: encode_answers(tasks, workers, labels), runs)
     truth_ids = np.array(list(truth), dtype=str)
     position = np.searchsorted(encoded.tasks, truth_ids).clip(max=encoded.n_tasks - 1)
@@ -142,7 +138,7 @@ def main() -> None:
     ours_rows = {name: by_dataset for name, by_dataset in rows.items() if name.startswith("ours:")}
     print_table("our mean confidence on the same tasks, % (vote share for the voting methods; compare with"
                 " accuracy: above it = overconfident)", ours_rows, names, "confidence", ".2f")
-    largest = max(folders, key=lambda folder: len(read_rows(folder / "answers.csv"))).name
+    largest = max(folders, key=lambda folder: len(crowd_answers(folder / "answers.csv")[0])).name
     print(f"\nlargest data set: {largest}; default method: {DEFAULT_METHOD}")
     print(json.dumps(summary(ours, crowdkit, largest)))
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from accounts import services as accounts_services
 from accounts.admin import identity_search_fields
+from core.admin_mixins import ReadOnlyAdmin
 from tasks.admin_scoping import OrganisationScopedAdmin
 from tasks.models import ItemState, Project
 
@@ -243,11 +244,11 @@ class WorkerQualityAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProjectQuality)
-class ProjectQualityAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
-    project_lookup = "pk"
+class ProjectQualityAdmin(ReadOnlyAdmin, OrganisationScopedAdmin, admin.ModelAdmin):
     """Per project: how far its accepted labels can be trusted. The list stays cheap (the calibration row);
     the page reads the answers for the agreement."""
 
+    project_lookup = "pk"
     list_display = ["title", "task_type", "status", "method", "correlation"]
     list_filter = ["status", "task_type"]
     search_fields = ["title"]
@@ -255,15 +256,6 @@ class ProjectQualityAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("calibration")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def _calibration(self, project) -> ProjectCalibration | None:
         return getattr(project, "calibration", None)

@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.pagination import StandardPagination
+from core.pagination import PagedListApi
 from tasks.api_scoping import ScopedApi
 
 from . import selectors
@@ -25,15 +25,11 @@ class ResultSerializer(serializers.ModelSerializer):
         fields = ["item", "external_id", "label", "confidence", "answers_count", "source", "method", "decided_at"]
 
 
-class ProjectResultsApi(ScopedApi, APIView):
-    pagination_class = StandardPagination
-
+class ProjectResultsApi(PagedListApi, ScopedApi, APIView):
     @extend_schema(responses=ResultSerializer(many=True))
     def get(self, request, pk):
         project = self.project_get(pk)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(selectors.project_results(project), request, view=self)
-        return paginator.get_paginated_response(ResultSerializer(page, many=True).data)
+        return self.page_response(selectors.project_results(project), ResultSerializer)
 
 
 class CalibrationSerializer(serializers.Serializer):

@@ -85,7 +85,7 @@ def score_chart(history, width: int = 480, height: int = 120) -> list[dict]:
     if not history:
         return []
     step = width / max(len(history) - 1, 1)
-    series = [("Q", "quality_q", "#1f77b4"), ("P", "precision_p", "#2ca02c"), ("C", "agreement_c", "#ff7f0e"),
+    series = [("Q", "quality_q", "#1f77b4"), ("P", "accuracy_p", "#2ca02c"), ("C", "agreement_c", "#ff7f0e"),
               ("W", "weight_w", "#d62728")]
     charted = []
     for name, field, color in series:

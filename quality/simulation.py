@@ -7,13 +7,13 @@ The beat job and the debounced evaluation are stood in for by calls every EVALUA
 every WEIGHTS_EVERY submissions, so a run takes minutes, not hours.
 """
 
-import csv
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 
+from core.dataset_files import crowd_answers, crowd_truth, pricerunner_titles
 from accounts import services as accounts_services
 from accounts.models import Role, User, WorkerProfile
 from annotations.models import Annotation
@@ -71,14 +71,8 @@ def simulated_workers(count, good=0.7, careless=0.2, rng=None) -> list[SimWorker
 
 
 def pricerunner_items(path: Path, count: int, rng) -> tuple[list, list]:
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        next(reader)
-        rows, seen = [], set()
-        for product_id, title, *_rest, category in reader:
-            if title.lower() not in seen:
-                seen.add(title.lower())
-                rows.append((product_id, {"title": title}, category.strip()))
+    titles = pricerunner_titles(path)
+    rows = [(record["product_id"], {"title": record["title"]}, record["category"]) for record in titles]
     sample = rng.sample(rows, count)
     return sample, sorted({row[2] for row in rows})
 
@@ -86,25 +80,25 @@ def pricerunner_items(path: Path, count: int, rng) -> tuple[list, list]:
 def replay_dataset(folder: Path, max_tasks: int | None = None) -> tuple[list, list, list]:
     """Items, labels and workers of a real crowd dataset (answers.csv, truth.csv). max_tasks keeps the first
     tasks in answers.csv's order with all their answers, so a big crowd can be replayed in minutes."""
-    truth = {row["task"]: row["label"] for row in csv.DictReader(open(folder / "truth.csv", newline=""))}
+    truth = crowd_truth(folder / "truth.csv")
     workers: dict[str, SimWorker] = {}
     labels = set(truth.values())
     kept: dict[str, None] = {}  # the tasks replayed, in order of first answer
-    for row in csv.DictReader(open(folder / "answers.csv", newline="")):
-        labels.add(row["label"])  # every label the crowd used stays a choice, also in a cut replay
-        if row["task"] not in kept and max_tasks is not None and len(kept) >= max_tasks:
+    for task, worker_name, label in zip(*crowd_answers(folder / "answers.csv")):
+        labels.add(label)  # every label the crowd used stays a choice, also in a cut replay
+        if task not in kept and max_tasks is not None and len(kept) >= max_tasks:
             continue
-        kept[row["task"]] = None
-        worker = workers.setdefault(row["worker"], SimWorker("real", 0.0))
-        worker.answers[row["task"]] = row["label"]  # a repeated answer: the last one counts
+        kept[task] = None
+        worker = workers.setdefault(worker_name, SimWorker("real", 0.0))
+        worker.answers[task] = label  # a repeated answer: the last one counts
     items = [(task, {"title": f"task {task}"}, truth.get(task)) for task in sorted(kept)]
     return items, sorted(labels), list(workers.values())
 
 
 def replay_task_count(folder: Path) -> int:
     """How many tasks a crowd dataset's answers cover (to say when a replay was cut)."""
-    with open(folder / "answers.csv", newline="") as f:
-        return len({row["task"] for row in csv.DictReader(f)})
+    tasks, _workers, _labels = crowd_answers(folder / "answers.csv")
+    return len(set(tasks))
 
 
 def make_baseline(config: Config) -> Config:

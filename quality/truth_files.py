@@ -3,48 +3,20 @@
 import csv
 from pathlib import Path
 
+from core.dataset_files import crowd_answers, crowd_truth
+
 from . import inference
 
 
 def answers_read(path: Path) -> inference.EncodedAnswers:
     """A CSV `task,worker,label` (header required; strings; duplicate and conflicting rows as they come)."""
-    tasks, workers, labels = [], [], []
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        missing = {"task", "worker", "label"} - set(reader.fieldnames or [])
-        if missing:
-            raise ValueError(f"{path}: the header must have task, worker and label (missing {', '.join(sorted(missing))}).")
-        for line, row in enumerate(reader, start=2):
-            if not row["task"] or not row["worker"] or row["label"] in (None, ""):
-                raise ValueError(f"{path}, line {line}: task, worker and label must all be present.")
-            tasks.append(row["task"])
-            workers.append(row["worker"])
-            labels.append(row["label"])
-    if not tasks:
-        raise ValueError(f"{path}: no answers.")
-    return inference.encode_answers(tasks, workers, labels)
+    return inference.encode_answers(*crowd_answers(path))
 
 
 def known_truth_read(path: Path, encoded: inference.EncodedAnswers) -> dict:
-    """A CSV `task,label` of known truth (gold answers, reviewed items) -> {task: label} for the answered
-    tasks. A label no answer used is an error (it has no class index); tasks nobody answered are skipped."""
-    known = {}
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        missing = {"task", "label"} - set(reader.fieldnames or [])
-        if missing:
-            raise ValueError(f"{path}: the header must have task and label (missing {', '.join(sorted(missing))}).")
-        classes = set(encoded.classes.tolist())
-        for line, row in enumerate(reader, start=2):
-            if not row["task"] or row["label"] in (None, ""):
-                raise ValueError(f"{path}, line {line}: task and label must both be present.")
-            if row["label"] not in classes:
-                raise ValueError(f"{path}, line {line}: label {row['label']!r} is not among the answers' labels.")
-            if known.get(row["task"], row["label"]) != row["label"]:
-                raise ValueError(f"{path}, line {line}: task {row['task']!r} is given two labels, "
-                                 f"{known[row['task']]!r} and {row['label']!r}.")
-            known[row["task"]] = row["label"]
-    return known
+    """A CSV `task,label` of known truth (gold answers, reviewed items) -> {task: label}. A label no answer
+    used is an error (it has no class index)."""
+    return crowd_truth(path, labels=set(encoded.classes.tolist()))
 
 
 def truth_write(path: Path, encoded: inference.EncodedAnswers, result) -> int:

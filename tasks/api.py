@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Skill
-from core.pagination import StandardPagination
+from core.pagination import PagedListApi
 from core.parsers import SafeJSONParser
 
 from . import schemas, selectors, services
@@ -76,9 +76,7 @@ class ProjectInputSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ProjectListApi(ScopedApi, APIView):
-    pagination_class = StandardPagination
-
+class ProjectListApi(PagedListApi, ScopedApi, APIView):
     @extend_schema(
         responses=ProjectOutputSerializer(many=True),
         parameters=[OpenApiParameter("status", str, enum=ProjectStatus.values)],
@@ -87,9 +85,7 @@ class ProjectListApi(ScopedApi, APIView):
         projects = self.projects().prefetch_related("required_skills").order_by("-created_at")
         if request.query_params.get("status"):
             projects = projects.filter(status=request.query_params["status"])
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(projects, request, view=self)
-        return paginator.get_paginated_response(ProjectOutputSerializer(page, many=True).data)
+        return self.page_response(projects, ProjectOutputSerializer)
 
     @extend_schema(request=ProjectInputSerializer, responses={201: ProjectOutputSerializer})
     def post(self, request):
@@ -180,11 +176,10 @@ class ImportResultSerializer(serializers.Serializer):
     summary = serializers.CharField()
 
 
-class ItemListApi(ScopedApi, APIView):
+class ItemListApi(PagedListApi, ScopedApi, APIView):
     """List a project's items (filter by state, gold, external id) or add items: one JSON object or a
     list of them, validated whole like any import (one bad item stores nothing)."""
 
-    pagination_class = StandardPagination
 
     @extend_schema(
         responses=ItemOutputSerializer(many=True),
@@ -204,9 +199,7 @@ class ItemListApi(ScopedApi, APIView):
             items = items.filter(is_gold=params["is_gold"] in ("true", "1"))
         if params.get("external_id"):
             items = items.filter(external_id=params["external_id"])
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(items, request, view=self)
-        return paginator.get_paginated_response(ItemOutputSerializer(page, many=True).data)
+        return self.page_response(items, ItemOutputSerializer)
 
     @extend_schema(request=ItemInputSerializer(many=True), responses={201: ImportResultSerializer})
     def post(self, request, pk):

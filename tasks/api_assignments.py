@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsAnnotator
 from accounts.selectors import worker_pseudonym
-from core.pagination import StandardPagination
+from core.pagination import PagedListApi
 
 from . import assignment as assignment_service
 from .api_scoping import ScopedApi
@@ -104,10 +104,9 @@ class ProjectAssignmentSerializer(serializers.ModelSerializer):
         return worker_pseudonym(assignment.worker_id)
 
 
-class ProjectAssignmentsApi(ScopedApi, APIView):
+class ProjectAssignmentsApi(PagedListApi, ScopedApi, APIView):
     """Integrators and admins: a project's assignments, live ones by default."""
 
-    pagination_class = StandardPagination
 
     @extend_schema(
         responses=ProjectAssignmentSerializer(many=True),
@@ -117,9 +116,7 @@ class ProjectAssignmentsApi(ScopedApi, APIView):
         project = self.project_get(pk)
         state = request.query_params.get("state", AssignmentState.LIVE)
         rows = Assignment.objects.filter(project=project, state=state).select_related("item").order_by("pk")
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response(ProjectAssignmentSerializer(page, many=True).data)
+        return self.page_response(rows, ProjectAssignmentSerializer)
 
 
 class PushBatchApi(ScopedApi, APIView):

@@ -8,10 +8,11 @@ Abt-Buy product-matching pairs of Zheng et al. (PVLDB 2017), the last for resear
 
 import ast
 import csv
-import json
 import random
 import string
 from pathlib import Path
+
+from core.dataset_files import PRICERUNNER_CSV, QUERYNER_JSON, pricerunner_titles, queryner_records, queryner_tag_names
 
 from .importing import items_import
 from .models import Project, ProjectStatus, TaskType
@@ -29,20 +30,13 @@ def _gold_positions(count: int, rng: random.Random) -> set[int]:
 def pricerunner_rows(root: Path, count: int = 2000) -> tuple[list[str], list[dict]]:
     """About `count` titles, the same share of each category as the data, 5% gold from the data's own
     category. Exact duplicate titles are left out."""
-    with open(root / "pricerunner_product_titles/pricerunner_aggregate.csv", newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        next(reader)
-        rows, titles = [], set()
-        for product_id, title, _merchant, _cluster, _cluster_label, _cat_id, category in reader:
-            if title.strip().lower() not in titles:
-                titles.add(title.strip().lower())
-                rows.append({"external_id": product_id, "title": title, "category": category.strip()})
+    rows = pricerunner_titles(root / PRICERUNNER_CSV)
     rng = random.Random(SEED)
     sample = rng.sample(rows, min(count, len(rows)))
     gold = _gold_positions(len(sample), rng)
     items = []
     for i, row in enumerate(sample):
-        item = {"external_id": row["external_id"], "title": row["title"]}
+        item = {"external_id": row["product_id"], "title": row["title"]}
         if i in gold:
             item["gold"] = row["category"]
         items.append(item)
@@ -51,32 +45,18 @@ def pricerunner_rows(root: Path, count: int = 2000) -> tuple[list[str], list[dic
 
 def queryner_rows(root: Path, count: int = 500) -> tuple[list[str], list[dict]]:
     """Shopping queries with their BIO tags turned into character-offset spans (gold for 5%)."""
-    names = json.loads((root / "queryner/hf_json/label_names.json").read_text())
-    examples = json.loads((root / "queryner/hf_json/test.json").read_text())["examples"][:count]
+    names = queryner_tag_names(root / QUERYNER_JSON)
+    records = queryner_records(root / QUERYNER_JSON, "test", names)[:count]
     rng = random.Random(SEED)
-    gold = _gold_positions(len(examples), rng)
+    gold = _gold_positions(len(records), rng)
     items = []
-    for i, example in enumerate(examples):
-        text, spans = _bio_to_spans(example["tokens"], [names[t] for t in example["ner_tags"]])
-        item = {"external_id": f"queryner-test-{i}", "text": text}
+    for i, record in enumerate(records):
+        item = {"external_id": f"queryner-test-{i}", "text": record["text"]}
         if i in gold:
-            item["gold"] = spans
+            item["gold"] = record["spans"]
         items.append(item)
     entity_types = sorted({n[2:] for n in names if n != "O"})
     return entity_types, items
-
-
-def _bio_to_spans(tokens: list[str], tags: list[str]) -> tuple[str, list[dict]]:
-    text, spans, offset = "", [], 0
-    for token, tag in zip(tokens, tags):
-        start = offset + (1 if text else 0)
-        text = f"{text} {token}" if text else token
-        offset = len(text)
-        if tag.startswith("B-") or (tag.startswith("I-") and (not spans or spans[-1]["label"] != tag[2:])):
-            spans.append({"start": start, "end": offset, "label": tag[2:]})
-        elif tag.startswith("I-"):
-            spans[-1]["end"] = offset
-    return text, spans
 
 
 def product_matching_rows(root: Path, count: int = 500) -> list[dict]:
@@ -92,7 +72,7 @@ def product_matching_rows(root: Path, count: int = 500) -> list[dict]:
     with open(folder / "truth.csv", newline="") as f:
         truths = list(csv.DictReader(f))
     rng = random.Random(SEED)
-    # Keep the share of real matches visible in a small demo: all matches are rare (12%).
+    # A plain random sample: the data's share of real matches (12%) carries over, give or take chance.
     sample = rng.sample(truths, min(count, len(truths)))
     gold = _gold_positions(len(sample), rng)
     items = []

@@ -62,6 +62,25 @@ def _no_debounce(settings):
 
 
 @pytest.fixture
+def browser():
+    """A headless Chromium (tests/browser.py has the helpers and the marks that skip where it is missing)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
 def admin_user(db):
     return factories.AdminFactory()
 
@@ -77,6 +96,12 @@ def annotator(db):
 
 
 @pytest.fixture
+def worker(db):
+    """An annotator whose verification was approved (weight 1): one who may be given work."""
+    return factories.verified_worker()
+
+
+@pytest.fixture
 def integrator(db):
     return factories.IntegratorFactory()
 
@@ -84,3 +109,19 @@ def integrator(db):
 @pytest.fixture
 def api_client():
     return APIClient()
+
+
+@pytest.fixture
+def tiny_base_model(tmp_path, settings):
+    """A local 2-layer BERT folder to start training runs from; runs write under tmp_path."""
+    from tests.training.tiny_models import tiny_base_model_save
+
+    settings.TRAINING_DIR = tmp_path / "training"
+    return tiny_base_model_save(tmp_path / "tiny-bert")
+
+
+@pytest.fixture
+def category_project(db):
+    from tests.training.tiny_models import category_project_create
+
+    return category_project_create()

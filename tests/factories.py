@@ -11,6 +11,9 @@ from accounts.models import (
 )
 
 
+PASSWORD = "correct-horse-battery"  # every factory user's: the browser tests log in with it
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
@@ -18,7 +21,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
     role = Role.ANNOTATOR
 
     @factory.post_generation

@@ -6,11 +6,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAnnotator
-from core.pagination import StandardPagination
+from core.pagination import PagedListApi
 from tasks.api_scoping import ScopedApi
 from tasks.models import Assignment, AssignmentState
 
 from . import downloads, predictions, selectors, services, snapshots
+from . import hyperparameters as hp
 from .models import ModelVersion, Prediction, TrainingRun
 
 
@@ -45,24 +46,20 @@ class RunSerializer(serializers.ModelSerializer):
 
 
 class LaunchSerializer(serializers.Serializer):
-    epochs = serializers.IntegerField(min_value=1, max_value=100, default=3)
-    learning_rate = serializers.FloatField(min_value=1e-7, max_value=1e-2, default=5e-5)
-    batch_size = serializers.IntegerField(min_value=1, max_value=512, default=16)
-    max_length = serializers.IntegerField(min_value=8, max_value=512, default=64)
-    seed = serializers.IntegerField(min_value=0, default=13)
-    device = serializers.ChoiceField(choices=["auto", "cpu", "cuda"], default="auto")
+    epochs = serializers.IntegerField(**hp.EPOCHS.bounds(), default=hp.EPOCHS.default)
+    learning_rate = serializers.FloatField(**hp.LEARNING_RATE.bounds(), default=hp.LEARNING_RATE.default)
+    batch_size = serializers.IntegerField(**hp.BATCH_SIZE.bounds(), default=hp.BATCH_SIZE.default)
+    max_length = serializers.IntegerField(**hp.MAX_LENGTH.bounds(), default=hp.MAX_LENGTH.default)
+    seed = serializers.IntegerField(**hp.SEED.bounds(), default=hp.SEED.default)
+    device = serializers.ChoiceField(choices=list(hp.DEVICES), default=hp.DEVICE_DEFAULT)
     base_model = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ProjectRunsApi(ScopedApi, APIView):
-    pagination_class = StandardPagination
-
+class ProjectRunsApi(PagedListApi, ScopedApi, APIView):
     @extend_schema(responses=RunSerializer(many=True))
     def get(self, request, pk):
         runs = TrainingRun.objects.filter(project=self.project_get(pk)).select_related("model_version")
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(runs, request, view=self)
-        return paginator.get_paginated_response(RunSerializer(page, many=True).data)
+        return self.page_response(runs, RunSerializer)
 
     @extend_schema(request=LaunchSerializer, responses={201: RunSerializer})
     def post(self, request, pk):
@@ -88,17 +85,14 @@ class RunCancelApi(ScopedApi, APIView):
         return Response(RunSerializer(services.training_run_cancel(run=self.scoped_get(TrainingRun.objects, pk))).data)
 
 
-class ProjectModelVersionsApi(ScopedApi, APIView):
+class ProjectModelVersionsApi(PagedListApi, ScopedApi, APIView):
     """The project's model versions, newest first, with their figures. Read-only."""
 
-    pagination_class = StandardPagination
 
     @extend_schema(responses=ModelVersionSerializer(many=True))
     def get(self, request, pk):
         versions = ModelVersion.objects.filter(project=self.project_get(pk))
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(versions, request, view=self)
-        return paginator.get_paginated_response(ModelVersionSerializer(page, many=True).data)
+        return self.page_response(versions, ModelVersionSerializer)
 
 
 class ModelVersionDetailApi(ScopedApi, APIView):

@@ -5,6 +5,8 @@ from django.db import models
 
 from tasks.models import Item, Project
 
+from . import hyperparameters
+
 
 class DatasetSnapshot(models.Model):
     """A project's accepted labels frozen as a Hugging Face DatasetDict on disk, with its manifest."""
@@ -54,12 +56,12 @@ class TrainingRun(models.Model):
     snapshot = models.ForeignKey(DatasetSnapshot, on_delete=models.PROTECT, related_name="runs")
     base_model = models.CharField(max_length=500, blank=True, help_text="A local model folder; empty = the packaged all-MiniLM-L6-v2.")
     task = models.CharField(max_length=16, choices=RunTask.choices)
-    epochs = models.PositiveSmallIntegerField(default=3)
-    learning_rate = models.FloatField(default=5e-5)
-    batch_size = models.PositiveSmallIntegerField(default=16)
-    max_length = models.PositiveSmallIntegerField(default=64)
-    seed = models.PositiveIntegerField(default=13)
-    device = models.CharField(max_length=16, default="auto", help_text="auto (CUDA with mixed precision when available), cpu or cuda.")
+    epochs = models.PositiveSmallIntegerField(default=hyperparameters.EPOCHS.default)
+    learning_rate = models.FloatField(default=hyperparameters.LEARNING_RATE.default)
+    batch_size = models.PositiveSmallIntegerField(default=hyperparameters.BATCH_SIZE.default)
+    max_length = models.PositiveSmallIntegerField(default=hyperparameters.MAX_LENGTH.default)
+    seed = models.PositiveIntegerField(default=hyperparameters.SEED.default)
+    device = models.CharField(max_length=16, default=hyperparameters.DEVICE_DEFAULT, help_text="auto (CUDA with mixed precision when available), cpu or cuda.")
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
     progress_step = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
@@ -132,7 +134,7 @@ class TrainingPolicy(models.Model):
     project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="training_policy")
     enabled = models.BooleanField(default=False)
     min_new_labels = models.PositiveIntegerField(default=500)
-    epochs = models.PositiveSmallIntegerField(default=3)
+    epochs = models.PositiveSmallIntegerField(default=hyperparameters.EPOCHS.default)
 
     class Meta:
         verbose_name_plural = "training policies"

@@ -1,8 +1,8 @@
 """The model back in the loop: predictions for the recommender, pre-annotation of open items (a suggestion
 and an uncertainty for active learning, never a worker's vote), and the machine-learning quality check."""
 
+import functools
 import threading
-from collections import OrderedDict
 from pathlib import Path
 
 from django.db import transaction
@@ -15,9 +15,10 @@ from tasks.models import Item, ItemState
 from .models import ModelVersion, Prediction
 from .snapshots import item_text
 
-_CACHE: OrderedDict = OrderedDict()
-_CACHE_LOCK = threading.Lock()
+# Loading a model takes seconds and its weights take memory: the two most recently used versions stay
+# loaded per process. The lock keeps two threads from loading the same model at once.
 CACHE_SIZE = 2
+_LOAD_LOCK = threading.Lock()
 
 
 class ModelUnavailable(Exception):
@@ -25,25 +26,22 @@ class ModelUnavailable(Exception):
 
 
 def predictor_for(version: ModelVersion):
-    """The loaded model, kept between calls (the two most recently used versions per process).
-    Raises ModelUnavailable when its folder is missing or cannot be loaded."""
+    """The loaded model, kept between calls (the CACHE_SIZE most recently used versions per process).
+    Raises ModelUnavailable when its folder is missing or cannot be loaded (and keeps nothing then)."""
+    with _LOAD_LOCK:
+        return _predictor_load(version.pk, version.folder, version.version)
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _predictor_load(pk: int, folder: str, number: int):
     from training.ml.predict import Predictor
 
-    key = (version.pk, version.folder)
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-        if not Path(version.folder).is_dir():
-            raise ModelUnavailable(f"The files of model version {version.version} are not on this server.")
-        try:
-            predictor = Predictor(version.folder)
-        except OSError as error:  # a folder with files missing or unreadable
-            raise ModelUnavailable(f"Model version {version.version} cannot be loaded: {error}") from error
-        _CACHE[key] = predictor
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
-        return predictor
+    if not Path(folder).is_dir():
+        raise ModelUnavailable(f"The files of model version {number} are not on this server.")
+    try:
+        return Predictor(folder)
+    except OSError as error:  # a folder with files missing or unreadable
+        raise ModelUnavailable(f"Model version {number} cannot be loaded: {error}") from error
 
 
 def active_version(project) -> ModelVersion | None:

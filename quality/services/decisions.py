@@ -4,7 +4,11 @@ decides. At or above the project's threshold the item is accepted; below it, it 
 early when its first two answers already agree at the early-stop confidence.
 
 Inference runs over the whole project's answers at once (worker confusion is learned from every item, with
-gold answers and reviewer decisions as known truth), debounced: one evaluation per project at a time.
+gold answers and reviewer decisions as known truth), debounced: at most one evaluation per project waits
+to run, whichever process asks (the key is in the shared cache). An evaluation clears the key when it starts,
+so answers arriving meanwhile schedule the next; one that outlasts the debounce may overlap the next one.
+That is safe because each item moves only by a conditional update from the state it was read in
+(tasks/transitions.py): of two evaluations deciding the same item, one moves it and the other moves nothing.
 """
 
 import json

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import WorkerProfile
 from annotations.models import Annotation
+from annotations.selectors import gold_answer_right
 
 from ..models import EarningsEntry, LedgerKind
 
@@ -40,7 +41,7 @@ def earnings_post() -> dict:
     penalties = [
         EarningsEntry(worker_id=a.worker_id, project=a.project, kind=LedgerKind.PENALTY, annotation=a,
                       amount=-_amount(a.project), currency=a.project.reward_currency, note=f"failed gold {a.item_id}")
-        for a in _unbooked(LedgerKind.PENALTY).filter(is_gold=True).exclude(answer=F("item__gold"))
+        for a in _unbooked(LedgerKind.PENALTY).filter(is_gold=True).exclude(gold_answer_right())
     ]
     EarningsEntry.objects.bulk_create(rewards + penalties, batch_size=1000, ignore_conflicts=True)
     return {"rewards": len(rewards), "penalties": len(penalties), "bonuses": _bonuses()}

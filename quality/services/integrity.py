@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts import services as accounts_services
 from accounts.models import User, WorkerProfile
 from annotations.models import Annotation
+from annotations.selectors import gold_answer_right
 
 from ..models import FlagKind, WorkerFlag
 from .scores import PRIOR_C, PRIOR_P, weight_from_quality, worker_tallies
@@ -50,7 +51,7 @@ def _too_fast(since) -> dict[int, str]:
 def _gold_streaks(since) -> dict[int, str]:
     recent = (
         Annotation.objects.filter(created_at__gte=since, is_gold=True, superseded=False)
-        .annotate(correct=ExpressionWrapper(Q(answer=F("item__gold")), output_field=BooleanField()))
+        .annotate(correct=ExpressionWrapper(gold_answer_right(), output_field=BooleanField()))
         .order_by("worker_id", "-created_at")
         .values_list("worker_id", "correct")
     )

@@ -1,10 +1,11 @@
 """Qualification projects: workers who pass a project's gold checks are granted the qualification it awards."""
 
-from django.db.models import Count, F, Q
+from django.db.models import Count
 
 from accounts import services as accounts_services
 from accounts.models import QualificationGrant, User
 from annotations.models import Annotation
+from annotations.selectors import gold_answer_right
 from tasks.models import Project
 
 
@@ -19,7 +20,7 @@ def qualifications_award(*, project: Project) -> int:
         Annotation.objects.filter(project=project, is_gold=True, superseded=False)
         .exclude(worker__qualification_grants__qualification=qualification)
         .values("worker")
-        .annotate(checks=Count("pk"), passed=Count("pk", filter=Q(answer=F("item__gold"))))
+        .annotate(checks=Count("pk"), passed=Count("pk", filter=gold_answer_right()))
     )
     passing = [
         row["worker"] for row in tallies

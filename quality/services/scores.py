@@ -25,6 +25,7 @@ PRIOR_STRENGTH = 4.0
 PRIOR_P = 0.7
 PRIOR_C = 0.7
 
+# A gold check is right when the answer equals the item's gold (annotations.selectors.gold_answer_right, in SQL).
 CHECKS_SQL = """
 SELECT a.worker_id, a.project_id,
        SUM(CASE WHEN i.is_gold OR d.source = 'reviewer' THEN 1 ELSE 0 END),
@@ -126,15 +127,15 @@ def worker_weights_recompute(*, window_days: int | None = None, now=None) -> dic
     for worker_id, w in stored.items():
         pooled = workers[worker_id]["pooled"]
         snapshots.append(WorkerScore(
-            worker_id=worker_id, as_of=now.date(), window_days=window_days, gold_checks=pooled.checks,
-            gold_correct=pooled.correct, agreement_pairs=pooled.pairs, agreeing_pairs=pooled.agreeing,
-            precision_p=round(pooled.p, 6), agreement_c=round(pooled.c, 6), quality_q=qualities[worker_id],
+            worker_id=worker_id, as_of=now.date(), window_days=window_days, known_truth_checks=pooled.checks,
+            known_truth_correct=pooled.correct, agreement_pairs=pooled.pairs, agreeing_pairs=pooled.agreeing,
+            accuracy_p=round(pooled.p, 6), agreement_c=round(pooled.c, 6), quality_q=qualities[worker_id],
             weight_w=w, answers=pooled.answers,
         ))
     WorkerScore.objects.bulk_create(
         snapshots, batch_size=1000, update_conflicts=True, unique_fields=["worker", "as_of"],
-        update_fields=["window_days", "gold_checks", "gold_correct", "agreement_pairs", "agreeing_pairs",
-                       "precision_p", "agreement_c", "quality_q", "weight_w", "answers"],
+        update_fields=["window_days", "known_truth_checks", "known_truth_correct", "agreement_pairs", "agreeing_pairs",
+                       "accuracy_p", "agreement_c", "quality_q", "weight_w", "answers"],
     )
     return {"workers": len(snapshots), "weights_changed": changed}
 

@@ -7,7 +7,6 @@ Set SCREENSHOT_DIR to keep a screenshot of each page.
 import base64
 import io
 import os
-import shutil
 import wave
 from pathlib import Path
 
@@ -17,74 +16,20 @@ from accounts.models import WorkerProfile
 from annotations.models import Annotation
 from tasks import assignment as assignment_service
 from tasks.models import Assignment, AssignmentState, AssignmentStrategy, ProjectStatus, TaskType
+from tests.browser import BROWSER_TEST, DESKTOP, PHONE, WIDTHS, classification_project, done, log_in, screenshot
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.factories import verified_worker
-from tests.tasks.test_assignment import took_work_recently
+from tests.tasks.factories import took_work_recently
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-PASSWORD = "correct-horse-battery"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM, reason="Chromium is not installed (apt-get install chromium); CI installs it"),
-    pytest.mark.django_db(transaction=True),
-]
-
-
-@pytest.fixture
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )
-        yield browser
-        browser.close()
-
-
-def _screenshot(page, name):
-    folder = os.environ.get("SCREENSHOT_DIR")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-
-
-DESKTOP, PHONE = {"width": 1100, "height": 800}, {"width": 390, "height": 844}
-WIDTHS = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-
-
-def _log_in(browser, live_server, worker, viewport=DESKTOP, **page_options):
-    page = browser.new_page(viewport=viewport, **page_options)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", worker.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{live_server.url}/")
-    return page
-
-
-def _done(page, n):
-    page.wait_for_function(f"document.getElementById('ws-done').textContent === '{n}'")
-
-
-def _classification(n_items, **kwargs):
-    project = ProjectFactory(status=ProjectStatus.PUBLISHED, gold_share=0.0, **{"title": "Product category", **kwargs},
-                             label_schema={"labels": [{"name": "Phone", "shortcut": "1"}, {"name": "TV", "shortcut": "2"}]})
-    ItemFactory.create_batch(n_items, project=project)
-    return project
+pytestmark = BROWSER_TEST
 
 
 @WIDTHS
 def test_label_twenty_items_with_one_key_each_and_undo_one(browser, live_server, viewport):
-    project = _classification(24)
+    project = classification_project(24)
     ItemFactory(project=project, data={"title": "<script>window.pwned = true</script> <b>bold?</b>"})
     worker = verified_worker()
-    page = _log_in(browser, live_server, worker, viewport)
+    page = log_in(browser, live_server, worker, viewport)
     page.click(f"a[href='/work/{project.pk}/']")
     page.wait_for_selector(".field-value")
     assert page.inner_text("#ws-left") == "25"
@@ -92,7 +37,7 @@ def test_label_twenty_items_with_one_key_each_and_undo_one(browser, live_server,
     keys = ["2" if n % 3 == 0 else "1" for n in range(20)]
     for n, key in enumerate(keys):
         page.keyboard.press(key)  # one key: labelled and submitted
-        _done(page, n + 1)
+        done(page, n + 1)
     page.wait_for_function("document.getElementById('ws-left').textContent === '5'")  # 4 free + the one shown
     last = Assignment.objects.filter(worker=worker, state=AssignmentState.SUBMITTED).latest("finished_at")
     withdrawn = last.annotation.answer
@@ -103,14 +48,14 @@ def test_label_twenty_items_with_one_key_each_and_undo_one(browser, live_server,
     else:
         page.keyboard.press("Control+z")
     page.wait_for_function("document.getElementById('ws-status').textContent.includes('taken back')")
-    _done(page, 19)
+    done(page, 19)
     # The undone item is on the page again, with the withdrawn answer chosen; one key answers it anew.
     assert page.inner_text(".field-value") == last.item.data["title"]
     assert page.get_attribute("button.label[aria-pressed=true]", "data-label") == withdrawn
     assert page.is_hidden("#ws-undo")
-    _screenshot(page, f"undo-{'phone' if viewport is PHONE else 'desktop'}")
+    screenshot(page, f"undo-{'phone' if viewport is PHONE else 'desktop'}")
     page.keyboard.press("1" if withdrawn == "TV" else "2")
-    _done(page, 20)
+    done(page, 20)
 
     answers = list(Annotation.objects.filter(worker=worker).order_by("assignment_id").values_list("answer", flat=True))
     names = {"1": "Phone", "2": "TV"}
@@ -123,14 +68,14 @@ def test_label_twenty_items_with_one_key_each_and_undo_one(browser, live_server,
 def test_a_capped_count_of_items_left_stays_capped_as_you_answer(browser, live_server, monkeypatch):
     # The server counts up to the cap and stops: "5+" may be thousands, so an answer must not make it "4".
     monkeypatch.setattr("annotations.selectors.ITEMS_LEFT_CAP", 5)
-    project = _classification(9)
-    page = _log_in(browser, live_server, verified_worker())
+    project = classification_project(9)
+    page = log_in(browser, live_server, verified_worker())
     page.goto(f"{live_server.url}/work/{project.pk}/")
     page.wait_for_selector(".field-value")
     assert page.inner_text("#ws-left") == "5+"
     for n in range(3):
         page.keyboard.press("1")
-        _done(page, n + 1)
+        done(page, n + 1)
         assert page.inner_text("#ws-left") == "5+"
     page.reload()
     page.wait_for_selector(".field-value")
@@ -138,16 +83,16 @@ def test_a_capped_count_of_items_left_stays_capped_as_you_answer(browser, live_s
 
 
 def test_a_mouse_click_then_enter_submits_when_reviewing_and_the_choice_is_remembered(browser, live_server):
-    project = _classification(4)
+    project = classification_project(4)
     worker = verified_worker()
-    page = _log_in(browser, live_server, worker)
+    page = log_in(browser, live_server, worker)
     page.goto(f"{live_server.url}/work/{project.pk}/")
     page.wait_for_selector(".field-value")
     page.click("#ws-review")
     page.click("button.label[data-label=TV]")
     assert "Enter submits" in page.inner_text("#ws-status")
     page.keyboard.press("Enter")  # the clicked button no longer has the focus: Enter submits
-    _done(page, 1)
+    done(page, 1)
     page.reload()
     page.wait_for_selector(".field-value")
     assert page.is_checked("#ws-review")
@@ -160,32 +105,32 @@ def test_a_mouse_click_then_enter_submits_when_reviewing_and_the_choice_is_remem
 
 
 def test_open_and_close_the_instructions_and_keep_labelling_by_keyboard(browser, live_server):
-    project = _classification(5, instructions="Pick the **product type** of each listing.")
+    project = classification_project(5, instructions="Pick the **product type** of each listing.")
     worker = verified_worker()
-    page = _log_in(browser, live_server, worker)
+    page = log_in(browser, live_server, worker)
     page.goto(f"{live_server.url}/work/{project.pk}/")
     page.wait_for_selector(".field-value")
     page.click("#ws-instructions summary")  # opened with the mouse
     assert page.evaluate("document.getElementById('ws-instructions').open")
-    _screenshot(page, "instructions-open")
+    screenshot(page, "instructions-open")
     page.keyboard.press("1")
-    _done(page, 1)
+    done(page, 1)
     page.keyboard.press("?")  # closed from the keyboard
     assert not page.evaluate("document.getElementById('ws-instructions').open")
     page.keyboard.press("2")
-    _done(page, 2)
+    done(page, 2)
     page.keyboard.press("?")
     assert page.evaluate("document.getElementById('ws-instructions').open")
     page.keyboard.press("Escape")  # closes the instructions; skips nothing
     assert not page.evaluate("document.getElementById('ws-instructions').open")
     page.keyboard.press("1")
-    _done(page, 3)
+    done(page, 3)
     page.click("#ws-instructions summary")
     page.click("#ws-instructions summary")  # opened and closed with the mouse: Enter still submits
     page.click("#ws-review")
     page.keyboard.press("2")
     page.keyboard.press("Enter")
-    _done(page, 4)
+    done(page, 4)
     assert not Assignment.objects.filter(worker=worker, state=AssignmentState.SKIPPED).exists()
     assert list(Annotation.objects.filter(worker=worker).order_by("pk").values_list("answer", flat=True)) == [
         "Phone", "TV", "Phone", "TV"]
@@ -194,7 +139,7 @@ def test_open_and_close_the_instructions_and_keep_labelling_by_keyboard(browser,
 def test_item_html_shows_as_text(browser, live_server):
     project = ProjectFactory(status=ProjectStatus.PUBLISHED, gold_share=0.0)
     ItemFactory(project=project, data={"title": "<img src=x onerror=window.pwned=1> <b>bold?</b>"})
-    page = _log_in(browser, live_server, verified_worker())
+    page = log_in(browser, live_server, verified_worker())
     page.goto(f"{live_server.url}/work/{project.pk}/")
     value = page.wait_for_selector(".field-value")
     assert value.inner_text() == "<img src=x onerror=window.pwned=1> <b>bold?</b>"
@@ -209,7 +154,7 @@ def test_mark_two_spans_with_mouse_and_keyboard(browser, live_server):
     )
     ItemFactory(project=project, data={"text": "nike air max red running shoes"})
     worker = verified_worker()
-    page = _log_in(browser, live_server, worker)
+    page = log_in(browser, live_server, worker)
     page.goto(f"{live_server.url}/work/{project.pk}/")
     page.wait_for_selector("#span-text")
 
@@ -224,7 +169,7 @@ def test_mark_two_spans_with_mouse_and_keyboard(browser, live_server):
     page.keyboard.press("Shift+ArrowRight")
     page.keyboard.press("e")
     page.wait_for_function("document.querySelectorAll('mark').length === 2")
-    _screenshot(page, "ner")
+    screenshot(page, "ner")
     page.keyboard.press("Enter")
     page.wait_for_function("document.getElementById('ws-done').textContent === '1'")
 
@@ -248,7 +193,7 @@ def test_mark_spans_with_the_keyboard_only(browser, live_server, viewport):
     text = "nike air max red running shoes for men with extra cushioning"
     ItemFactory(project=project, data={"text": text})
     worker = verified_worker()
-    page = _log_in(browser, live_server, worker, viewport)
+    page = log_in(browser, live_server, worker, viewport)
     page.goto(f"{live_server.url}/work/{project.pk}/")
     page.wait_for_selector("#span-text")
 
@@ -278,9 +223,9 @@ def test_mark_spans_with_the_keyboard_only(browser, live_server, viewport):
     assert _kb_selected(page) == ["running", "shoes"]
     page.keyboard.press("e")
     page.wait_for_function("document.querySelectorAll('mark').length === 2")
-    _screenshot(page, f"span-keyboard-{'phone' if viewport is PHONE else 'desktop'}")
+    screenshot(page, f"span-keyboard-{'phone' if viewport is PHONE else 'desktop'}")
     page.keyboard.press("Enter")
-    _done(page, 1)
+    done(page, 1)
 
     annotation = Annotation.objects.get(worker=worker)
     assert [(text[s["start"]:s["end"]], s["label"]) for s in annotation.answer] == [
@@ -339,7 +284,7 @@ def _project_of_type(task_type):
 @pytest.mark.parametrize("task_type", TaskType.values)
 def test_every_page_type_shows_its_item_with_submit_on_screen(browser, live_server, viewport, task_type):
     project = _project_of_type(task_type)
-    page = _log_in(browser, live_server, verified_worker(), viewport)
+    page = log_in(browser, live_server, verified_worker(), viewport)
     page.goto(f"{live_server.url}/work/{project.pk}/")
     page.wait_for_selector("#ws-item > *")
     if task_type == TaskType.IMAGE:
@@ -382,7 +327,7 @@ def _inside(box, viewport):
 def test_ten_labels_are_all_on_screen_with_submit(browser, live_server, viewport):
     # On a phone they once made one sideways-scrolling strip: three labels showed, nothing said there were more.
     project = _many_labels(CATEGORIES)
-    page = _log_in(browser, live_server, verified_worker(), viewport)
+    page = log_in(browser, live_server, verified_worker(), viewport)
     page.goto(f"{live_server.url}/work/{project.pk}/")
     page.wait_for_selector("button.label:not([disabled])")
     for control in ["#ws-submit"] + [f"button.label >> nth={n}" for n in range(len(CATEGORIES))]:
@@ -395,7 +340,7 @@ def test_ten_labels_are_all_on_screen_with_submit(browser, live_server, viewport
 def test_more_labels_than_the_footer_holds_scroll_with_a_cue(browser, live_server):
     names = CATEGORIES + [f"Category {n}" for n in range(11, 31)]
     project = _many_labels(names)
-    page = _log_in(browser, live_server, verified_worker(), PHONE)
+    page = log_in(browser, live_server, verified_worker(), PHONE)
     page.goto(f"{live_server.url}/work/{project.pk}/")
     page.wait_for_selector("button.label:not([disabled])")
     assert _inside(page.locator("#ws-submit").bounding_box(), PHONE)
@@ -416,7 +361,7 @@ def test_more_labels_than_the_footer_holds_scroll_with_a_cue(browser, live_serve
 def test_keyboard_help_only_where_there_is_a_keyboard(browser, live_server, touch):
     project = _many_labels(CATEGORIES)
     options = {"viewport": PHONE, "has_touch": True, "is_mobile": True} if touch else {"viewport": DESKTOP}
-    page = _log_in(browser, live_server, verified_worker(), **options)
+    page = log_in(browser, live_server, verified_worker(), **options)
     page.goto(f"{live_server.url}/work/{project.pk}/")
     page.wait_for_selector("button.label:not([disabled])")
     assert page.evaluate("matchMedia('(hover: hover) and (pointer: fine)').matches") is not touch
@@ -431,8 +376,8 @@ def test_keyboard_help_only_where_there_is_a_keyboard(browser, live_server, touc
 
 @WIDTHS
 def test_dashboard_says_quality_in_words_and_shows_a_project_with_nothing_left(browser, live_server, viewport):
-    open_project = _classification(3)
-    finished = _classification(1, title="Finished for you")
+    open_project = classification_project(3)
+    finished = classification_project(1, title="Finished for you")
     worker = verified_worker()
     WorkerProfile.objects.filter(user=worker).update(quality_score=0.83438, weight=0.696)
     from tasks import assignment as assignment_service
@@ -440,13 +385,13 @@ def test_dashboard_says_quality_in_words_and_shows_a_project_with_nothing_left(b
 
     mine = assignment_service.assignment_next(worker=worker, project=finished).assignment
     annotation_submit(worker=worker, assignment_id=mine.pk, answer="TV")
-    page = _log_in(browser, live_server, worker, viewport)
+    page = log_in(browser, live_server, worker, viewport)
     stats = page.inner_text(".stats")
     assert "83%" in stats and "0.83438" not in stats and "70%" in stats
     cards = page.locator("article.project")
     assert cards.nth(0).inner_text().count("Start labelling") == 1 and open_project.title in cards.nth(0).inner_text()
     assert "Nothing left for you" in cards.nth(1).inner_text() and cards.nth(1).locator("a.button").count() == 0
-    _screenshot(page, f"dashboard-{'phone' if viewport is PHONE else 'desktop'}")
+    screenshot(page, f"dashboard-{'phone' if viewport is PHONE else 'desktop'}")
 
 
 def test_the_page_asks_again_by_itself_after_a_refusal(browser, live_server, settings, monkeypatch):
@@ -462,10 +407,10 @@ def test_the_page_asks_again_by_itself_after_a_refusal(browser, live_server, set
     showing_an_item = "document.querySelector('.field-value') !== null"
 
     took_work_recently(project, [strong], items_each=10)  # contested from the first page load
-    page = _log_in(browser, live_server, weak)
+    page = log_in(browser, live_server, weak)
     page.goto(f"{live_server.url}/work/{project.pk}/")
     page.wait_for_function(refused)
-    _screenshot(page, "refused-on-load")
+    screenshot(page, "refused-on-load")
     Assignment.objects.filter(worker=strong).delete()  # the strong worker leaves: work for all again
     page.wait_for_function(showing_an_item)
 
@@ -473,9 +418,9 @@ def test_the_page_asks_again_by_itself_after_a_refusal(browser, live_server, set
     page.click("button.label >> nth=0")  # one click labels and submits (no review step by default)
     page.wait_for_function(refused)
     assert page.evaluate("document.getElementById('ws-done').textContent") == "1"
-    _screenshot(page, "refused-after-submit")
+    screenshot(page, "refused-after-submit")
     Assignment.objects.filter(worker=strong).delete()
     page.wait_for_function(showing_an_item)
-    _screenshot(page, "served-after-retry")
+    screenshot(page, "served-after-retry")
     assert Assignment.objects.filter(worker=weak, state=AssignmentState.LIVE).count() == 1
     assert Annotation.objects.filter(worker=weak).count() == 1

@@ -2,19 +2,14 @@
 converts at its edge. Labelled in a real Chromium on text with emoji (two UTF-16 units each), a combining mark
 that has no precomposed form (two code points) and right-to-left words: the stored spans cut the words marked."""
 
-import pytest
 
 from annotations.models import Annotation
 from tasks.models import ProjectStatus
-from tests.annotations.test_browser import CHROMIUM, _done, _log_in, browser  # noqa: F401 (fixture)
+from tests.browser import BROWSER_TEST, done, log_in
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM, reason="Chromium is not installed (apt-get install chromium); CI installs it"),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_TEST
 
 TEXT = "📱 phone case x\u0301yz 👟 running shoe שלום עולם"
 
@@ -31,7 +26,7 @@ def test_spans_on_emoji_combining_marks_and_rtl_text_are_stored_as_marked(browse
     )
     ItemFactory(project=project, data={"text": TEXT})
     worker = verified_worker()
-    page = _log_in(browser, live_server, worker)
+    page = log_in(browser, live_server, worker)
     page.goto(f"{live_server.url}/work/{project.pk}/")
     page.wait_for_selector("#span-text")
 
@@ -49,7 +44,7 @@ def test_spans_on_emoji_combining_marks_and_rtl_text_are_stored_as_marked(browse
     page.wait_for_function("document.querySelectorAll('mark').length === 4")
     assert _marked(page) == ["phone", "x\u0301yz", "running shoe", "עולם"]
     page.keyboard.press("Enter")
-    _done(page, 1)
+    done(page, 1)
 
     stored = Annotation.objects.get(worker=worker).answer
     assert [(TEXT[s["start"]:s["end"]], s["label"]) for s in stored] == [

@@ -1,29 +1,22 @@
 """The practice round in a real headless Chromium, at desktop and phone width: a wrong practice answer
 shows the right one and why, and Continue leads on to real work. Set SCREENSHOT_DIR to keep screenshots."""
 
-import pytest
 
 from annotations.models import Annotation
 from tasks.models import PracticeAnswer, PracticeItem
-from tests.annotations.test_browser import (  # noqa: F401  (browser is a fixture)
-    CHROMIUM, PHONE, WIDTHS, _classification, _done, _log_in, _screenshot, browser,
-)
+from tests.browser import BROWSER_TEST, PHONE, WIDTHS, classification_project, done, log_in, screenshot
 from tests.factories import verified_worker
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM, reason="Chromium is not installed (apt-get install chromium); CI installs it"),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_TEST
 
 
 @WIDTHS
 def test_a_wrong_practice_answer_shows_the_right_one_then_real_work_follows(browser, live_server, viewport):
-    project = _classification(2, practice_required=1)
+    project = classification_project(2, practice_required=1)
     PracticeItem.objects.create(project=project, external_id="p1", data={"title": "Apple iPhone 8, 64 GB"},
                                 answer="Phone", explanation="A handset that makes calls is a Phone, whatever its size.")
     worker = verified_worker()
-    page = _log_in(browser, live_server, worker, viewport)
+    page = log_in(browser, live_server, worker, viewport)
     page.goto(f"{live_server.url}/work/{project.pk}/")
     page.wait_for_selector("#ws-practice:not([hidden])")
     assert "Practice 1 of 1" in page.inner_text("#ws-practice")
@@ -41,7 +34,7 @@ def test_a_wrong_practice_answer_shows_the_right_one_then_real_work_follows(brow
     assert page.is_visible("#ws-continue") and page.is_hidden("button.label[data-label=Phone]")
     box = page.locator("#ws-continue").bounding_box()
     assert box["y"] + box["height"] <= viewport["height"]  # on screen without scrolling, nothing covers it
-    _screenshot(page, f"practice-feedback-{'phone' if viewport is PHONE else 'desktop'}")
+    screenshot(page, f"practice-feedback-{'phone' if viewport is PHONE else 'desktop'}")
     page.keyboard.press("1")  # a label key while the right answer is shown answers nothing
     stored = PracticeAnswer.objects.get(worker=worker)
     assert (stored.answer, stored.correct) == ("TV", False)
@@ -55,11 +48,11 @@ def test_a_wrong_practice_answer_shows_the_right_one_then_real_work_follows(brow
     real = page.inner_text(".field-value")
     assert real in {item.data["title"] for item in project.items.all()}
     assert page.inner_text("#ws-lease") != "—" and page.is_enabled("#ws-skip")
-    _screenshot(page, f"practice-then-real-{'phone' if viewport is PHONE else 'desktop'}")
+    screenshot(page, f"practice-then-real-{'phone' if viewport is PHONE else 'desktop'}")
     if viewport is PHONE:
         page.click("button.label[data-label=Phone]")
     else:
         page.keyboard.press("1")
-    _done(page, 1)
+    done(page, 1)
     annotation = Annotation.objects.get(worker=worker)
     assert annotation.item.data["title"] == real and PracticeAnswer.objects.count() == 1

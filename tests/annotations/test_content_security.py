@@ -6,7 +6,7 @@ from django.urls import reverse
 from tasks.models import ProjectStatus
 from tasks.rendering import instructions_html
 from tests.tasks.factories import ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
 

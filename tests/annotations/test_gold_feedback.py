@@ -10,7 +10,7 @@ from annotations.models import Annotation
 from annotations.selectors import worker_gold_feedback
 from tests.quality.factories import AnnotationFactory
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from tasks.models import Assignment, ProjectStatus
 from tests.factories import GroupFactory, token_for
 from tests.quality.factories import AnnotationFactory
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
 

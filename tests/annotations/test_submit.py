@@ -10,22 +10,13 @@ from annotations.models import Annotation
 from annotations.signals import annotation_submitted
 from tasks import assignment as assignment_service
 from tasks.models import Assignment, AssignmentState, AssignmentStrategy, Item, ProjectStatus
-from tests.factories import IntegratorFactory, token_for
+from tests.factories import IntegratorFactory
+from tests.helpers import api_as, submit
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.factories import verified_worker
-from tests.tasks.test_assignment import took_work_recently
+from tests.tasks.factories import took_work_recently
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def worker():
-    return verified_worker()
-
-
-def _api(api_client, user):
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
-    return api_client
 
 
 def _claim(worker, project):
@@ -46,13 +37,9 @@ def ner():
     return project
 
 
-def submit(api_client, assignment_id, answer, **extra):
-    return api_client.post(reverse("api-assignment-submit", args=[assignment_id]), {"answer": answer, **extra}, format="json")
-
-
 def test_a_good_answer_is_stored_once_and_the_next_item_comes_back(api_client, worker, classification):
     assignment = _claim(worker, classification)
-    response = submit(_api(api_client, worker), assignment.pk, "TV")
+    response = submit(api_as(api_client, worker), assignment.pk, "TV")
     assert response.status_code == 201, response.json()
     annotation = Annotation.objects.get()
     assert annotation.answer == "TV" and annotation.worker == worker and annotation.seconds_spent >= 0
@@ -64,7 +51,7 @@ def test_a_good_answer_is_stored_once_and_the_next_item_comes_back(api_client, w
 def test_time_spent_is_measured_on_the_server(api_client, worker, classification):
     assignment = _claim(worker, classification)
     Assignment.objects.filter(pk=assignment.pk).update(started_at=timezone.now() - timedelta(seconds=42))
-    submit(_api(api_client, worker), assignment.pk, "TV", seconds_spent=1)
+    submit(api_as(api_client, worker), assignment.pk, "TV", seconds_spent=1)
     assert 42 <= Annotation.objects.get().seconds_spent < 60
 
 
@@ -75,7 +62,7 @@ def test_time_spent_is_measured_on_the_server(api_client, worker, classification
 ])
 def test_malformed_classification_answers_store_nothing(api_client, worker, classification, answer, message):
     assignment = _claim(worker, classification)
-    response = submit(_api(api_client, worker), assignment.pk, answer)
+    response = submit(api_as(api_client, worker), assignment.pk, answer)
     assert response.status_code == 400 and message in response.json()["detail"]
     assert not Annotation.objects.exists()
     assert Assignment.objects.get(pk=assignment.pk).state == AssignmentState.LIVE
@@ -89,7 +76,7 @@ def test_malformed_classification_answers_store_nothing(api_client, worker, clas
 ])
 def test_bad_spans_store_nothing(api_client, worker, ner, spans, message):
     assignment = _claim(worker, ner)
-    response = submit(_api(api_client, worker), assignment.pk, spans)
+    response = submit(api_as(api_client, worker), assignment.pk, spans)
     assert response.status_code == 400 and message in response.json()["detail"]
     assert not Annotation.objects.exists()
 
@@ -97,14 +84,14 @@ def test_bad_spans_store_nothing(api_client, worker, ner, spans, message):
 def test_good_spans_are_stored_as_character_offsets(api_client, worker, ner):
     assignment = _claim(worker, ner)
     spans = [{"start": 13, "end": 16, "label": "LOC"}, {"start": 0, "end": 4, "label": "ORG"}]
-    assert submit(_api(api_client, worker), assignment.pk, spans).status_code == 201
+    assert submit(api_as(api_client, worker), assignment.pk, spans).status_code == 201
     assert Annotation.objects.get().answer == sorted(spans, key=lambda s: s["start"])
 
 
 def test_an_expired_lease_is_refused_with_409_and_the_slot_returns(api_client, worker, classification):
     assignment = _claim(worker, classification)
     Assignment.objects.filter(pk=assignment.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    response = submit(_api(api_client, worker), assignment.pk, "TV")
+    response = submit(api_as(api_client, worker), assignment.pk, "TV")
     assert response.status_code == 409 and response.json()["code"] == "expired"
     assert not Annotation.objects.exists()
     assert Assignment.objects.get(pk=assignment.pk).state == AssignmentState.EXPIRED
@@ -113,7 +100,7 @@ def test_an_expired_lease_is_refused_with_409_and_the_slot_returns(api_client, w
 
 def test_a_double_submit_returns_the_first_annotation(api_client, worker, classification):
     assignment = _claim(worker, classification)
-    client = _api(api_client, worker)
+    client = api_as(api_client, worker)
     first = submit(client, assignment.pk, "TV")
     again = submit(client, assignment.pk, "Phone")
     assert first.status_code == 201 and again.status_code == 200
@@ -124,14 +111,14 @@ def test_a_double_submit_returns_the_first_annotation(api_client, worker, classi
 
 def test_someone_elses_assignment_is_refused(api_client, worker, classification):
     assignment = _claim(worker, classification)
-    response = submit(_api(api_client, verified_worker()), assignment.pk, "TV")
+    response = submit(api_as(api_client, verified_worker()), assignment.pk, "TV")
     assert response.status_code == 403 and "not yours" in response.json()["detail"]
     assert not Annotation.objects.exists()
 
 
 def test_a_skipped_assignment_cannot_be_submitted(api_client, worker, classification):
     assignment = _claim(worker, classification)
-    client = _api(api_client, worker)
+    client = api_as(api_client, worker)
     assert client.post(reverse("api-assignment-skip", args=[assignment.pk])).status_code == 200
     response = submit(client, assignment.pk, "TV")
     assert response.status_code == 409 and response.json()["code"] == "not_live"
@@ -154,12 +141,12 @@ def test_the_signal_is_sent_on_commit(worker, classification, django_capture_on_
 
 def test_annotators_never_read_annotations_and_integrators_do(api_client, worker, classification):
     assignment = _claim(worker, classification)
-    submit(_api(api_client, worker), assignment.pk, "TV")
+    submit(api_as(api_client, worker), assignment.pk, "TV")
     url = reverse("api-project-annotations", args=[classification.pk])
     assert api_client.get(url).status_code == 403  # still the annotator's token
     api_client.credentials()
     assert api_client.get(url).status_code == 401
-    rows = _api(api_client, IntegratorFactory()).get(url, {"item": assignment.item_id}).json()
+    rows = api_as(api_client, IntegratorFactory()).get(url, {"item": assignment.item_id}).json()
     assert rows["count"] == 1 and rows["results"][0]["answer"] == "TV"
 
 
@@ -167,7 +154,7 @@ def test_the_annotator_payload_never_carries_gold(api_client, worker):
     project = ProjectFactory(status=ProjectStatus.PUBLISHED, gold_share=1.0)
     ItemFactory(project=project, gold="Phone", gold_explanation="it is a phone", external_id="gold-17")
     ItemFactory(project=project)
-    body = _api(api_client, worker).post(reverse("api-project-next", args=[project.pk])).content.decode()
+    body = api_as(api_client, worker).post(reverse("api-project-next", args=[project.pk])).content.decode()
     assert "gold" not in body and "it is a phone" not in body and "Phone" not in body
     assert set(api_client.post(reverse("api-project-next", args=[project.pk])).json()["assignment"]["item"]) == {"id", "data", "media"}
 
@@ -181,7 +168,7 @@ def test_submit_and_next_endpoints_deny_outsiders(api_client, worker, classifica
     ]
     for url in endpoints:
         assert api_client.post(url, {"answer": "TV"}, format="json").status_code == 401
-    _api(api_client, IntegratorFactory())
+    api_as(api_client, IntegratorFactory())
     for url in endpoints:
         assert api_client.post(url, {"answer": "TV"}, format="json").status_code == 403
     assert not Annotation.objects.exists()
@@ -207,12 +194,12 @@ def test_a_suspended_worker_is_refused_next_over_the_api_with_the_reason(api_cli
     from accounts.models import WorkerProfile
 
     WorkerProfile.objects.filter(user=worker).update(suspended=True, suspended_reason="copying answers")
-    response = _api(api_client, worker).post(reverse("api-project-next", args=[classification.pk]))
+    response = api_as(api_client, worker).post(reverse("api-project-next", args=[classification.pk]))
     assert response.status_code == 403 and "copying answers" in response.json()["detail"]
 
 
 def test_next_on_a_missing_project_is_404(api_client, worker):
-    assert _api(api_client, worker).post(reverse("api-project-next", args=[999999])).status_code == 404
+    assert api_as(api_client, worker).post(reverse("api-project-next", args=[999999])).status_code == 404
 
 
 def test_a_skip_between_reading_and_writing_a_submission_stores_nothing(worker, classification):
@@ -245,7 +232,7 @@ def contested(settings):
 def test_a_refused_next_says_when_to_retry_in_the_json_and_a_retry_after_header(api_client, contested):
     project, weak, strong = contested
     took_work_recently(project, [strong], items_each=10)
-    response = _api(api_client, weak).post(reverse("api-project-next", args=[project.pk]))
+    response = api_as(api_client, weak).post(reverse("api-project-next", args=[project.pk]))
     assert response.status_code == 200
     body = response.json()
     assert body["assignment"] is None and "priority" in body["reason"]
@@ -257,7 +244,7 @@ def test_a_submit_whose_next_is_refused_says_when_to_retry(api_client, contested
     project, weak, strong = contested
     assignment = _claim(weak, project)  # served: nobody else is working yet
     took_work_recently(project, [strong], items_each=10)
-    response = submit(_api(api_client, weak), assignment.pk, "TV")
+    response = submit(api_as(api_client, weak), assignment.pk, "TV")
     assert response.status_code == 201
     body = response.json()
     assert body["next"] is None and body["retry_after"] == assignment_service.RETRY_AFTER_SECONDS
@@ -267,7 +254,7 @@ def test_a_submit_whose_next_is_refused_says_when_to_retry(api_client, contested
 def test_no_retry_hint_when_the_work_is_simply_done(api_client, worker):
     project = ProjectFactory(status=ProjectStatus.PUBLISHED, gold_share=0.0, overlap=1)
     ItemFactory(project=project)
-    response = submit(_api(api_client, worker), _claim(worker, project).pk, "TV")
+    response = submit(api_as(api_client, worker), _claim(worker, project).pk, "TV")
     assert response.json()["next"] is None and response.json()["retry_after"] is None
     assert "Retry-After" not in response
     response = api_client.post(reverse("api-project-next", args=[project.pk]))

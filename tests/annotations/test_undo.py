@@ -13,18 +13,13 @@ from annotations import services
 from annotations.models import Annotation
 from tasks import assignment as assignment_service
 from tasks.models import Assignment, AssignmentState, Item, ItemState, ProjectStatus
-from tests.annotations.test_submit import _api, submit
+from tests.helpers import api_as, submit
 from tests.factories import IntegratorFactory
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.concurrency import all_at_once
 from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def worker():
-    return verified_worker()
 
 
 @pytest.fixture
@@ -41,7 +36,7 @@ def _claim(worker, project):
 def _answered(api_client, worker, project, answer="TV"):
     """The worker answers one item through the API and is handed the next: (answered, next) assignments."""
     first = _claim(worker, project)
-    body = submit(_api(api_client, worker), first.pk, answer).json()
+    body = submit(api_as(api_client, worker), first.pk, answer).json()
     return Assignment.objects.get(pk=first.pk), Assignment.objects.get(pk=body["next"]["id"])
 
 
@@ -79,7 +74,7 @@ def test_undo_with_no_next_item_reopens_the_answer_alone(api_client, worker):
     project = ProjectFactory(status=ProjectStatus.PUBLISHED, gold_share=0.0)
     item = ItemFactory(project=project)
     first = _claim(worker, project)
-    assert submit(_api(api_client, worker), first.pk, "TV").json()["next"] is None
+    assert submit(api_as(api_client, worker), first.pk, "TV").json()["next"] is None
     assert undo(api_client, first.pk).status_code == 200
     assert _state(first) == AssignmentState.LIVE and Item.objects.get(pk=item.pk).submitted_count == 0
 
@@ -117,11 +112,11 @@ def test_undo_denies_the_anonymous_another_worker_an_integrator_and_a_suspended_
     answered, following = _answered(api_client, worker, project)
     url = reverse("api-assignment-undo", args=[answered.pk])
     assert APIClient().post(url).status_code == 401
-    assert _api(APIClient(), IntegratorFactory()).post(url).status_code == 403
-    other = _api(APIClient(), verified_worker()).post(url)
+    assert api_as(APIClient(), IntegratorFactory()).post(url).status_code == 403
+    other = api_as(APIClient(), verified_worker()).post(url)
     assert other.status_code == 403 and other.json()["code"] == "not_yours"
     WorkerProfile.objects.filter(user=worker).update(suspended=True, suspended_reason="copying answers")
-    suspended = _api(APIClient(), worker).post(url)
+    suspended = api_as(APIClient(), worker).post(url)
     assert suspended.status_code == 403 and "copying answers" in suspended.json()["detail"]
     # Nothing changed for any of them.
     assert _state(answered) == AssignmentState.SUBMITTED and _state(following) == AssignmentState.LIVE
@@ -130,14 +125,14 @@ def test_undo_denies_the_anonymous_another_worker_an_integrator_and_a_suspended_
 
 
 def test_undo_of_a_missing_assignment_is_refused(api_client, worker):
-    assert undo(_api(api_client, worker), 999999).status_code == 403
+    assert undo(api_as(api_client, worker), 999999).status_code == 403
 
 
 # --- Items left ------------------------------------------------------------------------------------
 
 def test_items_left_counts_free_unseen_items_and_the_one_held(api_client, worker, project):
     url = reverse("api-project-items-left", args=[project.pk])
-    assert _api(api_client, worker).get(url).json() == {"left": 3, "capped": False}
+    assert api_as(api_client, worker).get(url).json() == {"left": 3, "capped": False}
     _answered(api_client, worker, project)  # one answered, the next one held
     assert api_client.get(url).json()["left"] == 2
     ItemFactory(project=project, is_gold=True, gold="TV")  # gold checks come on top: not counted
@@ -147,9 +142,9 @@ def test_items_left_counts_free_unseen_items_and_the_one_held(api_client, worker
 def test_items_left_denies_the_anonymous_an_integrator_and_a_suspended_worker(api_client, worker, project):
     url = reverse("api-project-items-left", args=[project.pk])
     assert APIClient().get(url).status_code == 401
-    assert _api(APIClient(), IntegratorFactory()).get(url).status_code == 403
+    assert api_as(APIClient(), IntegratorFactory()).get(url).status_code == 403
     WorkerProfile.objects.filter(user=worker).update(suspended=True, suspended_reason="copying answers")
-    refused = _api(APIClient(), worker).get(url)
+    refused = api_as(APIClient(), worker).get(url)
     assert refused.status_code == 403 and "copying answers" in refused.json()["detail"]
 
 

@@ -37,7 +37,7 @@ from tasks.models import Assignment, AssignmentState, Item, ItemState, ProjectSt
 from tests.factories import token_for
 from tests.processes import stop_and_print
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 from tests.tcp_proxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,7 +17,6 @@ from tasks.models import Item, ItemState, ProjectStatus
 from tests.processes import stop_and_print
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.factories import verified_worker
-from tests.training.conftest import category_project, tiny_base_model  # noqa: F401 - fixtures used below
 from training import services as training_services
 from training.models import RunStatus, TrainingRun
 

@@ -6,6 +6,8 @@ and a project's calibration as the project evaluation writes it.
     SampledReviewFactory(item=item, previous_label="TV", label="Phone")   # a sampled item the reviewer changed
 """
 
+from datetime import timedelta
+
 import factory
 from django.utils import timezone
 
@@ -84,3 +86,28 @@ class ProjectCalibrationFactory(factory.django.DjangoModelFactory):
     holdout = factory.LazyFunction(list)
     known_truth = factory.LazyAttribute(lambda calibration: len(calibration.holdout))
     model_evidence = factory.LazyFunction(lambda: {"dawid_skene": -0.41, "one_coin": -0.45})
+
+
+def annotate(worker, item, answer, seconds=10.0, when=None) -> Annotation:
+    """The worker's submitted answer to the item, with its assignment; `when` backdates it."""
+    now = when or timezone.now()
+    assignment = AssignmentFactory(item=item, worker=worker, started_at=now, expires_at=now + timedelta(minutes=10))
+    annotation = AnnotationFactory(assignment=assignment, answer=answer, seconds_spent=seconds)
+    if when:
+        Annotation.objects.filter(pk=annotation.pk).update(created_at=when)
+    return annotation
+
+
+def scored_worker(project):
+    """A verified worker with one answer another worker agrees with and one gold check answered right, after
+    the scoring job ran (so they have a WorkerScore, a weight and a Q)."""
+    from quality.services import scores
+    from tests.factories import verified_worker
+
+    worker, other = verified_worker(), verified_worker()
+    item = ItemFactory(project=project)
+    annotate(worker, item, "TV")
+    annotate(other, item, "TV")
+    annotate(worker, ItemFactory(project=project, gold="TV"), "TV")
+    scores.worker_weights_recompute()
+    return worker

@@ -6,30 +6,17 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from annotations.models import Annotation
 from quality.celery_tasks import recompute_weights
 from accounts import services as accounts_services
 from accounts.models import Suspension
 from quality.models import DecisionSource, EarningsEntry, FlagKind, ItemDecision, WorkerFlag, WorkerScore
 from quality.services import earnings, integrity, scores
-from tasks.models import Assignment, AssignmentState, ProjectStatus
+from tasks.models import ProjectStatus
+from tests.quality.factories import annotate, scored_worker
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
-
-
-def annotate(worker, item, answer, seconds=10.0, when=None):
-    now = when or timezone.now()
-    assignment = Assignment.objects.create(
-        project=item.project, item=item, worker=worker, state=AssignmentState.SUBMITTED, is_gold=item.is_gold,
-        started_at=now, expires_at=now + timedelta(minutes=10), finished_at=now,
-    )
-    annotation = Annotation.objects.create(project=item.project, item=item, worker=worker, assignment=assignment,
-                                           answer=answer, is_gold=item.is_gold, seconds_spent=seconds)
-    if when:
-        Annotation.objects.filter(pk=annotation.pk).update(created_at=when)
-    return annotation
 
 
 @pytest.fixture
@@ -52,16 +39,16 @@ def test_p_counts_gold_and_reviewer_decisions_with_a_prior(project):
     annotate(worker, reviewed, "CPU")
     scores.worker_weights_recompute()
     s = score_of(worker)
-    assert (s.gold_checks, s.gold_correct) == (5, 4)
+    assert (s.known_truth_checks, s.known_truth_correct) == (5, 4)
     # P = (4 + 4 * 0.7) / (5 + 4)
-    assert s.precision_p == pytest.approx((4 + 2.8) / 9, abs=1e-6)
+    assert s.accuracy_p == pytest.approx((4 + 2.8) / 9, abs=1e-6)
 
 
 def test_one_lucky_gold_answer_does_not_make_an_expert(project):
     worker = verified_worker()
     annotate(worker, ItemFactory(project=project, gold="TV"), "TV")
     scores.worker_weights_recompute()
-    assert score_of(worker).precision_p == pytest.approx((1 + 2.8) / 5)  # 0.76, not 1.0
+    assert score_of(worker).accuracy_p == pytest.approx((1 + 2.8) / 5)  # 0.76, not 1.0
 
 
 def test_c_is_agreement_with_the_others_leaving_ones_own_answer_out(project):
@@ -79,14 +66,9 @@ def test_c_is_agreement_with_the_others_leaving_ones_own_answer_out(project):
 
 
 def test_q_mixes_p_and_c_with_alpha_and_sets_the_weight(project):
-    worker, other = verified_worker(), verified_worker()
-    item = ItemFactory(project=project)
-    annotate(worker, item, "TV")
-    annotate(other, item, "TV")
-    annotate(worker, ItemFactory(project=project, gold="TV"), "TV")
-    scores.worker_weights_recompute()
+    worker = scored_worker(project)
     s = score_of(worker)
-    assert s.quality_q == pytest.approx(0.5 * s.precision_p + 0.5 * s.agreement_c, abs=1e-6)
+    assert s.quality_q == pytest.approx(0.5 * s.accuracy_p + 0.5 * s.agreement_c, abs=1e-6)
     worker.worker_profile.refresh_from_db()
     assert worker.worker_profile.weight == pytest.approx(s.quality_q ** 2, abs=1e-5)
     assert worker.worker_profile.quality_score == pytest.approx(s.quality_q)
@@ -97,7 +79,7 @@ def test_answers_outside_the_window_do_not_count(project):
     annotate(worker, ItemFactory(project=project, gold="TV"), "Phone", when=timezone.now() - timedelta(days=40))
     annotate(worker, ItemFactory(project=project, gold="TV"), "TV")
     scores.worker_weights_recompute(window_days=30)
-    assert (score_of(worker).gold_checks, score_of(worker).gold_correct) == (1, 1)
+    assert (score_of(worker).known_truth_checks, score_of(worker).known_truth_correct) == (1, 1)
 
 
 def test_the_beat_job_is_idempotent(project):

@@ -5,10 +5,9 @@ from django.urls import reverse
 
 from accounts.models import Suspension
 from quality.models import EarningsEntry, FlagKind, WorkerFlag
-from quality.services import scores
 from tests.factories import AnnotatorFactory, IntegratorFactory
-from tests.quality.test_scores import annotate
-from tests.tasks.factories import ItemFactory, ProjectFactory
+from tests.quality import factories
+from tests.tasks.factories import ProjectFactory
 from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
@@ -17,12 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def scored_worker():
     project = ProjectFactory(reward_amount=Decimal("0.05"))
-    worker, other = verified_worker(), verified_worker()
-    item = ItemFactory(project=project)
-    annotate(worker, item, "TV")
-    annotate(other, item, "TV")
-    annotate(worker, ItemFactory(project=project, gold="TV"), "TV")
-    scores.worker_weights_recompute()
+    worker = factories.scored_worker(project)
     EarningsEntry.objects.create(worker=worker, project=project, kind="reward", amount=Decimal("0.05"), currency="USD", note="item x")
     return worker
 

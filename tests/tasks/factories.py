@@ -12,7 +12,7 @@ import factory
 from accounts.services import organisation_default
 from tasks import schemas
 from tasks.importing import data_content_hash
-from tasks.models import ImportJob, Item, Project, TaskType
+from tasks.models import Assignment, AssignmentState, ImportJob, Item, ItemState, Project, TaskType
 
 
 class ProjectFactory(factory.django.DjangoModelFactory):
@@ -66,3 +66,17 @@ def _data_for(project: Project, n: int) -> dict:
     return {
         field: f"https://example.com/{field}/{n}" if field in ("image", "audio") else f"{field} {n}" for field in fields
     }
+
+
+def took_work_recently(project, workers, items_each):
+    """Each worker started (and answered) `items_each` items of the project a moment ago: the crowd's pace
+    in the competition window, which is the demand that the weighted gate compares with the supply."""
+    for worker in workers:
+        done = ItemFactory.create_batch(items_each, project=project, open_slots=0, state=ItemState.ACCEPTED)
+        Assignment.objects.bulk_create(
+            Assignment(project=project, item=item, worker=worker, state=AssignmentState.SUBMITTED) for item in done
+        )
+
+
+# Ten workers' weights W_i, for tests of how contested work is shared by T_i = W_i / ΣW_j.
+WEIGHTS = [0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0]

@@ -11,7 +11,7 @@ from tasks import sampling
 from tasks.celery_tasks import expire_leases
 from tasks.models import Assignment, AssignmentState, AssignmentStrategy, Item, ItemState, ProjectStatus
 from tests.factories import verified_worker
-from tests.tasks.factories import ItemFactory, ProjectFactory
+from tests.tasks.factories import WEIGHTS, ItemFactory, ProjectFactory, took_work_recently
 
 pytestmark = pytest.mark.django_db
 
@@ -202,24 +202,11 @@ def test_gold_items_come_out_at_the_configured_share_and_take_no_slot():
     assert all(Item.objects.get(pk=g.pk).open_slots == 1 for g in gold)
 
 
-def took_work_recently(project, workers, items_each):
-    """Each worker started (and answered) `items_each` items of the project a moment ago: the crowd's pace
-    in the competition window, which is the demand that the weighted gate compares with the supply."""
-    for worker in workers:
-        done = ItemFactory.create_batch(items_each, project=project, open_slots=0, state=ItemState.ACCEPTED)
-        Assignment.objects.bulk_create(
-            Assignment(project=project, item=item, worker=worker, state=AssignmentState.SUBMITTED) for item in done
-        )
-
-
 def _weighted_project(**kwargs):
     return ProjectFactory(
         status=ProjectStatus.PUBLISHED, overlap=1, gold_share=0.0, assignment_strategy=AssignmentStrategy.WEIGHTED,
         **kwargs,
     )
-
-
-WEIGHTS = [0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0]
 
 
 def test_contested_work_is_shared_by_weight_t_i(settings):

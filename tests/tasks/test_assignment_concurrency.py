@@ -12,7 +12,7 @@ from tasks.models import Assignment, AssignmentState, AssignmentStrategy, Item, 
 from tests.concurrency import all_at_once
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.factories import verified_worker
-from tests.tasks.test_assignment import WEIGHTS
+from tests.tasks.factories import WEIGHTS
 
 THREADS = 50
 ITEMS = 1000

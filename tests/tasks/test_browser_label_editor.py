@@ -6,21 +6,15 @@ Set SCREENSHOT_DIR to keep screenshots of the editor and its preview (see tests/
 
 import json
 
-import pytest
 
 from tasks.models import Project
-from tests.annotations.test_browser import CHROMIUM, _screenshot, browser  # noqa: F401 - fixture
-from tests.tasks.test_browser_publishing import _admin_page, element_screenshot, fill_label_editor
+from tests.browser import BROWSER_TEST, admin_page, element_screenshot, fill_label_editor, screenshot
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM, reason="Chromium is not installed (apt-get install chromium); CI installs it"),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_TEST
 
 
 def _add_page(browser, live_server, **context):
-    page = _admin_page(browser, live_server, **context)
+    page = admin_page(browser, live_server, **context)
     page.goto(f"{live_server.url}/admin/tasks/project/add/")
     page.fill("input[name=title]", "Sentiment")
     return page
@@ -66,7 +60,7 @@ def test_problems_are_told_on_their_row_while_typing_and_the_preview_follows(bro
     editor, beside = page.locator(".le-labels .le-main").bounding_box(), page.locator(".label-preview").bounding_box()
     assert beside["x"] >= editor["x"] + editor["width"] and beside["y"] < editor["y"] + editor["height"]
     element_screenshot(page.locator(".field-label_schema"), "label-editor")
-    _screenshot(page, "label-editor-page")
+    screenshot(page, "label-editor-page")
 
     page.click("input[name=_save]")
     page.wait_for_selector(".messagelist")

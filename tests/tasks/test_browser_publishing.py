@@ -11,16 +11,11 @@ import pytest
 
 from annotations.models import Annotation
 from tasks.models import Item, Project, ProjectStatus
-from tests.annotations.test_browser import CHROMIUM, PASSWORD, _log_in, _screenshot, browser  # noqa: F401 - fixture
-from tests.factories import AdminFactory
+from tests.browser import BROWSER_TEST, admin_page, element_screenshot, fill_label_editor, log_in, screenshot
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.factories import verified_worker
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM, reason="Chromium is not installed (apt-get install chromium); CI installs it"),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_TEST
 
 # As Excel on a European Windows machine saves it: semicolons, cp1252, gold labels typed in lower case.
 PRODUCTS_CSV = (
@@ -38,35 +33,8 @@ def _staging_dir(settings, tmp_path):
     settings.IMPORT_STAGING_DIR = str(tmp_path / "staged")
 
 
-def element_screenshot(locator, name):
-    """One part of a page (the label editor and its preview), kept like _screenshot's pages when SCREENSHOT_DIR is set."""
-    if os.environ.get("SCREENSHOT_DIR"):
-        locator.screenshot(path=str(Path(os.environ["SCREENSHOT_DIR"]) / f"{name}.png"))
-
-
-def fill_label_editor(page, names):
-    """Adds one label per name with the editor's Add button (each takes the next free digit); returns the rows."""
-    for position, name in enumerate(names):
-        page.locator(".le-labels .le-add").click()
-        row = page.locator(".le-labels .le-row").nth(position)
-        assert row.locator(".le-name").evaluate("input => input === document.activeElement")  # ready to type
-        page.keyboard.type(name)
-    return page.locator(".le-labels .le-row")
-
-
-def _admin_page(browser, live_server, **context):
-    admin = AdminFactory()
-    page = browser.new_page(**{"viewport": {"width": 1200, "height": 900}, **context})
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("input[name=username]", admin.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#content")
-    return page
-
-
 def test_create_import_through_the_preview_publish_with_the_button_then_label(browser, live_server, tmp_path):
-    page = _admin_page(browser, live_server)
+    page = admin_page(browser, live_server)
 
     # A project, made in the admin's form with the label editor: three labels, reordered, one colour and key set.
     page.goto(f"{live_server.url}/admin/tasks/project/add/")
@@ -92,7 +60,7 @@ def test_create_import_through_the_preview_publish_with_the_button_then_label(br
         {"name": "Accessory", "description": "", "color": "#2ca02c", "shortcut": "x"},
     ]}
     assert project.item_fields == ["title"]
-    _screenshot(page, "publish-1-project-saved")
+    screenshot(page, "publish-1-project-saved")
 
     # The semicolon file, previewed: nothing stored yet.
     upload = tmp_path / "products.csv"
@@ -107,7 +75,7 @@ def test_create_import_through_the_preview_publish_with_the_button_then_label(br
     preview = page.inner_text("#import-preview")
     assert "Café crème espresso machine, 1.5 l" in preview and "Appliance" in preview
     assert not Item.objects.filter(project=project).exists()
-    _screenshot(page, "publish-2-preview")
+    screenshot(page, "publish-2-preview")
 
     # Confirmed: stored.
     page.click("#import-confirm input[type=submit]")
@@ -120,13 +88,13 @@ def test_create_import_through_the_preview_publish_with_the_button_then_label(br
     page.click("#publish-button")
     page.wait_for_selector(".messagelist .success")
     assert "Published “Product category”: 4 item(s), 2 of them gold" in page.inner_text(".messagelist")
-    _screenshot(page, "publish-3-published")
+    screenshot(page, "publish-3-published")
     project.refresh_from_db()
     assert project.status == ProjectStatus.PUBLISHED
 
     # An annotator labels one item from the keyboard.
     worker = verified_worker()
-    work = _log_in(browser, live_server, worker)
+    work = log_in(browser, live_server, worker)
     work.goto(f"{live_server.url}/work/{project.pk}/")
     work.wait_for_selector(".field-value")
     shown = work.inner_text(".field-value")
@@ -134,7 +102,7 @@ def test_create_import_through_the_preview_publish_with_the_button_then_label(br
     assert work.locator("#ws-labels button.label").all_inner_texts() == ["Appliance\n2", "Phone\n1", "Accessory\nx"]
     assert "214, 39, 40" in work.locator("#ws-labels button.label").first.evaluate(
         "b => getComputedStyle(b).borderColor")
-    _screenshot(work, "publish-4-labelling")
+    screenshot(work, "publish-4-labelling")
     work.keyboard.press("2")
     work.keyboard.press("Enter")
     work.wait_for_function("document.getElementById('ws-done').textContent === '1'")
@@ -146,9 +114,9 @@ def test_create_import_through_the_preview_publish_with_the_button_then_label(br
 def test_the_publish_button_looks_like_the_history_pill_beside_it(browser, live_server, width):
     project = ProjectFactory(title="Pill")
     ItemFactory(project=project)
-    page = _admin_page(browser, live_server, viewport={"width": width, "height": 800})
+    page = admin_page(browser, live_server, viewport={"width": width, "height": 800})
     page.goto(f"{live_server.url}/admin/tasks/project/{project.pk}/change/")
-    _screenshot(page, f"publish-button-{width}")
+    screenshot(page, f"publish-button-{width}")
     if os.environ.get("SCREENSHOT_DIR"):  # the top of the page alone, where the pills are, to look at closely
         page.screenshot(path=str(Path(os.environ["SCREENSHOT_DIR"]) / f"publish-button-{width}-top.png"),
                         clip={"x": 0, "y": 0, "width": width, "height": 320})

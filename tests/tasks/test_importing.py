@@ -1,4 +1,3 @@
-import io
 import json
 
 import pytest
@@ -10,27 +9,9 @@ from tasks.importing import ImportRejected, RowError, data_content_hash, items_i
 from tasks.management.commands import import_items
 from tasks.models import Item, ItemState
 from tests.tasks.factories import ItemFactory, ProjectFactory
+from tests.tasks.importing import import_rejected, import_text, items_by_external_id, text_file
 
 pytestmark = pytest.mark.django_db
-
-
-def _file(text: str | bytes) -> io.BytesIO:
-    return io.BytesIO(text.encode() if isinstance(text, str) else text)
-
-
-def _import(project, text, file_format="csv", **kwargs):
-    return items_import(project=project, source=_file(text), file_format=file_format, **kwargs)
-
-
-def _rejected(project, text, file_format="csv", **kwargs) -> list[RowError]:
-    with pytest.raises(ImportRejected) as rejected:
-        _import(project, text, file_format, **kwargs)
-    assert not Item.objects.filter(project=project).exists()
-    return rejected.value.errors
-
-
-def _items(project) -> dict[str, Item]:
-    return {item.external_id: item for item in Item.objects.filter(project=project)}
 
 
 # --- Happy paths ------------------------------------------------------------------------------------
@@ -38,9 +19,9 @@ def _items(project) -> dict[str, Item]:
 def test_csv_rows_become_items_with_gold():
     project = ProjectFactory()
     text = "id,title,gold,gold_explanation\n1,iPhone 8,Phone,a phone\n\n2,Bravia 55,,\n3,Ryzen 7,CPU,\n\n"
-    report = _import(project, text)
+    report = import_text(project, text)
     assert (report.created, report.updated, report.duplicates, report.total_rows) == (3, 0, [], 3)
-    items = _items(project)
+    items = items_by_external_id(project)
     assert items["1"].data == {"title": "iPhone 8"}
     assert (items["1"].is_gold, items["1"].gold, items["1"].gold_explanation) == (True, "Phone", "a phone")
     assert (items["2"].is_gold, items["2"].gold) == (False, None)
@@ -52,9 +33,9 @@ def test_csv_rows_become_items_with_gold():
 def test_jsonl_rows_become_items():
     project = ProjectFactory()
     text = '{"external_id": "a", "title": "iPhone 8", "gold": "Phone"}\n\n{"id": 7, "title": "Bravia"}\n'
-    report = _import(project, text, "jsonl")
+    report = import_text(project, text, "jsonl")
     assert report.created == 2
-    items = _items(project)
+    items = items_by_external_id(project)
     assert items["a"].gold == "Phone"
     assert items["7"].data == {"title": "Bravia"} and not items["7"].is_gold
 
@@ -66,19 +47,19 @@ def test_json_array_rows_become_items_and_nested_pairwise_records_map_as_they_ar
          "gold": "Same product"},
         {"id": "p2", "left": {"title": "iPhone 8"}, "right": {"title": "Galaxy S9"}},
     ]
-    report = _import(project, json.dumps(rows), "json")
+    report = import_text(project, json.dumps(rows), "json")
     assert report.created == 2
-    items = _items(project)
+    items = items_by_external_id(project)
     assert items["p1"].data == {"left": {"title": "iPhone 8 64GB"}, "right": {"title": "Apple iPhone 8 (64 GB)"}}
     assert items["p1"].gold == "Same product" and not items["p2"].is_gold
 
 
 def test_format_comes_from_the_file_name():
     project = ProjectFactory()
-    report = items_import(project=project, source=_file('[{"title": "iPhone"}]'), filename="items.JSON")
+    report = items_import(project=project, source=text_file('[{"title": "iPhone"}]'), filename="items.JSON")
     assert report.created == 1
     with pytest.raises(ImportRejected, match="Cannot tell the format of 'items.txt'"):
-        items_import(project=project, source=_file("title\nx\n"), filename="items.txt")
+        items_import(project=project, source=text_file("title\nx\n"), filename="items.txt")
 
 
 def test_uploaded_files_are_read_in_place_with_crlf_line_endings():
@@ -90,13 +71,13 @@ def test_uploaded_files_are_read_in_place_with_crlf_line_endings():
     upload = TemporaryUploadedFile("items.json", "application/json", 0, "utf-8")
     upload.write(b'[{"id": "t", "title": "from a temporary file"}]')
     assert items_import(project=project, source=upload, filename=upload.name).created == 1
-    assert _items(project)["t"].data == {"title": "from a temporary file"}
+    assert items_by_external_id(project)["t"].data == {"title": "from a temporary file"}
 
 
 def test_api_rows_import_from_a_list():
     project = ProjectFactory()
     report = items_import(project=project, source=[{"external_id": "x", "title": "iPhone", "gold": "Phone"}])
-    assert report.created == 1 and _items(project)["x"].gold == "Phone"
+    assert report.created == 1 and items_by_external_id(project)["x"].gold == "Phone"
     with pytest.raises(ImportRejected) as rejected:
         items_import(project=project, source=[{"title": "ok"}, {"title": ["a", "list"]}])
     assert [(e.line, e.unit) for e in rejected.value.errors] == [(2, "item")]
@@ -109,31 +90,31 @@ def test_mapping_picks_columns_and_ignores_the_rest():
     project = ProjectFactory(labels=["Mobile Phones", "TVs"])
     text = "Product ID,Product Title, Merchant ID, Category Label\n1,apple iphone 8,7,Mobile Phones\n2,bravia,9,TVs\n"
     mapping = {"external_id": "Product ID", "fields": {"title": "Product Title"}, "gold": " Category Label"}
-    assert _import(project, text, mapping=mapping).created == 2
-    assert _items(project)["1"].data == {"title": "apple iphone 8"}
-    assert _items(project)["2"].gold == "TVs"
+    assert import_text(project, text, mapping=mapping).created == 2
+    assert items_by_external_id(project)["1"].data == {"title": "apple iphone 8"}
+    assert items_by_external_id(project)["2"].gold == "TVs"
 
 
 def test_mapping_of_pairwise_fields_nests_them():
     project = ProjectFactory(pairwise=True)
     text = "pair,a,b\nx,iPhone 8,Apple iPhone 8\n"
     mapping = {"external_id": "pair", "fields": {"left.title": "a", "right.title": "b"}}
-    _import(project, text, mapping=mapping)
-    assert _items(project)["x"].data == {"left": {"title": "iPhone 8"}, "right": {"title": "Apple iPhone 8"}}
+    import_text(project, text, mapping=mapping)
+    assert items_by_external_id(project)["x"].data == {"left": {"title": "iPhone 8"}, "right": {"title": "Apple iPhone 8"}}
 
 
 def test_mapping_for_json_rows_reads_keys_and_dotted_paths():
     project = ProjectFactory()
     text = '{"sku": "s1", "product": {"name": "iPhone"}, "category": "Phone", "price": 3}\n'
     mapping = {"external_id": "sku", "fields": {"title": "product.name"}, "gold": "category"}
-    _import(project, text, "jsonl", mapping=mapping)
-    item = _items(project)["s1"]
+    import_text(project, text, "jsonl", mapping=mapping)
+    item = items_by_external_id(project)["s1"]
     assert (item.data, item.gold) == ({"title": "iPhone"}, "Phone")
 
 
 def test_mapping_naming_an_unknown_column_is_refused_before_any_row():
     project = ProjectFactory()
-    errors = _rejected(project, "id,title\n1,iPhone\n", mapping={"fields": {"title": "Titel"}})
+    errors = import_rejected(project, "id,title\n1,iPhone\n", mapping={"fields": {"title": "Titel"}})
     reason = ("The mapping names the column 'Titel', which is not in the header; columns found: id, title; "
               "delimiter guessed: comma (,); encoding guessed: utf-8.")
     assert errors == [RowError(None, reason)]
@@ -146,12 +127,12 @@ def test_mapping_naming_an_unknown_column_is_refused_before_any_row():
     ("title", "must be an object"),
 ])
 def test_a_malformed_mapping_is_refused(mapping, reason):
-    errors = _rejected(ProjectFactory(), "title\nx\n", mapping=mapping)
+    errors = import_rejected(ProjectFactory(), "title\nx\n", mapping=mapping)
     assert len(errors) == 1 and reason in errors[0].reason
 
 
 def test_pairwise_mapping_fields_must_name_a_side():
-    errors = _rejected(ProjectFactory(pairwise=True), "a,b\nx,y\n", mapping={"fields": {"title": "a"}})
+    errors = import_rejected(ProjectFactory(pairwise=True), "a,b\nx,y\n", mapping={"fields": {"title": "a"}})
     assert "'left.<field>' or 'right.<field>'" in errors[0].reason
 
 
@@ -161,7 +142,7 @@ def test_one_bad_row_among_thousands_is_named_by_line_and_nothing_is_stored():
     project = ProjectFactory()
     rows = [f"{n},Product number {n},Phone" for n in range(1, 3001)]
     rows[1499] = "1500,Product number 1500,Toaster"  # the 1,500th record: line 1,501 (the header is line 1)
-    errors = _rejected(project, "id,title,gold\n" + "\n".join(rows) + "\n")
+    errors = import_rejected(project, "id,title,gold\n" + "\n".join(rows) + "\n")
     assert errors == [RowError(1501, "The gold answer: Unknown label 'Toaster'; the labels are Phone, TV, CPU.")]
 
 
@@ -177,7 +158,7 @@ def test_each_kind_of_bad_csv_row_is_reported_with_its_line():
         "1,same id again,\n"                   # 8: external id used twice
         f"{'i' * 256},long id,\n"              # 9
     )
-    errors = _rejected(project, text)
+    errors = import_rejected(project, text)
     assert [e.line for e in errors] == [3, 4, 6, 7, 8, 9] and {e.unit for e in errors} == {"line"}
     reasons = [e.reason for e in errors]
     assert "The field 'title' is missing or empty." == reasons[0]
@@ -194,7 +175,7 @@ def test_each_kind_of_bad_jsonl_row_is_reported_with_its_line():
         '{"title": "fine"}\n\n{"title": "broken"\n["not", "an object"]\n'
         '{"title": {"nested": 1}}\n{}\n{"id": 1.5, "title": "x"}\n'
     )
-    errors = _rejected(project, text, "jsonl")
+    errors = import_rejected(project, text, "jsonl")
     assert [e.line for e in errors] == [3, 4, 5, 6, 7]
     assert errors[0].reason.startswith("is not valid JSON")
     assert errors[1].reason == "must be a JSON object of fields, not an array."
@@ -206,7 +187,7 @@ def test_each_kind_of_bad_jsonl_row_is_reported_with_its_line():
 
 def test_bad_elements_of_a_json_array_are_named_by_position():
     project = ProjectFactory()
-    errors = _rejected(project, '[{"title": "ok"}, "text", {"title": "ok too"}, {"title": true}]', "json")
+    errors = import_rejected(project, '[{"title": "ok"}, "text", {"title": "ok too"}, {"title": true}]', "json")
     assert [(e.line, e.unit) for e in errors] == [(2, "item"), (4, "item")]
     assert str(errors[0]) == "Item 2: must be a JSON object of fields, not a string."
 
@@ -221,11 +202,11 @@ def test_bad_elements_of_a_json_array_are_named_by_position():
     (b'[{"title": "a"}] {}', RowError(None, "There is more after the end of the JSON array (after item 1).")),
 ])
 def test_malformed_json_array_is_named_by_element_and_stores_nothing(text, error):
-    assert _rejected(ProjectFactory(), text, "json") == [error]
+    assert import_rejected(ProjectFactory(), text, "json") == [error]
 
 
 def test_a_json_file_that_is_not_an_array_is_refused():
-    errors = _rejected(ProjectFactory(), '\xef\xbb\xbf  {"title": "a"}'.encode("latin-1"), "json")
+    errors = import_rejected(ProjectFactory(), '\xef\xbb\xbf  {"title": "a"}'.encode("latin-1"), "json")
     assert errors[0].reason.startswith("A JSON file must hold an array")
 
 
@@ -233,27 +214,27 @@ def test_a_line_past_the_sample_that_does_not_fit_the_guessed_encoding_is_refuse
     project = ProjectFactory()
     head = "id,title\n" + "".join(f"{n},product {n} café\n" for n in range(5000))  # UTF-8 well past the sample
     text = head.encode() + "x1,caf\xe9\nx2,na\xefve\n".encode("latin-1")
-    errors = _rejected(project, text)
+    errors = import_rejected(project, text)
     assert [e.line for e in errors] == [5002, 5003]
     assert "is not UTF-8 text (byte 0xe9" in errors[0].reason
 
 
 def test_a_utf8_byte_order_mark_is_not_part_of_the_first_column():
     project = ProjectFactory()
-    _import(project, "\ufeffid,title\n1,café\n".encode())
-    assert _items(project)["1"].data == {"title": "café"}
+    import_text(project, "\ufeffid,title\n1,café\n".encode())
+    assert items_by_external_id(project)["1"].data == {"title": "café"}
 
 
 @pytest.mark.parametrize("text, reason", [("", "The file is empty"), ("id,title\n", "The file has no items.")])
 def test_an_empty_file_is_refused(text, reason):
-    errors = _rejected(ProjectFactory(), text)
+    errors = import_rejected(ProjectFactory(), text)
     assert reason in errors[0].reason
 
 
 def test_the_list_of_bad_rows_is_capped_and_the_rest_counted():
     project = ProjectFactory()
     with pytest.raises(ImportRejected) as rejected:
-        _import(project, "id,title\n" + "".join(f"{n},\n" for n in range(1005)))
+        import_text(project, "id,title\n" + "".join(f"{n},\n" for n in range(1005)))
     assert len(rejected.value.errors) == 1000 and rejected.value.more == 5
     assert "1005 problems" in rejected.value.message()
 
@@ -271,7 +252,7 @@ def test_a_failure_while_storing_rolls_back_the_batches_already_written(monkeypa
 
     monkeypatch.setattr(service._BatchWriter, "write", failing_write)
     with pytest.raises(RuntimeError):
-        _import(project, "title\na\nb\nc\nd\n")
+        import_text(project, "title\na\nb\nc\nd\n")
     assert not Item.objects.filter(project=project).exists()
 
 
@@ -279,17 +260,17 @@ def test_a_failure_while_storing_rolls_back_the_batches_already_written(monkeypa
 
 def test_new_items_start_with_the_project_overlap_as_open_slots():
     project = ProjectFactory(overlap=4, max_overlap=6)
-    _import(project, "id,title,gold\n1,iPhone,\n2,Bravia,TV\n")
-    assert [item.open_slots for item in _items(project).values()] == [4, 4]
+    import_text(project, "id,title,gold\n1,iPhone,\n2,Bravia,TV\n")
+    assert [item.open_slots for item in items_by_external_id(project).values()] == [4, 4]
 
 
 def test_reimport_updates_items_by_external_id_and_leaves_their_state_alone():
     project = ProjectFactory()
-    _import(project, "id,title,gold\n1,iPhone,Phone\n2,Bravia,TV\n")
+    import_text(project, "id,title,gold\n1,iPhone,Phone\n2,Bravia,TV\n")
     Item.objects.filter(project=project, external_id="1").update(state=ItemState.COLLECTING, open_slots=1)
-    report = _import(project, "id,title,gold\n1,iPhone 8 Plus,Phone\n2,Bravia,\n3,Ryzen,CPU\n")
+    report = import_text(project, "id,title,gold\n1,iPhone 8 Plus,Phone\n2,Bravia,\n3,Ryzen,CPU\n")
     assert (report.created, report.updated) == (1, 2)
-    items = _items(project)
+    items = items_by_external_id(project)
     assert len(items) == 3
     assert items["1"].data == {"title": "iPhone 8 Plus"}
     assert (items["1"].state, items["1"].open_slots) == (ItemState.COLLECTING, 1)
@@ -300,8 +281,8 @@ def test_reimport_updates_items_by_external_id_and_leaves_their_state_alone():
 def test_reimporting_a_file_without_ids_does_not_duplicate():
     project = ProjectFactory()
     text = "title,gold\niPhone,Phone\nBravia,TV\n"
-    _import(project, text)
-    report = _import(project, text)
+    import_text(project, text)
+    report = import_text(project, text)
     assert (report.created, report.updated, report.duplicates) == (0, 2, [])
     assert Item.objects.filter(project=project).count() == 2
 
@@ -310,43 +291,43 @@ def test_exact_duplicates_in_the_file_and_in_the_project_are_skipped_and_reporte
     project = ProjectFactory()
     ItemFactory(project=project, external_id="old", data={"title": "Galaxy S9"})
     text = "id,title\n1,Apple  iPhone 8\n2,Galaxy S9\n3, Apple iPhone 8 \n4,Bravia\n"
-    report = _import(project, text)
+    report = import_text(project, text)
     assert (report.created, report.updated) == (2, 0)
     assert [(d.line, d.external_id, d.duplicate_of) for d in report.duplicates] == [(3, "2", "old"), (4, "3", "1")]
-    assert set(_items(project)) == {"old", "1", "4"}
+    assert set(items_by_external_id(project)) == {"old", "1", "4"}
 
 
 @pytest.mark.parametrize("batch_size", [1, 2, 1000])
 def test_duplicates_are_found_across_batches(monkeypatch, batch_size):
     project = ProjectFactory()
     monkeypatch.setattr(service, "BATCH_SIZE", batch_size)
-    report = _import(project, "title\nsame\nother\nsame\nsame\n")
+    report = import_text(project, "title\nsame\nother\nsame\nsame\n")
     assert (report.created, len(report.duplicates)) == (2, 2)
     assert [d.line for d in report.duplicates] == [4, 5]
-    report = _import(project, "title\nsame\nother\nsame\nsame\n")
+    report = import_text(project, "title\nsame\nother\nsame\nsame\n")
     assert (report.created, report.updated, len(report.duplicates)) == (0, 2, 2)
     assert Item.objects.filter(project=project).count() == 2
 
 
 def test_an_item_rewritten_in_the_same_file_frees_its_old_content():
     project = ProjectFactory()
-    _import(project, "id,title\n1,iPhone\n")
-    report = _import(project, "id,title\n1,iPhone 8\n2,iPhone\n")
+    import_text(project, "id,title\n1,iPhone\n")
+    report = import_text(project, "id,title\n1,iPhone 8\n2,iPhone\n")
     assert (report.created, report.updated, report.duplicates) == (1, 1, [])
-    assert _items(project)["2"].data == {"title": "iPhone"}
+    assert items_by_external_id(project)["2"].data == {"title": "iPhone"}
 
 
 def test_a_schema_changed_between_the_passes_stores_nothing():
     project = ProjectFactory()
     type(project).objects.filter(pk=project.pk).update(item_fields=["title", "brand"])
-    errors = _rejected(project, "title\niPhone\n")
+    errors = import_rejected(project, "title\niPhone\n")
     assert "changed during the import" in errors[0].reason
 
 
 def test_whitespace_is_normalised_on_the_way_in():
     project = ProjectFactory()
-    _import(project, 'id,title,gold,gold_explanation\n 1 ,"  Apple\t iPhone \n 8  ", Phone ,"it  rings"\n')
-    item = _items(project)["1"]
+    import_text(project, 'id,title,gold,gold_explanation\n 1 ,"  Apple\t iPhone \n 8  ", Phone ,"it  rings"\n')
+    item = items_by_external_id(project)["1"]
     assert (item.data, item.gold, item.gold_explanation) == ({"title": "Apple iPhone 8"}, "Phone", "it rings")
 
 
@@ -354,10 +335,10 @@ def test_whitespace_is_normalised_on_the_way_in():
 
 def test_multi_label_gold_from_a_pipe_list_or_json_list():
     project = ProjectFactory(multi_label=True)
-    _import(project, 'id,title,gold\n1,a,TV|Phone\n2,b,"[""CPU""]"\n3,c,\n')
-    items = _items(project)
+    import_text(project, 'id,title,gold\n1,a,TV|Phone\n2,b,"[""CPU""]"\n3,c,\n')
+    items = items_by_external_id(project)
     assert items["1"].gold == ["Phone", "TV"] and items["2"].gold == ["CPU"] and not items["3"].is_gold
-    errors = _rejected(ProjectFactory(multi_label=True), "id,title,gold\n1,a,TV|Radio\n")
+    errors = import_rejected(ProjectFactory(multi_label=True), "id,title,gold\n1,a,TV|Radio\n")
     assert "Unknown label 'Radio'" in errors[0].reason
 
 
@@ -365,18 +346,18 @@ def test_span_gold_offsets_count_characters_of_the_cleaned_text():
     project = ProjectFactory(span=True)
     spans = [{"start": 0, "end": 5, "label": "PER"}, {"start": 15, "end": 20, "label": "ORG"}]
     rows = [{"id": "s1", "text": "Alice  works at Acme.", "gold": spans}, {"id": "s2", "text": "No gold here"}]
-    _import(project, "\n".join(json.dumps(row) for row in rows), "jsonl")
-    items = _items(project)
+    import_text(project, "\n".join(json.dumps(row) for row in rows), "jsonl")
+    items = items_by_external_id(project)
     assert items["s1"].data == {"text": "Alice works at Acme."}
     assert items["s1"].gold == spans and not items["s2"].is_gold
 
 
 def test_span_gold_in_csv_is_json_and_is_checked_against_the_text():
     project = ProjectFactory(span=True)
-    _import(project, 'id,text,gold\n1,Bob,"[{""start"": 0, ""end"": 3, ""label"": ""PER""}]"\n')
-    assert _items(project)["1"].gold == [{"start": 0, "end": 3, "label": "PER"}]
+    import_text(project, 'id,text,gold\n1,Bob,"[{""start"": 0, ""end"": 3, ""label"": ""PER""}]"\n')
+    assert items_by_external_id(project)["1"].gold == [{"start": 0, "end": 3, "label": "PER"}]
     text = 'id,text,gold\n1,Bob,"[{""start"": 0, ""end"": 9, ""label"": ""PER""}]"\n2,Al,[oops\n'
-    errors = _rejected(ProjectFactory(span=True), text)
+    errors = import_rejected(ProjectFactory(span=True), text)
     assert [e.line for e in errors] == [2, 3]
     assert "outside the text (length 3)" in errors[0].reason
     assert "not valid JSON" in errors[1].reason
@@ -384,11 +365,11 @@ def test_span_gold_in_csv_is_json_and_is_checked_against_the_text():
 
 def test_pairwise_items_from_dotted_csv_columns_with_gold():
     project = ProjectFactory(pairwise=True)
-    _import(project, "id,left.title,right.title,gold\n1,iPhone 8,Apple iPhone 8,Same product\n")
-    item = _items(project)["1"]
+    import_text(project, "id,left.title,right.title,gold\n1,iPhone 8,Apple iPhone 8,Same product\n")
+    item = items_by_external_id(project)["1"]
     assert item.data == {"left": {"title": "iPhone 8"}, "right": {"title": "Apple iPhone 8"}}
     assert item.gold == "Same product"
-    errors = _rejected(ProjectFactory(pairwise=True), "id,left.title,right.title,gold\n1,iPhone 8,,Same product\n")
+    errors = import_rejected(ProjectFactory(pairwise=True), "id,left.title,right.title,gold\n1,iPhone 8,,Same product\n")
     assert "right" in errors[0].reason
 
 
@@ -402,7 +383,7 @@ def test_command_imports_a_file_and_prints_the_summary(tmp_path, capsys):
     mapping.write_text(json.dumps({"external_id": "Product", "fields": {"title": "Name"}}))
     call_command("import_items", "Phones", str(path), "--mapping", str(mapping))
     assert "2 item(s) created" in capsys.readouterr().out
-    assert set(_items(project)) == {"p1", "p2"}
+    assert set(items_by_external_id(project)) == {"p1", "p2"}
 
 
 def test_command_lists_bad_rows_and_exits_with_status_1(tmp_path, capsys, monkeypatch):
@@ -453,7 +434,7 @@ def test_two_imports_of_the_same_content_at_once_store_it_once(monkeypatch):
 
     def run(prefix):
         try:
-            reports.append(_import(project, files[prefix]))
+            reports.append(import_text(project, files[prefix]))
         except Exception as error:
             failures.append(error)
         finally:

@@ -10,7 +10,7 @@ from tasks.importing import RowError
 from tasks.importing.sniffing import csv_dialect_guess, delimiter_guess, encoding_guess
 from tasks.models import Item
 from tests.tasks.factories import ProjectFactory
-from tests.tasks.test_importing import _import, _items, _rejected
+from tests.tasks.importing import import_rejected, import_text, items_by_external_id
 
 pytestmark = pytest.mark.django_db
 
@@ -22,10 +22,10 @@ def test_each_delimiter_is_guessed_and_the_file_imports(delimiter):
     project = ProjectFactory()
     rows = [["id", "title", "gold"], ["1", "Apple iPhone 8, 64 GB", "Phone"], ["2", "Bravia 55", ""]]
     text = "\n".join(delimiter.join(f'"{cell}"' if "," in cell else cell for cell in row) for row in rows) + "\n"
-    report = _import(project, text)
+    report = import_text(project, text)
     assert report.created == 2 and report.dialect.delimiter == delimiter
-    assert _items(project)["1"].data == {"title": "Apple iPhone 8, 64 GB"}
-    assert _items(project)["1"].gold == "Phone"
+    assert items_by_external_id(project)["1"].data == {"title": "Apple iPhone 8, 64 GB"}
+    assert items_by_external_id(project)["1"].gold == "Phone"
     assert "delimiter guessed" in report.summary()
 
 
@@ -41,25 +41,25 @@ def test_delimiter_guess_falls_back_safely(text, expected):
 
 def test_a_given_delimiter_wins_over_the_guess():
     project = ProjectFactory()
-    report = _import(project, "title\nApple iPhone; 64 GB\nSamsung TV; 55 in\n", delimiter=",")
+    report = import_text(project, "title\nApple iPhone; 64 GB\nSamsung TV; 55 in\n", delimiter=",")
     assert report.dialect.delimiter == "," and not report.dialect.delimiter_guessed
     assert {item.data["title"] for item in Item.objects.filter(project=project)} == {
         "Apple iPhone; 64 GB", "Samsung TV; 55 in"}
 
 
 def test_an_unknown_delimiter_or_encoding_is_refused():
-    assert "Unknown delimiter ':'" in _rejected(ProjectFactory(), "title\nx\n", delimiter=":")[0].reason
-    assert "Unknown encoding 'koi8-r'" in _rejected(ProjectFactory(), "title\nx\n", encoding="koi8-r")[0].reason
+    assert "Unknown delimiter ':'" in import_rejected(ProjectFactory(), "title\nx\n", delimiter=":")[0].reason
+    assert "Unknown encoding 'koi8-r'" in import_rejected(ProjectFactory(), "title\nx\n", encoding="koi8-r")[0].reason
 
 
 # --- The encoding ------------------------------------------------------------------------------------
 
 def test_a_cp1252_file_from_excel_imports_with_its_accents():
     project = ProjectFactory()
-    report = _import(project, "id;title\n1;Café crème – 250 g\n2;Naïve €5\n".encode("cp1252"))
+    report = import_text(project, "id;title\n1;Café crème – 250 g\n2;Naïve €5\n".encode("cp1252"))
     assert (report.dialect.encoding, report.dialect.delimiter) == ("cp1252", ";")
-    assert _items(project)["1"].data == {"title": "Café crème – 250 g"}
-    assert _items(project)["2"].data == {"title": "Naïve €5"}
+    assert items_by_external_id(project)["1"].data == {"title": "Café crème – 250 g"}
+    assert items_by_external_id(project)["2"].data == {"title": "Naïve €5"}
 
 
 @pytest.mark.parametrize("sample, truncated, expected", [
@@ -82,8 +82,8 @@ def test_a_byte_order_mark_is_reported_and_not_part_of_the_header():
 
 def test_a_given_encoding_wins_over_the_guess():
     project = ProjectFactory()
-    report = _import(project, "title\nCafé\n".encode("cp1252"), encoding="latin-1")
-    assert report.dialect.encoding == "latin-1" and _items(project) and Item.objects.get().data == {"title": "Café"}
+    report = import_text(project, "title\nCafé\n".encode("cp1252"), encoding="latin-1")
+    assert report.dialect.encoding == "latin-1" and items_by_external_id(project) and Item.objects.get().data == {"title": "Café"}
 
 
 # --- A structural problem is reported once ------------------------------------------------------------
@@ -91,14 +91,14 @@ def test_a_given_encoding_wins_over_the_guess():
 def test_a_missing_column_is_one_problem_naming_the_columns_found():
     project = ProjectFactory()
     rows = "".join(f"{n},name {n},Phone\n" for n in range(50))
-    errors = _rejected(project, "id,name,gold\n" + rows)
+    errors = import_rejected(project, "id,name,gold\n" + rows)
     assert errors == [RowError(None, "Column 'title' not found; columns found: id, name, gold; delimiter guessed: "
                                      "comma (,); encoding guessed: utf-8.")]
 
 
 def test_a_semicolon_file_read_with_a_comma_says_so_once():
     project = ProjectFactory()
-    errors = _rejected(project, "id;title\n" + "".join(f"{n};t {n}\n" for n in range(30)), delimiter=",")
+    errors = import_rejected(project, "id;title\n" + "".join(f"{n};t {n}\n" for n in range(30)), delimiter=",")
     assert len(errors) == 1 and errors[0].line is None
     assert errors[0].reason == ("Column 'title' not found; columns found: id;title; delimiter given: comma (,); "
                                 "encoding guessed: utf-8.")
@@ -106,7 +106,7 @@ def test_a_semicolon_file_read_with_a_comma_says_so_once():
 
 def test_a_mapping_that_feeds_no_required_field_is_one_problem():
     project = ProjectFactory(item_fields=["title", "brand"])
-    errors = _rejected(project, "Name,Brand\nx,y\nz,w\n", mapping={"fields": {"titel": "Name", "brand": "Brand"}})
+    errors = import_rejected(project, "Name,Brand\nx,y\nz,w\n", mapping={"fields": {"titel": "Name", "brand": "Brand"}})
     assert len(errors) == 1
     assert errors[0].reason.startswith("The mapping gives no column for the item field 'title'; columns found: "
                                        "Name, Brand;")
@@ -114,27 +114,27 @@ def test_a_mapping_that_feeds_no_required_field_is_one_problem():
 
 def test_a_project_without_item_fields_says_why_it_wants_text():
     project = ProjectFactory(item_fields=[])
-    errors = _rejected(project, "id,title\n1,x\n")
+    errors = import_rejected(project, "id,title\n1,x\n")
     assert errors[0].reason.startswith("Column 'text' not found; columns found: id, title;")
     assert "The project names no item fields, so each item needs a 'text' field" in errors[0].reason
 
 
 def test_pairwise_columns_missing_a_side_are_one_problem():
     project = ProjectFactory(pairwise=True)
-    errors = _rejected(project, "id,left.title,gold\n1,a,\n2,b,\n")
+    errors = import_rejected(project, "id,left.title,gold\n1,a,\n2,b,\n")
     assert len(errors) == 1 and errors[0].reason.startswith("Column 'right.title' not found;")
 
 
 def test_a_json_key_no_record_has_is_one_problem_naming_the_keys_found():
     project = ProjectFactory()
     text = "\n".join(json.dumps({"id": n, "name": f"x {n}"}) for n in range(40))
-    errors = _rejected(project, text, "jsonl")
+    errors = import_rejected(project, text, "jsonl")
     assert errors == [RowError(None, "No item has a value for 'title'; keys found: id, name.")]
 
 
 def test_a_field_some_records_have_is_still_reported_row_by_row():
     project = ProjectFactory()
-    errors = _rejected(project, '{"title": "ok"}\n{"title": ""}\n{"name": "x"}\n', "jsonl")
+    errors = import_rejected(project, '{"title": "ok"}\n{"title": ""}\n{"name": "x"}\n', "jsonl")
     assert [(e.line, e.reason) for e in errors] == [
         (2, "The field 'title' is missing or empty."), (3, "The field 'title' is missing or empty.")]
 
@@ -143,14 +143,14 @@ def test_a_field_some_records_have_is_still_reported_row_by_row():
 
 def test_gold_labels_match_ignoring_case_and_are_stored_as_the_label_is_named():
     project = ProjectFactory(labels=["Phone", "TV"])
-    _import(project, "id,title,gold\n1,a,phone\n2,b,tv\n3,c,TV\n")
-    assert {key: item.gold for key, item in _items(project).items()} == {"1": "Phone", "2": "TV", "3": "TV"}
+    import_text(project, "id,title,gold\n1,a,phone\n2,b,tv\n3,c,TV\n")
+    assert {key: item.gold for key, item in items_by_external_id(project).items()} == {"1": "Phone", "2": "TV", "3": "TV"}
 
 
 def test_multi_label_and_span_gold_match_ignoring_case():
     project = ProjectFactory(multi_label=True)
-    _import(project, "id,title,gold\n1,a,phone|tv\n")
-    assert _items(project)["1"].gold == ["Phone", "TV"]
+    import_text(project, "id,title,gold\n1,a,phone|tv\n")
+    assert items_by_external_id(project)["1"].gold == ["Phone", "TV"]
     spans = schemas.answer_clean(task_type="span", label_names=["PER"], text="Ada", fold_case=True,
                                  value=[{"start": 0, "end": 3, "label": "per"}])
     assert spans == [{"start": 0, "end": 3, "label": "PER"}]

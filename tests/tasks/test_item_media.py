@@ -13,7 +13,7 @@ from tasks.models import Assignment, AssignmentState, ProjectStatus, TaskType
 from tests.factories import IntegratorFactory, ReviewerFactory, token_for
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.tasks.media_files import png_bytes, wav_bytes
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from tasks import assignment as assignment_service
 from tasks import practice
 from tasks.models import Assignment, PracticeAnswer, PracticeItem, ProjectStatus
 from tasks.selectors import project_statistics, projects_with_progress
-from tests.annotations.test_submit import _api, worker  # noqa: F401  (worker is a fixture)
+from tests.helpers import api_as
 from tests.factories import AnnotatorFactory, IntegratorFactory
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.factories import verified_worker
@@ -75,7 +75,7 @@ def test_a_project_without_a_practice_round_never_asks_for_one(worker, project, 
 
 
 def test_the_next_api_serves_the_practice_item_without_its_answer(api_client, worker, project):
-    body = _api(api_client, worker).post(reverse("api-project-next", args=[project.pk])).json()
+    body = api_as(api_client, worker).post(reverse("api-project-next", args=[project.pk])).json()
     assert body["assignment"] is None and body["reason"] == assignment_service.PRACTICE_REASON
     assert body["practice"] == {"id": body["practice"]["id"], "project": project.pk, "answered": 0, "required": 2,
                                 "item": {"id": body["practice"]["id"], "data": {"title": "practice 0"}, "media": None}}
@@ -86,7 +86,7 @@ def test_the_next_api_serves_the_practice_item_without_its_answer(api_client, wo
 
 def test_a_wrong_practice_answer_gets_the_right_answer_and_why_once(api_client, worker, project):
     item = PracticeItem.objects.get(external_id="p0")
-    response = _answer(_api(api_client, worker), item.pk, "TV")
+    response = _answer(api_as(api_client, worker), item.pk, "TV")
     assert response.status_code == 201
     assert response.json() == {"correct": False, "answer": "TV", "right_answer": "Phone",
                                "explanation": "It makes calls.", "answered": 1, "required": 2, "created": True}
@@ -99,7 +99,7 @@ def test_a_wrong_practice_answer_gets_the_right_answer_and_why_once(api_client, 
 
 def test_a_malformed_practice_answer_stores_nothing(api_client, worker, project):
     item = PracticeItem.objects.get(external_id="p0")
-    response = _answer(_api(api_client, worker), item.pk, "Toaster")
+    response = _answer(api_as(api_client, worker), item.pk, "Toaster")
     assert response.status_code == 400 and response.json()["code"] == "invalid_answer"
     assert not PracticeAnswer.objects.exists()
 
@@ -108,14 +108,14 @@ def test_practice_counts_toward_nothing_real(api_client, worker, project):
     before = project_statistics(project)
     left_before = items_left_for(worker=worker, project=project)
     for item in PracticeItem.objects.filter(project=project):
-        assert _answer(_api(api_client, worker), item.pk, "Phone").status_code == 201
+        assert _answer(api_as(api_client, worker), item.pk, "Phone").status_code == 201
     assert project_statistics(project) == before  # 4 items (1 gold), no labels collected
     assert before["items"] == 4 and before["labels_wanted"] == 3 * project.overlap
     assert projects_with_progress().get(pk=project.pk).item_count == 4
     assert items_left_for(worker=worker, project=project) == left_before == 3
     assert not Annotation.objects.exists() and not Assignment.objects.exists()
     assert worker_summary(worker=worker)["submitted"] == 0
-    integrator = _api(api_client, IntegratorFactory())
+    integrator = api_as(api_client, IntegratorFactory())
     assert integrator.get(reverse("api-project-items", args=[project.pk])).json()["count"] == 4
     assert integrator.get(reverse("api-project-results", args=[project.pk])).json()["count"] == 0
     assert integrator.get(reverse("api-project-annotations", args=[project.pk])).json()["count"] == 0
@@ -126,7 +126,7 @@ def test_gold_checks_stay_secret_around_practice(api_client, worker, project):
     submission's response says nothing about whether it was right."""
     gold = project.items.get(is_gold=True)
     PracticeItem.objects.filter(pk=gold.pk).delete()  # so the id names only the gold item
-    response = _answer(_api(api_client, worker), gold.pk, "CPU")
+    response = _answer(api_as(api_client, worker), gold.pk, "CPU")
     assert response.status_code == 404 and "secret" not in response.content.decode()
     for item in PracticeItem.objects.filter(project=project)[:2]:
         _answer(api_client, item.pk, "Phone")
@@ -144,12 +144,12 @@ def test_gold_checks_stay_secret_around_practice(api_client, worker, project):
 def test_the_practice_answer_endpoint_denies_outsiders(api_client, project):
     url = reverse("api-practice-answer", args=[PracticeItem.objects.first().pk])
     assert api_client.post(url, {"answer": "TV"}, format="json").status_code == 401
-    assert _api(api_client, IntegratorFactory()).post(url, {"answer": "TV"}, format="json").status_code == 403
+    assert api_as(api_client, IntegratorFactory()).post(url, {"answer": "TV"}, format="json").status_code == 403
     unverified = AnnotatorFactory()  # the project is open to verified annotators only
-    response = _api(api_client, unverified).post(url, {"answer": "TV"}, format="json")
+    response = api_as(api_client, unverified).post(url, {"answer": "TV"}, format="json")
     assert response.status_code == 403 and "verified" in response.json()["detail"]
     missing = reverse("api-practice-answer", args=[PracticeItem.objects.order_by("-pk").first().pk + 1000])
-    assert _api(api_client, verified_worker()).post(missing, {"answer": "TV"}, format="json").status_code == 404
+    assert api_as(api_client, verified_worker()).post(missing, {"answer": "TV"}, format="json").status_code == 404
     assert not PracticeAnswer.objects.exists()
 
 
@@ -172,6 +172,6 @@ def test_admin_sets_the_round_and_adds_practice_items_checked_against_the_labels
 
 
 def test_the_api_sets_a_projects_practice_round(api_client, project):
-    _api(api_client, IntegratorFactory())
+    api_as(api_client, IntegratorFactory())
     response = api_client.patch(reverse("api-project", args=[project.pk]), {"practice_required": 1}, format="json")
     assert response.status_code == 200 and response.json()["practice_required"] == 1

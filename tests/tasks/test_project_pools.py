@@ -14,7 +14,7 @@ from tasks.models import ProjectStatus
 from tests.factories import GroupFactory, QualificationFactory, token_for
 from tests.quality.factories import AnnotationFactory
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
 

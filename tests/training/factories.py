@@ -1,5 +1,5 @@
 """Training rows without training: a snapshot row, a run and the model version it produced, with the figures
-a test chooses. For a real snapshot or model, use tests/training/conftest.py."""
+a test chooses. For a real snapshot or model, use tests/training/tiny_models.py."""
 
 import factory
 

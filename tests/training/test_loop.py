@@ -12,10 +12,10 @@ from quality.models import Suggestion
 from tasks import assignment as assignment_service
 from tasks.models import Item, ItemState
 from tests.factories import AnnotatorFactory, IntegratorFactory, token_for
-from tests.quality.test_scores import annotate
+from tests.quality.factories import annotate
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.factories import verified_worker
-from tests.training.conftest import accepted, launch
+from tests.training.tiny_models import accepted, launch
 from training import predictions, services, snapshots
 from training.celery_tasks import launch_due
 from training.models import ModelVersion, Prediction, TrainingPolicy, TrainingRun

@@ -15,7 +15,7 @@ from django.urls import reverse
 from tasks.models import ProjectStatus
 from tests.factories import AnnotatorFactory, IntegratorFactory, token_for
 from tests.tasks.factories import ProjectFactory
-from tests.training.conftest import FILLERS, WORDS, accepted, launch
+from tests.training.tiny_models import FILLERS, WORDS, accepted, launch
 from training import services
 from training.models import ModelVersion, RunStatus, TrainingRun
 

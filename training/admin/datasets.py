@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core.admin_mixins import ReadOnlyAdmin
 from tasks.admin_scoping import OrganisationScopedAdmin
 from tasks.models import Project
 from training import downloads, snapshots
@@ -76,20 +77,11 @@ class DatasetSnapshotAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(LabelExport)
-class LabelExportAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
+class LabelExportAdmin(ReadOnlyAdmin, OrganisationScopedAdmin, admin.ModelAdmin):
     """The export page, listed in the navigation as "Export labels": its list page is the export form."""
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("training.view_datasetsnapshot")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [path("", self.admin_site.admin_view(self.changelist_view), name="training_labelexport_changelist")]

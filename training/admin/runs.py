@@ -7,6 +7,7 @@ from django.utils.html import format_html
 
 from tasks.admin_scoping import OrganisationScopedAdmin
 from tasks.models import Project
+from training import hyperparameters as hp
 from training import services
 from training.models import FINISHED, TrainingRun
 
@@ -19,12 +20,12 @@ REFRESH_SECONDS = 3
 
 class LaunchForm(forms.Form):
     project = forms.ModelChoiceField(queryset=Project.objects.all())
-    epochs = forms.IntegerField(min_value=1, max_value=100, initial=3)
-    learning_rate = forms.FloatField(min_value=1e-7, max_value=1e-2, initial=5e-5)
-    batch_size = forms.IntegerField(min_value=1, max_value=512, initial=16)
-    max_length = forms.IntegerField(min_value=8, max_value=512, initial=64)
-    seed = forms.IntegerField(min_value=0, initial=13)
-    device = forms.ChoiceField(choices=[("auto", "auto (CUDA + mixed precision when available)"), ("cpu", "cpu"), ("cuda", "cuda")])
+    epochs = forms.IntegerField(**hp.EPOCHS.bounds(), initial=hp.EPOCHS.default)
+    learning_rate = forms.FloatField(**hp.LEARNING_RATE.bounds(), initial=hp.LEARNING_RATE.default)
+    batch_size = forms.IntegerField(**hp.BATCH_SIZE.bounds(), initial=hp.BATCH_SIZE.default)
+    max_length = forms.IntegerField(**hp.MAX_LENGTH.bounds(), initial=hp.MAX_LENGTH.default)
+    seed = forms.IntegerField(**hp.SEED.bounds(), initial=hp.SEED.default)
+    device = forms.ChoiceField(choices=list(hp.DEVICES.items()), initial=hp.DEVICE_DEFAULT)
     base_model = forms.CharField(required=False, help_text="A local model folder; empty = the packaged all-MiniLM-L6-v2.")
 
 

@@ -1,10 +1,8 @@
-"""Shared by the training tests: a tiny local BERT to start runs from, and a project of accepted labels."""
+"""A tiny local BERT to start runs from, and a project of accepted labels (the fixtures `tiny_base_model` and
+`category_project` in tests/conftest.py make them; the training and two-worker tests use them)."""
 
 import random
 
-import pytest
-import torch
-from transformers import BertConfig, BertModel, BertTokenizer
 
 from quality.models import DecisionSource, ItemDecision
 from tasks.models import ItemState, ProjectStatus
@@ -16,11 +14,11 @@ FILLERS = ["cheap", "new", "red", "blue", "big", "small", "with", "case"]
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *FILLERS, *[w for ws in WORDS.values() for w in ws]]
 
 
-@pytest.fixture
-def tiny_base_model(tmp_path, settings):
+def tiny_base_model_save(folder) -> str:
     """A 2-layer BERT and its tokenizer saved as a local model folder: what a run starts from in tests."""
-    settings.TRAINING_DIR = tmp_path / "training"
-    folder = tmp_path / "tiny-bert"
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizer
+
     torch.manual_seed(0)
     config = BertConfig(vocab_size=len(VOCAB), hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=128, max_position_embeddings=64)
@@ -36,8 +34,8 @@ def accepted(project, data, label):
     return item
 
 
-@pytest.fixture
-def category_project(db):
+def category_project_create():
+    """60 accepted titles of three categories, in which only the product word predicts the label."""
     project = ProjectFactory(status=ProjectStatus.PUBLISHED, labels=list(WORDS))
     rng = random.Random(5)
     for n in range(60):
