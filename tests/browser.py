@@ -3,6 +3,7 @@ tests/conftest.py. Set SCREENSHOT_DIR to keep a screenshot of each page a test n
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,7 @@ def admin_page(browser, live_server, **context):
 
 def done(page, n):
     """Wait until the workspace counts n answers done."""
-    page.wait_for_function(f"document.getElementById('ws-done').textContent === '{n}'")
+    wait_until(page, f"document.getElementById('ws-done').textContent === '{n}'")
 
 
 def classification_project(n_items, **kwargs):
@@ -82,3 +83,17 @@ def fill_label_editor(page, names):
         assert row.locator(".le-name").evaluate("input => input === document.activeElement")  # ready to type
         page.keyboard.type(name)
     return page.locator(".le-labels .le-row")
+
+
+def wait_until(page, expression: str, timeout_s: float = 10.0, every_s: float = 0.05):
+    """Wait until a JavaScript expression is truthy in the page. Playwright's own wait_for_function builds its
+    predicate with `new Function`, which the pages' Content-Security-Policy forbids (no 'unsafe-eval'), as it
+    should; page.evaluate goes through the DevTools protocol, which the policy does not govern."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_s} s: {expression}")
+        time.sleep(every_s)

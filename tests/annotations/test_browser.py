@@ -16,7 +16,7 @@ from accounts.models import WorkerProfile
 from annotations.models import Annotation
 from tasks import assignment as assignment_service
 from tasks.models import Assignment, AssignmentState, AssignmentStrategy, ProjectStatus, TaskType
-from tests.browser import BROWSER_TEST, DESKTOP, PHONE, WIDTHS, classification_project, done, log_in, screenshot
+from tests.browser import BROWSER_TEST, DESKTOP, PHONE, WIDTHS, classification_project, done, log_in, screenshot, wait_until
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.factories import verified_worker
 from tests.tasks.factories import took_work_recently
@@ -38,7 +38,7 @@ def test_label_twenty_items_with_one_key_each_and_undo_one(browser, live_server,
     for n, key in enumerate(keys):
         page.keyboard.press(key)  # one key: labelled and submitted
         done(page, n + 1)
-    page.wait_for_function("document.getElementById('ws-left').textContent === '5'")  # 4 free + the one shown
+    wait_until(page, "document.getElementById('ws-left').textContent === '5'")  # 4 free + the one shown
     last = Assignment.objects.filter(worker=worker, state=AssignmentState.SUBMITTED).latest("finished_at")
     withdrawn = last.annotation.answer
     shown_next = Assignment.objects.get(worker=worker, state=AssignmentState.LIVE)
@@ -47,7 +47,7 @@ def test_label_twenty_items_with_one_key_each_and_undo_one(browser, live_server,
         page.click("#ws-undo")
     else:
         page.keyboard.press("Control+z")
-    page.wait_for_function("document.getElementById('ws-status').textContent.includes('taken back')")
+    wait_until(page, "document.getElementById('ws-status').textContent.includes('taken back')")
     done(page, 19)
     # The undone item is on the page again, with the withdrawn answer chosen; one key answers it anew.
     assert page.inner_text(".field-value") == last.item.data["title"]
@@ -100,7 +100,7 @@ def test_a_mouse_click_then_enter_submits_when_reviewing_and_the_choice_is_remem
     assert page.get_attribute("button.label[data-label=Phone]", "aria-pressed") == "true"
     assert Annotation.objects.filter(worker=worker).count() == 1  # reviewing: the key only chose
     page.keyboard.press("Enter")
-    page.wait_for_function("document.getElementById('ws-status').textContent === 'Saved.'")
+    wait_until(page, "document.getElementById('ws-status').textContent === 'Saved.'")
     assert list(Annotation.objects.filter(worker=worker).order_by("pk").values_list("answer", flat=True)) == ["TV", "Phone"]
 
 
@@ -168,10 +168,10 @@ def test_mark_two_spans_with_mouse_and_keyboard(browser, live_server):
         page.keyboard.press("ArrowRight")
     page.keyboard.press("Shift+ArrowRight")
     page.keyboard.press("e")
-    page.wait_for_function("document.querySelectorAll('mark').length === 2")
+    wait_until(page, "document.querySelectorAll('mark').length === 2")
     screenshot(page, "ner")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.getElementById('ws-done').textContent === '1'")
+    wait_until(page, "document.getElementById('ws-done').textContent === '1'")
 
     annotation = Annotation.objects.get(worker=worker)
     text = "nike air max red running shoes"
@@ -222,7 +222,7 @@ def test_mark_spans_with_the_keyboard_only(browser, live_server, viewport):
     page.keyboard.press("Shift+ArrowRight")
     assert _kb_selected(page) == ["running", "shoes"]
     page.keyboard.press("e")
-    page.wait_for_function("document.querySelectorAll('mark').length === 2")
+    wait_until(page, "document.querySelectorAll('mark').length === 2")
     screenshot(page, f"span-keyboard-{'phone' if viewport is PHONE else 'desktop'}")
     page.keyboard.press("Enter")
     done(page, 1)
@@ -288,9 +288,9 @@ def test_every_page_type_shows_its_item_with_submit_on_screen(browser, live_serv
     page.goto(f"{live_server.url}/work/{project.pk}/")
     page.wait_for_selector("#ws-item > *")
     if task_type == TaskType.IMAGE:
-        page.wait_for_function("document.querySelector('#ws-item img').naturalWidth > 0")
+        wait_until(page, "document.querySelector('#ws-item img').naturalWidth > 0")
     if task_type == TaskType.AUDIO:
-        page.wait_for_function("document.querySelector('#ws-item audio').duration > 0")
+        wait_until(page, "document.querySelector('#ws-item audio').duration > 0")
     # Submit and the first label are inside the window without scrolling, however tall the item.
     for control in ("#ws-submit", "button.label >> nth=0"):
         box = page.locator(control).bounding_box()
@@ -353,7 +353,7 @@ def test_more_labels_than_the_footer_holds_scroll_with_a_cue(browser, live_serve
     page.wait_for_selector("#ws-labels-more", state="hidden")  # at the bottom, the cue goes
     assert _inside(last.bounding_box(), PHONE)
     last.click()
-    page.wait_for_function("document.getElementById('ws-done').textContent === '1'")
+    wait_until(page, "document.getElementById('ws-done').textContent === '1'")
     assert Annotation.objects.get().answer == "Category 30"
 
 
@@ -409,18 +409,18 @@ def test_the_page_asks_again_by_itself_after_a_refusal(browser, live_server, set
     took_work_recently(project, [strong], items_each=10)  # contested from the first page load
     page = log_in(browser, live_server, weak)
     page.goto(f"{live_server.url}/work/{project.pk}/")
-    page.wait_for_function(refused)
+    wait_until(page, refused)
     screenshot(page, "refused-on-load")
     Assignment.objects.filter(worker=strong).delete()  # the strong worker leaves: work for all again
-    page.wait_for_function(showing_an_item)
+    wait_until(page, showing_an_item)
 
     took_work_recently(project, [strong], items_each=10)  # contested again when the answer goes in
     page.click("button.label >> nth=0")  # one click labels and submits (no review step by default)
-    page.wait_for_function(refused)
+    wait_until(page, refused)
     assert page.evaluate("document.getElementById('ws-done').textContent") == "1"
     screenshot(page, "refused-after-submit")
     Assignment.objects.filter(worker=strong).delete()
-    page.wait_for_function(showing_an_item)
+    wait_until(page, showing_an_item)
     screenshot(page, "served-after-retry")
     assert Assignment.objects.filter(worker=weak, state=AssignmentState.LIVE).count() == 1
     assert Annotation.objects.filter(worker=weak).count() == 1

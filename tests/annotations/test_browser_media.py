@@ -6,7 +6,7 @@ from django.core.files.base import ContentFile
 
 from annotations.models import Annotation
 from tasks.models import ProjectStatus, TaskType
-from tests.browser import BROWSER_TEST, done, log_in
+from tests.browser import BROWSER_TEST, done, log_in, wait_until
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.tasks.media_files import png_bytes, wav_bytes
 from tests.factories import verified_worker
@@ -32,12 +32,12 @@ def test_an_uploaded_media_project_is_labelled_and_its_media_refused_to_others(
     worker = verified_worker()
     page = log_in(browser, live_server, worker)
     page.goto(f"{live_server.url}/work/{project.pk}/")
-    page.wait_for_function(LOADED[task_type])
+    wait_until(page, LOADED[task_type])
     media_url = page.evaluate("document.querySelector('#ws-item img, #ws-item audio').getAttribute('src')")
     assert media_url.startswith("/api/items/")
     page.keyboard.press("1")
     done(page, 1)
-    page.wait_for_function(LOADED[task_type])  # the second item's file, loaded the same way
+    wait_until(page, LOADED[task_type])  # the second item's file, loaded the same way
     page.keyboard.press("2")
     done(page, 2)
     assert sorted(Annotation.objects.filter(worker=worker).values_list("answer", flat=True)) == ["Phone", "TV"]

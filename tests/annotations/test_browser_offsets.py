@@ -5,7 +5,7 @@ that has no precomposed form (two code points) and right-to-left words: the stor
 
 from annotations.models import Annotation
 from tasks.models import ProjectStatus
-from tests.browser import BROWSER_TEST, done, log_in
+from tests.browser import BROWSER_TEST, done, log_in, wait_until
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.factories import verified_worker
 
@@ -41,7 +41,7 @@ def test_spans_on_emoji_combining_marks_and_rtl_text_are_stored_as_marked(browse
     page.keyboard.press("q")
     page.keyboard.press("ArrowRight")  # from "שלום" to "עולם"
     page.keyboard.press("e")
-    page.wait_for_function("document.querySelectorAll('mark').length === 4")
+    wait_until(page, "document.querySelectorAll('mark').length === 4")
     assert _marked(page) == ["phone", "x\u0301yz", "running shoe", "עולם"]
     page.keyboard.press("Enter")
     done(page, 1)
@@ -53,6 +53,6 @@ def test_spans_on_emoji_combining_marks_and_rtl_text_are_stored_as_marked(browse
 
     # The withdrawn answer comes back from the server in code points and is shown on the same words.
     page.keyboard.press("Control+z")
-    page.wait_for_function("document.getElementById('ws-status').textContent.includes('taken back')")
-    page.wait_for_function("document.querySelectorAll('mark').length === 4")
+    wait_until(page, "document.getElementById('ws-status').textContent.includes('taken back')")
+    wait_until(page, "document.querySelectorAll('mark').length === 4")
     assert _marked(page) == ["phone", "x\u0301yz", "running shoe", "עולם"]

@@ -11,7 +11,7 @@ import pytest
 
 from annotations.models import Annotation
 from tasks.models import Item, Project, ProjectStatus
-from tests.browser import BROWSER_TEST, admin_page, element_screenshot, fill_label_editor, log_in, screenshot
+from tests.browser import BROWSER_TEST, admin_page, element_screenshot, fill_label_editor, log_in, screenshot, wait_until
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.factories import verified_worker
 
@@ -105,7 +105,7 @@ def test_create_import_through_the_preview_publish_with_the_button_then_label(br
     screenshot(work, "publish-4-labelling")
     work.keyboard.press("2")
     work.keyboard.press("Enter")
-    work.wait_for_function("document.getElementById('ws-done').textContent === '1'")
+    wait_until(work, "document.getElementById('ws-done').textContent === '1'")
     annotation = Annotation.objects.get(worker=worker)
     assert annotation.answer == "Appliance" and annotation.item.data["title"] == shown
 
