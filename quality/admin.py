@@ -166,7 +166,7 @@ class VerificationSampleAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(ItemDecision)
-class ItemDecisionAdmin(admin.ModelAdmin):
+class ItemDecisionAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     list_display = ["item", "project", "label", "confidence", "source", "method", "answers_count", "decided_by", "decided_at"]
     list_filter = ["project", "source"]
     list_select_related = ["item", "project", "decided_by"]
@@ -180,7 +180,8 @@ class ItemDecisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
+    project_lookup = "item__project"  # reviewers read reviews: only those of their organisations' projects
     list_display = ["item", "reviewer", "action", "label", "previous_label", "created_at"]
     list_filter = ["action"]
     list_select_related = ["item", "reviewer"]

@@ -21,7 +21,7 @@ from accounts.models import MembershipRole
 from accounts.permissions import IsAnnotator
 from tasks.models import AssignmentState, ItemState, PracticeItem, ProjectStatus
 from tests.factories import IntegratorFactory, OrganisationFactory, ReviewerFactory, member_of, token_for
-from tests.quality.factories import AnnotationFactory, AssignmentFactory, ItemDecisionFactory
+from tests.quality.factories import AnnotationFactory, AssignmentFactory, ItemDecisionFactory, SampledReviewFactory
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.training.factories import ModelVersionFactory
 from tests.factories import verified_worker
@@ -38,7 +38,7 @@ METHODS = ("get", "post", "patch", "put", "delete")
 
 def _organisation_rows(organisation, worker, marker: str) -> dict:
     """One organisation's project with everything an integrator can reach: items (one gold), answers, a
-    decision, a live assignment, practice, a run and its model version."""
+    decision, a sampled review, a live assignment, practice, a run and its model version."""
     project = ProjectFactory(organisation=organisation, status=ProjectStatus.PUBLISHED, title=f"{marker} project",
                              description=f"{marker} description", instructions=f"{marker} instructions")
     item = ItemFactory(project=project, external_id=f"{marker}-item", data={"title": f"{marker} text"},
@@ -58,6 +58,7 @@ def _organisation_rows(organisation, worker, marker: str) -> dict:
                              expires_at=timezone.now() + timezone.timedelta(minutes=30))
     practice = PracticeItem.objects.create(project=project, external_id=f"{marker}-practice",
                                            data={"title": f"{marker} practice"}, answer="Phone")
+    SampledReviewFactory(item=item, label="Phone", previous_label="Phone")
     version = ModelVersionFactory(project=project, run__base_model="", run__log=f"{marker} log")
     return {"project": project, "item": item, "assignment": live, "practice": practice, "run": version.run,
             "version": version}
