@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts import services as accounts_services
 from accounts.admin import identity_search_fields
-from tasks.admin_scoping import OrganisationScopedAdmin
+from tasks.admin_scoping import OrganisationScopedAdmin, ProjectPickerForm
 from tasks.models import ItemState, Project
 
 from . import selectors, services
@@ -113,8 +113,7 @@ class ReviewQueueAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
         return True
 
 
-class SampleForm(forms.Form):
-    project = forms.ModelChoiceField(queryset=Project.objects.all())
+class SampleForm(ProjectPickerForm):
     size = forms.IntegerField(min_value=1, max_value=10_000, initial=100)
 
 
@@ -149,7 +148,7 @@ class VerificationSampleAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = SampleForm(request.POST or None)
+        form = SampleForm(request.POST or None, user=request.user)
         if request.method == "POST" and form.is_valid():
             try:
                 sample = services.verification_sample_create(

@@ -9,6 +9,10 @@ class TasksConfig(AppConfig):
         "tasks: vacuum the item and assignment tables": ("tasks.vacuum_hot_tables", 10),
     }
     reviewer_permissions = ["tasks.view_project", "tasks.view_item"]
+    # Project managers create, edit, publish and import (import is a change of the project).
+    project_manager_permissions = ["tasks.add_project", "tasks.change_project", "tasks.add_item", "tasks.change_item",
+                                   "tasks.view_assignment", "tasks.view_practiceitem", "tasks.add_practiceitem",
+                                   "tasks.change_practiceitem"]
 
     def ready(self):
         from accounts.signals import worker_suspended

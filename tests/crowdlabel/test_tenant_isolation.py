@@ -20,7 +20,9 @@ from rest_framework.test import APIClient
 from accounts.models import MembershipRole
 from accounts.permissions import IsAnnotator
 from tasks.models import AssignmentState, ItemState, PracticeItem, ProjectStatus
-from tests.factories import IntegratorFactory, OrganisationFactory, ReviewerFactory, member_of, token_for
+from tests.factories import (
+    IntegratorFactory, OrganisationFactory, ProjectManagerFactory, ReviewerFactory, member_of, token_for,
+)
 from tests.quality.factories import AnnotationFactory, AssignmentFactory, ItemDecisionFactory, SampledReviewFactory
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.training.factories import ModelVersionFactory
@@ -75,7 +77,7 @@ def tenants(settings):
         "integrator_a": member_of(org_a, IntegratorFactory()),
         "integrator_b": member_of(org_b, IntegratorFactory()),
         "reviewer_b": member_of(org_b, ReviewerFactory(), MembershipRole.REVIEWER),
-        "manager_b": member_of(org_b, ReviewerFactory(), MembershipRole.PROJECT_MANAGER),
+        "manager_b": member_of(org_b, ProjectManagerFactory(), MembershipRole.PROJECT_MANAGER),
     }
     return a, b, people, worker
 
