@@ -15,7 +15,7 @@ from .models import (
     STAFF_ROLES, ApiToken, Membership, MembershipRole, Organisation, Qualification, QualificationGrant, Role, Suspension, User,
     VerificationDecision, VerificationStatus, WorkerProfile,
 )
-from .signals import worker_suspended, worker_unsuspended
+from .signals import qualification_revoked, worker_suspended, worker_unsuspended
 from .documents import HEAD_BYTES, document_problem
 
 REVIEWERS_GROUP = "Reviewers"
@@ -330,7 +330,13 @@ def qualification_grant(
     return QualificationGrant.objects.filter(qualification=qualification).count() - before
 
 
+@transaction.atomic
 def qualification_revoke(*, qualification: Qualification, workers) -> int:
-    """Take a qualification back: the workers leave the pools that ask for it at once."""
-    deleted, _ = QualificationGrant.objects.filter(qualification=qualification, worker__in=workers).delete()
+    """Take a qualification back: the workers leave the pools that ask for it at once (tasks ends their
+    assignments there, in this transaction)."""
+    grants = QualificationGrant.objects.filter(qualification=qualification, worker__in=workers)
+    worker_ids = list(grants.values_list("worker_id", flat=True))
+    deleted, _ = grants.delete()
+    if worker_ids:
+        qualification_revoked.send(sender=Qualification, qualification_id=qualification.pk, worker_ids=worker_ids)
     return deleted

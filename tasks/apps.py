@@ -15,8 +15,9 @@ class TasksConfig(AppConfig):
                                    "tasks.change_practiceitem"]
 
     def ready(self):
-        from accounts.signals import worker_suspended
+        from accounts.signals import qualification_revoked, worker_suspended
 
         from . import receivers
 
         worker_suspended.connect(receivers.worker_suspended, dispatch_uid="tasks_worker_suspended")
+        qualification_revoked.connect(receivers.qualification_revoked, dispatch_uid="tasks_qualification_revoked")
