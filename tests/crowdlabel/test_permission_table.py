@@ -214,8 +214,11 @@ ADMIN_EXTRA = {
     # The world's workers have handed in no document: 404 for the staff who may look.
     ("admin/accounts/workerprofile/<int:pk>/document/", "GET"): {
         **REVIEWER_VIEWS, "reviewer_this": HIDDEN, "reviewer_other": HIDDEN, "admin": HIDDEN},
-    ("admin/tasks/project/<int:pk>/import/", "GET"): object_route("tasks/project", ADMIN_ONLY),
-    ("admin/tasks/project/<int:pk>/publish/", "POST"): object_route("tasks/project", ADMIN_ONLY),
+    # Both look the project up among those in view first: B's reviewer is told it does not exist.
+    ("admin/tasks/project/<int:pk>/import/", "GET"): {
+        **object_route("tasks/project", ADMIN_ONLY), "reviewer_other": HIDDEN},
+    ("admin/tasks/project/<int:pk>/publish/", "POST"): {
+        **object_route("tasks/project", ADMIN_ONLY), "reviewer_other": HIDDEN},
     # The snapshot's folder is not made here (tests/training builds real ones): tried with id 0.
     ("admin/training/datasetsnapshot/<int:pk>/download/", "GET"): untried_object_route(ADMIN_ONLY),
 }

@@ -10,9 +10,8 @@ from accounts import services as accounts_services
 from annotations.models import Annotation
 from tasks import assignment
 from tasks.models import Assignment, AssignmentState, Item, ProjectStatus
-from tests.factories import GroupFactory, IntegratorFactory, QualificationFactory, token_for
+from tests.factories import GroupFactory, IntegratorFactory, QualificationFactory, token_for, verified_worker
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
 
 pytestmark = pytest.mark.django_db
 
