@@ -15,5 +15,5 @@ class AccountsConfig(AppConfig):
         from . import receivers
 
         # Not tied to one sender: later apps' permissions exist only after their own migrate pass.
-        post_migrate.connect(receivers.sync_reviewer_group, dispatch_uid="accounts_sync_reviewer_group")
+        post_migrate.connect(receivers.sync_staff_groups, dispatch_uid="accounts_sync_staff_groups")
         post_migrate.connect(receivers.create_cache_table, sender=self, dispatch_uid="accounts_create_cache_table")

@@ -10,8 +10,13 @@ from django.db.models.functions import Lower
 class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
     REVIEWER = "reviewer", "Reviewer"
+    PROJECT_MANAGER = "project_manager", "Project manager"
     ANNOTATOR = "annotator", "Annotator"
     INTEGRATOR = "integrator", "Integrator (API only)"
+
+
+# The roles that work in the Django admin.
+STAFF_ROLES = [Role.ADMIN, Role.REVIEWER, Role.PROJECT_MANAGER]
 
 
 class CrowdLabelUserManager(UserManager):
@@ -21,8 +26,8 @@ class CrowdLabelUserManager(UserManager):
 
 
 class User(AbstractUser):
-    """A CrowdLabel account. The role decides where the person may go: admins and reviewers to the Django
-    admin, annotators to the labelling pages, integrators to the API (and the page that gives them its token)."""
+    """A CrowdLabel account. The role decides where the person may go: admins, reviewers and project managers
+    to the Django admin (the last two inside their organisations), annotators to the labelling pages, integrators to the API (and the page that gives them its token)."""
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
 
@@ -36,8 +41,8 @@ class User(AbstractUser):
             ),
             # Staff access follows the role, so a role change can never leave a stale admin door open.
             models.CheckConstraint(
-                condition=models.Q(is_staff=False) | models.Q(role__in=["admin", "reviewer"]),
-                name="accounts_user_only_admins_and_reviewers_are_staff",
+                condition=models.Q(is_staff=False) | models.Q(role__in=STAFF_ROLES),
+                name="accounts_user_only_staff_roles_are_staff",
             ),
         ]
 
@@ -48,6 +53,10 @@ class User(AbstractUser):
     @property
     def is_reviewer(self):
         return self.role == Role.REVIEWER
+
+    @property
+    def is_project_manager(self):
+        return self.role == Role.PROJECT_MANAGER
 
     @property
     def is_annotator(self):

@@ -3,8 +3,8 @@
 from . import services
 
 
-def sync_reviewer_group(sender, **kwargs):
-    services.reviewer_group_sync()
+def sync_staff_groups(sender, **kwargs):
+    services.staff_groups_sync()
 
 
 def create_cache_table(sender, **kwargs):

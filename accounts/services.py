@@ -12,29 +12,43 @@ from django.utils import timezone
 
 from . import tokens
 from .models import (
-    ApiToken, Membership, MembershipRole, Organisation, Qualification, QualificationGrant, Role, Suspension, User,
+    STAFF_ROLES, ApiToken, Membership, MembershipRole, Organisation, Qualification, QualificationGrant, Role, Suspension, User,
     VerificationDecision, VerificationStatus, WorkerProfile,
 )
-from .signals import worker_suspended, worker_unsuspended
+from .signals import qualification_revoked, worker_suspended, worker_unsuspended
 from .documents import HEAD_BYTES, document_problem
 
 REVIEWERS_GROUP = "Reviewers"
+PROJECT_MANAGERS_GROUP = "Project managers"
+# Each staff role's group, and the AppConfig attributes that list its permissions. A project manager does
+# what a reviewer does, and runs projects: create, edit, publish, import, training (their organisation's:
+# the admin scopes every row by organisation); never people or tokens.
+STAFF_GROUPS = {
+    Role.REVIEWER: (REVIEWERS_GROUP, ["reviewer_permissions"]),
+    Role.PROJECT_MANAGER: (PROJECT_MANAGERS_GROUP, ["reviewer_permissions", "project_manager_permissions"]),
+}
 
-def reviewer_permissions() -> list[str]:
-    """What a reviewer may do in the admin (verify workers, adjudicate disagreements, ...): each app
-    declares its own (its AppConfig's `reviewer_permissions`), so this lowest app names no other's."""
-    return [dotted for config in django_apps.get_app_configs() for dotted in getattr(config, "reviewer_permissions", [])]
+
+def reviewer_permissions(attributes=("reviewer_permissions",)) -> list[str]:
+    """What a reviewer (or with `attributes`, another staff role) may do in the admin: each app declares its
+    own (its AppConfig's `reviewer_permissions`, `project_manager_permissions`), so this lowest app names no
+    other's."""
+    return [dotted for config in django_apps.get_app_configs() for attribute in attributes
+            for dotted in getattr(config, attribute, [])]
 
 
-def reviewer_group_sync():
-    """Give the Reviewers group exactly the reviewer permissions that exist so far (idempotent)."""
-    group, _ = Group.objects.get_or_create(name=REVIEWERS_GROUP)
-    wanted = []
-    for dotted in reviewer_permissions():
-        app_label, codename = dotted.split(".")
-        wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
-    group.permissions.set(wanted)
-    return group
+def staff_groups_sync() -> dict:
+    """Give each staff role's group exactly its permissions that exist so far (idempotent): {role: group}."""
+    groups = {}
+    for role, (name, attributes) in STAFF_GROUPS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = []
+        for dotted in reviewer_permissions(attributes):
+            app_label, codename = dotted.split(".")
+            wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)
+        groups[role] = group
+    return groups
 
 
 @transaction.atomic
@@ -43,14 +57,14 @@ def user_set_role(*, user: User, role: str) -> User:
     if role not in Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}."})
     user.role = role
-    user.is_staff = role in (Role.ADMIN, Role.REVIEWER)
+    user.is_staff = role in STAFF_ROLES
     user.is_superuser = role == Role.ADMIN
     user.save(update_fields=["role", "is_staff", "is_superuser"])
-    reviewers = reviewer_group_sync()
-    if role == Role.REVIEWER:
-        user.groups.add(reviewers)
-    else:
-        user.groups.remove(reviewers)
+    for group_role, group in staff_groups_sync().items():
+        if role == group_role:
+            user.groups.add(group)
+        else:
+            user.groups.remove(group)
     if role == Role.ANNOTATOR:
         WorkerProfile.objects.get_or_create(user=user)
     if role in MEMBER_ROLE_OF:
@@ -59,7 +73,8 @@ def user_set_role(*, user: User, role: str) -> User:
 
 
 # The organisation role a new integrator or reviewer takes where the install has a single organisation.
-MEMBER_ROLE_OF = {Role.INTEGRATOR: MembershipRole.INTEGRATOR, Role.REVIEWER: MembershipRole.REVIEWER}
+MEMBER_ROLE_OF = {Role.INTEGRATOR: MembershipRole.INTEGRATOR, Role.REVIEWER: MembershipRole.REVIEWER,
+                  Role.PROJECT_MANAGER: MembershipRole.PROJECT_MANAGER}
 
 
 def _join_the_only_organisation(*, user: User, role: str) -> None:
@@ -315,7 +330,13 @@ def qualification_grant(
     return QualificationGrant.objects.filter(qualification=qualification).count() - before
 
 
+@transaction.atomic
 def qualification_revoke(*, qualification: Qualification, workers) -> int:
-    """Take a qualification back: the workers leave the pools that ask for it at once."""
-    deleted, _ = QualificationGrant.objects.filter(qualification=qualification, worker__in=workers).delete()
+    """Take a qualification back: the workers leave the pools that ask for it at once (tasks ends their
+    assignments there, in this transaction)."""
+    grants = QualificationGrant.objects.filter(qualification=qualification, worker__in=workers)
+    worker_ids = list(grants.values_list("worker_id", flat=True))
+    deleted, _ = grants.delete()
+    if worker_ids:
+        qualification_revoked.send(sender=Qualification, qualification_id=qualification.pk, worker_ids=worker_ids)
     return deleted

@@ -9,3 +9,5 @@ from django.dispatch import Signal
 worker_suspended = Signal()
 # kwargs: worker_id, by (the user who lifted it, or None)
 worker_unsuspended = Signal()
+# kwargs: qualification_id, worker_ids (those who held it)
+qualification_revoked = Signal()

@@ -26,8 +26,8 @@ def annotation_submit(*, worker, assignment_id: int, answer) -> Submitted:
     """Validate the answer against the project's label schema and store it, once.
 
     Refuses (nothing stored): a malformed answer (SchemaError), someone else's or a finished assignment,
-    an expired lease (AssignmentError; the slot goes back to the pool), a suspended worker (NotEligible with
-    the reason: suspension ended their assignments). A retried submission returns the annotation stored the
+    an expired lease (AssignmentError; the slot goes back to the pool), a suspended worker or one who left
+    the project's pool (NotEligible with the reason: both end their assignments). A retried submission returns the annotation stored the
     first time, never a second one."""
     try:
         return Submitted(_store(worker, assignment_id, answer), created=True)
@@ -40,9 +40,10 @@ def annotation_submit(*, worker, assignment_id: int, answer) -> Submitted:
         if first:
             return Submitted(first, created=False)
         # Asked only once the write failed, so the hot path pays nothing for it.
-        suspended = accounts_selectors.worker_suspension_problem(worker_id=worker.pk)
-        if suspended:
-            raise assignment_service.NotEligible(suspended) from error
+        refusal = accounts_selectors.worker_suspension_problem(worker_id=worker.pk) or (
+            assignment_service.pool_problem_of_assignment(assignment_id=assignment_id, worker=worker))
+        if refusal:
+            raise assignment_service.NotEligible(refusal) from error
         raise
 
 
@@ -53,6 +54,9 @@ def _already_submitted(worker, assignment_id) -> Annotation | None:
 def _store(worker, assignment_id, answer) -> Annotation:
     now = timezone.now()
     assignment = assignment_service.assignment_for_submit(assignment_id=assignment_id, worker=worker, now=now)
+    left_pool = assignment_service.assignment_pool_problem(assignment=assignment, worker=worker)
+    if left_pool:
+        raise assignment_service.NotEligible(left_pool)
     item, project = assignment.item, assignment.project
     canonical = schemas.answer_clean(
         task_type=project.task_type, label_names=project.label_names, value=answer, text=item.data.get("text", "")

@@ -276,7 +276,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Projects, items, assignments, annotations, quality and models. "
     "Authenticate with `Authorization: Token <key>`. Span offsets (answers, gold, predictions, exports) count "
     "Unicode code points of the item's normalised text, end exclusive: an emoji is one, whatever UTF-16 or UTF-8 "
-    "take for it.",
+    "take for it. A token acts inside its user's organisations (and, when limited, on one project and only "
+    "reading): anything of another organisation, or outside the token's project, answers 404, never 403, so "
+    "its existence is not revealed; lists and searches never hold it. Workers are named by a stable pseudonym "
+    "(`w-...`), never by username or e-mail.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # The description of the API is public; every endpoint it describes checks its own permissions.

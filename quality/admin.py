@@ -12,7 +12,7 @@ from django.urls import reverse
 from accounts import services as accounts_services
 from accounts.admin import identity_search_fields
 from core.admin_mixins import ReadOnlyAdmin
-from tasks.admin_scoping import OrganisationScopedAdmin
+from tasks.admin_scoping import OrganisationScopedAdmin, ProjectPickerForm
 from tasks.models import ItemState, Project
 
 from . import selectors, services
@@ -114,8 +114,7 @@ class ReviewQueueAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
         return True
 
 
-class SampleForm(forms.Form):
-    project = forms.ModelChoiceField(queryset=Project.objects.all())
+class SampleForm(ProjectPickerForm):
     size = forms.IntegerField(min_value=1, max_value=10_000, initial=100)
 
 
@@ -150,7 +149,7 @@ class VerificationSampleAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = SampleForm(request.POST or None)
+        form = SampleForm(request.POST or None, user=request.user)
         if request.method == "POST" and form.is_valid():
             try:
                 sample = services.verification_sample_create(
@@ -167,7 +166,7 @@ class VerificationSampleAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(ItemDecision)
-class ItemDecisionAdmin(admin.ModelAdmin):
+class ItemDecisionAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     list_display = ["item", "project", "label", "confidence", "source", "method", "answers_count", "decided_by", "decided_at"]
     list_filter = ["project", "source"]
     list_select_related = ["item", "project", "decided_by"]
@@ -181,7 +180,8 @@ class ItemDecisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
+    project_lookup = "item__project"  # reviewers read reviews: only those of their organisations' projects
     list_display = ["item", "reviewer", "action", "label", "previous_label", "created_at"]
     list_filter = ["action"]
     list_select_related = ["item", "reviewer"]

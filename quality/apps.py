@@ -16,6 +16,7 @@ class QualityConfig(AppConfig):
         "quality.view_reviewqueueitem", "quality.change_reviewqueueitem", "quality.view_verificationsample",
         "quality.view_review", "quality.view_workerquality", "quality.view_projectquality",
     ]
+    project_manager_permissions = ["quality.add_verificationsample", "quality.view_itemdecision"]
 
     def ready(self):
         from accounts.signals import worker_unsuspended

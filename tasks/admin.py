@@ -39,6 +39,9 @@ class ProjectAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "organisation" in self.fields:  # offered to superusers only (ProjectAdmin.get_readonly_fields)
+            self.fields["organisation"].required = False
+            self.fields["organisation"].help_text = "Empty: your own (the default organisation for admins)."
         # Bounds on the fields themselves: a wrong number is named on its field, and the model's check
         # constraint on that field is then skipped instead of speaking its name.
         for name, (low, high) in services.PROJECT_BOUNDS.items():
@@ -99,7 +102,7 @@ class ProjectAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     filter_horizontal = ["required_skills"]
     readonly_fields = ["status", "created_by", "created_at", "updated_at", "instructions_preview", "import_link"]
     fieldsets = [
-        (None, {"fields": ["title", "description", "status", "import_link"]}),
+        (None, {"fields": ["title", "description", "organisation", "status", "import_link"]}),
         ("Task", {"fields": ["task_type", "label_schema", "item_fields", "instructions", "instructions_preview"]}),
         ("Crowd", {"fields": ["difficulty", "deadline", "overlap", "max_overlap", "gold_share", "alpha",
                               "verified_only", "min_weight", "required_skills", "practice_required"]}),
@@ -114,6 +117,12 @@ class ProjectAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.projects_with_progress(super().get_queryset(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        # A superuser chooses a new project's organisation; everyone else creates in their own, and a project
+        # never moves (its items, answers and runs would move with it).
+        chooses = request.user.is_superuser and obj is None
+        return self.readonly_fields + ([] if chooses else ["organisation"])
 
     @admin.display(description="Items", ordering="item_count")
     def item_count(self, project):
@@ -155,7 +164,8 @@ class ProjectAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
         if change:
             project = services.project_update(project=obj, **fields)
         else:
-            project = services.project_create(created_by=request.user, **fields)
+            organisation = form.cleaned_data.get("organisation") if request.user.is_superuser else None
+            project = services.project_create(created_by=request.user, organisation=organisation, **fields)
             obj.pk = project.pk
         for warning in services.project_warnings(project):
             self.message_user(request, warning, messages.WARNING)
@@ -220,7 +230,7 @@ class ProjectAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     @method_decorator(require_POST)
     def publish_view(self, request, pk):
         """The change page's Publish button: the publish action's service and checks, for this one project."""
-        project = get_object_or_404(Project, pk=pk)
+        project = get_object_or_404(self.get_queryset(request), pk=pk)  # another organisation's: 404
         if not self.has_change_permission(request, project):
             raise PermissionDenied
         try:
@@ -235,7 +245,7 @@ class ProjectAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
 
     def import_view(self, request, pk):
         """Upload -> preview (nothing stored; the file is staged) -> confirm (the import proper)."""
-        project = get_object_or_404(Project, pk=pk)
+        project = get_object_or_404(self.get_queryset(request), pk=pk)  # another organisation's: 404
         if not self.has_change_permission(request, project):
             raise PermissionDenied
         if request.method == "POST" and "staged" in request.POST:

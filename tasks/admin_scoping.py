@@ -1,13 +1,30 @@
 """Organisation scoping for the staff admin: reviewers and project managers see and act on the projects of
 their organisations only (tasks.selectors.projects_visible_to, the API's question too); superusers see all."""
 
+from django import forms
 from django.contrib import admin
 
 from accounts.models import MembershipRole
 
 from . import selectors
+from .models import Project
 
 STAFF_ROLES = [MembershipRole.REVIEWER, MembershipRole.PROJECT_MANAGER]
+
+
+def projects_in_view(user):
+    """The projects a member of staff sees and acts on in the admin (all of them for superusers)."""
+    return selectors.projects_visible_to(user=user, roles=STAFF_ROLES)
+
+
+class ProjectPickerForm(forms.Form):
+    """An admin form that starts from a project: it offers (and accepts) only the projects in view."""
+
+    project = forms.ModelChoiceField(queryset=Project.objects.none())
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = projects_in_view(user)
 
 
 class OrganisationScopedAdmin:
@@ -20,7 +37,7 @@ class OrganisationScopedAdmin:
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        visible = selectors.projects_visible_to(user=request.user, roles=STAFF_ROLES).values("pk")
+        visible = projects_in_view(request.user).values("pk")
         return queryset.filter(**{f"{self.project_lookup}__in": visible})
 
     def get_list_filter(self, request):

@@ -40,7 +40,7 @@ class ProjectOutputSerializer(serializers.ModelSerializer):
             "overlap", "max_overlap", "gold_share", "alpha", "accept_confidence", "adaptive_overlap",
             "early_stop_confidence", "min_seconds", "verified_only", "min_weight", "required_skills",
             "lease_minutes", "assignment_strategy", "item_order", "show_model_suggestions", "status", "created_at", "updated_at",
-            "warnings", "practice_required",
+            "warnings", "practice_required", "pool_group", "pool_qualification",
         ]
 
 

@@ -9,10 +9,15 @@ class TasksConfig(AppConfig):
         "tasks: vacuum the item and assignment tables": ("tasks.vacuum_hot_tables", 10),
     }
     reviewer_permissions = ["tasks.view_project", "tasks.view_item"]
+    # Project managers create, edit, publish and import (import is a change of the project).
+    project_manager_permissions = ["tasks.add_project", "tasks.change_project", "tasks.add_item", "tasks.change_item",
+                                   "tasks.view_assignment", "tasks.view_practiceitem", "tasks.add_practiceitem",
+                                   "tasks.change_practiceitem"]
 
     def ready(self):
-        from accounts.signals import worker_suspended
+        from accounts.signals import qualification_revoked, worker_suspended
 
         from . import receivers
 
         worker_suspended.connect(receivers.worker_suspended, dispatch_uid="tasks_worker_suspended")
+        qualification_revoked.connect(receivers.qualification_revoked, dispatch_uid="tasks_qualification_revoked")

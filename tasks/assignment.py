@@ -485,15 +485,47 @@ def _expire(*, now, project_id=None, assignment_id=None, limit=None) -> int:
 
 
 @transaction.atomic
-def assignments_end_for_worker(*, worker_id: int) -> int:
-    """A suspended worker's live and queued assignments end at once (released) and their slots go back to
-    the pool, so nobody waits for a lease that will never be answered. Returns how many ended."""
-    holding = sql.lock_holding_of_worker(worker_id=worker_id)
+def assignments_end_for_worker(*, worker_id: int, project_ids: list[int] | None = None) -> int:
+    """A suspended worker's live and queued assignments (or those in `project_ids`) end at once (released)
+    and their slots go back to the pool, so nobody waits for a lease that will never be answered. Returns
+    how many ended."""
+    holding = sql.lock_holding_of_worker(worker_id=worker_id, project_ids=project_ids)
     for _, item_id, is_gold in holding:
         if not is_gold:
             sql.give_slot_back(item_id=item_id)
     sql.finish(assignment_ids=[pk for pk, _, _ in holding], state=AssignmentState.RELEASED, now=timezone.now())
     return len(holding)
+
+
+def assignments_end_outside_pools(*, worker_ids, qualification_id: int) -> int:
+    """Workers who lost a qualification leave the pools that ask for it at once: their live and queued
+    assignments there end (slots back), as suspension ends them everywhere, unless the pool still admits
+    them through its group. Returns how many ended."""
+    projects = list(Project.objects.filter(pool_qualification_id=qualification_id))
+    ended = 0
+    for worker in User.objects.filter(pk__in=worker_ids):
+        pools = worker_pools(worker=worker)
+        outside = [p.pk for p in projects if not pools.admits(group_id=p.pool_group_id, qualification_id=p.pool_qualification_id)]
+        if outside:
+            ended += assignments_end_for_worker(worker_id=worker.pk, project_ids=outside)
+    return ended
+
+
+LEFT_POOL = "You are no longer in this project's pool (a group or a qualification it asks for): your work here ended."
+
+
+def assignment_pool_problem(*, assignment: Assignment, worker: User) -> str:
+    """A submission asks the pool question again: a worker who left the project's pool since they were given
+    the item (a qualification revoked, a group left) is told so ('' when they are still in it). Open projects
+    cost nothing here."""
+    project = assignment.project
+    return LEFT_POOL if project.is_restricted and not _in_pool(worker, project, None) else ""
+
+
+def pool_problem_of_assignment(*, assignment_id: int, worker: User) -> str:
+    """The same, for a submission that failed (its assignment already ended by the revocation)."""
+    assignment = Assignment.objects.select_related("project").filter(pk=assignment_id, worker=worker).first()
+    return assignment_pool_problem(assignment=assignment, worker=worker) if assignment else ""
 
 
 def assignments_expire_due(*, limit: int = 5000) -> int:

@@ -114,11 +114,16 @@ def lock_due(*, now, project_id: int | None = None, assignment_id: int | None = 
     return db.rows(sql + db.lock_clause(skip_locked=True), params)
 
 
-def lock_holding_of_worker(*, worker_id: int):
-    """All the worker's live and queued assignments, in every project, locked: (id, item_id, is_gold).
-    Waits for a submission in flight rather than skipping it: that one then finishes first."""
-    sql = f"SELECT id, item_id, is_gold FROM {ASSIGNMENT} WHERE worker_id = %s AND state IN ({HOLDING}) ORDER BY id"
-    return db.rows(sql + db.lock_clause(skip_locked=False), [worker_id])
+def lock_holding_of_worker(*, worker_id: int, project_ids: list[int] | None = None):
+    """All the worker's live and queued assignments, in every project (or in `project_ids`), locked:
+    (id, item_id, is_gold). Waits for a submission in flight rather than skipping it: that one then finishes
+    first."""
+    sql = f"SELECT id, item_id, is_gold FROM {ASSIGNMENT} WHERE worker_id = %s AND state IN ({HOLDING})"
+    params = [worker_id]
+    if project_ids is not None:
+        among, project_params = db.among("project_id", project_ids)
+        sql, params = f"{sql} AND {among}", params + project_params
+    return db.rows(sql + " ORDER BY id" + db.lock_clause(skip_locked=False), params)
 
 
 def finish(*, assignment_ids: list[int], state: str, now) -> None:

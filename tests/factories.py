@@ -41,6 +41,10 @@ class ReviewerFactory(UserFactory):
     role = Role.REVIEWER
 
 
+class ProjectManagerFactory(UserFactory):
+    role = Role.PROJECT_MANAGER
+
+
 class AnnotatorFactory(UserFactory):
     role = Role.ANNOTATOR
 

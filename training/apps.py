@@ -8,3 +8,9 @@ class TrainingConfig(AppConfig):
         "training: mark stalled runs failed": ("training.check_stalled", 60),
         "training: launch runs for projects with enough new labels": ("training.launch_due", 900),
     }
+    # Project managers launch and follow runs, make snapshots and exports, and activate model versions.
+    project_manager_permissions = [
+        "training.view_datasetsnapshot", "training.add_datasetsnapshot", "training.view_trainingrun",
+        "training.add_trainingrun", "training.view_modelversion", "training.change_modelversion",
+        "training.view_trainingpolicy", "training.add_trainingpolicy", "training.change_trainingpolicy",
+    ]

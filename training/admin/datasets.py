@@ -7,14 +7,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core.admin_mixins import ReadOnlyAdmin
-from tasks.admin_scoping import OrganisationScopedAdmin
-from tasks.models import Project
+from tasks.admin_scoping import OrganisationScopedAdmin, ProjectPickerForm
 from training import downloads, snapshots
 from training.models import DatasetSnapshot, LabelExport, TrainingPolicy
 
 
-class SnapshotForm(forms.Form):
-    project = forms.ModelChoiceField(queryset=Project.objects.all())
+class SnapshotForm(ProjectPickerForm):
     mask = forms.BooleanField(required=False, label="Mask emails and phone numbers")
 
 
@@ -58,7 +56,7 @@ class DatasetSnapshotAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
         """Make a snapshot on its own, without launching a run."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = SnapshotForm(request.POST or None)
+        form = SnapshotForm(request.POST or None, user=request.user)
         if request.method == "POST" and form.is_valid():
             try:
                 snapshot = snapshots.snapshot_create(project=form.cleaned_data["project"], created_by=request.user,
@@ -73,7 +71,7 @@ class DatasetSnapshotAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     def download_view(self, request, pk):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        return downloads.snapshot_response(get_object_or_404(DatasetSnapshot, pk=pk))
+        return downloads.snapshot_response(get_object_or_404(self.get_queryset(request), pk=pk))
 
 
 @admin.register(LabelExport)
@@ -90,7 +88,7 @@ class LabelExportAdmin(ReadOnlyAdmin, OrganisationScopedAdmin, admin.ModelAdmin)
         """Accepted labels as JSONL, CSV, CoNLL or a Hugging Face dataset; workers named by pseudonym."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        form = ExportForm(request.POST or None)
+        form = ExportForm(request.POST or None, user=request.user)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:

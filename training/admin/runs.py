@@ -5,8 +5,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from tasks.admin_scoping import OrganisationScopedAdmin
-from tasks.models import Project
+from tasks.admin_scoping import OrganisationScopedAdmin, ProjectPickerForm
 from training import hyperparameters as hp
 from training import services
 from training.models import FINISHED, TrainingRun
@@ -18,8 +17,7 @@ from .display import admin_link, headline_text, metrics_table
 REFRESH_SECONDS = 3
 
 
-class LaunchForm(forms.Form):
-    project = forms.ModelChoiceField(queryset=Project.objects.all())
+class LaunchForm(ProjectPickerForm):
     epochs = forms.IntegerField(**hp.EPOCHS.bounds(), initial=hp.EPOCHS.default)
     learning_rate = forms.FloatField(**hp.LEARNING_RATE.bounds(), initial=hp.LEARNING_RATE.default)
     batch_size = forms.IntegerField(**hp.BATCH_SIZE.bounds(), initial=hp.BATCH_SIZE.default)
@@ -82,7 +80,7 @@ class TrainingRunAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = LaunchForm(request.POST or None)
+        form = LaunchForm(request.POST or None, user=request.user)
         if request.method == "POST" and form.is_valid():
             data = dict(form.cleaned_data)
             project = data.pop("project")
