@@ -32,9 +32,16 @@ def _max_body_bytes(request, view_func) -> int | None:
     return getattr(settings, setting) + MULTIPART_FORM_BYTES
 
 
+REFUSAL_CODES = {400: "invalid", 413: "too_large"}
+
+
 def _refusal(request, status: int, field: str, message: str) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse({field: [message]}, status=status)
+        # The API's one error shape (detail and code, crowdlabel/errors.py), the field at fault named beside them.
+        body = {"detail": message, "code": REFUSAL_CODES[status]}
+        if field != "detail":
+            body[field] = [message]
+        return JsonResponse(body, status=status)
     return HttpResponse(f"{field}: {message}", status=status, content_type="text/plain; charset=utf-8")
 
 

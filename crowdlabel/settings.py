@@ -289,6 +289,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Several models have a "state" field; name the assignment's choices rather than leave a hash suffix.
     "ENUM_NAME_OVERRIDES": {"AssignmentStateEnum": "tasks.models.AssignmentState"},
+    # Every error status an operation can answer, with the one error shape (crowdlabel/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums", "crowdlabel.openapi.error_responses_document",
+    ],
 }
 
 # --- Celery ---------------------------------------------------------------------------------------

@@ -232,7 +232,7 @@ def _import_response(**kwargs) -> Response:
     except ImportRejected as rejected:
         return Response(
             {"detail": "Nothing was imported: fix these rows and send the whole file again.",
-             "errors": _error_rows(rejected)},
+             "code": "import_rejected", "errors": _error_rows(rejected)},
             status=status.HTTP_400_BAD_REQUEST,
         )
     return Response(
