@@ -3,6 +3,7 @@ progress while it runs, the outcome and the error report through the API, other 
 
 import csv
 import io
+import os
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -188,3 +189,19 @@ def test_the_sync_import_refuses_a_large_file_and_names_the_imports_endpoint(int
     assert response.status_code == 413 and body["code"] == "too_large"
     assert f"/api/projects/{project.pk}/imports/" in body["detail"]
     assert not Item.objects.exists()
+
+
+def test_a_large_upload_is_moved_into_staging_not_copied(settings, tmp_path):
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    from tasks.importing import staging
+
+    settings.IMPORT_STAGING_DIR, settings.FILE_UPLOAD_TEMP_DIR = tmp_path / "staged", tmp_path
+    upload = TemporaryUploadedFile("items.csv", "text/csv", 0, "utf-8")
+    upload.write(b"external_id,title\na,phone\n")
+    upload.flush()
+    temporary = upload.temporary_file_path()
+    token = staging.upload_stage(upload)
+    assert staging.staged_path(token).read_bytes() == b"external_id,title\na,phone\n"
+    assert not os.path.exists(temporary)
+    upload.close()  # Django's clean-up at the end of the request: the file is gone, and that is fine
