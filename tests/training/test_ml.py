@@ -250,7 +250,7 @@ def test_should_stop_cancels_before_saving(tmp_path, tokenizer):
         train(config, dataset, tmp_path / "model", should_stop=lambda: next(polls) > 3,
               model=tiny_model(BertForSequenceClassification, 3), tokenizer=tokenizer)
     assert cancelled.value.step == 3 and cancelled.value.total_steps == 5 * 12
-    assert not (tmp_path / "model").exists()
+    assert not (tmp_path / "model" / "label_map.json").exists()  # no model saved (the checkpoints folder may be there)
 
 
 def test_task_must_match_the_data_set(tmp_path, tokenizer):
