@@ -11,7 +11,7 @@ from crowdlabel.pagination import StandardPagination
 from tasks.models import Assignment, AssignmentState, Project
 
 from . import downloads, predictions, selectors, services, snapshots
-from .models import ModelVersion, Prediction, TrainingRun
+from .models import BaseModel, ModelVersion, Prediction, TrainingRun
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
@@ -31,11 +31,13 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 class RunSerializer(serializers.ModelSerializer):
     percent = serializers.FloatField(read_only=True)
     model_version = serializers.SerializerMethodField(help_text="The version this run produced (null until it succeeds).")
+    base_model = serializers.SlugRelatedField(slug_field="name", read_only=True)
 
     class Meta:
         model = TrainingRun
         fields = ["id", "project", "snapshot", "task", "base_model", "epochs", "learning_rate", "batch_size",
-                  "max_length", "seed", "device", "status", "progress_step", "progress_total", "percent", "loss",
+                  "max_length", "seed", "device", "precision", "processes", "gradient_accumulation", "checkpoint_steps",
+                  "early_stopping_patience", "status", "progress_step", "progress_total", "percent", "loss",
                   "metrics", "model_version", "log", "created_at", "started_at", "finished_at"]
 
     @extend_schema_field(serializers.DictField(allow_null=True))
@@ -51,7 +53,13 @@ class LaunchSerializer(serializers.Serializer):
     max_length = serializers.IntegerField(min_value=8, max_value=512, default=64)
     seed = serializers.IntegerField(min_value=0, default=13)
     device = serializers.ChoiceField(choices=["auto", "cpu", "cuda"], default="auto")
-    base_model = serializers.CharField(required=False, allow_blank=True, default="")
+    base_model = serializers.SlugRelatedField(slug_field="name", queryset=BaseModel.objects.all(), required=False,
+                                              allow_null=True, default=None, help_text="A registered base model's name.")
+    precision = serializers.ChoiceField(choices=["auto", "fp32", "bf16", "fp16"], default="auto")
+    processes = serializers.IntegerField(min_value=1, max_value=64, default=1)
+    gradient_accumulation = serializers.IntegerField(min_value=1, max_value=256, default=1)
+    checkpoint_steps = serializers.IntegerField(min_value=0, default=0)
+    early_stopping_patience = serializers.IntegerField(min_value=0, max_value=100, default=0)
 
 
 class ProjectRunsApi(APIView):
@@ -59,7 +67,7 @@ class ProjectRunsApi(APIView):
 
     @extend_schema(responses=RunSerializer(many=True))
     def get(self, request, pk):
-        runs = TrainingRun.objects.filter(project=get_object_or_404(Project, pk=pk)).select_related("model_version")
+        runs = TrainingRun.objects.filter(project=get_object_or_404(Project, pk=pk)).select_related("model_version", "base_model")
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(runs, request, view=self)
         return paginator.get_paginated_response(RunSerializer(page, many=True).data)
@@ -79,7 +87,7 @@ class ProjectRunsApi(APIView):
 class RunDetailApi(APIView):
     @extend_schema(responses=RunSerializer)
     def get(self, request, pk):
-        return Response(RunSerializer(get_object_or_404(TrainingRun.objects.select_related("model_version"), pk=pk)).data)
+        return Response(RunSerializer(get_object_or_404(TrainingRun.objects.select_related("model_version", "base_model"), pk=pk)).data)
 
 
 class RunCancelApi(APIView):

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from .models import ModelVersion, RunTask
+from .models import BaseModel, ModelVersion, RunTask
 
 # The one figure a version is judged by, per task: macro-F1 weighs every label alike (accuracy hides a
 # label the model never predicts); entity F1 counts a span only with its exact type and extent.
@@ -59,3 +59,10 @@ def activation_concerns(version: ModelVersion) -> list[str]:
     if current is not None and current.metric == figure.metric and figure.value < current.value:
         concerns.append(f"v{version.version}'s {figure} is lower than the active v{active.version}'s {current}.")
     return concerns
+
+
+def base_model_default() -> BaseModel | None:
+    """The packaged MiniLM, registered at install; a run that names no base model starts from it."""
+    from training.ml import PACKAGED_MODEL_NAME
+
+    return BaseModel.objects.filter(name=PACKAGED_MODEL_NAME).first()

@@ -17,8 +17,9 @@ VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *FILLERS, *[w for ws in W
 
 
 @pytest.fixture
-def tiny_base_model(tmp_path, settings):
-    """A 2-layer BERT and its tokenizer saved as a local model folder: what a run starts from in tests."""
+def tiny_base_model(db, tmp_path, settings):
+    """A 2-layer BERT and its tokenizer saved as a local model folder and registered as a base model: what a
+    run starts from in tests."""
     settings.TRAINING_DIR = tmp_path / "training"
     folder = tmp_path / "tiny-bert"
     torch.manual_seed(0)
@@ -26,7 +27,7 @@ def tiny_base_model(tmp_path, settings):
                         intermediate_size=128, max_position_embeddings=64)
     BertModel(config).save_pretrained(folder)  # a base model without a head, like the packaged MiniLM
     BertTokenizer(vocab={word: index for index, word in enumerate(VOCAB)}).save_pretrained(folder)
-    return str(folder)
+    return services.base_model_register(name="tiny-bert", folder=str(folder), licence="test only")
 
 
 def accepted(project, data, label):

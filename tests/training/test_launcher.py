@@ -14,7 +14,7 @@ from transformers import BertConfig, BertModel, BertTokenizer
 from training.ml import launcher
 from training.ml.datasets import build_classification_dataset, snapshot_save
 from training.ml.finetune import TrainConfig, TrainingCancelled
-from training.ml.hf_engine import checkpoints_in
+from training.ml.checkpoints import checkpoints_in
 
 WORDS = {"phone": ["phone", "smartphone", "iphone"], "tv": ["tv", "television", "oled"], "fridge": ["fridge", "freezer"]}
 FILLERS = ["cheap", "new", "red", "blue", "big", "small", "with", "case"]

@@ -120,7 +120,7 @@ def test_admin_launches_a_run_and_shows_its_progress(client, admin_user, categor
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("admin:training_trainingrun_add"), {
             "project": category_project.pk, "epochs": 2, "learning_rate": 0.001, "batch_size": 8, "max_length": 16,
-            "seed": 13, "device": "cpu", "base_model": tiny_base_model,
+            "seed": 13, "device": "cpu", "base_model": tiny_base_model.pk,
         })
     run = TrainingRun.objects.get()
     assert run.status == "succeeded"

@@ -7,7 +7,7 @@ from django.utils.html import format_html
 
 from tasks.models import Project
 from training import services
-from training.models import FINISHED, TrainingRun
+from training.models import FINISHED, BaseModel, TrainingRun
 
 from .display import admin_link, headline_text, metrics_table
 
@@ -24,7 +24,14 @@ class LaunchForm(forms.Form):
     max_length = forms.IntegerField(min_value=8, max_value=512, initial=64)
     seed = forms.IntegerField(min_value=0, initial=13)
     device = forms.ChoiceField(choices=[("auto", "auto (CUDA + mixed precision when available)"), ("cpu", "cpu"), ("cuda", "cuda")])
-    base_model = forms.CharField(required=False, help_text="A local model folder; empty = the packaged all-MiniLM-L6-v2.")
+    base_model = forms.ModelChoiceField(queryset=BaseModel.objects.all(), required=False,
+                                        help_text="A registered base model; empty = the packaged all-MiniLM-L6-v2.")
+    # The Trainer engine's settings: left empty, a run takes the model's defaults.
+    precision = forms.ChoiceField(choices=[(p, p) for p in services.PRECISIONS], initial="auto", required=False)
+    processes = forms.IntegerField(min_value=1, max_value=64, initial=1, required=False, help_text="GPUs, or CPU processes, under torchrun.")
+    gradient_accumulation = forms.IntegerField(min_value=1, max_value=256, initial=1, required=False)
+    checkpoint_steps = forms.IntegerField(min_value=0, initial=0, required=False, help_text="0: a checkpoint every epoch.")
+    early_stopping_patience = forms.IntegerField(min_value=0, max_value=100, initial=0, required=False, help_text="0: never stop early.")
 
 
 @admin.register(TrainingRun)
@@ -82,7 +89,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = LaunchForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            data = dict(form.cleaned_data)
+            data = {key: value for key, value in form.cleaned_data.items() if value not in (None, "")}
             project = data.pop("project")
             try:
                 run = services.training_run_launch(project=project, created_by=request.user, **data)

@@ -9,22 +9,13 @@ from pathlib import Path
 import numpy as np
 from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments
 
+from training.ml.checkpoints import CHECKPOINTS, checkpoints_in
 from training.ml.encoding import IGNORED
 from training.ml.legacy import Outcome
 from training.ml.metrics import classification_metrics, token_metrics
 from training.ml.runtime import precision_name
 
-CHECKPOINTS = "checkpoints"
-CHECKPOINT_PREFIX = "checkpoint-"
-STATE_FILE = "trainer_state.json"  # written last into a checkpoint: its presence says the checkpoint is whole
 LOG_EVERY = 5  # steps between loss figures: each one waits for the device, so not every step
-
-
-def checkpoints_in(output_dir) -> list:
-    """Complete checkpoint folders of a run, oldest first (a worker killed mid-save leaves one without state)."""
-    folder = Path(output_dir) / CHECKPOINTS
-    found = [path for path in folder.glob(f"{CHECKPOINT_PREFIX}*") if (path / STATE_FILE).exists()]
-    return sorted(found, key=lambda path: int(path.name[len(CHECKPOINT_PREFIX):]))
 
 
 def fit_trainer(model, tokenizer, encoded, batches, config, output_dir, label_names, *,
