@@ -155,6 +155,7 @@ def _train(run: TrainingRun):
         batch_size=run.batch_size, max_length=run.max_length, seed=run.seed, device=run.device,
         precision=run.precision, processes=run.processes, gradient_accumulation=run.gradient_accumulation,
         checkpoint_steps=run.checkpoint_steps, early_stopping_patience=run.early_stopping_patience,
+        export_onnx=settings.TRAINING_EXPORT_ONNX, quantize_int8=settings.TRAINING_ONNX_INT8,
     )
     return train_in_processes(config, run.snapshot.folder, run_folder(run), on_progress=_progress_reporter(run.pk),
                               should_stop=_stop_checker(run.pk))

@@ -21,6 +21,7 @@ def tiny_base_model(db, tmp_path, settings):
     """A 2-layer BERT and its tokenizer saved as a local model folder and registered as a base model: what a
     run starts from in tests."""
     settings.TRAINING_DIR = tmp_path / "training"
+    settings.TRAINING_EXPORT_ONNX = False  # half a minute per run; the export has its own tests
     folder = tmp_path / "tiny-bert"
     torch.manual_seed(0)
     config = BertConfig(vocab_size=len(VOCAB), hidden_size=64, num_hidden_layers=2, num_attention_heads=2,

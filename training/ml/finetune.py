@@ -45,6 +45,8 @@ class TrainConfig:
     keep_checkpoints: int = 2  # older ones are deleted (the best one is always kept)
     early_stopping_patience: int = 0  # stop after N validations without a better score; 0: never
     processes: int = 1  # read by training/ml/launcher.py, which starts that many under torchrun
+    export_onnx: bool = False  # launcher runs: model.onnx beside the saved model, for CPU serving
+    quantize_int8: bool = False  # and model.int8.onnx (dynamic int8 quantisation), served first
 
 
 @dataclass

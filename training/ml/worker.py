@@ -32,8 +32,20 @@ def main(job) -> int:
             _write_atomically(job / launcher.CANCELLED_FILE, {"step": cancelled.step, "total": cancelled.total_steps})
         return 0
     if result is not None:
+        if config.export_onnx:
+            _export(result.output_dir, config.quantize_int8)
         _write_atomically(job / launcher.RESULT_FILE, result.as_dict())
     return 0
+
+
+def _export(output_dir, quantize):
+    """A model that could not be exported is still a model: it is served by PyTorch, and the log says why."""
+    from training.ml.onnx_export import export_onnx
+
+    try:
+        print(f"exported {export_onnx(output_dir, quantize=quantize)}", flush=True)
+    except Exception as error:  # noqa: BLE001 - any exporter failure leaves the PyTorch fallback
+        print(f"ONNX export failed, predictions will use PyTorch: {error!r}", flush=True)
 
 
 def _progress_writer(path):
