@@ -154,3 +154,28 @@ def _drop_orphaned_sessions():
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.mark.django_db
+def test_a_run_names_a_registered_base_model_never_a_path(category_project, tiny_base_model):
+    with pytest.raises(services.TrainingError, match="registered base model"):
+        services.training_run_launch(project=category_project, base_model="../../../etc")
+    with pytest.raises(services.TrainingError, match="absolute"):
+        services.base_model_register(name="sneaky", folder="../../..")
+    with pytest.raises(services.TrainingError, match="no config.json"):
+        services.base_model_register(name="root", folder="/")
+    run = services.training_run_launch(project=category_project)  # none named: the packaged MiniLM
+    assert run.base_model.name == "all-MiniLM-L6-v2 (packaged)" and run.base_model.licence == "Apache-2.0"
+    assert run.base_model.size_bytes > 80_000_000
+
+
+@pytest.mark.django_db
+def test_a_failed_run_is_resumed_and_a_succeeded_one_is_not(category_project, tiny_base_model, django_capture_on_commit_callbacks):
+    run = services.training_run_launch(project=category_project, base_model=tiny_base_model)
+    TrainingRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
+    with django_capture_on_commit_callbacks() as enqueued:
+        resumed = services.training_run_resume(run=run)
+    assert resumed.status == RunStatus.QUEUED and "relaunched" in resumed.log and len(enqueued) == 1
+    TrainingRun.objects.filter(pk=run.pk).update(status=RunStatus.SUCCEEDED)
+    with pytest.raises(services.TrainingError, match="only a failed run"):
+        services.training_run_resume(run=resumed)
