@@ -66,3 +66,22 @@ def base_model_default() -> BaseModel | None:
     from training.ml import PACKAGED_MODEL_NAME
 
     return BaseModel.objects.filter(name=PACKAGED_MODEL_NAME).first()
+
+
+COMPARED_SETTINGS = ("epochs", "learning_rate", "batch_size", "gradient_accumulation", "max_length", "processes", "precision")
+
+
+def version_comparison_rows(version: ModelVersion) -> dict:
+    """{row name: text} of one version for the side-by-side page: how it was trained and what it scored."""
+    run, result = version.run, version.run.metrics or {}
+    rows = {"headline": str(headline(version.task, version.metrics) or "—"), "base model": str(run.base_model),
+            **{name.replace("_", " "): str(getattr(run, name)) for name in COMPARED_SETTINGS}}
+    rows["steps"] = str(result.get("steps", "—"))
+    rows["samples/s"] = f"{result['samples_per_s']:.1f}" if "samples_per_s" in result else "—"
+    rows["resumed from"] = (result.get("resumed_from") or "—").rsplit("/", 1)[-1]
+    for split in ("validation", "test"):
+        figures = (version.metrics or {}).get(split) or {}
+        for key in ("macro_f1", "accuracy", "f1", "precision", "recall"):
+            if key in figures:
+                rows[f"{split} {METRIC_NAMES[key]}"] = f"{figures[key]:.3f}"
+    return rows

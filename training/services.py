@@ -79,16 +79,22 @@ def base_model_register(*, name: str, folder: str, licence: str = "", notes: str
     followed) and must hold a config.json; its size is measured now, for the admin's list."""
     from training.ml import folder_size
 
+    resolved = base_model_folder_checked(folder)
+    if BaseModel.objects.filter(folder=str(resolved)).exists():
+        raise TrainingError(f"{resolved} is already registered.")
+    return BaseModel.objects.create(name=name, folder=str(resolved), licence=licence, notes=notes,
+                                    size_bytes=folder_size(resolved))
+
+
+def base_model_folder_checked(folder: str) -> Path:
+    """The resolved folder, or TrainingError: absolute, and a Hugging Face model folder once resolved."""
     given = Path(folder)
     if not given.is_absolute():
         raise TrainingError("The folder must be an absolute path.")
     resolved = given.resolve()
     if not (resolved / "config.json").is_file():
         raise TrainingError(f"{resolved} is not a local Hugging Face model folder (no config.json).")
-    if BaseModel.objects.filter(folder=str(resolved)).exists():
-        raise TrainingError(f"{resolved} is already registered.")
-    return BaseModel.objects.create(name=name, folder=str(resolved), licence=licence, notes=notes,
-                                    size_bytes=folder_size(resolved))
+    return resolved
 
 
 def _enqueue(run_id: int) -> None:
