@@ -11,14 +11,11 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel, BertTokenizer
 
+from tests.training.conftest import FILLERS, VOCAB, WORDS
 from training.ml import launcher
+from training.ml.checkpoints import checkpoints_in
 from training.ml.datasets import build_classification_dataset, snapshot_save
 from training.ml.finetune import TrainConfig, TrainingCancelled
-from training.ml.checkpoints import checkpoints_in
-
-WORDS = {"phone": ["phone", "smartphone", "iphone"], "tv": ["tv", "television", "oled"], "fridge": ["fridge", "freezer"]}
-FILLERS = ["cheap", "new", "red", "blue", "big", "small", "with", "case"]
-VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *FILLERS, *[w for ws in WORDS.values() for w in ws]]
 
 
 @pytest.fixture(scope="module")
