@@ -138,12 +138,26 @@ def test_killing_the_worker_leaves_its_run_marked_failed(category_project, tiny_
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=30)
         _drop_orphaned_sessions()
+    # The training processes notice their caller is gone at their next step and end: no orphan trains on.
+    agent = int((services.run_folder(run) / "job" / "torchrun.pid").read_text())
+    deadline = time.time() + 60
+    while _alive(agent) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not _alive(agent)
     settings.TRAINING_STALL_SECONDS = 1
     time.sleep(1.5)
     assert services.training_runs_fail_stalled() == 1
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and "stopped reporting" in run.log
     assert json.dumps(run.metrics) == "{}"
+
+
+def _alive(pid) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _drop_orphaned_sessions():
