@@ -1,9 +1,9 @@
 """Benchmark: prediction throughput on the CPU, PyTorch against ONNX Runtime, same model and same texts.
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/predict.py [--titles 1000] [--texts 512] [--int8] [--model-dir DIR]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/predict.py [--titles 1000] [--epochs 2] [--texts 512] [--int8] [--model-dir DIR]
 
-Without --model-dir, fine-tunes the packaged all-MiniLM-L6-v2 on --titles PriceRunner titles for one epoch
-(as bench/train.py does), exports it to ONNX (--int8: and serves the dynamically int8-quantised copy), then
+Without --model-dir, fine-tunes the packaged all-MiniLM-L6-v2 on --titles PriceRunner titles
+for --epochs (as bench/train.py does), exports it to ONNX (--int8: and serves the dynamically int8-quantised copy), then
 times Predictor.predict -- what the prediction API calls -- on --texts held-out titles in batches of 1 and
 64, each backend on the same texts, after one warm-up batch. same_labels is the share of texts whose label
 is the same from both backends.
@@ -43,7 +43,7 @@ def trained_model(args, folder) -> tuple:
     labels = sorted({record["label"] for record in records})
     share = args.texts / len(records)
     dataset = build_classification_dataset(records, labels, seed=args.seed, validation=0.0, test=share)
-    config = TrainConfig(task="sequence", base_model=str(base_model_path()), epochs=1, learning_rate=3e-4, batch_size=32,
+    config = TrainConfig(task="sequence", base_model=str(base_model_path()), epochs=args.epochs, learning_rate=3e-4, batch_size=32,
                          max_length=32, seed=args.seed, device="cpu", keep_checkpoints=1)
     result = train(config, dataset, folder)
     print(f"trained on {len(dataset['train'])} titles: test macro-F1 {result.metrics['test']['macro_f1']:.4f}", flush=True)
@@ -64,6 +64,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--titles", type=int, default=1000, help="titles to fine-tune on (no --model-dir)")
     parser.add_argument("--texts", type=int, default=512, help="held-out titles to predict")
+    parser.add_argument("--epochs", type=int, default=2, help="fine-tuning epochs (no --model-dir)")
     parser.add_argument("--int8", action="store_true", help="serve the int8-quantised ONNX copy")
     parser.add_argument("--model-dir", type=Path, help="a folder written by a run (with its test texts: titles are sampled)")
     parser.add_argument("--seed", type=int, default=13)

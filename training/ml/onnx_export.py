@@ -15,7 +15,7 @@ def export_onnx(model_dir, *, quantize=False) -> Path:
     """Export the folder's model (fp32, dynamic batch and length) and return the file Predictor should load."""
     model_dir = Path(model_dir)
     task = read_label_map(model_dir)["task"]
-    model = MODEL_CLASSES[task].from_pretrained(model_dir, local_files_only=True, torch_dtype=torch.float32).eval()
+    model = MODEL_CLASSES[task].from_pretrained(model_dir, local_files_only=True, dtype=torch.float32).eval()
     example = {name: torch.ones((2, 8), dtype=torch.long) for name in model_inputs(model)}
     batch, length = torch.export.Dim("batch"), torch.export.Dim("length")
     torch.onnx.export(
