@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db.models import Count
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,13 +10,21 @@ from django.utils.html import format_html
 from django import forms
 
 from . import services
-from .models import Skill, User, VerificationDecision, WorkerProfile
+from .models import (
+    ApiToken, Membership, Organisation, Qualification, QualificationGrant, Skill, User, VerificationDecision,
+    WorkerProfile,
+)
 
 
 class ReasonActionForm(ActionForm):
     """The admin's action bar with a reason box: approvals, rejections and suspensions carry one."""
 
     reason = forms.CharField(required=False, label="Reason", widget=forms.TextInput(attrs={"size": 50}))
+
+
+def identity_search_fields(request, fields):
+    """Search by e-mail for admins only: a reviewer could otherwise test which addresses are workers'."""
+    return fields if request.user.is_superuser else [f for f in fields if not f.endswith("email")]
 
 
 @admin.register(User)
@@ -69,6 +78,9 @@ class WorkerProfileAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_search_fields(self, request):
+        return identity_search_fields(request, self.search_fields)
 
     @admin.display(description="Document")
     def document_link(self, profile):
@@ -128,7 +140,7 @@ class WorkerProfileAdmin(admin.ModelAdmin):
 
     @admin.action(description="Lift suspension", permissions=["change"])
     def lift_suspension(self, request, queryset):
-        count = sum(1 for profile in queryset if services.worker_unsuspend(profile=profile))
+        count = sum(services.worker_unsuspend(profile=profile, by=request.user) for profile in queryset)
         self.message_user(request, f"Lifted the suspension of {count} worker(s).", messages.SUCCESS)
 
 
@@ -137,3 +149,89 @@ class SkillAdmin(admin.ModelAdmin):
     list_display = ["name", "kind"]
     list_filter = ["kind"]
     search_fields = ["name"]
+
+
+class QualificationGrantInline(admin.TabularInline):
+    model = QualificationGrant
+    extra = 1
+    fields = ["worker", "source", "granted_by", "granted_at"]
+    readonly_fields = ["source", "granted_by", "granted_at"]
+    raw_id_fields = ["worker"]
+
+
+@admin.register(Qualification)
+class QualificationAdmin(admin.ModelAdmin):
+    """Qualifications and who holds them: adding a row grants it, deleting one revokes it."""
+
+    list_display = ["name", "holders"]
+    search_fields = ["name"]
+    inlines = [QualificationGrantInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(holder_count=Count("grants"))
+
+    @admin.display(description="Holders", ordering="holder_count")
+    def holders(self, qualification):
+        return qualification.holder_count
+
+    def save_formset(self, request, form, formset, change):
+        """Grants and revocations go through the services (only annotators may hold one)."""
+        if formset.model is not QualificationGrant:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)
+        qualification = form.instance
+        services.qualification_revoke(
+            qualification=qualification, workers=[grant.worker for grant in formset.deleted_objects]
+        )
+        new = [grant.worker for grant in formset.new_objects]
+        granted = services.qualification_grant(qualification=qualification, workers=new, granted_by=request.user)
+        if granted < len(new):
+            self.message_user(request, "Some accounts were skipped: they already hold it or are not annotators.",
+                              messages.WARNING)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Every API token, to see which are used and revoke one. Keys are never shown: only a hash is stored."""
+
+    list_display = ["name", "user", "prefix", "project_id", "read_only", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["read_only", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "user__username", "user__email"]
+    list_select_related = ["user"]
+    show_full_result_count = False
+    fields = ["name", "user", "prefix", "project_id", "read_only", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # created on the API access page, where the key is shown once
+
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    def revoke(self, request, queryset):
+        count = sum(services.api_token_revoke(user=request.user, token_id=pk) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)
+
+
+def _drf_token_admin_unregister():
+    """DRF's own token admin edits a table no request reads any more (tokens are ApiTokens)."""
+    from rest_framework.authtoken.models import TokenProxy
+
+    if admin.site.is_registered(TokenProxy):
+        admin.site.unregister(TokenProxy)
+
+
+_drf_token_admin_unregister()

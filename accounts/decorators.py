@@ -47,3 +47,17 @@ def annotator_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def worker_profile_required(view):
+    """Pages about the worker's own profile (verification): annotators only. Admins and reviewers, whom
+    annotator_required lets look at the workspace, have no profile to show: 403 with where to go instead."""
+
+    @wraps(view)
+    @annotator_required
+    def wrapper(request, *args, **kwargs):
+        if not hasattr(request.user, "worker_profile"):
+            raise PermissionDenied("This page is for annotators: staff accounts have no worker profile.")
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -27,3 +27,11 @@ class VerificationForm(forms.Form):
         if document.size > settings.VERIFICATION_DOCUMENT_MAX_BYTES:
             raise forms.ValidationError("The document is larger than 10 MB.")
         return document
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="Where it is used (\"shop sync\", \"nightly export\").")
+    project_id = forms.IntegerField(
+        required=False, min_value=1, label="Only for project (id)",
+        help_text="Optional: the token then reaches this project alone.")
+    read_only = forms.BooleanField(required=False, label="Read-only", help_text="Only GET requests.")

@@ -144,3 +144,130 @@ class VerificationDecision(models.Model):
 
     class Meta:
         ordering = ["-decided_at"]
+
+
+class Qualification(models.Model):
+    """A standing that admits workers to the projects that ask for it: an admin grants it, or a
+    qualification project awards it to those who pass its gold checks."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class QualificationGrant(models.Model):
+    """One worker holds one qualification. Revoking it deletes the row: the worker leaves its pools at once."""
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", "Granted by an admin"
+        PROJECT = "project", "Awarded by a qualification project"
+
+    qualification = models.ForeignKey(Qualification, on_delete=models.CASCADE, related_name="grants")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="qualification_grants")
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.ADMIN)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-granted_at"]
+        constraints = [
+            # Granting twice (an admin and a project, or two evaluations at once) keeps one row.
+            models.UniqueConstraint(fields=["worker", "qualification"], name="accounts_qualificationgrant_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.qualification} held by {self.worker_id}"
+
+
+class Suspension(models.Model):
+    """Every suspension and its lifting, with the reason the worker is shown. Written only by
+    accounts.services.worker_suspend / worker_unsuspend, the one home of what suspension does."""
+
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="suspensions")
+    reason = models.TextField()
+    automatic = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class Organisation(models.Model):
+    """The tenancy unit: projects (and through them items, runs, models and exports) belong to one, and
+    integrators, reviewers and project managers act only inside the organisations they are members of.
+    A fresh install has one, the default, so a single-team setup never has to think about it."""
+
+    DEFAULT_SLUG = "default"
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class MembershipRole(models.TextChoices):
+    INTEGRATOR = "integrator", "Integrator (API)"
+    REVIEWER = "reviewer", "Reviewer"
+    PROJECT_MANAGER = "project_manager", "Project manager"
+
+
+class Membership(models.Model):
+    """A person's place in an organisation. Annotators are never members: the crowd works across
+    organisations, on the projects open to them."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=MembershipRole.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="accounts_membership_user_org_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.organisation} ({self.get_role_display()})"
+
+
+class ApiToken(models.Model):
+    """An API token: named, one of several a user may hold, revocable, with the time it was last used, and
+    optionally limited to one project and/or to reading. Only a hash of the key is stored: the key is shown
+    once, when it is created, and a leaked database does not leak working tokens."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False, help_text="The key's first characters, to recognise it.")
+    # A plain id, not a foreign key: accounts is below tasks and never imports it. A token limited to a
+    # project that is later deleted grants nothing (the project scoping finds no such project).
+    project_id = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Limit the token to this project (its id); empty: every project of the "
+        "user's organisations.")
+    read_only = models.BooleanField(default=False, help_text="Only reading requests (GET, HEAD, OPTIONS).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self):
+        return self.revoked_at is not None

@@ -1,22 +1,36 @@
 """Who may call the API. Integrators and admins use the integrator API; annotators only the endpoints
-their pages need, which say so explicitly."""
+their pages need, which say so explicitly. A read-only token is refused every unsafe method, whoever holds it.
+Which objects an integrator reaches is decided by tasks.api_scoping (organisations), not here."""
 
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from .models import Role
+from .models import ApiToken, Role
 
 
-class IsIntegrator(BasePermission):
+def token_allows_method(request) -> bool:
+    token = request.auth
+    return not (isinstance(token, ApiToken) and token.read_only and request.method not in SAFE_METHODS)
+
+
+class _RolePermission(BasePermission):
+    roles = ()
+    read_only_message = "This token is read-only."
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated and user.is_active and user.role in self.roles):
+            return False
+        if not token_allows_method(request):
+            self.message = self.read_only_message
+            return False
+        return True
+
+
+class IsIntegrator(_RolePermission):
     message = "This endpoint is for integrators and admins (token authentication)."
-
-    def has_permission(self, request, view):
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_active and user.role in (Role.INTEGRATOR, Role.ADMIN))
+    roles = (Role.INTEGRATOR, Role.ADMIN)
 
 
-class IsAnnotator(BasePermission):
+class IsAnnotator(_RolePermission):
     message = "This endpoint is for annotators."
-
-    def has_permission(self, request, view):
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_active and user.role == Role.ANNOTATOR)
+    roles = (Role.ANNOTATOR,)

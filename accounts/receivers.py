@@ -5,3 +5,13 @@ from . import services
 
 def sync_reviewer_group(sender, **kwargs):
     services.reviewer_group_sync()
+
+
+def create_cache_table(sender, **kwargs):
+    """The database cache's table (settings.CACHES when no Redis is configured) is made by `migrate`, whichever
+    cache is configured now: a deploy that drops Redis later finds it there."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("createcachetable", settings.DATABASE_CACHE_TABLE, database=kwargs.get("using", "default"),
+                 verbosity=0)

@@ -1,15 +1,13 @@
 """Reads about people."""
 
-from django.db.models import Count, Q
+import hashlib
+import hmac
+from dataclasses import dataclass
 
-from .models import VerificationStatus, WorkerProfile
+from django.conf import settings
+from django.db.models import Count, F, Q
 
-
-def api_token_of(*, user):
-    """The user's API token, or None (DRF keeps one per user)."""
-    from rest_framework.authtoken.models import Token
-
-    return Token.objects.filter(user=user).first()
+from .models import QualificationGrant, User, VerificationStatus, WorkerProfile
 
 
 def verification_queue_counts() -> dict:
@@ -19,3 +17,72 @@ def verification_queue_counts() -> dict:
         suspended=Count("pk", filter=Q(suspended=True)),
     )
     return counts
+
+
+@dataclass(frozen=True)
+class WorkerPools:
+    """The named pools a worker belongs to: their groups and the qualifications they hold."""
+
+    group_ids: frozenset
+    qualification_ids: frozenset
+
+    def admits(self, *, group_id: int | None, qualification_id: int | None) -> bool:
+        """A pool of a group and/or a qualification admits members of either; no pool at all admits everyone."""
+        if not group_id and not qualification_id:
+            return True
+        return group_id in self.group_ids or qualification_id in self.qualification_ids
+
+
+def worker_pools(*, worker: User) -> WorkerPools:
+    return WorkerPools(
+        group_ids=frozenset(User.groups.through.objects.filter(user_id=worker.pk).values_list("group_id", flat=True)),
+        qualification_ids=frozenset(
+            QualificationGrant.objects.filter(worker_id=worker.pk).values_list("qualification_id", flat=True)
+        ),
+    )
+
+
+def worker_suspension_problem(*, worker_id: int) -> str:
+    """What a suspended worker is told when they try to work ('' when they are not suspended)."""
+    reason = WorkerProfile.objects.filter(user_id=worker_id, suspended=True).values_list("suspended_reason", flat=True).first()
+    return "" if reason is None else f"Your account is suspended: {reason}"
+
+
+def api_tokens_of(*, user):
+    """The user's tokens, live ones first, newest first."""
+    from .models import ApiToken
+
+    return ApiToken.objects.filter(user=user).order_by(F("revoked_at").desc(nulls_first=True), "-created_at")
+
+
+def organisation_ids_of(*, user, roles=None) -> list[int] | None:
+    """The organisations whose projects the user acts on; None means every one (superusers). `roles` limits
+    it to memberships with those roles."""
+    from .models import Membership
+
+    if user.is_superuser:
+        return None
+    memberships = Membership.objects.filter(user_id=user.pk)
+    if roles is not None:
+        memberships = memberships.filter(role__in=roles)
+    return list(memberships.values_list("organisation_id", flat=True))
+
+
+def organisation_for_new_project(*, user):
+    """Where a project the user creates goes: their first organisation (by membership), else the default
+    one for admins and for commands (user None). An integrator with no organisation gets None: refused."""
+    from .models import Membership, Organisation
+
+    membership = Membership.objects.filter(user_id=getattr(user, "pk", None)).order_by("pk").first()
+    if membership:
+        return membership.organisation
+    if user is None or user.is_superuser:
+        return Organisation.objects.filter(slug=Organisation.DEFAULT_SLUG).first()
+    return None
+
+
+def worker_pseudonym(worker_id: int) -> str:
+    """How everyone but admins names a worker (API, results, exports, review queue): an HMAC of their id with
+    the site's secret key, stable everywhere and over time, not reversible without the key."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"worker:{worker_id}".encode(), hashlib.sha256).hexdigest()
+    return f"w-{digest[:12]}"

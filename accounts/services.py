@@ -2,6 +2,7 @@
 
 import secrets
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
@@ -9,34 +10,27 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Role, User, VerificationDecision, VerificationStatus, WorkerProfile
+from . import tokens
+from .models import (
+    ApiToken, Membership, MembershipRole, Organisation, Qualification, QualificationGrant, Role, Suspension, User,
+    VerificationDecision, VerificationStatus, WorkerProfile,
+)
+from .signals import worker_suspended, worker_unsuspended
+from .documents import HEAD_BYTES, document_problem
 
 REVIEWERS_GROUP = "Reviewers"
 
-# What a reviewer may do in the admin: verify workers and adjudicate disagreements. Later stages add
-# their review permissions here by name, so this lowest app never imports them.
-REVIEWER_PERMISSIONS = [
-    "accounts.view_user",
-    "accounts.view_workerprofile",
-    "accounts.change_workerprofile",
-    "accounts.view_verificationdecision",
-    "accounts.view_skill",
-    "tasks.view_project",
-    "tasks.view_item",
-    "quality.view_reviewqueueitem",
-    "quality.change_reviewqueueitem",
-    "quality.view_verificationsample",
-    "quality.view_review",
-    "quality.view_workerquality",
-    "quality.view_projectquality",
-]
+def reviewer_permissions() -> list[str]:
+    """What a reviewer may do in the admin (verify workers, adjudicate disagreements, ...): each app
+    declares its own (its AppConfig's `reviewer_permissions`), so this lowest app names no other's."""
+    return [dotted for config in django_apps.get_app_configs() for dotted in getattr(config, "reviewer_permissions", [])]
 
 
 def reviewer_group_sync():
     """Give the Reviewers group exactly the reviewer permissions that exist so far (idempotent)."""
     group, _ = Group.objects.get_or_create(name=REVIEWERS_GROUP)
     wanted = []
-    for dotted in REVIEWER_PERMISSIONS:
+    for dotted in reviewer_permissions():
         app_label, codename = dotted.split(".")
         wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
     group.permissions.set(wanted)
@@ -59,7 +53,38 @@ def user_set_role(*, user: User, role: str) -> User:
         user.groups.remove(reviewers)
     if role == Role.ANNOTATOR:
         WorkerProfile.objects.get_or_create(user=user)
+    if role in MEMBER_ROLE_OF:
+        _join_the_only_organisation(user=user, role=MEMBER_ROLE_OF[role])
     return user
+
+
+# The organisation role a new integrator or reviewer takes where the install has a single organisation.
+MEMBER_ROLE_OF = {Role.INTEGRATOR: MembershipRole.INTEGRATOR, Role.REVIEWER: MembershipRole.REVIEWER}
+
+
+def _join_the_only_organisation(*, user: User, role: str) -> None:
+    """A single-organisation install (every fresh one) needs no membership management: a new integrator or
+    reviewer joins it. Once there are several, an admin decides who belongs where: joining one by default
+    would open a tenant's projects to someone meant for another."""
+    if user.memberships.exists():
+        return
+    only = list(Organisation.objects.all()[:2])
+    if len(only) == 1:
+        Membership.objects.get_or_create(user=user, organisation=only[0], defaults={"role": role})
+
+
+def organisation_default() -> Organisation:
+    """The install's default organisation (made by a migration; made again here if someone deleted it)."""
+    organisation, _ = Organisation.objects.get_or_create(
+        slug=Organisation.DEFAULT_SLUG, defaults={"name": "Default organisation"})
+    return organisation
+
+
+def membership_add(*, user: User, organisation: Organisation, role: str) -> Membership:
+    if user.role == Role.ANNOTATOR:
+        raise ValidationError({"user": "Annotators are not members of organisations: they work for the crowd."})
+    membership, _ = Membership.objects.update_or_create(user=user, organisation=organisation, defaults={"role": role})
+    return membership
 
 
 @transaction.atomic
@@ -102,7 +127,11 @@ def verification_submit(*, profile: WorkerProfile, document, note: str, skills=(
     if document.size > settings.VERIFICATION_DOCUMENT_MAX_BYTES:
         limit_mb = settings.VERIFICATION_DOCUMENT_MAX_BYTES // (1024 * 1024)
         raise ValidationError({"document": f"The document is larger than {limit_mb} MB."})
+    problem = document_problem(document.name, _head(document))
+    if problem:
+        raise ValidationError({"document": problem})
     profile = WorkerProfile.objects.select_for_update().get(pk=profile.pk)
+    previous = profile.verification_document.name
     profile.verification_document = document
     profile.verification_note = note.strip()
     profile.verification_status = VerificationStatus.PENDING
@@ -111,7 +140,18 @@ def verification_submit(*, profile: WorkerProfile, document, note: str, skills=(
     profile.full_clean(exclude=["user"])
     profile.save()
     profile.skills.set(skills)
+    if previous and previous != profile.verification_document.name:
+        # An identity document is kept no longer than needed: the replaced one goes once the new one is stored.
+        storage = profile.verification_document.storage
+        transaction.on_commit(lambda: storage.delete(previous))
     return profile
+
+
+def _head(document) -> bytes:
+    document.seek(0)
+    head = document.read(HEAD_BYTES)
+    document.seek(0)
+    return head
 
 
 def verification_approve(*, profile: WorkerProfile, reviewer: User, reason: str = "") -> WorkerProfile:
@@ -146,6 +186,12 @@ def _verification_decide(*, profile, reviewer, status, reason) -> WorkerProfile:
     return profile
 
 
+def worker_mark_verified(*, user: User) -> int:
+    """Demo and simulated annotators are verified without a document or a reviewer (never real people:
+    they go through verification_submit and a reviewer's decision)."""
+    return WorkerProfile.objects.filter(user=user).update(verification_status=VerificationStatus.VERIFIED)
+
+
 def _verification_notify(profile: WorkerProfile) -> None:
     outcome = "approved" if profile.is_verified else "rejected"
     body = f"Your CrowdLabel verification was {outcome}."
@@ -154,24 +200,63 @@ def _verification_notify(profile: WorkerProfile) -> None:
     send_mail(f"Verification {outcome}", body, None, [profile.user.email], fail_silently=True)
 
 
+SUSPENDED_PREFIX = "Your account is suspended: "
+
+
 @transaction.atomic
-def worker_suspend(*, profile: WorkerProfile, reason: str) -> WorkerProfile:
+def worker_suspend(*, profile: WorkerProfile, reason: str, automatic: bool = False) -> Suspension | None:
+    """The one way a worker is suspended (admin action, the hourly integrity job): the profile says so
+    with the reason they are shown, W = 0 so no work is weighted their way, a Suspension row records it,
+    and the `worker_suspended` receivers end their live work (tasks gives the slots back). None when the
+    worker was suspended already (nothing changes)."""
     if not reason.strip():
         raise ValidationError({"reason": "A suspension needs a reason: the worker is shown it."})
-    updated = WorkerProfile.objects.filter(pk=profile.pk).update(
-        suspended=True, suspended_reason=reason.strip(), suspended_at=timezone.now()
+    # Conditional on "not suspended yet": two concurrent suspensions write one row, never two.
+    updated = WorkerProfile.objects.filter(pk=profile.pk, suspended=False).update(
+        suspended=True, suspended_reason=reason.strip(), suspended_at=timezone.now(), weight=0.0
     )
     if not updated:
-        raise WorkerProfile.DoesNotExist(profile.pk)
+        return None
+    suspension = Suspension.objects.create(worker_id=profile.user_id, reason=reason.strip(), automatic=automatic)
+    worker_suspended.send(sender=WorkerProfile, worker_id=profile.user_id)
     profile.refresh_from_db()
-    return profile
+    return suspension
 
 
 @transaction.atomic
-def worker_unsuspend(*, profile: WorkerProfile) -> WorkerProfile:
-    WorkerProfile.objects.filter(pk=profile.pk).update(suspended=False, suspended_reason="", suspended_at=None)
+def worker_unsuspend(*, profile: WorkerProfile, by: User | None = None) -> bool:
+    """Lift a suspension: the profile is active again, its Suspension rows are closed, and the
+    `worker_unsuspended` receivers give it a fresh start (quality resolves the open flags, so the hourly
+    job does not suspend again at once, and restores W to the prior). False when it was not suspended."""
+    updated = WorkerProfile.objects.filter(pk=profile.pk, suspended=True).update(
+        suspended=False, suspended_reason="", suspended_at=None
+    )
+    if not updated:
+        return False
+    Suspension.objects.filter(worker_id=profile.user_id, lifted_at__isnull=True).update(
+        lifted_at=timezone.now(), lifted_by=by
+    )
+    worker_unsuspended.send(sender=WorkerProfile, worker_id=profile.user_id, by=by)
     profile.refresh_from_db()
-    return profile
+    return True
+
+
+def worker_weights_set(*, scores: dict[int, tuple[float, float | None]]) -> tuple[dict[int, float], int]:
+    """Store W_i and Q per worker id ({user id: (W, Q or None to keep it)}): quality computes them, the
+    profile holds them. A suspended worker keeps W = 0 whatever is passed: that rule lives here, with
+    suspension. Returns the weights as stored (workers without a profile left out) and how many changed."""
+    profiles = WorkerProfile.objects.filter(user_id__in=list(scores))
+    stored, changed = {}, []
+    for profile in profiles:
+        weight, quality_score = scores[profile.user_id]
+        weight = 0.0 if profile.suspended else weight
+        quality_score = profile.quality_score if quality_score is None else quality_score
+        stored[profile.user_id] = weight
+        if profile.weight != weight or profile.quality_score != quality_score:
+            profile.weight, profile.quality_score = weight, quality_score
+            changed.append(profile)
+    WorkerProfile.objects.bulk_update(changed, ["weight", "quality_score"], batch_size=1000)
+    return stored, len(changed)
 
 
 def admin_ensure(*, email: str, password: str | None) -> tuple[User, str | None]:
@@ -188,15 +273,22 @@ def admin_ensure(*, email: str, password: str | None) -> tuple[User, str | None]
     return user, generated
 
 
-@transaction.atomic
-@transaction.atomic
-def api_token_issue(*, user: User) -> tuple:
-    """A new API token for an integrator (or admin), replacing their old one, which stops working at once.
-    Returns (token, replaced): whether an old token was revoked, so the page says "created" the first time."""
-    from rest_framework.authtoken.models import Token
+def api_token_create(*, user: User, name: str, project_id: int | None = None, read_only: bool = False
+                     ) -> tuple[ApiToken, str]:
+    """A new named token (what it may reach is the API's business: roles and organisations). Returns (token, key): the key is shown once and never stored."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Name the token (where it is used), to know which one to revoke."})
+    key = tokens.key_new()
+    token = ApiToken.objects.create(user=user, name=name[:100], key_hash=tokens.key_hash(key), prefix=key[:8],
+                                    project_id=project_id, read_only=read_only)
+    return token, key
 
-    replaced, _ = Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user), bool(replaced)
+
+def api_token_revoke(*, user: User, token_id: int) -> bool:
+    """Revoke one of the user's tokens (admins: anyone's); it stops working at once. False if none was live."""
+    tokens_of = ApiToken.objects.all() if user.is_superuser else ApiToken.objects.filter(user=user)
+    return bool(tokens_of.filter(pk=token_id, revoked_at__isnull=True).update(revoked_at=timezone.now()))
 
 
 def email_address_mark_verified(*, user: User) -> None:
@@ -206,3 +298,24 @@ def email_address_mark_verified(*, user: User) -> None:
     EmailAddress.objects.update_or_create(
         user=user, email=user.email, defaults={"verified": True, "primary": True}
     )
+
+
+def qualification_grant(
+    *, qualification: Qualification, workers, source: str = QualificationGrant.Source.ADMIN, granted_by: User | None = None
+) -> int:
+    """Grant a qualification to annotators (others are skipped: only annotators work in pools). Returns how
+    many grants are new; a worker who already holds it keeps their first grant (the unique constraint)."""
+    annotators = [worker for worker in workers if worker.role == Role.ANNOTATOR]
+    before = QualificationGrant.objects.filter(qualification=qualification).count()
+    QualificationGrant.objects.bulk_create(
+        [QualificationGrant(qualification=qualification, worker=worker, source=source, granted_by=granted_by)
+         for worker in annotators],
+        ignore_conflicts=True,
+    )
+    return QualificationGrant.objects.filter(qualification=qualification).count() - before
+
+
+def qualification_revoke(*, qualification: Qualification, workers) -> int:
+    """Take a qualification back: the workers leave the pools that ask for it at once."""
+    deleted, _ = QualificationGrant.objects.filter(qualification=qualification, worker__in=workers).delete()
+    return deleted

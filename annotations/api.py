@@ -3,14 +3,18 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAnnotator
-from crowdlabel.pagination import StandardPagination
+from accounts.selectors import worker_pseudonym
+from core.pagination import StandardPagination
 from tasks import assignment as assignment_service
-from tasks.api_assignments import AnnotatorAssignmentSerializer, annotator_assignment_data, retry_headers
-from tasks.api_practice import PracticeTurnSerializer, practice_turn_data
+from tasks.api_scoping import ScopedApi
+from tasks.serializers import (
+    AnnotatorAssignmentSerializer, PracticeTurnSerializer, annotator_assignment_data, practice_turn_data, retry_headers,
+)
 from tasks.models import Project
 
 from . import selectors, services
@@ -24,11 +28,12 @@ ERROR_STATUS = {
 
 class SubmitApi(APIView):
     """Submit your answer for a live assignment: `{"answer": "Phone"}`, `{"answer": ["A", "B"]}` or
-    `{"answer": [{"start": 0, "end": 5, "label": "brand"}]}`. 201 with your next assignment (so the page
+    `{"answer": [{"start": 0, "end": 5, "label": "brand"}]}` (span offsets count Unicode code points of the
+    item's text, end exclusive: "📱" is one, not two UTF-16 units or four bytes). 201 with your next assignment (so the page
     never waits), or `next: null` with the reason and, when work may come in a moment, `retry_after`
     seconds (also a Retry-After header); 200 with the first annotation when this is a retry; 400 for a
-    malformed answer; 409 for an expired or finished assignment; 403 for someone else's. Nothing is stored
-    on an error."""
+    malformed answer; 409 for an expired or finished assignment; 403 for someone else's, or with the reason
+    when your account is suspended (suspension ends your assignments). Nothing is stored on an error."""
 
     permission_classes = [IsAnnotator]
 
@@ -50,6 +55,8 @@ class SubmitApi(APIView):
             return Response({"detail": str(error), "code": "invalid_answer"}, status=status.HTTP_400_BAD_REQUEST)
         except services.AssignmentError as error:
             return Response({"detail": str(error), "code": error.code}, status=ERROR_STATUS[error.code])
+        except assignment_service.NotEligible as refusal:
+            return Response({"detail": str(refusal), "code": "not_eligible"}, status=status.HTTP_403_FORBIDDEN)
         body = {
             "annotation_id": submitted.annotation.pk, "created": submitted.created, "next": None, "reason": "",
             "retry_after": None, "practice": None,
@@ -92,6 +99,8 @@ class UndoApi(APIView):
         try:
             undone = services.annotation_undo(worker=request.user, assignment_id=pk)
         except assignment_service.NotEligible as refusal:
+            if not refusal.visible:
+                raise NotFound() from refusal
             return Response({"detail": str(refusal), "code": "not_eligible"}, status=status.HTTP_403_FORBIDDEN)
         except services.AssignmentError as error:
             return Response({"detail": str(error), "code": error.code}, status=ERROR_STATUS[error.code])
@@ -109,31 +118,36 @@ class ItemsLeftApi(APIView):
     })})
     def get(self, request, pk):
         project = get_object_or_404(Project, pk=pk)
-        problem = assignment_service.worker_eligibility_problem(worker=request.user, project=project)
-        if problem:
-            return Response({"detail": problem}, status=status.HTTP_403_FORBIDDEN)
+        eligibility = assignment_service.worker_eligibility(worker=request.user, project=project)
+        if not eligibility.visible:
+            raise NotFound()
+        if eligibility.problem:
+            return Response({"detail": eligibility.problem}, status=status.HTTP_403_FORBIDDEN)
         left = selectors.items_left_for(worker=request.user, project=project)
         return Response({"left": left, "capped": left >= selectors.ITEMS_LEFT_CAP})
 
 
 class AnnotationOutputSerializer(serializers.ModelSerializer):
     item_external_id = serializers.CharField(source="item.external_id")
-    worker = serializers.CharField(source="worker.username")
+    worker = serializers.SerializerMethodField(help_text="The worker's pseudonym (the one exports use).")
 
     class Meta:
         model = Annotation
         fields = ["id", "item", "item_external_id", "worker", "answer", "is_gold", "seconds_spent", "created_at"]
 
+    def get_worker(self, annotation) -> str:
+        return worker_pseudonym(annotation.worker_id)
 
-class ProjectAnnotationsApi(APIView):
+
+class ProjectAnnotationsApi(ScopedApi, APIView):
     """Integrators and admins: a project's annotations, optionally for one item."""
 
     pagination_class = StandardPagination
 
     @extend_schema(responses=AnnotationOutputSerializer(many=True), parameters=[OpenApiParameter("item", int)])
     def get(self, request, pk):
-        project = get_object_or_404(Project, pk=pk)
-        rows = Annotation.objects.filter(project=project).select_related("item", "worker").order_by("pk")
+        project = self.project_get(pk)
+        rows = Annotation.objects.filter(project=project).select_related("item").order_by("pk")
         if request.query_params.get("item", "").isdigit():
             rows = rows.filter(item_id=int(request.query_params["item"]))
         paginator = self.pagination_class()

@@ -5,11 +5,13 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import selectors as accounts_selectors
 from tasks import assignment as assignment_service
 from tasks import schemas
 from tasks.assignment import AssignmentError
 from tasks.schemas import SchemaError
 
+from . import submit_sql
 from .models import Annotation
 from .signals import annotation_submitted
 
@@ -24,8 +26,9 @@ def annotation_submit(*, worker, assignment_id: int, answer) -> Submitted:
     """Validate the answer against the project's label schema and store it, once.
 
     Refuses (nothing stored): a malformed answer (SchemaError), someone else's or a finished assignment,
-    an expired lease (AssignmentError; the slot goes back to the pool). A retried submission returns the
-    annotation stored the first time, never a second one."""
+    an expired lease (AssignmentError; the slot goes back to the pool), a suspended worker (NotEligible with
+    the reason: suspension ended their assignments). A retried submission returns the annotation stored the
+    first time, never a second one."""
     try:
         return Submitted(_store(worker, assignment_id, answer), created=True)
     except AssignmentError as error:
@@ -36,6 +39,10 @@ def annotation_submit(*, worker, assignment_id: int, answer) -> Submitted:
         first = _already_submitted(worker, assignment_id)
         if first:
             return Submitted(first, created=False)
+        # Asked only once the write failed, so the hot path pays nothing for it.
+        suspended = accounts_selectors.worker_suspension_problem(worker_id=worker.pk)
+        if suspended:
+            raise assignment_service.NotEligible(suspended) from error
         raise
 
 
@@ -54,7 +61,7 @@ def _store(worker, assignment_id, answer) -> Annotation:
         project=project, item=item, worker=worker, assignment=assignment, answer=canonical,
         is_gold=assignment.is_gold, seconds_spent=max(0.0, (now - assignment.started_at).total_seconds()),
     )
-    if not assignment_service.assignment_submit(assignment=assignment, answer_row=annotation, now=now):
+    if not submit_sql.answer_store(annotation, assignment=assignment, now=now):
         # Something else finished the assignment between the read and the write: say what.
         assignment_service.assignment_for_submit(assignment_id=assignment_id, worker=worker, now=timezone.now())
         raise AssignmentError("This assignment is no longer live.", "not_live")
@@ -81,15 +88,20 @@ def annotation_undo(*, worker, assignment_id: int) -> Undone:
     Raises NotEligible (suspended, project no longer handing out work) or AssignmentError (see
     tasks.assignment.assignment_reopen); nothing changes then."""
     assignment = assignment_service.assignment_reopen(assignment_id=assignment_id, worker=worker)
-    problem = assignment_service.worker_eligibility_problem(worker=worker, project=assignment.project)
-    if problem:
-        raise assignment_service.NotEligible(problem)  # rolls the reopening back
+    eligibility = assignment_service.worker_eligibility(worker=worker, project=assignment.project)
+    if not eligibility:
+        raise assignment_service.NotEligible(eligibility.problem, visible=eligibility.visible)  # rolls the reopening back
     answer = Annotation.objects.filter(assignment_id=assignment_id, worker=worker).values_list("answer", flat=True).first()
     deleted, _ = Annotation.objects.filter(assignment_id=assignment_id, worker=worker).delete()
     if deleted != 1:
         # A submitted assignment without its answer row: only simulations make those; refuse, change nothing.
         raise AssignmentError("There is no stored answer to undo.", "not_live")
     return Undone(assignment, answer)
+
+
+def annotations_supersede(*, item_id: int) -> int:
+    """The item's answers so far stop counting (a reviewer sent it back); they stay stored for the record."""
+    return Annotation.objects.filter(item_id=item_id, superseded=False).update(superseded=True)
 
 
 __all__ = ["annotation_submit", "annotation_undo", "Submitted", "Undone", "SchemaError", "AssignmentError"]

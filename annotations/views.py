@@ -1,9 +1,11 @@
 """The annotator workspace: the dashboard and one labelling page per project."""
 
+from csp.decorators import csp_update
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
 from accounts.decorators import annotator_required, integrators_to_api_access
-from tasks.assignment import projects_open_to, worker_eligibility_problem
+from tasks.assignment import projects_open_to, worker_eligibility
 from tasks.models import Project
 from tasks.rendering import instructions_html
 from tasks.selectors import projects_with_progress, percent_done
@@ -29,10 +31,16 @@ def dashboard(request):
     })
 
 
+# Items' images and audio may live on the integrator's own servers (their URLs are the items' data).
+@csp_update({"img-src": ["https:", "http:"], "media-src": ["https:", "http:"]})
 @annotator_required
 def workspace(request, project_id):
     project = get_object_or_404(Project, pk=project_id)
-    problem = worker_eligibility_problem(worker=request.user, project=project)
+    eligibility = worker_eligibility(worker=request.user, project=project)
+    if not eligibility.visible:
+        # Drafts and projects of pools the worker is not in do not exist for them: no title, no instructions.
+        raise Http404("No such project.")
+    problem = eligibility.problem
     config = {
         "projectId": project.pk,
         "taskType": project.task_type,

@@ -367,12 +367,12 @@ def start_server(workers, threads):
 def periodic_vacuum(stop: threading.Event, vacuumed: list):
     """The periodic vacuum job at its beat period, as Celery beat runs it in production (no Celery runs
     here): the tables it vacuumed go into `vacuumed`."""
-    from django.conf import settings
     from django.db import connection
 
+    from core.periodic import declared_periodic_tasks
     from tasks.vacuum import hot_tables_vacuum
 
-    period = next(every for task, every in settings.PERIODIC_TASKS.values() if task == "tasks.vacuum_hot_tables")
+    period = next(every for task, every in declared_periodic_tasks().values() if task == "tasks.vacuum_hot_tables")
     try:
         while not stop.wait(period):
             vacuumed.extend(hot_tables_vacuum())

@@ -88,7 +88,6 @@ def scores(labels, confidence, truth) -> dict:
 
 def expected_calibration_error(confidence, correct, bins: int = 10) -> float:
     which = np.minimum((confidence * bins).astype(int), bins - 1)
-    counts = np.bincount(which, minlength=bins)
     mean_confidence = np.bincount(which, weights=confidence, minlength=bins)
     accuracy = np.bincount(which, weights=correct.astype(float), minlength=bins)
     return float(np.abs(mean_confidence - accuracy).sum() / max(len(confidence), 1))
@@ -152,7 +151,7 @@ def crowd_result(crowd, method, raw, all_curves, n_crowds) -> dict:
 def crowdkit_accuracy(crowds: list, folders: dict) -> dict:
     """{data set: {crowd-kit method: accuracy on the scored tasks}}, predictions cached per file version."""
     sys.path.insert(0, str(PROJECT / "bench"))
-    from truth_inference import crowdkit_python  # noqa: E402  (builds the crowd-kit venv when missing)
+    from truth_inference import crowdkit_python
 
     python = crowdkit_python()
     CACHE.mkdir(exist_ok=True)

@@ -96,8 +96,11 @@ def main():
     from tasks.models import Project
 
     path = DATASET if options.copies == 1 else copies_file(options.copies)
+    from accounts.services import organisation_default
+
     project = Project.objects.create(
         title="bench: PriceRunner import", task_type="single_label", item_fields=["title"],
+        organisation=organisation_default(),
         label_schema={"labels": [{"name": name} for name in categories(path)]},
     )
     try:

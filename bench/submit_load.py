@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.assignment_load import Connection, drive, load_arguments, percentile, setup, start_server  # noqa: E402
+from bench.assignment_load import Connection, drive, load_arguments, percentile, setup, start_server
 
 
 async def annotator(token, project_id, labels, deadline, latencies, counts):

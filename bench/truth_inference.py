@@ -71,7 +71,7 @@ def our_results(folder: Path) -> dict:
     expected = np.array(list(truth.values()), dtype=str)[judged]
     results = {}
     for name, method in METHODS.items():
-        result, seconds = timed_best(lambda: method(*encoded.arrays()))
+        result, seconds = timed_best(lambda method=method: method(*encoded.arrays()))
         accuracy = 100.0 * float(np.mean(encoded.classes[result.labels[position[judged]]] == expected))
         confidence = 100.0 * float(np.mean(result.confidence[position[judged]]))
         results[name] = {"accuracy": accuracy, "seconds": seconds + encode_seconds, "confidence": confidence}

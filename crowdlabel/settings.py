@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "django_celery_beat",
+    "csp",
+    "core",
     "accounts",
     "tasks",
     "annotations",
@@ -66,15 +68,39 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost but for the above: it sees what any view raises (crowdlabel/errors.py).
+    "crowdlabel.errors.ApiErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, whose process_view is the first to read a form body: a body too large is refused unread.
+    "core.edge.EdgeChecks",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
+
+# Content-Security-Policy on every page: scripts, images, media and connections from this site only, no plugins,
+# no framing. Styles may be inline (the admin's templates carry <style> blocks); scripts may not. The workspace
+# widens img/media to the items' own URLs (annotations/views.py), the API docs allow their inline start-up script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "media-src": ["'self'"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "crowdlabel.urls"
 WSGI_APPLICATION = "crowdlabel.wsgi.application"
@@ -110,7 +136,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
     )
-# The hot path's statements are prepared once per connection on PostgreSQL (crowdlabel/rawsql.py). Set 0
+# The hot path's statements are prepared once per connection on PostgreSQL (core/rawsql.py). Set 0
 # behind a pooler that hands one server session to many clients in turn (PgBouncer in transaction mode).
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 if DATABASE_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -145,6 +171,21 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CrowdLabel] "
+# Failed log-ins, on the annotator pages and /admin/login/ alike (accounts/ratelimits.py), counted in the shared
+# cache: an account locks after LOGIN_FAILURES_PER_ACCOUNT failures, an address after LOGIN_FAILURES_PER_ADDRESS,
+# for LOGIN_LOCKOUT_SECONDS; a locked attempt answers 429 with Retry-After.
+LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
+LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5"))
+LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20"))
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": f"{LOGIN_FAILURES_PER_ADDRESS}/{LOGIN_LOCKOUT_SECONDS}s/ip,"
+                    f"{LOGIN_FAILURES_PER_ACCOUNT}/{LOGIN_LOCKOUT_SECONDS}s/key",
+    "login": "30/m/ip",
+    "signup": "10/h/ip",
+    "reset_password": "10/h/ip,3/h/key",
+    "reset_password_from_key": "20/h/ip",
+    "change_password": "5/m/user",
+}
 # Verification documents: what an annotator may upload, and how large.
 VERIFICATION_DOCUMENT_MAX_BYTES = int(os.environ.get("VERIFICATION_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024))
 VERIFICATION_DOCUMENT_EXTENSIONS = ["pdf", "png", "jpg", "jpeg"]
@@ -180,7 +221,13 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# A body that is not a multipart upload (JSON, a form) is read into memory: at most this much.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# A multipart upload streams to disk; a view may declare a smaller bound (core.edge.upload_limit).
+FILE_UPLOAD_MAX_BYTES = int(os.environ.get("FILE_UPLOAD_MAX_BYTES", 1024 * 1024 * 1024))
+# Uploads are private (identity documents, item media): readable by the server's user alone.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -199,15 +246,37 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsIntegrator"],
-    "DEFAULT_PAGINATION_CLASS": "crowdlabel.pagination.StandardPagination",
+    # JSON bodies are bounded in size and depth before parsing, and NUL or lone surrogates refused (400).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
+    # Every API request counts per token (or session user) and per address, in the shared cache; past the rate
+    # DRF answers 429 with Retry-After. An annotator's page asks for work every few seconds: far below the rates.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle", "accounts.throttles.TokenRateThrottle",
+        "accounts.throttles.AddressRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": os.environ.get("API_RATE_PER_TOKEN", "600/min"),
+        "address": os.environ.get("API_RATE_PER_ADDRESS", "1200/min"),
+        "anon": os.environ.get("API_RATE_ANONYMOUS", "60/min"),
+    },
+    # Every error body has `detail` and `code`; 503 with Retry-After while the database is away.
+    "EXCEPTION_HANDLER": "crowdlabel.errors.api_exception_handler",
 }
+# What a 503 (the database or the cache away) tells clients to wait before trying again, in seconds.
+API_RETRY_AFTER_SECONDS = int(os.environ.get("API_RETRY_AFTER_SECONDS", "5"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "CrowdLabel API",
     "DESCRIPTION": "Projects, items, assignments, annotations, quality and models. "
-    "Authenticate with `Authorization: Token <key>`.",
+    "Authenticate with `Authorization: Token <key>`. Span offsets (answers, gold, predictions, exports) count "
+    "Unicode code points of the item's normalised text, end exclusive: an emoji is one, whatever UTF-16 or UTF-8 "
+    "take for it.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # The description of the API is public; every endpoint it describes checks its own permissions.
@@ -236,8 +305,22 @@ if CELERY_BROKER_URL == "filesystem://":
     CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", f"file://{_celery_dir / 'results'}")
 else:
     CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
+    # A task taken by a worker that dies unacknowledged goes back to the queue after this long. It must outlast
+    # the longest acks-late task (pre-annotating a large project: minutes; an evaluation takes seconds) or a
+    # task still running is handed to a second worker. Fine-tuning runs are acknowledged on receipt (training.run).
+    # A lost evaluation does not wait for it: the periodic re-evaluation below takes it up within a minute.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "1800"))}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker process died under it (killed, out of memory) is put back, not acknowledged as failed: the
+# acks-late tasks are idempotent (an evaluation re-decides from the stored answers).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# On a lost broker connection the tasks in hand cannot be acknowledged any more: they are cancelled, and the
+# broker hands them out again, rather than run to an acknowledgement that fails.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Keep reconnecting to a broker that is away (a restart), at start-up too, however long it takes.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Fine-tuning runs go to their own queue so a GPU machine can serve it with its own worker. Only the runs:
@@ -249,20 +332,38 @@ CELERY_BEAT_SYNC_EVERY = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_RESULT_EXPIRES = 3600
 
-# Periodic jobs, declared here and installed into django-celery-beat's tables by
-# `python manage.py setup_periodic_tasks` (idempotent; run by `make run` and on deploy).
-# name -> (task name, every N seconds)
-PERIODIC_TASKS = {
-    "accounts: verification queue report": ("accounts.verification_queue_report", 60),
-    "tasks: expire assignment leases": ("tasks.expire_leases", 60),
-    "tasks: vacuum the item and assignment tables": ("tasks.vacuum_hot_tables", 10),
-    "quality: recompute worker weights, flags and earnings": ("quality.recompute_weights", 3600),
-    "training: mark stalled runs failed": ("training.check_stalled", 60),
-    "training: launch runs for projects with enough new labels": ("training.launch_due", 900),
-}
+# --- Cache ----------------------------------------------------------------------------------------
+# One cache shared by every process (web servers, workers, beat): the evaluation debounce ("one evaluation per
+# project at a time") and the assignment caches hold across processes only if the cache does. Redis when Redis
+# is configured (CACHE_URL, else the broker's Redis), the database otherwise (its table is made by `migrate`).
+_REDIS_SCHEMES = ("redis://", "rediss://")
+DATABASE_CACHE_TABLE = "crowdlabel_cache"
+CACHE_URL = os.environ.get("CACHE_URL") or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(_REDIS_SCHEMES) else "")
+if CACHE_URL.startswith(_REDIS_SCHEMES):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "crowdlabel",
+            # A Redis that is away makes a request wait a second, not hang (the API answers 503 meanwhile).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+elif CACHE_URL in ("", "db://"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": DATABASE_CACHE_TABLE}
+    }
+else:
+    raise ImproperlyConfigured(f"CACHE_URL must be redis://..., rediss://... or db://, not {CACHE_URL!r}")
+
+# Periodic jobs are declared by each app (its AppConfig's `periodic_tasks`) and installed into
+# django-celery-beat's tables by `python manage.py setup_periodic_tasks` (core/periodic.py).
 
 # Submissions trigger an evaluation of their project's answers at most once per this many seconds.
 QUALITY_EVALUATION_DEBOUNCE_SECONDS = int(os.environ.get("QUALITY_EVALUATION_DEBOUNCE_SECONDS", "5"))
+
+# A worker's own gold accuracy is shown over whole batches of this many checks, answered before today (UTC).
+GOLD_FEEDBACK_BATCH = int(os.environ.get("GOLD_FEEDBACK_BATCH", "10"))
 
 # Worker scores Q and weights W_i are computed over this many trailing days.
 QUALITY_WINDOW_DAYS = int(os.environ.get("QUALITY_WINDOW_DAYS", "30"))
@@ -283,20 +384,19 @@ DEMO_DATASETS_DIR = Path(os.environ.get("DEMO_DATASETS_DIR", BASE_DIR.parent / "
 
 # How long the assignment hot path caches who competes for a project (their weights and recent pace) and its free slots.
 ASSIGNMENT_COMPETITION_CACHE_SECONDS = int(os.environ.get("ASSIGNMENT_COMPETITION_CACHE_SECONDS", "5"))
-# How often (seconds, per process and project) a request for work also returns expired leases to the pool.
+# How often (seconds, per project: the cache is shared) a request for work also returns expired leases to the pool.
 ASSIGNMENT_LEASE_SWEEP_SECONDS = int(os.environ.get("ASSIGNMENT_LEASE_SWEEP_SECONDS", "1"))
 # The periodic vacuum job (PostgreSQL) vacuums the item or assignment table once this many of its rows are dead.
 ASSIGNMENT_VACUUM_DEAD_ROWS = int(os.environ.get("ASSIGNMENT_VACUUM_DEAD_ROWS", "5000"))
 
-# Periodic jobs that did nothing say nothing: Celery's own lines about them are dropped (crowdlabel/logfilters.py)
-# and each job logs what it did, if anything.
+# Periodic jobs and evaluations that did nothing say nothing: Celery's own lines about them are dropped
+# (crowdlabel/logfilters.py) and each logs what it did, if anything.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
         "quiet_periodic_jobs": {
             "()": "crowdlabel.logfilters.QuietPeriodicJobs",
-            "task_names": [task for task, _every in PERIODIC_TASKS.values()],
         },
         "refusals_without_traceback": {"()": "crowdlabel.logfilters.RefusalsWithoutTraceback"},
     },

@@ -1,6 +1,13 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from accounts import views as accounts_views
+
+# The API docs' pages start Swagger UI and Redoc with an inline script (drf-spectacular's templates); Redoc
+# runs in a worker made from a blob.
+DOCS_CSP = csp_update({"script-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
 
 # URLs are matched in order: the API first, and within it the assignment and submission endpoints that
 # every annotator calls every few seconds.
@@ -11,18 +18,25 @@ api_patterns = [
     path("", include("quality.api_urls")),
     path("", include("training.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("docs/", DOCS_CSP(SpectacularSwaggerView.as_view(url_name="schema")), name="api-docs"),
+    path("redoc/", DOCS_CSP(SpectacularRedocView.as_view(url_name="schema")), name="api-redoc"),
 ]
 
 urlpatterns = [
     path("api/", include(api_patterns)),
+    # The log-ins, rate-limited across every server process (accounts/ratelimits.py), before the views they wrap.
+    path("admin/login/", accounts_views.admin_login, name="admin_login_limited"),
     path("admin/", admin.site.urls),
+    path("accounts/login/", accounts_views.LoginView.as_view(), name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("annotations.urls")),
     path("", include("quality.urls")),
 ]
+
+# JSON on /api/, and 503 while the database is away (crowdlabel/errors.py).
+handler404 = "crowdlabel.errors.page_not_found"
+handler500 = "crowdlabel.errors.server_error"
 
 admin.site.site_header = "CrowdLabel administration"
 admin.site.site_title = "CrowdLabel"

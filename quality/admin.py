@@ -9,6 +9,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from accounts import services as accounts_services
+from accounts.admin import identity_search_fields
+from tasks.admin_scoping import OrganisationScopedAdmin
 from tasks.models import ItemState, Project
 
 from . import selectors, services
@@ -16,7 +19,6 @@ from .models import (
     EarningsEntry, ItemDecision, ProjectCalibration, ProjectQuality, Review, ReviewQueueItem, VerificationSample,
     WorkerFlag, WorkerQuality,
 )
-from .services import integrity
 
 
 class PickLabelForm(forms.Form):
@@ -43,7 +45,7 @@ class PickLabelForm(forms.Form):
 
 
 @admin.register(ReviewQueueItem)
-class ReviewQueueAdmin(admin.ModelAdmin):
+class ReviewQueueAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     """Items whose answers did not reach the project's confidence threshold, for a reviewer to decide."""
 
     list_display = ["external_id", "project", "suggested_label", "suggestion_confidence", "submitted_count", "updated_at"]
@@ -85,7 +87,7 @@ class ReviewQueueAdmin(admin.ModelAdmin):
                 return redirect(reverse("admin:quality_reviewqueueitem_changelist") + f"?project__id__exact={item.project_id}")
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta, "title": f"Review {item.external_id}",
-            "item": item, "answers": selectors.item_answers_with_quality(item),
+            "item": item, "answers": selectors.item_answers_with_quality(item, reveal_identity=request.user.is_superuser),
             "suggestion": selectors.suggestion_for(item), "form": form,
             "can_change": self.has_change_permission(request, item),
         }
@@ -117,7 +119,7 @@ class SampleForm(forms.Form):
 
 
 @admin.register(VerificationSample)
-class VerificationSampleAdmin(admin.ModelAdmin):
+class VerificationSampleAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     """Random samples of accepted items sent back to review; the reviewers' agreement estimates accuracy."""
 
     list_display = ["__str__", "project", "size", "reviewed", "estimate", "created_at"]
@@ -203,6 +205,9 @@ class WorkerQualityAdmin(admin.ModelAdmin):
     show_full_result_count = False
     actions = ["lift_suspension"]
 
+    def get_search_fields(self, request):
+        return identity_search_fields(request, self.search_fields)
+
     def has_add_permission(self, request):
         return False
 
@@ -216,9 +221,8 @@ class WorkerQualityAdmin(admin.ModelAdmin):
     @admin.action(description="Lift the suspension (and resolve open flags)", permissions=["change"])
     def lift_suspension(self, request, queryset):
         lifted = 0
-        for profile in queryset.filter(suspended=True).select_related("user"):
-            integrity.worker_suspension_lift(worker=profile.user, by=request.user)
-            lifted += 1
+        for profile in queryset.filter(suspended=True):
+            lifted += accounts_services.worker_unsuspend(profile=profile, by=request.user)
         self.message_user(request, f"Lifted {lifted} suspension(s).", messages.SUCCESS)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -231,14 +235,16 @@ class WorkerQualityAdmin(admin.ModelAdmin):
             "profile": profile, "history": history, "chart": selectors.score_chart(history),
             "flags": WorkerFlag.objects.filter(worker=profile.user)[:50],
             "suspensions": profile.user.suspensions.all()[:20],
-            "earnings": EarningsEntry.objects.filter(worker=profile.user).select_related("project")[:50],
-            "totals": selectors.earnings_totals(profile.user),
         }
+        if request.user.is_superuser:  # earnings are the admins' business, as in the earnings list
+            context.update(show_earnings=True, totals=selectors.earnings_totals(profile.user),
+                           earnings=EarningsEntry.objects.filter(worker=profile.user).select_related("project")[:50])
         return TemplateResponse(request, "admin/quality/worker.html", context)
 
 
 @admin.register(ProjectQuality)
-class ProjectQualityAdmin(admin.ModelAdmin):
+class ProjectQualityAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
+    project_lookup = "pk"
     """Per project: how far its accepted labels can be trusted. The list stays cheap (the calibration row);
     the page reads the answers for the agreement."""
 
@@ -275,7 +281,7 @@ class ProjectQualityAdmin(admin.ModelAdmin):
         return f"{calibration.correlation:.2f}, {selectors.calibration_summary(calibration)['source_text']}"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        project = get_object_or_404(ProjectQuality, pk=object_id)
+        project = get_object_or_404(self.get_queryset(request), pk=object_id)
         if not self.has_view_permission(request, project):
             raise PermissionDenied
         quality = selectors.project_quality(project)

@@ -1,14 +1,13 @@
 """Results for integrators: per item the accepted label, its confidence, how many answers, how decided;
 and per project how far those labels can be trusted (calibration, estimated accuracy, agreement)."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crowdlabel.pagination import StandardPagination
-from tasks.models import Project
+from core.pagination import StandardPagination
+from tasks.api_scoping import ScopedApi
 
 from . import selectors
 from .models import CalibrationSource, ItemDecision
@@ -26,12 +25,12 @@ class ResultSerializer(serializers.ModelSerializer):
         fields = ["item", "external_id", "label", "confidence", "answers_count", "source", "method", "decided_at"]
 
 
-class ProjectResultsApi(APIView):
+class ProjectResultsApi(ScopedApi, APIView):
     pagination_class = StandardPagination
 
     @extend_schema(responses=ResultSerializer(many=True))
     def get(self, request, pk):
-        project = get_object_or_404(Project, pk=pk)
+        project = self.project_get(pk)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.project_results(project), request, view=self)
         return paginator.get_paginated_response(ResultSerializer(page, many=True).data)
@@ -106,7 +105,7 @@ class ProjectQualitySerializer(serializers.Serializer):
     agreement = AgreementSerializer()
 
 
-class ProjectQualityApi(APIView):
+class ProjectQualityApi(ScopedApi, APIView):
     """How far the project's accepted labels can be trusted (see quality.selectors.project_quality)."""
 
     @extend_schema(
@@ -117,5 +116,5 @@ class ProjectQualityApi(APIView):
         "crowd's answers per project and per class.",
     )
     def get(self, request, pk):
-        project = get_object_or_404(Project, pk=pk)
+        project = self.project_get(pk)
         return Response(ProjectQualitySerializer(selectors.project_quality(project)).data)

@@ -155,20 +155,6 @@ class WorkerFlag(models.Model):
         ]
 
 
-class Suspension(models.Model):
-    """Every suspension and its lifting, with the reason the worker is shown."""
-
-    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="suspensions")
-    reason = models.TextField()
-    automatic = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    lifted_at = models.DateTimeField(null=True, blank=True)
-    lifted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-
-    class Meta:
-        ordering = ["-created_at"]
-
-
 class LedgerKind(models.TextChoices):
     REWARD = "reward", "Reward for an accepted annotation"
     BONUS = "bonus", "Bonus for high quality"

@@ -7,7 +7,8 @@ import numpy as np
 from django.db.models import Avg, Count, Exists, OuterRef
 
 from annotations.models import Annotation
-from tasks.models import Item, ItemState, TaskType
+from accounts.selectors import worker_pseudonym
+from tasks.models import HOLDING_STATES, Assignment, Item, ItemState, TaskType
 
 from . import reliability
 from .inference.calibration import MIN_KNOWN_TRUTH
@@ -17,9 +18,9 @@ from .models import (
 )
 
 
-def item_answers_with_quality(item) -> list[dict]:
+def item_answers_with_quality(item, *, reveal_identity: bool = False) -> list[dict]:
     """Every (non-superseded) answer on the item beside its worker's estimated accuracy in the project
-    and current weight W_i."""
+    and current weight W_i. Workers are named by pseudonym unless `reveal_identity` (admins only)."""
     answers = list(
         Annotation.objects.filter(item=item, superseded=False)
         .select_related("worker__worker_profile").order_by("created_at")
@@ -30,7 +31,7 @@ def item_answers_with_quality(item) -> list[dict]:
     )
     return [
         {
-            "worker": a.worker.username, "answer": a.answer, "seconds": a.seconds_spent,
+            "worker": a.worker.username if reveal_identity else worker_pseudonym(a.worker_id), "answer": a.answer, "seconds": a.seconds_spent,
             "accuracy": quality.get(a.worker_id), "weight": getattr(getattr(a.worker, "worker_profile", None), "weight", None),
         }
         for a in answers
@@ -286,3 +287,14 @@ def reliability_chart(bins: list[dict], size: int = 360) -> dict:
     ticks = [{"value": f"{t / 5:.1f}", "x": x(t / 5), "y": y(t / 5)} for t in range(6)]
     return {"size": size, "half": size // 2, "bars": bars, "ticks": ticks,
             "empty_bins": [{"centre": x((b["low"] + b["high"]) / 2)} for b in bins if not b["count"]]}
+
+
+def projects_with_undecided_complete_items() -> list[int]:
+    """Projects with an item that has all its answers (no open slot, nobody holding it) and is still undecided:
+    an evaluation that should have decided it was lost."""
+    holding = Assignment.objects.filter(item=OuterRef("pk"), state__in=HOLDING_STATES)
+    return list(
+        Item.objects.filter(state=ItemState.COLLECTING, is_gold=False, open_slots=0, submitted_count__gt=0)
+        .exclude(Exists(holding))
+        .values_list("project_id", flat=True).distinct().order_by("project_id")
+    )

@@ -13,17 +13,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from django.db.models import F
 
 from accounts import services as accounts_services
-from accounts.models import Role, User, VerificationStatus, WorkerProfile
+from accounts.models import Role, User, WorkerProfile
 from annotations.models import Annotation
 from annotations.services import annotation_submit
 from annotations.signals import annotation_submitted
 from tasks import assignment as assignment_service
 from tasks import services as task_services
 from tasks.importing import items_import
-from tasks.models import Assignment, Item, ItemState, Project
+from tasks.models import Item, ItemState, Project
 
 from .models import ItemDecision
 from .receivers import annotation_submitted as quality_receiver
@@ -149,7 +148,7 @@ def _project(config, rng) -> Project:
 def _account(name) -> User:
     user = User.objects.filter(username=name).first() or accounts_services.user_create(
         email=f"{name}@simulation.crowdlabel", password=None, role=Role.ANNOTATOR, username=name)
-    WorkerProfile.objects.filter(user=user).update(verification_status=VerificationStatus.VERIFIED)
+    accounts_services.worker_mark_verified(user=user)
     return user
 
 
@@ -195,7 +194,7 @@ def _one_step(project, worker, config, rng, truth) -> int:
         assignment_service.assignment_skip(assignment_id=assignment.pk, worker=worker.user)
         return 0
     think = timedelta(seconds=rng.uniform(*THINK_SECONDS[worker.kind]))
-    Assignment.objects.filter(pk=assignment.pk).update(started_at=F("started_at") - think, expires_at=F("expires_at") + think)
+    assignment_service.assignment_backdate(assignment_id=assignment.pk, by=think)
     annotation_submit(worker=worker.user, assignment_id=assignment.pk, answer=answer)
     return 1
 

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from . import assignment, practice, schemas, selectors, services
+from .admin_scoping import OrganisationScopedAdmin
 from .forms import ImportItemsForm, PositionedJSONField, StructuredJSONWidget
 from .importing import ImportRejected, items_import, items_import_preview, staging
 from .models import Assignment, Item, PracticeItem, Project, ProjectStatus
@@ -83,7 +84,8 @@ class ProjectActionForm(ActionForm):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
+    project_lookup = "pk"
     form = ProjectAdminForm
     action_form = ProjectActionForm
     list_display = [
@@ -101,6 +103,9 @@ class ProjectAdmin(admin.ModelAdmin):
         ("Task", {"fields": ["task_type", "label_schema", "item_fields", "instructions", "instructions_preview"]}),
         ("Crowd", {"fields": ["difficulty", "deadline", "overlap", "max_overlap", "gold_share", "alpha",
                               "verified_only", "min_weight", "required_skills", "practice_required"]}),
+        ("Pool: who may work on it (empty: every annotator)", {"fields": ["pool_group", "pool_qualification"]}),
+        ("Qualification project", {"fields": ["awards_qualification", "award_min_gold_checks",
+                                              "award_min_gold_accuracy"]}),
         ("Quality", {"fields": ["accept_confidence", "adaptive_overlap", "early_stop_confidence", "min_seconds"]}),
         ("Assignment", {"fields": ["assignment_strategy", "item_order", "lease_minutes", "show_model_suggestions"]}),
         ("Payment", {"fields": ["reward_amount", "reward_currency", "reward_scales_with_difficulty"]}),
@@ -276,14 +281,20 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     list_display = ["external_id", "project", "short_data", "state", "is_gold", "open_slots", "submitted_count"]
     list_filter = ["state", "is_gold", "project"]
     search_fields = ["external_id"]
     list_select_related = ["project"]
     show_full_result_count = False
-    readonly_fields = ["content_hash", "open_slots", "submitted_count", "created_at", "updated_at"]
+    readonly_fields = ["media_link", "content_hash", "open_slots", "submitted_count", "created_at", "updated_at"]
     raw_id_fields = ["project"]
+
+    @admin.display(description="Uploaded file, as annotators see it")
+    def media_link(self, item):
+        # The file widget's own link is the storage path, which is not served: uploads are private.
+        url = item.media_url() if item.pk else None
+        return format_html('<a href="{}">{}</a>', url, item.media.name) if url else "—"
 
     @admin.display(description="Data")
     def short_data(self, item):
@@ -292,7 +303,7 @@ class ItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     """Live assignments per project: who holds which item, and until when."""
 
     list_display = ["item", "worker", "project", "state", "is_gold", "pushed", "started_at", "expires_at"]
@@ -328,7 +339,7 @@ class PracticeItemForm(forms.ModelForm):
 
 # Its own page rather than an inline on the project's: the project form then posts exactly as before.
 @admin.register(PracticeItem)
-class PracticeItemAdmin(admin.ModelAdmin):
+class PracticeItemAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     """The practice round's items: their answer and explanation are shown to workers after they answer."""
 
     form = PracticeItemForm

@@ -1,18 +1,19 @@
 """The integrator API for projects and items: parse, call one service or selector, shape the output."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Skill
-from crowdlabel.pagination import StandardPagination
+from core.pagination import StandardPagination
+from core.parsers import SafeJSONParser
 
 from . import schemas, selectors, services
+from .api_scoping import ScopedApi
 from .importing import (
     DELIMITER_NAMES, ENCODINGS, IMPORT_FORMATS, ImportRejected, RowError, items_import, items_import_preview,
 )
@@ -75,7 +76,7 @@ class ProjectInputSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ProjectListApi(APIView):
+class ProjectListApi(ScopedApi, APIView):
     pagination_class = StandardPagination
 
     @extend_schema(
@@ -83,7 +84,7 @@ class ProjectListApi(APIView):
         parameters=[OpenApiParameter("status", str, enum=ProjectStatus.values)],
     )
     def get(self, request):
-        projects = Project.objects.prefetch_related("required_skills").order_by("-created_at")
+        projects = self.projects().prefetch_related("required_skills").order_by("-created_at")
         if request.query_params.get("status"):
             projects = projects.filter(status=request.query_params["status"])
         paginator = self.pagination_class()
@@ -92,6 +93,8 @@ class ProjectListApi(APIView):
 
     @extend_schema(request=ProjectInputSerializer, responses={201: ProjectOutputSerializer})
     def post(self, request):
+        if getattr(request.auth, "project_id", None) is not None:
+            raise PermissionDenied("This token is limited to one project: it cannot create projects.")
         data = ProjectInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -101,14 +104,14 @@ class ProjectListApi(APIView):
         return Response(ProjectOutputSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
-class ProjectDetailApi(APIView):
+class ProjectDetailApi(ScopedApi, APIView):
     @extend_schema(responses=ProjectOutputSerializer)
     def get(self, request, pk):
-        return Response(ProjectOutputSerializer(get_object_or_404(Project, pk=pk)).data)
+        return Response(ProjectOutputSerializer(self.project_get(pk)).data)
 
     @extend_schema(request=ProjectInputSerializer, responses=ProjectOutputSerializer)
     def patch(self, request, pk):
-        project = get_object_or_404(Project, pk=pk)
+        project = self.project_get(pk)
         data = ProjectInputSerializer(project, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         try:
@@ -118,7 +121,7 @@ class ProjectDetailApi(APIView):
         return Response(ProjectOutputSerializer(project).data)
 
 
-class ProjectStatusApi(APIView):
+class ProjectStatusApi(ScopedApi, APIView):
     """POST /api/projects/{id}/publish/ (or pause/, close/)."""
 
     action = None
@@ -126,7 +129,7 @@ class ProjectStatusApi(APIView):
 
     @extend_schema(request=None, responses=ProjectOutputSerializer)
     def post(self, request, pk):
-        project = get_object_or_404(Project, pk=pk)
+        project = self.project_get(pk)
         try:
             project = self.ACTIONS[self.action](project=project)
         except DjangoValidationError as error:
@@ -134,7 +137,7 @@ class ProjectStatusApi(APIView):
         return Response(ProjectOutputSerializer(project).data)
 
 
-class ProjectStatisticsApi(APIView):
+class ProjectStatisticsApi(ScopedApi, APIView):
     @extend_schema(responses=inline_serializer("ProjectStatistics", {
         "items": serializers.IntegerField(), "gold_items": serializers.IntegerField(),
         "items_by_state": serializers.DictField(child=serializers.IntegerField()),
@@ -142,10 +145,13 @@ class ProjectStatisticsApi(APIView):
         "labels_wanted": serializers.IntegerField(), "percent_done": serializers.FloatField(),
     }))
     def get(self, request, pk):
-        return Response(selectors.project_statistics(get_object_or_404(Project, pk=pk)))
+        return Response(selectors.project_statistics(self.project_get(pk)))
 
 
 class ItemOutputSerializer(serializers.ModelSerializer):
+    media = serializers.CharField(source="media_url", allow_null=True, read_only=True,
+                                  help_text="Where the uploaded file is served (never a public path).")
+
     class Meta:
         model = Item
         fields = [
@@ -174,7 +180,7 @@ class ImportResultSerializer(serializers.Serializer):
     summary = serializers.CharField()
 
 
-class ItemListApi(APIView):
+class ItemListApi(ScopedApi, APIView):
     """List a project's items (filter by state, gold, external id) or add items: one JSON object or a
     list of them, validated whole like any import (one bad item stores nothing)."""
 
@@ -189,7 +195,7 @@ class ItemListApi(APIView):
         ],
     )
     def get(self, request, pk):
-        project = get_object_or_404(Project, pk=pk)
+        project = self.project_get(pk)
         items = Item.objects.filter(project=project).order_by("pk")
         params = request.query_params
         if params.get("state"):
@@ -204,7 +210,7 @@ class ItemListApi(APIView):
 
     @extend_schema(request=ItemInputSerializer(many=True), responses={201: ImportResultSerializer})
     def post(self, request, pk):
-        project = get_object_or_404(Project, pk=pk)
+        project = self.project_get(pk)
         rows = request.data if isinstance(request.data, list) else [request.data]
         data = ItemInputSerializer(data=rows, many=True)
         data.is_valid(raise_exception=True)
@@ -276,13 +282,13 @@ class ImportPreviewSerializer(serializers.Serializer):
         return [preview.all_gold_note] if preview.all_gold_note else []
 
 
-class ItemBulkImportApi(APIView):
+class ItemBulkImportApi(ScopedApi, APIView):
     """Upload a CSV, JSONL or JSON file (multipart field `file`), with an optional `mapping` (JSON), `format`,
     and for CSV `delimiter` and `encoding` (guessed when absent). The file streams; it is validated whole before
     anything is stored. With `preview=true` nothing is stored: the answer says how the file was read, shows its
     first rows as they would be stored, and lists what would stop the import."""
 
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
 
     class ItemImportInputSerializer(serializers.Serializer):
         file = serializers.FileField()
@@ -302,7 +308,7 @@ class ItemBulkImportApi(APIView):
         responses={201: ImportResultSerializer, 200: ImportPreviewSerializer},
     )
     def post(self, request, pk):
-        project = get_object_or_404(Project, pk=pk)
+        project = self.project_get(pk)
         data = self.ItemImportInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload, options = data.validated_data["file"], data.validated_data

@@ -1,7 +1,6 @@
 """Assignment endpoints. Annotators: next item, skip, release. Integrators and admins: live assignments
 per project, and pushing a batch of items to the workers by weight."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -9,27 +8,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAnnotator
-from crowdlabel.pagination import StandardPagination
+from accounts.selectors import worker_pseudonym
+from core.pagination import StandardPagination
 
 from . import assignment as assignment_service
-from .api_practice import PracticeTurnSerializer, practice_turn_data
-from .models import Assignment, AssignmentState, Item, Project
-
-
-class AnnotatorItemSerializer(serializers.ModelSerializer):
-    """What an annotator sees of an item: never the gold answer, whether it is gold, or its external id."""
-
-    class Meta:
-        model = Item
-        fields = ["id", "data", "media"]
-
-
-class AnnotatorAssignmentSerializer(serializers.ModelSerializer):
-    item = AnnotatorItemSerializer()
-
-    class Meta:
-        model = Assignment
-        fields = ["id", "project", "item", "state", "started_at", "expires_at"]
+from .api_scoping import ScopedApi
+from .serializers import (
+    AnnotatorAssignmentSerializer, PracticeTurnSerializer, annotator_assignment_data, practice_turn_data, retry_headers,
+)
+from .models import Assignment, AssignmentState
 
 
 class NextItemSerializer(serializers.Serializer):
@@ -39,28 +26,9 @@ class NextItemSerializer(serializers.Serializer):
     practice = PracticeTurnSerializer
 
 
-def annotator_assignment_data(assignment) -> dict:
-    """AnnotatorAssignmentSerializer's output, written out: this answers every "next" request, and the
-    serializer's field machinery cost more than the rest of the response (a test keeps the two equal)."""
-    item = assignment.item
-    return {
-        "id": assignment.pk,
-        "project": assignment.project_id,
-        "item": {"id": item.pk, "data": item.data, "media": item.media.url if item.media else None},
-        "state": assignment.state,
-        "started_at": _iso(assignment.started_at),
-        "expires_at": _iso(assignment.expires_at),
-    }
-
-
-def _iso(value) -> str | None:
-    return serializers.DateTimeField().to_representation(value) if value else None
-
-
-def retry_headers(retry_after: int | None) -> dict:
-    """Retry-After for a request for work that got none for now, so that any HTTP client knows when to ask
-    again (the JSON's `retry_after` says the same to the page)."""
-    return {"Retry-After": str(retry_after)} if retry_after else {}
+def refusal_error(refusal):
+    """A refused worker learns why, unless the project is invisible to them: then it does not exist (404)."""
+    return PermissionDenied(str(refusal)) if refusal.visible else NotFound()
 
 
 def _next_response(result) -> Response:
@@ -94,7 +62,7 @@ class NextInProjectApi(APIView):
                 worker=request.user, project=project, profile=getattr(request.user, "worker_profile", None)
             )
         except assignment_service.NotEligible as refusal:
-            raise PermissionDenied(str(refusal)) from refusal
+            raise refusal_error(refusal) from refusal
         return _next_response(result)
 
 
@@ -125,15 +93,18 @@ class AssignmentActionApi(APIView):
 
 
 class ProjectAssignmentSerializer(serializers.ModelSerializer):
-    worker = serializers.CharField(source="worker.username")
+    worker = serializers.SerializerMethodField(help_text="The worker's pseudonym (the one exports use).")
     item_external_id = serializers.CharField(source="item.external_id")
 
     class Meta:
         model = Assignment
         fields = ["id", "item", "item_external_id", "worker", "state", "is_gold", "pushed", "started_at", "expires_at", "finished_at"]
 
+    def get_worker(self, assignment) -> str:
+        return worker_pseudonym(assignment.worker_id)
 
-class ProjectAssignmentsApi(APIView):
+
+class ProjectAssignmentsApi(ScopedApi, APIView):
     """Integrators and admins: a project's assignments, live ones by default."""
 
     pagination_class = StandardPagination
@@ -143,27 +114,28 @@ class ProjectAssignmentsApi(APIView):
         parameters=[OpenApiParameter("state", str, enum=AssignmentState.values)],
     )
     def get(self, request, pk):
-        project = get_object_or_404(Project, pk=pk)
+        project = self.project_get(pk)
         state = request.query_params.get("state", AssignmentState.LIVE)
-        rows = Assignment.objects.filter(project=project, state=state).select_related("worker", "item").order_by("pk")
+        rows = Assignment.objects.filter(project=project, state=state).select_related("item").order_by("pk")
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(ProjectAssignmentSerializer(page, many=True).data)
 
 
-class PushBatchApi(APIView):
+class PushBatchApi(ScopedApi, APIView):
     """Integrators and admins: distribute `count` free items among the eligible workers by T_i."""
 
     class PushBatchInputSerializer(serializers.Serializer):
         count = serializers.IntegerField(min_value=1, max_value=100_000)
 
     @extend_schema(request=PushBatchInputSerializer, responses={200: inline_serializer("PushedBatch", {
-        "pushed": serializers.DictField(child=serializers.IntegerField(), help_text="Items pushed, by worker id."),
+        "pushed": serializers.DictField(child=serializers.IntegerField(), help_text="Items pushed, by worker pseudonym."),
         "total": serializers.IntegerField(),
     })})
     def post(self, request, pk):
-        project = get_object_or_404(Project, pk=pk)
+        project = self.project_get(pk)
         data = self.PushBatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         pushed = assignment_service.assignment_push_batch(project=project, count=data.validated_data["count"])
-        return Response({"pushed": {str(worker): n for worker, n in pushed.items()}, "total": sum(pushed.values())})
+        return Response({"pushed": {worker_pseudonym(worker): n for worker, n in pushed.items()},
+                         "total": sum(pushed.values())})

@@ -12,24 +12,6 @@ from . import assignment as assignment_service
 from . import practice, schemas
 
 
-def practice_turn_data(turn: practice.PracticeTurn) -> dict:
-    """A practice item as the worker sees it before answering: its fields and where they are in the
-    round, never its answer or explanation (those come with the feedback)."""
-    return {
-        "id": turn.item.pk,
-        "project": turn.item.project_id,
-        "item": {"id": turn.item.pk, "data": turn.item.data, "media": None},
-        "answered": turn.answered,
-        "required": turn.required,
-    }
-
-
-PracticeTurnSerializer = inline_serializer("PracticeTurn", {
-    "id": serializers.IntegerField(), "project": serializers.IntegerField(), "item": serializers.JSONField(),
-    "answered": serializers.IntegerField(), "required": serializers.IntegerField(),
-}, allow_null=True)
-
-
 class PracticeAnswerApi(APIView):
     """Answer a practice item (`{"answer": "Phone"}`, in the same forms as a real answer): 201 with whether
     you were right, the right answer and its explanation, and how far you are in the practice round; 200
@@ -55,9 +37,11 @@ class PracticeAnswerApi(APIView):
             item = practice.practice_item_for(practice_item_id=pk)
         except practice.PracticeNotFound as missing:
             raise NotFound(str(missing)) from missing
-        problem = assignment_service.worker_eligibility_problem(worker=request.user, project=item.project)
-        if problem:
-            raise PermissionDenied(problem)
+        eligibility = assignment_service.worker_eligibility(worker=request.user, project=item.project)
+        if not eligibility.visible:
+            raise NotFound()
+        if eligibility.problem:
+            raise PermissionDenied(eligibility.problem)
         try:
             feedback = practice.practice_answer_submit(
                 worker=request.user, practice_item=item, answer=data.validated_data["answer"]

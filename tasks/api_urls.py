@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, api_assignments, api_practice
+from . import api, api_assignments, api_practice, views
 
 urlpatterns = [
     path("projects/", api.ProjectListApi.as_view(), name="api-projects"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("projects/<int:pk>/statistics/", api.ProjectStatisticsApi.as_view(), name="api-project-statistics"),
     path("projects/<int:pk>/items/", api.ItemListApi.as_view(), name="api-project-items"),
     path("projects/<int:pk>/items/import/", api.ItemBulkImportApi.as_view(), name="api-project-items-import"),
+    path("items/<int:pk>/media/", views.ItemMediaApi.as_view(), name="item-media"),
 ]
 
 urlpatterns += [

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Role, User, WorkerProfile
+from accounts.selectors import WorkerPools, worker_pools
 
 from . import assignment_sql as sql
 from . import practice, sampling
@@ -35,7 +36,12 @@ PRACTICE_REASON = "Practice first: answer the practice items, then real work beg
 
 
 class NotEligible(Exception):
-    """The worker may not work on this project; the message says why (shown to them)."""
+    """The worker may not work on this project; the message says why (shown to them). `visible`: whether
+    they may know the project exists at all (False: answer 404, never its title or instructions)."""
+
+    def __init__(self, message: str, visible: bool = True):
+        super().__init__(message)
+        self.visible = visible
 
 
 class AssignmentError(Exception):
@@ -56,13 +62,55 @@ class NextItem:
 
 # --- Eligibility ----------------------------------------------------------------------------------
 
-def worker_eligibility_problem(*, worker: User, project: Project, profile: WorkerProfile | None = None) -> str:
-    """Why this worker gets no work on this project ('' when they may work on it)."""
+@dataclass(frozen=True)
+class Eligibility:
+    """The answer to "may this worker work on this project?": `problem` says why not ('' when they may),
+    `visible` whether they may see the project at all (its title, instructions, that it exists)."""
+
+    problem: str = ""
+    visible: bool = True
+
+    def __bool__(self):
+        return not self.problem
+
+
+NOT_FOUND = "No such project."
+
+
+def worker_eligibility(
+    *, worker: User, project: Project, profile: WorkerProfile | None = None, pools: WorkerPools | None = None
+) -> Eligibility:
+    """The one place that decides whether a worker may work on a project: assignment, the pages, the
+    annotator API and the project list all ask here. A draft, or a project open to a pool (a group, a
+    qualification) the worker is not in, is invisible to them; the other refusals say why.
+    `profile`, `pools`: when the caller already read them (the API's authentication reads the profile; the
+    project list reads the pools once for all projects)."""
+    if worker.role in (Role.ADMIN, Role.REVIEWER):
+        return Eligibility("Only annotators receive work.")  # staff may look at any project's page
     if worker.role != Role.ANNOTATOR:
-        return "Only annotators receive work."
+        return Eligibility("Only annotators receive work.", visible=False)
     profile = profile or WorkerProfile.objects.filter(user=worker).first()
     if profile is None:
-        return "This account has no worker profile."
+        return Eligibility("This account has no worker profile.", visible=False)
+    if project.status == ProjectStatus.DRAFT or not _in_pool(worker, project, pools):
+        return Eligibility(NOT_FOUND, visible=False)
+    return Eligibility(_work_problem(profile=profile, project=project))
+
+
+def worker_eligibility_problem(*, worker: User, project: Project, profile: WorkerProfile | None = None) -> str:
+    """Why this worker gets no work on this project ('' when they may work on it): worker_eligibility's reason."""
+    return worker_eligibility(worker=worker, project=project, profile=profile).problem
+
+
+def _in_pool(worker: User, project: Project, pools: WorkerPools | None) -> bool:
+    if not project.is_restricted:
+        return True  # open projects cost the hot path no query
+    pools = pools or worker_pools(worker=worker)
+    return pools.admits(group_id=project.pool_group_id, qualification_id=project.pool_qualification_id)
+
+
+def _work_problem(*, profile: WorkerProfile, project: Project) -> str:
+    """A member of the project's pool: what still keeps them from work here ('' when nothing)."""
     if profile.suspended:
         return f"Your account is suspended: {profile.suspended_reason}"
     if not _handing_out_work(project):
@@ -91,8 +139,9 @@ def _handing_out_work(project: Project) -> bool:
 def projects_open_to(worker: User):
     """Projects handing out work that this worker is eligible for, best paid first."""
     profile = WorkerProfile.objects.filter(user=worker).first()
+    pools = worker_pools(worker=worker)
     projects = Project.objects.handing_out_work().order_by("-reward_amount", "deadline", "pk")
-    return [p for p in projects if not worker_eligibility_problem(worker=worker, project=p, profile=profile)]
+    return [p for p in projects if worker_eligibility(worker=worker, project=p, profile=profile, pools=pools)]
 
 
 def project_or_none(pk) -> Project | None:
@@ -111,9 +160,9 @@ def assignment_next(
     work here.
     `profile`: the worker's profile if the caller read it in this request (the API's authentication does)."""
     profile = profile or WorkerProfile.objects.filter(user=worker).first()
-    problem = worker_eligibility_problem(worker=worker, project=project, profile=profile)
-    if problem:
-        raise NotEligible(problem)
+    eligibility = worker_eligibility(worker=worker, project=project, profile=profile)
+    if not eligibility:
+        raise NotEligible(eligibility.problem, visible=eligibility.visible)
     # The project row is already loaded: a project without a practice round pays nothing here.
     if project.practice_required:
         turn = practice.practice_next(worker=worker, project=project)
@@ -184,7 +233,7 @@ def _serve_holding(*, worker, project, now) -> Assignment | None:
 
 def _sweep_expired_leases(*, project, now) -> None:
     """Lazily return a few expired leases of this project to the pool, at most once per
-    ASSIGNMENT_LEASE_SWEEP_SECONDS per process (the periodic job sweeps the rest): on a busy project
+    ASSIGNMENT_LEASE_SWEEP_SECONDS per project (shared cache; the periodic job sweeps the rest): on a busy project
     the requests would otherwise all repeat the same empty search."""
     every = settings.ASSIGNMENT_LEASE_SWEEP_SECONDS
     if every and not cache.add(f"assignment:lease-sweep:{project.pk}", 1, timeout=every):
@@ -337,19 +386,13 @@ def assignment_release(*, assignment_id: int, worker: User) -> Assignment:
 
 def assignment_for_submit(*, assignment_id: int, worker: User, now) -> Assignment:
     """For the submission service: the worker's live, unexpired assignment with its item and project,
-    read without a lock (assignment_submit's conditional write is what guarantees it is still live).
+    read without a lock (the submission's conditional write, annotations.submit_sql, is what guarantees
+    it is still live).
     Refuses an expired lease without changing it; the caller then calls assignment_expire."""
     assignment = _live(assignment_id, worker, lock=False)
     if assignment.expires_at <= now:
         raise AssignmentError("This assignment's time ran out; the item went back to the pool.", "expired")
     return assignment
-
-
-def assignment_submit(*, assignment: Assignment, answer_row, now) -> bool:
-    """Store the answer (an unsaved row) and mark the assignment submitted, atomically, only if it is
-    still live and its lease runs: False, with nothing written, when a concurrent skip, expiry or second
-    submission got there first."""
-    return sql.complete_with(answer_row, assignment=assignment, now=now)
 
 
 @transaction.atomic
@@ -360,7 +403,7 @@ def assignment_expire(*, assignment_id: int) -> int:
 
 def assignment_complete(*, assignment: Assignment, now=None) -> Assignment:
     """Mark a locked live assignment submitted and count the answer on its item (without an answer row:
-    simulations and tests; submissions go through assignment_submit)."""
+    simulations and tests; submissions go through annotations.submit_sql)."""
     sql.complete(assignment=assignment, now=now or timezone.now())
     return assignment
 
@@ -401,6 +444,12 @@ def assignment_reopen(*, assignment_id: int, worker: User, now=None) -> Assignme
     return assignment
 
 
+def assignment_backdate(*, assignment_id: int, by) -> int:
+    """For the crowd simulation: the worker "started" `by` (a timedelta) earlier and their lease runs `by`
+    longer, so the time they spent reads like a person's thinking while the simulation runs at full speed."""
+    return Assignment.objects.filter(pk=assignment_id).update(started_at=F("started_at") - by, expires_at=F("expires_at") + by)
+
+
 def _project_of(assignment_id: int, worker: User) -> int:
     project_id = Assignment.objects.filter(pk=assignment_id, worker=worker).values_list("project_id", flat=True).first()
     if project_id is None:
@@ -433,6 +482,18 @@ def _expire(*, now, project_id=None, assignment_id=None, limit=None) -> int:
             sql.give_slot_back(item_id=item_id)
     sql.finish(assignment_ids=[pk for pk, _, _ in due], state=AssignmentState.EXPIRED, now=now)
     return len(due)
+
+
+@transaction.atomic
+def assignments_end_for_worker(*, worker_id: int) -> int:
+    """A suspended worker's live and queued assignments end at once (released) and their slots go back to
+    the pool, so nobody waits for a lease that will never be answered. Returns how many ended."""
+    holding = sql.lock_holding_of_worker(worker_id=worker_id)
+    for _, item_id, is_gold in holding:
+        if not is_gold:
+            sql.give_slot_back(item_id=item_id)
+    sql.finish(assignment_ids=[pk for pk, _, _ in holding], state=AssignmentState.RELEASED, now=timezone.now())
+    return len(holding)
 
 
 def assignments_expire_due(*, limit: int = 5000) -> int:

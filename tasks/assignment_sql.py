@@ -13,7 +13,7 @@ PostgreSQL, and its one plan can use the partial indexes that name those values 
 from django.db import transaction
 
 from accounts.models import Skill, WorkerProfile
-from crowdlabel import rawsql as db
+from core import rawsql as db
 
 from .models import HOLDING_STATES, SEEN_STATES, Assignment, AssignmentState, Item, ItemOrder, ItemState, Project
 
@@ -52,7 +52,9 @@ def assignment_with_item_and_project(*, assignment_id: int, lock: bool) -> Assig
     return assignment
 
 
-def _submitted_if_live(*, assignment: Assignment, now) -> tuple[str, list]:
+# --- Submission: pieces for annotations.submit_sql, which writes the answer row in the same statement ---
+
+def submitted_if_live(*, assignment: Assignment, now) -> tuple[str, list]:
     """The assignment marked submitted only if it is still live and its lease still runs (checked under
     the row's lock, so a concurrent skip, expiry or second submission makes it change nothing)."""
     return (
@@ -62,45 +64,25 @@ def _submitted_if_live(*, assignment: Assignment, now) -> tuple[str, list]:
     )
 
 
-def complete_with(row, *, assignment: Assignment, now) -> bool:
-    """Atomically: mark the live assignment submitted, count the answer on its item and INSERT `row`
-    (the answer). Nothing is written, and False comes back, when the assignment is no longer live.
-    On PostgreSQL this is one statement, with no transaction round trips."""
-    done, done_params = _submitted_if_live(assignment=assignment, now=now)
-    if db.postgresql():
-        names, marks, values = db.insert_parts(row)
-        found = db.rows(
-            f"WITH done AS ({done}), counted AS ({_count_answer_on('(SELECT item_id FROM done)')}) "
-            f"INSERT INTO {row._meta.db_table} ({names}) SELECT {marks} FROM done "
-            f"RETURNING {db.quote_name(row._meta.pk.column)}",
-            [*done_params, *values],
-        )
-        if not found:
-            return False
-        db.stored(row, found[0][0])
-    else:
-        with transaction.atomic():
-            if not db.rows(done, done_params):
-                return False
-            db.insert(row, along_with=[_count_answer(item_id=assignment.item_id)])
+def submitted_marked(assignment: Assignment, *, now) -> None:
+    """The in-memory row, once submitted_if_live has written it."""
     assignment.state, assignment.finished_at = AssignmentState.SUBMITTED, now
-    return True
 
 
 def complete(*, assignment: Assignment, now) -> None:
     """Mark a locked live assignment submitted and count the answer on its item, in one round trip."""
     submitted = _finish_statement(assignment_ids=[assignment.pk], state=AssignmentState.SUBMITTED, now=now)
-    db.batch([_count_answer(item_id=assignment.item_id), submitted])
+    db.batch([count_answer(item_id=assignment.item_id), submitted])
     assignment.state, assignment.finished_at = AssignmentState.SUBMITTED, now
 
 
-def _count_answer_on(item: str) -> str:
+def count_answer_on(item: str) -> str:
     """One more answer counted on `item` (an id expression)."""
     return f"UPDATE {ITEM} SET submitted_count = submitted_count + 1 WHERE id = {item}"
 
 
-def _count_answer(*, item_id: int) -> tuple[str, list]:
-    return _count_answer_on("%s"), [item_id]
+def count_answer(*, item_id: int) -> tuple[str, list]:
+    return count_answer_on("%s"), [item_id]
 
 
 # --- Leases ----------------------------------------------------------------------------------------
@@ -130,6 +112,13 @@ def lock_due(*, now, project_id: int | None = None, assignment_id: int | None = 
         sql += " LIMIT %s"
         params.append(limit)
     return db.rows(sql + db.lock_clause(skip_locked=True), params)
+
+
+def lock_holding_of_worker(*, worker_id: int):
+    """All the worker's live and queued assignments, in every project, locked: (id, item_id, is_gold).
+    Waits for a submission in flight rather than skipping it: that one then finishes first."""
+    sql = f"SELECT id, item_id, is_gold FROM {ASSIGNMENT} WHERE worker_id = %s AND state IN ({HOLDING}) ORDER BY id"
+    return db.rows(sql + db.lock_clause(skip_locked=False), [worker_id])
 
 
 def finish(*, assignment_ids: list[int], state: str, now) -> None:

@@ -5,9 +5,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Skill
+from accounts.models import Organisation, Qualification, Skill
 
 
 class TaskType(models.TextChoices):
@@ -80,6 +81,26 @@ class Project(models.Model):
     verified_only = models.BooleanField(default=True, help_text="Only verified annotators may work on it.")
     min_weight = models.FloatField(default=0.0, help_text="Workers below this weight W_i get no work.")
     required_skills = models.ManyToManyField(Skill, blank=True, related_name="projects")
+    # Who the project is open to: every (verified) annotator when both are empty, else the members of the
+    # group and the holders of the qualification. PROTECT: deleting the group must never open the project.
+    pool_group = models.ForeignKey(
+        "auth.Group", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Only annotators in this group may work on it (with the qualification below: either is enough).",
+    )
+    pool_qualification = models.ForeignKey(
+        Qualification, null=True, blank=True, on_delete=models.PROTECT, related_name="pool_projects",
+        help_text="Only annotators holding this qualification may work on it.",
+    )
+    awards_qualification = models.ForeignKey(
+        Qualification, null=True, blank=True, on_delete=models.SET_NULL, related_name="awarding_projects",
+        help_text="A qualification project: workers who pass its gold checks are granted this qualification.",
+    )
+    award_min_gold_checks = models.PositiveSmallIntegerField(
+        default=5, help_text="Gold checks a worker answers in this project before the qualification can be awarded."
+    )
+    award_min_gold_accuracy = models.FloatField(
+        default=0.8, help_text="Share of those gold checks a worker must get right to be awarded the qualification."
+    )
     lease_minutes = models.PositiveSmallIntegerField(default=10, help_text="An assignment expires after this.")
     min_seconds = models.FloatField(
         default=2.0, help_text="Answers faster than this are suspicious (anti-cheating: too fast to have read the item)."
@@ -96,6 +117,8 @@ class Project(models.Model):
         "They see the right answer and its explanation after each one. Add them under Tasks › Practice items.",
     )
     status = models.CharField(max_length=16, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT, db_index=True)
+    # The tenancy unit: the project's items, answers, runs, models and exports belong to it through the project.
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="projects")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -117,10 +140,19 @@ class Project(models.Model):
             models.CheckConstraint(condition=models.Q(difficulty__gte=1, difficulty__lte=5), name="tasks_project_difficulty_1_5"),
             models.CheckConstraint(condition=models.Q(reward_amount__gte=0), name="tasks_project_reward_gte_0"),
             models.CheckConstraint(condition=models.Q(lease_minutes__gte=1), name="tasks_project_lease_gte_1"),
+            models.CheckConstraint(
+                condition=models.Q(award_min_gold_accuracy__gte=0, award_min_gold_accuracy__lte=1),
+                name="tasks_project_award_accuracy_0_1",
+            ),
         ]
 
     def __str__(self):
         return self.title
+
+    @property
+    def is_restricted(self) -> bool:
+        """Open to a named pool only (a group or a qualification), not to every annotator."""
+        return bool(self.pool_group_id or self.pool_qualification_id)
 
     @property
     def labels(self) -> list[dict]:
@@ -200,6 +232,11 @@ class Item(models.Model):
                 name="tasks_item_gold_by_id",
             ),
         ]
+
+    def media_url(self) -> str | None:
+        """Where the uploaded file is served, to those allowed to see it (tasks.views.item_media): never a
+        public /media/ path."""
+        return reverse("item-media", args=[self.pk]) if self.media else None
 
     def __str__(self):
         return f"{self.project_id}:{self.external_id}"

@@ -9,6 +9,8 @@ sorted list of spans).
 import re
 import unicodedata
 
+from core.textcheck import text_problem
+
 MAX_LABELS = 200
 MAX_LABEL_NAME = 100
 MAX_FIELD_CHARS = 10_000
@@ -39,6 +41,13 @@ class SchemaError(ValueError):
         self.problems = list(problems)
 
 
+def storable_text_check(value: str, what: str) -> None:
+    """Refuse text no column can hold (a NUL character, a lone surrogate), naming where it was."""
+    problem = text_problem(value)
+    if problem:
+        raise SchemaError(f"{what} {problem}.")
+
+
 def normalise_text(value: str) -> str:
     """Unicode NFC, whitespace runs collapsed to one space, trimmed: how every text field is stored."""
     return " ".join(unicodedata.normalize("NFC", value).split())
@@ -59,7 +68,8 @@ def label_schema_clean(schema) -> dict:
     if len(labels) > MAX_LABELS:
         raise SchemaError(f"A project may have at most {MAX_LABELS} labels.")
     cleaned, problems = [], []
-    first_with_name, first_with_shortcut = {}, {}  # casefolded name / shortcut -> the label that took it first
+    # casefolded name / shortcut / colour given -> the label that took it first
+    first_with_name, first_with_shortcut, first_with_color = {}, {}, {}
     for position, label in enumerate(labels, start=1):
         label, label_problems = _label_clean(label, position)
         problems += label_problems
@@ -75,6 +85,12 @@ def label_schema_clean(schema) -> dict:
             if taken[0] != position:
                 problems.append(f"{where}: the shortcut {shortcut!r} is used twice "
                                 f"(also by {_label_where(*taken, start='label')}).")
+        color = label.get("color")
+        if color:  # only colours a person chose: past ten labels the default palette has to repeat itself
+            taken = first_with_color.setdefault(color, (position, label["name"]))
+            if taken[0] != position:
+                problems.append(f"{where}: the colour {color} is used twice (also by "
+                                f"{_label_where(*taken, start='label')}); annotators could not tell them apart.")
         label.setdefault("color", PALETTE[(position - 1) % len(PALETTE)])
         cleaned.append(label)
     if problems:
@@ -99,8 +115,12 @@ def _label_clean(label, position) -> tuple[dict | None, list[str]]:
     name = normalise_text(name)
     if len(name) > MAX_LABEL_NAME:
         return None, [f"{_label_where(position)}: the name is longer than {MAX_LABEL_NAME} characters."]
+    if text_problem(name):
+        return None, [f"{_label_where(position)}: the name {text_problem(name)}."]
     where, problems = _label_where(position, name), []
     cleaned = {"name": name, "description": str(label.get("description") or "")[:500]}
+    if text_problem(cleaned["description"]):
+        problems.append(f"{where}: the description {text_problem(cleaned['description'])}.")
     color = label.get("color")
     if color:
         if not isinstance(color, str) or not COLOR_RE.match(color):
@@ -138,6 +158,9 @@ def item_fields_clean(item_fields) -> list[str]:
                             else f"Field {position}: a field name is text, not {type(name).__name__}.")
             continue
         name = normalise_text(name)
+        if text_problem(name):
+            problems.append(f"Field {position}: the name {text_problem(name)}.")
+            continue
         taken = first.setdefault(name.casefold(), position)
         if taken != position:
             problems.append(f"Field {position} (“{name}”): the name is used twice (also by field {taken}).")
@@ -214,11 +237,13 @@ def _record_clean(record, side, item_fields) -> dict:
 
 
 def _text_clean(value, key) -> str:
+    storable_text_check(str(key), f"The field name {str(key)!r}")
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise SchemaError(f"The field {key!r} must be text, not {type(value).__name__}.")
     text = normalise_text(str(value))
+    storable_text_check(text, f"The field {key!r}")
     if len(text) > MAX_FIELD_CHARS:
         raise SchemaError(f"The field {key!r} is longer than {MAX_FIELD_CHARS} characters ({len(text)}).")
     return text
@@ -227,6 +252,7 @@ def _text_clean(value, key) -> str:
 def _url_clean(value, key) -> str:
     if not isinstance(value, str):
         raise SchemaError(f"The field {key!r} must be a URL.")
+    storable_text_check(value, f"The field {key!r}")
     value = value.strip()
     if len(value) > MAX_URL_CHARS or not re.match(r"^https?://[^\s]+$", value):
         raise SchemaError(f"The field {key!r} must be an http(s) URL of at most {MAX_URL_CHARS} characters.")
@@ -238,7 +264,9 @@ def _url_clean(value, key) -> str:
 def answer_clean(*, task_type: str, label_names: list[str], value, text: str = "", fold_case: bool = False):
     """Validate one answer and return it in canonical form:
     single-answer types: the label name; multi-label: the sorted list of names;
-    span: the list of {"start", "end", "label"} sorted by start, character offsets into `text`.
+    span: the list of {"start", "end", "label"} sorted by start, offsets into `text` in Unicode code points
+    (Python's str indices; end exclusive). The one definition of a span offset: the API, imports, exports and
+    the workspace page (which converts from JS's UTF-16 indices) all use it.
     `fold_case` (for gold answers typed into spreadsheets): a name that matches no label exactly stands for the
     one label it matches ignoring case, when exactly one does."""
     if task_type in SINGLE_ANSWER_TYPES:

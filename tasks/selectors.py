@@ -3,7 +3,26 @@
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from accounts import selectors as account_selectors
+from accounts.models import Role
+
 from .models import Assignment, AssignmentState, Item, ItemState, Project
+
+
+def projects_visible_to(*, user, token=None, roles=None):
+    """The one answer to "which projects may this person (with this API token) act on": every project for
+    superusers, else those of the organisations they are members of (with one of `roles`, when given); a
+    token limited to one project narrows it to that project. Every integrator endpoint, and the staff
+    admin, look projects up through here; anything else (items, answers, runs, models, exports) is reached
+    through its project."""
+    projects = Project.objects.all()
+    organisation_ids = account_selectors.organisation_ids_of(user=user, roles=roles)
+    if organisation_ids is not None:
+        projects = projects.filter(organisation_id__in=organisation_ids)
+    limited_to = getattr(token, "project_id", None)
+    if limited_to is not None:
+        projects = projects.filter(pk=limited_to)
+    return projects
 
 
 def _count_subquery(model, *, filter_q=Q(), outer="pk"):
@@ -58,3 +77,14 @@ def project_statistics(project: Project) -> dict:
         "labels_wanted": (items - gold) * project.overlap,
         "percent_done": _percent(accepted, items - gold),
     }
+
+
+def item_media_allowed(*, user, item: Item, token=None) -> bool:
+    """Who may see an item's uploaded file: staff, integrators and admins of the item's organisation (who own
+    the data; a token limited to another project does not reach it), and the annotator who holds a live
+    assignment of it; nobody else, not even another annotator of the project."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if user.is_staff or user.role in (Role.INTEGRATOR, Role.ADMIN):
+        return projects_visible_to(user=user, token=token).filter(pk=item.project_id).exists()
+    return Assignment.objects.filter(item=item, worker=user, state=AssignmentState.LIVE).exists()

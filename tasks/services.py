@@ -6,6 +6,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import selectors as account_selectors
+
 from . import schemas
 from .models import Project, ProjectStatus
 
@@ -14,6 +16,7 @@ EDITABLE_FIELDS = {
     "deadline", "reward_amount", "reward_currency", "reward_scales_with_difficulty", "overlap",
     "max_overlap", "gold_share", "alpha", "accept_confidence", "adaptive_overlap", "early_stop_confidence", "verified_only", "min_seconds", "min_weight", "lease_minutes",
     "assignment_strategy", "item_order", "show_model_suggestions", "practice_required",
+    "pool_group", "pool_qualification", "awards_qualification", "award_min_gold_checks", "award_min_gold_accuracy",
 }
 # The bounds of a project's numbers (low, high; None: open). Forms and serializers check them field by field
 # before anything is saved, so a person reads which field is wrong; the check constraints hold the same bounds
@@ -21,7 +24,7 @@ EDITABLE_FIELDS = {
 PROJECT_BOUNDS = {
     "overlap": (1, None), "max_overlap": (1, None), "difficulty": (1, 5), "gold_share": (0, 1), "alpha": (0, 1),
     "accept_confidence": (0, 1), "early_stop_confidence": (0, 1), "reward_amount": (Decimal(0), None),
-    "lease_minutes": (1, None), "min_seconds": (0, None),
+    "lease_minutes": (1, None), "min_seconds": (0, None), "award_min_gold_accuracy": (0, 1),
 }
 CONSTRAINT_MESSAGES = {
     "tasks_project_overlap_gte_1": ("overlap", "The overlap must be at least 1."),
@@ -32,6 +35,7 @@ CONSTRAINT_MESSAGES = {
     "tasks_project_difficulty_1_5": ("difficulty", "The difficulty must be from 1 to 5."),
     "tasks_project_reward_gte_0": ("reward_amount", "The reward cannot be negative."),
     "tasks_project_lease_gte_1": ("lease_minutes", "The lease must be at least 1 minute."),
+    "tasks_project_award_accuracy_0_1": ("award_min_gold_accuracy", "The award's gold accuracy must be between 0 and 1."),
 }
 
 
@@ -98,8 +102,12 @@ def _save(project: Project, fields: dict) -> Project:
 
 
 @transaction.atomic
-def project_create(*, created_by=None, **fields) -> Project:
-    return _save(Project(created_by=created_by), fields)
+def project_create(*, created_by=None, organisation=None, **fields) -> Project:
+    """A new draft project, in `organisation` or else the creator's (accounts.selectors.organisation_for_new_project)."""
+    organisation = organisation or account_selectors.organisation_for_new_project(user=created_by)
+    if organisation is None:
+        raise ValidationError({"__all__": "You are not a member of any organisation: ask an admin to add you to one."})
+    return _save(Project(created_by=created_by, organisation=organisation), fields)
 
 
 def project_update_problems(*, project: Project, fields: dict) -> dict:

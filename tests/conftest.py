@@ -35,12 +35,17 @@ def _celery_eager(request, settings):
     app.conf.task_always_eager = previous
 
 
+
+
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """allauth keeps its rate limits in the cache: tests must not inherit each other's."""
+def _fresh_cache(settings):
+    """An empty cache of this process for each test: allauth keeps its rate limits in the cache, and tests must
+    not inherit each other's. The shared caches (Redis, the database) are tested in tests/crowdlabel/test_cache.py
+    and by the processes the fault tests start; clearing them here would flush a Redis that a broker shares."""
     from django.core.cache import cache
 
-    cache.clear()
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()  # local caches of one name share their storage: a new one is not an empty one
 
 
 @pytest.fixture(autouse=True)

@@ -2,11 +2,13 @@
 Reviewers group, an annotator has a worker profile and a verified email)."""
 
 import factory
+from django.contrib.auth.models import Group
 from allauth.account.models import EmailAddress
-from rest_framework.authtoken.models import Token
 
 from accounts import services
-from accounts.models import Role, User, VerificationStatus, WorkerProfile
+from accounts.models import (
+    Membership, MembershipRole, Organisation, Qualification, Role, User, VerificationStatus, WorkerProfile,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -23,6 +25,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     def with_role(user, create, extracted, **kwargs):
         if create:
             user.save()
+            services.organisation_default()  # a fresh install has its organisation: integrators join it
             services.user_set_role(user=user, role=user.role)
             EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
 
@@ -43,8 +46,28 @@ class IntegratorFactory(UserFactory):
     role = Role.INTEGRATOR
 
 
-def token_for(user: User) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
+def token_for(user: User, **limits) -> str:
+    """A new API token's key for the user (`project_id=`, `read_only=` limit it)."""
+    return services.api_token_create(user=user, name="test", **limits)[1]
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    slug = factory.Sequence(lambda n: f"org-{n}")
+
+
+def default_organisation() -> Organisation:
+    return services.organisation_default()
+
+
+def member_of(organisation: Organisation, user: User, role: str = MembershipRole.INTEGRATOR) -> User:
+    """The user, made a member of `organisation` only (their other memberships dropped)."""
+    Membership.objects.filter(user=user).exclude(organisation=organisation).delete()
+    services.membership_add(user=user, organisation=organisation, role=role)
+    return user
 
 
 def pending_profile(user: User | None = None) -> WorkerProfile:
@@ -54,3 +77,27 @@ def pending_profile(user: User | None = None) -> WorkerProfile:
     profile.verification_note = "my certificate"
     profile.save()
     return profile
+
+
+class QualificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Qualification
+
+    name = factory.Sequence(lambda n: f"Qualification {n}")
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+
+    name = factory.Sequence(lambda n: f"Pool {n}")
+
+
+def verified_worker(weight=1.0, **kwargs) -> User:
+    """An annotator whose verification was approved, with weight W = `weight`."""
+    worker = AnnotatorFactory(**kwargs)
+    profile = worker.worker_profile
+    profile.verification_status = VerificationStatus.VERIFIED
+    profile.weight = weight
+    profile.save()
+    return worker

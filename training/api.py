@@ -1,14 +1,14 @@
 """Training over the API: launch and follow runs, export labels, and predictions from the active model."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAnnotator
-from crowdlabel.pagination import StandardPagination
-from tasks.models import Assignment, AssignmentState, Project
+from core.pagination import StandardPagination
+from tasks.api_scoping import ScopedApi
+from tasks.models import Assignment, AssignmentState
 
 from . import downloads, predictions, selectors, services, snapshots
 from .models import BaseModel, ModelVersion, Prediction, TrainingRun
@@ -62,19 +62,19 @@ class LaunchSerializer(serializers.Serializer):
     early_stopping_patience = serializers.IntegerField(min_value=0, max_value=100, default=0)
 
 
-class ProjectRunsApi(APIView):
+class ProjectRunsApi(ScopedApi, APIView):
     pagination_class = StandardPagination
 
     @extend_schema(responses=RunSerializer(many=True))
     def get(self, request, pk):
-        runs = TrainingRun.objects.filter(project=get_object_or_404(Project, pk=pk)).select_related("model_version", "base_model")
+        runs = TrainingRun.objects.filter(project=self.project_get(pk)).select_related("model_version", "base_model")
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(runs, request, view=self)
         return paginator.get_paginated_response(RunSerializer(page, many=True).data)
 
     @extend_schema(request=LaunchSerializer, responses={201: RunSerializer})
     def post(self, request, pk):
-        project = get_object_or_404(Project, pk=pk)
+        project = self.project_get(pk)
         data = LaunchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -84,38 +84,38 @@ class ProjectRunsApi(APIView):
         return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
-class RunDetailApi(APIView):
+class RunDetailApi(ScopedApi, APIView):
     @extend_schema(responses=RunSerializer)
     def get(self, request, pk):
-        return Response(RunSerializer(get_object_or_404(TrainingRun.objects.select_related("model_version", "base_model"), pk=pk)).data)
+        return Response(RunSerializer(self.scoped_get(TrainingRun.objects.select_related("model_version", "base_model"), pk)).data)
 
 
-class RunCancelApi(APIView):
+class RunCancelApi(ScopedApi, APIView):
     @extend_schema(request=None, responses=RunSerializer)
     def post(self, request, pk):
-        return Response(RunSerializer(services.training_run_cancel(run=get_object_or_404(TrainingRun, pk=pk))).data)
+        return Response(RunSerializer(services.training_run_cancel(run=self.scoped_get(TrainingRun.objects, pk))).data)
 
 
-class ProjectModelVersionsApi(APIView):
+class ProjectModelVersionsApi(ScopedApi, APIView):
     """The project's model versions, newest first, with their figures. Read-only."""
 
     pagination_class = StandardPagination
 
     @extend_schema(responses=ModelVersionSerializer(many=True))
     def get(self, request, pk):
-        versions = ModelVersion.objects.filter(project=get_object_or_404(Project, pk=pk))
+        versions = ModelVersion.objects.filter(project=self.project_get(pk))
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(versions, request, view=self)
         return paginator.get_paginated_response(ModelVersionSerializer(page, many=True).data)
 
 
-class ModelVersionDetailApi(APIView):
+class ModelVersionDetailApi(ScopedApi, APIView):
     @extend_schema(responses=ModelVersionSerializer)
     def get(self, request, pk):
-        return Response(ModelVersionSerializer(get_object_or_404(ModelVersion, pk=pk)).data)
+        return Response(ModelVersionSerializer(self.scoped_get(ModelVersion.objects, pk)).data)
 
 
-class ModelActivateApi(APIView):
+class ModelActivateApi(ScopedApi, APIView):
     """Make a version the one /predict/ serves. A version whose headline figure is lower than the active
     one's, or below the floor, is refused with 409 and the reasons unless the body says {"confirm": true}."""
 
@@ -135,7 +135,7 @@ class ModelActivateApi(APIView):
         data = self.ActivateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            version = services.model_version_activate(version=get_object_or_404(ModelVersion, pk=pk),
+            version = services.model_version_activate(version=self.scoped_get(ModelVersion.objects, pk),
                                                       confirmed=data.validated_data["confirm"])
         except services.ActivationNeedsConfirmation as needs:
             return Response({"detail": "Send {\"confirm\": true} to activate it anyway.", "concerns": needs.concerns},
@@ -143,7 +143,11 @@ class ModelActivateApi(APIView):
         return Response({"id": version.pk, "project": version.project_id, "version": version.version, "is_active": True})
 
 
-class PredictApi(APIView):
+class ExportErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Why nothing was done, in words.")
+
+
+class PredictApi(ScopedApi, APIView):
     """Texts in, labels (or spans) with scores out, from the project's active model (kept loaded)."""
 
     class PredictInputSerializer(serializers.Serializer):
@@ -154,23 +158,23 @@ class PredictApi(APIView):
         "model_version": serializers.IntegerField(),
         # One per text, in order: {"label", "score"} for label models, {"spans", "score"} for span models.
         "predictions": serializers.ListField(child=serializers.DictField()),
-    })})
+    }), 409: ExportErrorSerializer, 503: ExportErrorSerializer})
     def post(self, request, pk):
-        project = get_object_or_404(Project, pk=pk)
+        project = self.project_get(pk)
         data = self.PredictInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         version = predictions.active_version(project)
         if version is None:
             return Response({"detail": "This project has no active model yet."}, status=status.HTTP_409_CONFLICT)
-        results = predictions.texts_predict(version=version, texts=data.validated_data["texts"])
+        try:
+            results = predictions.texts_predict(version=version, texts=data.validated_data["texts"])
+        except predictions.ModelUnavailable as error:
+            return Response({"detail": str(error), "code": "model_unavailable"},
+                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response({"model_version": version.version, "predictions": results})
 
 
-class ExportErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="Why nothing was exported, in words.")
-
-
-class ExportApi(APIView):
+class ExportApi(ScopedApi, APIView):
     """The project's accepted labels: ?export_format=jsonl|csv|conll|hf (&mask=1 masks emails and phone
     numbers). hf is a zip of one folder that `datasets.load_from_disk` reads as it is (train, validation and
     test splits, with manifest.json). (Not `format`: DRF reserves that parameter for choosing a renderer.)
@@ -181,7 +185,7 @@ class ExportApi(APIView):
                                OpenApiParameter("mask", bool)],
                    responses={200: str, 400: ExportErrorSerializer, 409: ExportErrorSerializer})
     def get(self, request, pk):
-        project = get_object_or_404(Project, pk=pk)
+        project = self.project_get(pk)
         try:
             return downloads.export_response(project, request.query_params.get("export_format", "jsonl"),
                                              request.query_params.get("mask") in ("1", "true"))

@@ -3,10 +3,13 @@ and an uncertainty for active learning, never a worker's vote), and the machine-
 
 import threading
 from collections import OrderedDict
+from pathlib import Path
 
 from django.db import transaction
 
-from quality.models import ItemDecision, Suggestion
+from quality.models import ItemDecision
+from quality.services import review
+from tasks import transitions
 from tasks.models import Item, ItemState
 
 from .models import ModelVersion, Prediction
@@ -17,8 +20,13 @@ _CACHE_LOCK = threading.Lock()
 CACHE_SIZE = 2
 
 
+class ModelUnavailable(Exception):
+    """The active model's files are not on this server (a web host without the training volume)."""
+
+
 def predictor_for(version: ModelVersion):
-    """The loaded model, kept between calls (the two most recently used versions per process)."""
+    """The loaded model, kept between calls (the two most recently used versions per process).
+    Raises ModelUnavailable when its folder is missing or cannot be loaded."""
     from training.ml.predict import Predictor
 
     key = (version.pk, version.folder)
@@ -26,7 +34,12 @@ def predictor_for(version: ModelVersion):
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-        predictor = Predictor(version.folder)
+        if not Path(version.folder).is_dir():
+            raise ModelUnavailable(f"The files of model version {version.version} are not on this server.")
+        try:
+            predictor = Predictor(version.folder)
+        except OSError as error:  # a folder with files missing or unreadable
+            raise ModelUnavailable(f"Model version {version.version} cannot be loaded: {error}") from error
         _CACHE[key] = predictor
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
@@ -60,12 +73,13 @@ def items_preannotate(*, version: ModelVersion, batch_size: int = 256, on_progre
     for start in range(0, len(ids), batch_size):
         chunk = list(Item.objects.filter(pk__in=ids[start:start + batch_size]).order_by("pk"))
         results = texts_predict(version=version, texts=[item_text(project, item.data) for item in chunk])
+        uncertainties = {}
         with transaction.atomic():
             for item, result in zip(chunk, results):
                 label, score = _label_and_score(result)
                 Prediction.objects.update_or_create(item=item, model_version=version, defaults={"label": label, "score": score})
-                Item.objects.filter(pk=item.pk).update(model_uncertainty=round(1.0 - score, 6))
-                done += 1
+                uncertainties[item.pk] = 1.0 - score
+            done += transitions.items_set_uncertainty(uncertainties=uncertainties)
         if on_progress is not None:
             on_progress(done, len(ids))
     return done
@@ -84,12 +98,7 @@ def disagreements_flag(*, version: ModelVersion, min_score: float = 0.9) -> int:
     for decision, result in zip(decisions, results):
         label, score = _label_and_score(result)
         if score >= min_score and label != decision.label:
-            with transaction.atomic():
-                moved = Item.objects.filter(pk=decision.item_id, state=ItemState.ACCEPTED).update(state=ItemState.NEEDS_REVIEW)
-                if moved:
-                    Suggestion.objects.update_or_create(item_id=decision.item_id, defaults={
-                        "label": decision.label, "confidence": decision.confidence,
-                        "method": f"model v{version.version} disagrees ({score:.2f})"[:64],
-                    })
-                    flagged += 1
+            flagged += review.accepted_to_review(
+                decision=decision, method=f"model v{version.version} disagrees ({score:.2f})"
+            )
     return flagged

@@ -146,7 +146,7 @@ def training_run_execute(*, run_id: int) -> TrainingRun:
         return run  # cancelled before it started, or already taken by another worker
     try:
         result = _train(run)
-    except Exception as error:  # noqa: BLE001 - every failure is recorded on the run, then re-raised
+    except Exception as error:
         return _finish_failed(run, error)
     return _finish_succeeded(run, result)
 

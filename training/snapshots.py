@@ -1,13 +1,11 @@
 """Dataset snapshots and exports: a project's accepted labels as a DatasetDict on disk, JSONL, CSV or CoNLL.
 
-Worker identities never leave as they are: exports name workers by a pseudonym (an HMAC of their id with the
-site's secret key: stable across exports, not reversible without the key). An optional step masks personal
+Worker identities never leave as they are: exports name workers by a pseudonym (accounts.selectors.worker_pseudonym,
+the one the API and the review queue use too). An optional step masks personal
 data (email addresses, phone numbers) in item text.
 """
 
 import csv
-import hashlib
-import hmac
 import io
 import json
 import os
@@ -20,6 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.selectors import worker_pseudonym
 from quality.models import ItemDecision, VerificationSample
 from quality.selectors import sample_agreement
 from tasks.models import Project, TaskType
@@ -28,11 +27,6 @@ from .models import DatasetSnapshot
 
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 PHONE_RE = re.compile(r"(?<!\w)\+?\d[\d\s().-]{7,}\d(?!\w)")
-
-
-def worker_pseudonym(worker_id: int) -> str:
-    digest = hmac.new(settings.SECRET_KEY.encode(), f"worker:{worker_id}".encode(), hashlib.sha256).hexdigest()
-    return f"w-{digest[:12]}"
 
 
 def mask_personal_data(text: str) -> str:

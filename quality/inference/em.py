@@ -54,7 +54,7 @@ def expectation_maximisation(layout: AnswerLayout, initial_posterior, known, est
     posterior = clamp_known(np.array(initial_posterior, dtype=np.float64), known)
     uniform = np.full(layout.n_classes, 1.0 / layout.n_classes)
     workers, prior, iteration, log_evidence = None, uniform, 0, None
-    for iteration in range(1, max_iterations + 1):
+    for iteration in range(1, max_iterations + 1):  # noqa: B007 - the count is reported after the loop
         workers = estimate_workers(posterior)
         prior = class_prior(posterior) if learn_class_prior else uniform
         log_evidence = layout.sum_by_task(answer_log_likelihood(workers))

@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef
 
 from accounts.models import WorkerProfile
 from annotations.models import Annotation
+from tasks import transitions
 from tasks.models import HOLDING_STATES, Assignment, Item, ItemState, Project, TaskType
 
 from .. import inference
@@ -35,6 +36,14 @@ def project_evaluation_schedule(*, project_id: int) -> bool:
 
     evaluate_project.apply_async(args=[project_id], countdown=debounce)
     return True
+
+
+def undecided_items_reevaluate() -> int:
+    """Schedule an evaluation of each project left with fully answered, undecided items (periodic). Goes
+    through the debounce: a project whose evaluation is already on its way is not asked twice."""
+    from ..selectors import projects_with_undecided_complete_items
+
+    return sum(project_evaluation_schedule(project_id=pk) for pk in projects_with_undecided_complete_items())
 
 
 @dataclass
@@ -195,7 +204,7 @@ def _decide(project, ready, verdicts, method=None) -> Outcome:
 @transaction.atomic
 def _accept(project, item_id, verdict, answers_count, method=None) -> int:
     # Conditional: an item a reviewer or a parallel evaluation already moved on is left alone.
-    moved = Item.objects.filter(pk=item_id, state=ItemState.COLLECTING).update(state=ItemState.ACCEPTED, open_slots=0)
+    moved = transitions.item_accept(item_id=item_id)
     if moved:
         ItemDecision.objects.update_or_create(item_id=item_id, defaults={
             "project": project, "label": verdict.label, "confidence": min(1.0, max(0.0, verdict.confidence)),
@@ -203,29 +212,34 @@ def _accept(project, item_id, verdict, answers_count, method=None) -> int:
             "decided_by": None,
         })
         Suggestion.objects.filter(item_id=item_id).delete()
-    return moved
+    return int(moved)
 
 
 @transaction.atomic
 def _ask_one_more(project, item_id, verdict, method=None) -> int:
-    moved = Item.objects.filter(pk=item_id, state=ItemState.COLLECTING, open_slots=0).update(open_slots=1)
+    moved = transitions.item_ask_one_more(item_id=item_id)
     if moved:
         _suggest(item_id, verdict, project, method)
-    return moved
+    return int(moved)
 
 
 @transaction.atomic
 def _send_to_review(project, item_id, verdict, method=None) -> int:
-    moved = Item.objects.filter(pk=item_id, state=ItemState.COLLECTING).update(state=ItemState.NEEDS_REVIEW)
+    moved = transitions.items_send_to_review(item_ids=[item_id])
     if moved:
         _suggest(item_id, verdict, project, method)
     return moved
 
 
 def _suggest(item_id, verdict, project, method=None) -> None:
+    suggestion_set(item_id=item_id, label=verdict.label, confidence=verdict.confidence,
+                   method=_method_name(project, method, verdict))
+
+
+def suggestion_set(*, item_id: int, label, confidence: float, method: str) -> None:
+    """The label a reviewer is offered for an item (one per item; the newest wins)."""
     Suggestion.objects.update_or_create(item_id=item_id, defaults={
-        "label": verdict.label, "confidence": min(1.0, max(0.0, verdict.confidence)),
-        "method": _method_name(project, method, verdict),
+        "label": label, "confidence": min(1.0, max(0.0, confidence)), "method": method[:64],
     })
 
 

@@ -8,7 +8,8 @@ Rules (over the trailing day, so a reformed worker is judged on what they do now
 - low agreement: with at least LOW_AGREEMENT_MIN_PAIRS comparisons, agreement C more than LOW_AGREEMENT_GAP
   below the median worker's.
 SUSPEND_AFTER open flags suspend the worker: weight 0, no more work, the reason shown to them and in the
-admin. Flags and suspensions are recorded; an admin lifts a suspension (and resolves the flags).
+admin. Flags and suspensions are recorded; suspending and lifting are accounts' services (accounts.services),
+whichever admin or job calls them; lifting resolves the flags here (worker_fresh_start).
 """
 
 import statistics
@@ -22,7 +23,7 @@ from accounts import services as accounts_services
 from accounts.models import User, WorkerProfile
 from annotations.models import Annotation
 
-from ..models import FlagKind, Suspension, WorkerFlag
+from ..models import FlagKind, WorkerFlag
 from .scores import PRIOR_C, PRIOR_P, weight_from_quality, worker_tallies
 
 RULE_WINDOW = timedelta(days=1)
@@ -134,32 +135,19 @@ def _flag(worker_id, kind, detail) -> int:
         return 0
 
 
-@transaction.atomic
 def worker_suspend_for_flags(*, worker_id: int) -> int:
+    """Suspend through accounts (the one home of suspension), with the open flags as the reason."""
     flags = list(WorkerFlag.objects.filter(worker_id=worker_id, resolved_at__isnull=True))
     reason = "Suspended automatically: " + "; ".join(f"{f.get_kind_display().lower()} ({f.detail})" for f in flags)
     profile = WorkerProfile.objects.get(user_id=worker_id)
-    if profile.suspended:
-        return 0
-    accounts_services.worker_suspend(profile=profile, reason=reason)
-    WorkerProfile.objects.filter(pk=profile.pk).update(weight=0.0)
-    Suspension.objects.create(worker_id=worker_id, reason=reason, automatic=True)
-    return 1
+    return int(accounts_services.worker_suspend(profile=profile, reason=reason, automatic=True) is not None)
 
 
 @transaction.atomic
-def worker_suspend_manually(*, worker: User, reason: str, by: User) -> Suspension:
-    accounts_services.worker_suspend(profile=worker.worker_profile, reason=reason)
-    WorkerProfile.objects.filter(user=worker).update(weight=0.0)
-    return Suspension.objects.create(worker=worker, reason=reason, automatic=False)
-
-
-@transaction.atomic
-def worker_suspension_lift(*, worker: User, by: User) -> None:
-    """An admin gives the worker another chance: suspension lifted, open flags resolved, and the weight of
-    a worker with no record (the priors) until the next recomputation judges their new answers."""
+def worker_fresh_start(*, worker_id: int, by: User | None) -> None:
+    """After accounts lifted a suspension (whoever lifted it, from whichever admin): the open flags are
+    resolved, so the hourly job does not suspend again at once, and W is that of a worker with no record
+    (the priors) until the next recomputation judges their new answers."""
     now = timezone.now()
-    accounts_services.worker_unsuspend(profile=worker.worker_profile)
-    WorkerProfile.objects.filter(user=worker).update(weight=weight_from_quality((PRIOR_P + PRIOR_C) / 2))
-    Suspension.objects.filter(worker=worker, lifted_at__isnull=True).update(lifted_at=now, lifted_by=by)
-    WorkerFlag.objects.filter(worker=worker, resolved_at__isnull=True).update(resolved_at=now, resolved_by=by)
+    WorkerFlag.objects.filter(worker_id=worker_id, resolved_at__isnull=True).update(resolved_at=now, resolved_by=by)
+    accounts_services.worker_weights_set(scores={worker_id: (weight_from_quality((PRIOR_P + PRIOR_C) / 2), None)})

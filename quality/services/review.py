@@ -10,12 +10,12 @@ import random
 from django.db import transaction
 
 from accounts.models import User
-from annotations.models import Annotation
-from tasks import schemas
+from annotations import services as annotation_services
+from tasks import schemas, transitions
 from tasks.models import Item, ItemState, Project
 
 from ..models import DecisionSource, ItemDecision, Review, ReviewAction, Suggestion, VerificationSample
-from .decisions import project_evaluation_schedule
+from .decisions import project_evaluation_schedule, suggestion_set
 
 
 class ReviewError(Exception):
@@ -67,7 +67,7 @@ def _decide(item, reviewer, label, action) -> ItemDecision:
         "project": item.project, "label": label, "confidence": 1.0, "source": DecisionSource.REVIEWER,
         "method": "reviewer", "answers_count": item.submitted_count, "decided_by": reviewer,
     })
-    Item.objects.filter(pk=item.pk).update(state=ItemState.ACCEPTED, open_slots=0)
+    transitions.item_accept(item_id=item.pk, source=ItemState.NEEDS_REVIEW)
     Suggestion.objects.filter(item=item).delete()
     transaction.on_commit(lambda: project_evaluation_schedule(project_id=item.project_id))
     return decision
@@ -79,12 +79,10 @@ def review_send_back(*, item_id: int, reviewer: User) -> Item:
     again, and the workers who answered it never see it again (their assignments say so)."""
     item = _locked_for_review(item_id, reviewer)
     Review.objects.create(item=item, reviewer=reviewer, action=ReviewAction.SEND_BACK)
-    Annotation.objects.filter(item=item, superseded=False).update(superseded=True)
+    annotation_services.annotations_supersede(item_id=item.pk)
     ItemDecision.objects.filter(item=item).delete()
     Suggestion.objects.filter(item=item).delete()
-    Item.objects.filter(pk=item.pk).update(
-        state=ItemState.COLLECTING, open_slots=item.project.overlap, submitted_count=0
-    )
+    transitions.item_reopen(item_id=item.pk, open_slots=item.project.overlap)
     item.refresh_from_db()
     return item
 
@@ -103,9 +101,17 @@ def verification_sample_create(*, project: Project, size: int, created_by: User 
     sample = VerificationSample.objects.create(project=project, size=len(chosen), created_by=created_by)
     sample.items.set(chosen)
     for decision in ItemDecision.objects.filter(item_id__in=chosen):
-        Suggestion.objects.update_or_create(item_id=decision.item_id, defaults={
-            "label": decision.label, "confidence": decision.confidence, "method": decision.method,
-        })
-    Item.objects.filter(pk__in=chosen).update(state=ItemState.NEEDS_REVIEW)
+        accepted_to_review(decision=decision)
     return sample
+
+
+@transaction.atomic
+def accepted_to_review(*, decision: ItemDecision, method: str = "") -> bool:
+    """An accepted item goes back to a reviewer with its accepted label as the suggestion (a verification
+    sample; a model that confidently disagrees, named in `method`). False when it was no longer accepted."""
+    moved = transitions.items_send_to_review(item_ids=[decision.item_id], source=ItemState.ACCEPTED)
+    if moved:
+        suggestion_set(item_id=decision.item_id, label=decision.label, confidence=decision.confidence,
+                       method=method or decision.method)
+    return bool(moved)
 

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import WorkerProfile
+from accounts import services as accounts_services
 from tasks.models import Project
 
 from ..models import WorkerScore
@@ -118,30 +118,25 @@ def worker_weights_recompute(*, window_days: int | None = None, now=None) -> dic
     tallies = _tallies(now - timedelta(days=window_days))
     alphas = dict(Project.objects.values_list("pk", "alpha"))
     workers = _per_worker(tallies, alphas)
-    profiles = {p.user_id: p for p in WorkerProfile.objects.filter(user_id__in=list(workers))}
-    snapshots, changed = [], []
-    for worker_id, entry in workers.items():
-        profile = profiles.get(worker_id)
-        if profile is None:
-            continue
-        pooled, q = entry["pooled"], round(entry["q"], 6)
-        w = 0.0 if profile.suspended else weight_from_quality(q)
+    qualities = {worker_id: round(entry["q"], 6) for worker_id, entry in workers.items()}
+    stored, changed = accounts_services.worker_weights_set(
+        scores={worker_id: (weight_from_quality(q), q) for worker_id, q in qualities.items()}
+    )
+    snapshots = []
+    for worker_id, w in stored.items():
+        pooled = workers[worker_id]["pooled"]
         snapshots.append(WorkerScore(
             worker_id=worker_id, as_of=now.date(), window_days=window_days, gold_checks=pooled.checks,
             gold_correct=pooled.correct, agreement_pairs=pooled.pairs, agreeing_pairs=pooled.agreeing,
-            precision_p=round(pooled.p, 6), agreement_c=round(pooled.c, 6), quality_q=q, weight_w=w,
-            answers=pooled.answers,
+            precision_p=round(pooled.p, 6), agreement_c=round(pooled.c, 6), quality_q=qualities[worker_id],
+            weight_w=w, answers=pooled.answers,
         ))
-        if profile.weight != w or profile.quality_score != q:
-            profile.weight, profile.quality_score = w, q
-            changed.append(profile)
     WorkerScore.objects.bulk_create(
         snapshots, batch_size=1000, update_conflicts=True, unique_fields=["worker", "as_of"],
         update_fields=["window_days", "gold_checks", "gold_correct", "agreement_pairs", "agreeing_pairs",
                        "precision_p", "agreement_c", "quality_q", "weight_w", "answers"],
     )
-    WorkerProfile.objects.bulk_update(changed, ["weight", "quality_score"], batch_size=1000)
-    return {"workers": len(snapshots), "weights_changed": len(changed)}
+    return {"workers": len(snapshots), "weights_changed": changed}
 
 
 def worker_tallies(*, since) -> dict[tuple[int, int], Tally]:

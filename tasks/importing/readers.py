@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator
 
 import ijson
 
+from core.textcheck import MAX_JSON_DEPTH, DepthBoundedReader, JsonTooDeep, json_depth_check, text_problem
+
 from . import sniffing
 from .report import ImportRejected, RowError
 
@@ -52,7 +54,15 @@ def csv_records(source, dialect: sniffing.CsvDialect = sniffing.CsvDialect()) ->
         raise ImportRejected([RowError(1, f"the header cannot be read as CSV: {error}.")]) from None
     if decode_errors:
         raise ImportRejected(decode_errors)
+    _header_check(header)
     return header, _csv_body(reader, decode_errors)
+
+
+def _header_check(header: list[str]):
+    problems = [RowError(1, f"column {number} of the header {text_problem(name)}.")
+                for number, name in enumerate(header, start=1) if text_problem(name)]
+    if problems:
+        raise ImportRejected(problems)
 
 
 def _csv_body(reader, decode_errors: list[RowError]) -> Records:
@@ -114,7 +124,10 @@ def jsonl_records(source) -> Records:
         if not raw.strip():
             continue
         try:
+            json_depth_check(raw.encode("utf-8", "surrogatepass"))
             yield number, json.loads(raw)
+        except JsonTooDeep as error:
+            yield number, RowError(number, f"{error}; items are objects of fields.")
         except json.JSONDecodeError as error:
             yield number, RowError(number, f"is not valid JSON: {error.msg} (column {error.colno}).")
 
@@ -123,12 +136,16 @@ def json_records(source) -> Records:
     """A stream of (1-based element position, decoded element) of a top-level JSON array, parsed
     incrementally with ijson."""
     _seek_array_start(source)
-    elements = ijson.items(source, "item", use_float=True)
+    # ijson keeps a prefix string per level, memory that grows with the square of the depth: bounded first.
+    elements = ijson.items(DepthBoundedReader(source, MAX_JSON_DEPTH), "item", use_float=True)
     position = 0
     while True:
         try:
             element = next(elements)
         except StopIteration:
+            return
+        except JsonTooDeep as error:
+            yield position + 1, RowError(position + 1, f"{error}; reading stopped here.", "item")
             return
         except (ijson.JSONError, UnicodeDecodeError) as error:
             # A JSON parser cannot resynchronise after a syntax error, so reading stops here.

@@ -69,6 +69,7 @@ def _external_id_clean(value) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise SchemaError(f"The external id must be text or a whole number, not {type(value).__name__}.")
     external_id = str(value).strip()
+    schemas.storable_text_check(external_id, "The external id")
     if len(external_id) > MAX_EXTERNAL_ID_CHARS:
         raise SchemaError(f"The external id is longer than {MAX_EXTERNAL_ID_CHARS} characters.")
     return external_id
@@ -80,6 +81,7 @@ def _explanation_clean(value) -> str:
     if not isinstance(value, str):
         raise SchemaError(f"The gold explanation must be text, not {type(value).__name__}.")
     text = schemas.normalise_text(value)
+    schemas.storable_text_check(text, "The gold explanation")
     if len(text) > schemas.MAX_FIELD_CHARS:
         raise SchemaError(f"The gold explanation is longer than {schemas.MAX_FIELD_CHARS} characters.")
     return text

@@ -211,7 +211,9 @@ def _check(rows: _RowSource, stream: Iterator[CleanRow | RowError]) -> tuple[_Ro
         counts, errors = _scan(stream, rows.unit)
     except ImportRejected as rejected:  # the header, the mapping or the file as a whole
         return _RowCounts(), rejected
-    if errors and (missing := rows.missing_problem()):
+    # A field no record has is one problem, not one per row; when no record could be read at all (not JSON,
+    # nested too deep) the rows' own errors say why.
+    if errors and rows.columns and (missing := rows.missing_problem()):
         return counts, ImportRejected([missing])
     if errors:
         return counts, errors.rejected()

@@ -2,7 +2,8 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
+
+from accounts.models import ApiToken
 
 from tests.factories import token_for
 
@@ -15,7 +16,7 @@ PASSWORD = "correct-horse-battery"
 def test_anonymous_is_sent_to_log_in_and_gets_no_token(client):
     for response in (client.get(PAGE), client.post(PAGE)):
         assert response.status_code == 302 and response.url.startswith(reverse("account_login"))
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 @pytest.mark.parametrize("persona", ["annotator", "reviewer"])
@@ -25,7 +26,7 @@ def test_other_roles_get_a_styled_refusal_and_no_token(client, request, persona)
         assert response.status_code == 403
         page = response.content.decode()
         assert "css/crowdlabel.css" in page and "This page is not for this account" in page
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 @pytest.mark.parametrize("persona", ["integrator", "admin_user"])
@@ -39,31 +40,64 @@ def test_api_users_see_their_page_with_the_api_docs(client, request, persona):
         assert f'href="{reverse(name)}"' in page
 
 
-def test_an_integrator_creates_a_token_that_the_api_accepts(client, api_client, integrator):
+def test_an_integrator_creates_a_named_token_shown_once_that_the_api_accepts(client, api_client, integrator):
     client.force_login(integrator)
-    response = client.post(PAGE)
-    assert response.status_code == 302 and response.url == PAGE
+    response = client.post(PAGE, {"name": "shop sync"})
+    assert response.status_code == 200
+    token = ApiToken.objects.get(user=integrator)
+    key = response.content.decode().split('id="api-token" class="token">')[1].split("<")[0]
+    assert token.name == "shop sync" and token.prefix == key[:8] and key not in token.key_hash
+    assert key not in client.get(PAGE).content.decode()  # shown once: only its prefix afterwards
+    assert token.last_used_at is None
 
-    key = Token.objects.get(user=integrator).key
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api_client.get(reverse("api-projects")).status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+    assert "never" not in client.get(PAGE).content.decode().split("shop sync")[1].split("</tr>")[0]
+
+
+def test_a_user_holds_several_tokens_and_revoking_one_stops_only_it(client, api_client, integrator):
+    first, second = token_for(integrator), token_for(integrator)
+    client.force_login(integrator)
     page = client.get(PAGE).content.decode()
-    assert key in page and "Your token was created." in page and "previous one" not in page
+    assert first[:8] in page and second[:8] in page and first not in page
+
+    revoked = ApiToken.objects.get(prefix=first[:8])
+    page = client.post(PAGE, {"revoke": revoked.pk}, follow=True).content.decode()
+    assert "The token was revoked" in page
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {first}")
+    assert api_client.get(reverse("api-projects")).status_code == 401
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {second}")
+    assert api_client.get(reverse("api-projects")).status_code == 200
+
+
+def test_nobody_revokes_another_users_token(client, api_client, integrator):
+    from tests.factories import IntegratorFactory
+
+    key = token_for(integrator)
+    client.force_login(IntegratorFactory())
+    client.post(PAGE, {"revoke": ApiToken.objects.get(user=integrator).pk})
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert api_client.get(reverse("api-projects")).status_code == 200
 
 
-def test_a_new_token_replaces_the_old_one(client, api_client, integrator):
-    old = token_for(integrator)
-    client.force_login(integrator)
-    assert old in client.get(PAGE).content.decode()
-
-    page = client.post(PAGE, follow=True).content.decode()
-    assert "A new token was issued; the previous one no longer works." in page
-    new = Token.objects.get(user=integrator).key
-    assert new != old
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {old}")
-    assert api_client.get(reverse("api-projects")).status_code == 401
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {new}")
+def test_a_read_only_token_reads_but_never_writes(api_client, integrator):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(integrator, read_only=True)}")
     assert api_client.get(reverse("api-projects")).status_code == 200
+    response = api_client.post(reverse("api-projects"), {"title": "x", "task_type": "single_label"}, format="json")
+    assert response.status_code == 403 and "read-only" in response.json()["detail"]
+
+
+def test_tokens_are_listed_and_revoked_in_the_admin(client, admin_user, integrator):
+    key = token_for(integrator)
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:accounts_apitoken_changelist")).content.decode()
+    assert key[:8] in page and key not in page
+    token = ApiToken.objects.get(user=integrator)
+    client.post(reverse("admin:accounts_apitoken_changelist"), {"action": "revoke", "_selected_action": [token.pk]})
+    token.refresh_from_db()
+    assert token.is_revoked
 
 
 @pytest.mark.parametrize("next_page", ["", "/"])

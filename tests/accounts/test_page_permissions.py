@@ -37,7 +37,7 @@ def test_annotator_never_reaches_the_admin(client, annotator):
     # Not even by logging in on the admin's own form.
     client.logout()
     login = client.post("/admin/login/", {"username": annotator.username, "password": "correct-horse-battery"})
-    assert login.status_code == 200 and b"staff account" in login.content
+    assert login.status_code == 400 and b"staff account" in login.content  # refused: never 200
 
 
 def test_integrator_never_reaches_the_admin(client, integrator):

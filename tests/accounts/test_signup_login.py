@@ -50,7 +50,7 @@ def test_log_in_is_refused_until_the_email_is_confirmed_then_works(client):
 
 def test_log_in_with_a_wrong_password_fails(client, annotator):
     response = client.post(reverse("account_login"), {"login": annotator.email, "password": "nope"})
-    assert response.status_code == 200
+    assert response.status_code == 400  # a refused log-in never answers 200
     assert b"not correct" in response.content or b"incorrect" in response.content.lower()
 
 

@@ -136,3 +136,56 @@ def test_suspension_and_lifting_it(client, admin_user, annotator):
     _admin_action(client, "lift_suspension", [profile])
     profile.refresh_from_db()
     assert not profile.suspended and profile.suspended_reason == ""
+
+
+# --- The document is checked by its bytes, bounded while it arrives, replaced and private ---------------
+
+PNG_HEAD = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+
+
+@pytest.mark.parametrize("name, content", [
+    ("id.png", b"<html><script>alert(1)</script></html>"), ("id.pdf", PNG_HEAD), ("id.jpg", b"%PDF-1.4 x"),
+])
+def test_a_document_whose_bytes_are_not_what_its_name_says_is_refused(client, annotator, name, content):
+    client.force_login(annotator)
+    response = client.post(reverse("verification"), {"document": SimpleUploadedFile(name, content)})
+    assert response.status_code == 200 and b"its content is" in response.content
+    annotator.worker_profile.refresh_from_db()
+    assert annotator.worker_profile.verification_status == VerificationStatus.UNVERIFIED
+    assert not annotator.worker_profile.verification_document
+
+
+def test_real_png_and_jpeg_documents_are_accepted(client, annotator):
+    client.force_login(annotator)
+    for name, content in [("id.png", PNG_HEAD), ("id.jpeg", b"\xff\xd8\xff\xe0" + b"\x00" * 40)]:
+        assert client.post(reverse("verification"), {"document": SimpleUploadedFile(name, content)}).status_code == 302
+        annotator.worker_profile.refresh_from_db()
+        assert annotator.worker_profile.verification_document.name.endswith(name.rsplit(".")[-1])
+
+
+def test_a_body_larger_than_the_document_limit_is_refused_before_it_is_read(client, annotator, settings):
+    settings.VERIFICATION_DOCUMENT_MAX_BYTES = 1000
+    client.force_login(annotator)
+    response = client.post(reverse("verification"), {"document": _pdf(size=200_000)})
+    assert response.status_code == 413
+    annotator.worker_profile.refresh_from_db()
+    assert not annotator.worker_profile.verification_document
+
+
+def test_a_replaced_document_is_deleted_and_files_are_private(client, annotator, django_capture_on_commit_callbacks):
+    import os
+    import stat
+
+    client.force_login(annotator)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("verification"), {"document": _pdf("first.pdf")})
+    annotator.worker_profile.refresh_from_db()
+    first = annotator.worker_profile.verification_document.path
+    assert stat.S_IMODE(os.stat(first).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(os.path.dirname(first)).st_mode) == 0o700
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("verification"), {"document": _pdf("second.pdf")})
+    annotator.worker_profile.refresh_from_db()
+    assert annotator.worker_profile.verification_document.name.endswith("second.pdf")
+    assert os.path.exists(annotator.worker_profile.verification_document.path)
+    assert not os.path.exists(first)

@@ -18,7 +18,8 @@ from annotations.models import Annotation
 from tasks import assignment as assignment_service
 from tasks.models import Assignment, AssignmentState, AssignmentStrategy, ProjectStatus, TaskType
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import took_work_recently, verified_worker
+from tests.factories import verified_worker
+from tests.tasks.test_assignment import took_work_recently
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 PASSWORD = "correct-horse-battery"

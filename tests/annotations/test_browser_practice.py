@@ -8,7 +8,7 @@ from tasks.models import PracticeAnswer, PracticeItem
 from tests.annotations.test_browser import (  # noqa: F401  (browser is a fixture)
     CHROMIUM, PHONE, WIDTHS, _classification, _done, _log_in, _screenshot, browser,
 )
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 
 pytestmark = [
     pytest.mark.browser,

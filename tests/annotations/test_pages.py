@@ -4,7 +4,7 @@ from django.urls import reverse
 from tasks.models import ProjectStatus
 from tests.factories import IntegratorFactory
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from tests.annotations.test_submit import _api, submit
 from tests.factories import IntegratorFactory
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.concurrency import all_at_once
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
 

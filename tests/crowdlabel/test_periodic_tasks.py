@@ -2,15 +2,15 @@ import pytest
 from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
-from accounts.periodic import MANAGED_MARK, periodic_tasks_install
+from core.periodic import MANAGED_MARK, declared_periodic_tasks, periodic_tasks_install
 
 pytestmark = pytest.mark.django_db
 
 
-def test_setup_periodic_tasks_installs_the_declared_jobs(settings):
+def test_setup_periodic_tasks_installs_the_declared_jobs():
     call_command("setup_periodic_tasks")
     names = set(PeriodicTask.objects.values_list("name", flat=True))
-    assert set(settings.PERIODIC_TASKS) <= names
+    assert set(declared_periodic_tasks()) <= names and len(declared_periodic_tasks()) == 6
     job = PeriodicTask.objects.get(name="accounts: verification queue report")
     assert job.task == "accounts.verification_queue_report" and job.enabled
 

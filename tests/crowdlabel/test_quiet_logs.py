@@ -36,13 +36,13 @@ def test_celerys_lines_about_a_periodic_job_are_dropped(caplog):
 
 def test_celerys_lines_about_other_tasks_and_failures_still_show(caplog):
     caplog.set_level(logging.INFO)
-    trace.info(trace.LOG_SUCCESS, {"id": "2", "name": "quality.evaluate_project", "return_value": "{}", "runtime": 0.1})
+    trace.info(trace.LOG_SUCCESS, {"id": "2", "name": "training.run", "return_value": "{}", "runtime": 0.1})
     beat.info("Scheduler: Sending due task %s (%s)", "cleanup", "celery.backend_cleanup")
     trace.info(trace.LOG_RETRY, {"id": "3", "name": PERIODIC, "exc": "OperationalError()"})
     logging.getLogger("celery.app.trace").error(trace.LOG_FAILURE, {
         "id": "4", "name": PERIODIC, "description": "raised unexpected", "exc": "OperationalError()"})
     assert celery_lines(caplog) == [
-        "Task quality.evaluate_project[2] succeeded in 0.1s: {}",
+        "Task training.run[2] succeeded in 0.1s: {}",
         "Scheduler: Sending due task cleanup (celery.backend_cleanup)",
         "Task tasks.vacuum_hot_tables[3] retry: OperationalError()",
         "Task tasks.vacuum_hot_tables[4] raised unexpected: OperationalError()",

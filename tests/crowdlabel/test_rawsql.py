@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from crowdlabel import rawsql
+from core import rawsql
 from tasks.models import Item
 from tests.tasks.factories import ItemFactory, ProjectFactory
 

@@ -14,8 +14,9 @@ from annotations.services import annotation_submit
 from crowdlabel.workers import worker_argv
 from tasks import assignment as assignment_service
 from tasks.models import Item, ItemState, ProjectStatus
+from tests.processes import stop_and_print
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 from tests.training.conftest import category_project, tiny_base_model  # noqa: F401 - fixtures used below
 from training import services as training_services
 from training.models import RunStatus, TrainingRun
@@ -50,14 +51,7 @@ def run_workers(transactional_db, settings):
     yield workers
     # A warm shutdown waits for the task in hand: stop the run first, or the training worker never exits.
     TrainingRun.objects.filter(status=RunStatus.RUNNING).update(cancel_requested=True)
-    for queue, worker in workers.items():
-        worker.terminate()
-        try:
-            output, _ = worker.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output, _ = worker.communicate()
-        print(f"--- {queue} worker ---\n{output}")
+    stop_and_print(workers)
 
 
 def answer(worker, project, label):
@@ -66,7 +60,7 @@ def answer(worker, project, label):
 
 
 def test_items_are_decided_while_a_training_run_holds_the_training_worker(
-        run_workers, category_project, tiny_base_model):  # noqa: F811 - the imported fixtures
+        run_workers, category_project, tiny_base_model):
     # A run far longer than the test: it holds the training worker until it is cancelled.
     run = training_services.training_run_launch(
         project=category_project, base_model=tiny_base_model, epochs=30_000, batch_size=8, max_length=16,

@@ -1,6 +1,7 @@
 """Item decisions and reviewer adjudication, through the real submission and assignment services."""
 
 import csv
+import logging
 import random
 from contextlib import nullcontext
 from io import StringIO
@@ -16,9 +17,10 @@ from quality.services import decisions
 from quality.models import DecisionSource, ItemDecision, Review, Suggestion, VerificationSample, WorkerProjectQuality
 from tasks import assignment as assignment_service
 from tasks.models import Item, ItemState, ProjectStatus
+from accounts.selectors import worker_pseudonym
 from tests.factories import AnnotatorFactory, IntegratorFactory, token_for
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -157,8 +159,8 @@ def test_the_review_page_shows_answers_beside_worker_quality(client, reviewer, q
     queue = client.get(reverse("admin:quality_reviewqueueitem_changelist")).content.decode()
     assert item.external_id in queue
     page = client.get(reverse("admin:quality_reviewqueueitem_change", args=[item.pk])).content.decode()
-    for worker in workers:
-        assert worker.username in page
+    for worker in workers:  # by the pseudonym exports use: reviewers never see who the workers are
+        assert worker_pseudonym(worker.pk) in page and worker.username not in page and worker.email not in page
     assert "Accept the suggestion" in page and "Send back for fresh annotation" in page
     assert "Estimated accuracy in this project" in page
 
@@ -348,3 +350,45 @@ def test_an_evaluation_records_its_calibration_with_the_known_items_it_was_fitte
     decisions.project_evaluate(project=project)                  # same known truth: the fit is reused
     again = ProjectCalibration.objects.get(project=project)
     assert again.points == calibration.points and again.holdout == calibration.holdout
+
+
+def test_an_evaluation_logs_one_line_when_it_decides_and_none_when_it_does_not(caplog,
+                                                                            django_capture_on_commit_callbacks):
+    from quality.celery_tasks import evaluate_project
+
+    caplog.set_level(logging.INFO)
+    project, item = project_with_one_item()
+    answer(verified_worker(), project, "TV", django_capture_on_commit_callbacks)
+    caplog.clear()
+    evaluate_project.apply(args=[project.pk])
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("quality")] == []
+    for _ in range(2):
+        answer(verified_worker(), project, "TV", django_capture_on_commit_callbacks)
+    ItemDecision.objects.filter(item=item).delete()
+    Item.objects.filter(pk=item.pk).update(state=ItemState.COLLECTING)
+    caplog.clear()
+    evaluate_project.apply(args=[project.pk])
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("quality")] == [
+        f"project {project.pk} evaluated: {{'accepted': 1, 'more_answers': 0, 'to_review': 0, 'qualified': 0}}"]
+
+
+def test_the_periodic_job_decides_items_whose_evaluation_was_lost():
+    from quality.celery_tasks import reevaluate_undecided
+
+    project, item = project_with_one_item()
+    for _ in range(3):  # the evaluations their commits would schedule are lost: the commits never happen here
+        answer(verified_worker(), project, "TV", lambda **kw: nullcontext())
+    assert Item.objects.get(pk=item.pk).state == ItemState.COLLECTING  # fully answered, undecided
+
+    assert reevaluate_undecided.apply().get() == 1
+    assert Item.objects.get(pk=item.pk).state == ItemState.ACCEPTED
+    assert reevaluate_undecided.apply().get() == 0  # nothing left undecided: nothing scheduled
+
+
+def test_the_periodic_job_leaves_items_still_collecting_answers(django_capture_on_commit_callbacks):
+    from quality.celery_tasks import reevaluate_undecided
+
+    project, item = project_with_one_item()
+    answer(verified_worker(), project, "TV", django_capture_on_commit_callbacks)
+    assert reevaluate_undecided.apply().get() == 0
+    assert Item.objects.get(pk=item.pk).state == ItemState.COLLECTING

@@ -8,11 +8,13 @@ from django.utils import timezone
 
 from annotations.models import Annotation
 from quality.celery_tasks import recompute_weights
-from quality.models import DecisionSource, EarningsEntry, FlagKind, ItemDecision, Suspension, WorkerFlag, WorkerScore
+from accounts import services as accounts_services
+from accounts.models import Suspension
+from quality.models import DecisionSource, EarningsEntry, FlagKind, ItemDecision, WorkerFlag, WorkerScore
 from quality.services import earnings, integrity, scores
 from tasks.models import Assignment, AssignmentState, ProjectStatus
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -176,7 +178,7 @@ def test_two_flags_suspend_and_an_admin_lifts_it(project, admin_user):
     # Re-running neither flags again nor suspends twice.
     assert integrity.integrity_check() == {"flags_raised": 0, "suspended": 0}
 
-    integrity.worker_suspension_lift(worker=spammer, by=admin_user)
+    accounts_services.worker_unsuspend(profile=profile, by=admin_user)
     profile.refresh_from_db()
     assert not profile.suspended and profile.weight > 0
     assert Suspension.objects.get(worker=spammer).lifted_by == admin_user

@@ -9,6 +9,7 @@ content_hash is computed the way the importer computes it, so factory rows look 
 
 import factory
 
+from accounts.services import organisation_default
 from tasks import schemas
 from tasks.importing import data_content_hash
 from tasks.models import Item, Project, TaskType
@@ -25,6 +26,7 @@ class ProjectFactory(factory.django.DjangoModelFactory):
         pairwise = factory.Trait(task_type=TaskType.PAIRWISE, labels=["Same product", "Different products"])
 
     title = factory.Sequence(lambda n: f"Project {n}")
+    organisation = factory.LazyFunction(organisation_default)
     task_type = TaskType.SINGLE_LABEL
     label_schema = factory.LazyAttribute(lambda project: schemas.label_schema_clean({"labels": project.labels}))
     item_fields = factory.LazyFunction(lambda: ["title"])

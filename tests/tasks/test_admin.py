@@ -123,7 +123,7 @@ def test_reviewer_cannot_publish(client, reviewer):
 
 def test_push_batch_action_distributes_items_by_weight(client, admin_user):
     from tasks.models import Assignment
-    from tests.tasks.test_assignment import verified_worker
+    from tests.factories import verified_worker
 
     project = ProjectFactory(status=ProjectStatus.PUBLISHED, overlap=1)
     ItemFactory.create_batch(30, project=project)

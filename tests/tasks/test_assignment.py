@@ -10,19 +10,10 @@ from tasks import assignment as service
 from tasks import sampling
 from tasks.celery_tasks import expire_leases
 from tasks.models import Assignment, AssignmentState, AssignmentStrategy, Item, ItemState, ProjectStatus
-from tests.factories import AnnotatorFactory
+from tests.factories import verified_worker
 from tests.tasks.factories import ItemFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def verified_worker(weight=1.0, **kwargs):
-    worker = AnnotatorFactory(**kwargs)
-    profile = worker.worker_profile
-    profile.verification_status = VerificationStatus.VERIFIED
-    profile.weight = weight
-    profile.save()
-    return worker
 
 
 @pytest.fixture

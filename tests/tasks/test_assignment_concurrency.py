@@ -11,7 +11,8 @@ from tasks import assignment as service
 from tasks.models import Assignment, AssignmentState, AssignmentStrategy, Item, ProjectStatus
 from tests.concurrency import all_at_once
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import WEIGHTS, verified_worker
+from tests.factories import verified_worker
+from tests.tasks.test_assignment import WEIGHTS
 
 THREADS = 50
 ITEMS = 1000

@@ -14,7 +14,7 @@ from tasks.models import Item, Project, ProjectStatus
 from tests.annotations.test_browser import CHROMIUM, PASSWORD, _log_in, _screenshot, browser  # noqa: F401 - fixture
 from tests.factories import AdminFactory
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 
 pytestmark = [
     pytest.mark.browser,

@@ -454,7 +454,7 @@ def test_two_imports_of_the_same_content_at_once_store_it_once(monkeypatch):
     def run(prefix):
         try:
             reports.append(_import(project, files[prefix]))
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+        except Exception as error:
             failures.append(error)
         finally:
             connection.close()

@@ -14,7 +14,7 @@ from tasks.selectors import project_statistics, projects_with_progress
 from tests.annotations.test_submit import _api, worker  # noqa: F401  (worker is a fixture)
 from tests.factories import AnnotatorFactory, IntegratorFactory
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
 

@@ -21,6 +21,7 @@ FORM = {
     "gold_share": 0.05, "alpha": 0.6, "min_weight": 0, "lease_minutes": 10,
     "assignment_strategy": "weighted", "item_order": "breadth_first",
     "accept_confidence": 0.9, "early_stop_confidence": 0.98, "min_seconds": 2,
+    "award_min_gold_checks": 5, "award_min_gold_accuracy": 0.8,
 }
 
 

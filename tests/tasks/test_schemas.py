@@ -17,6 +17,7 @@ def test_label_schema_gets_colours_and_lowercase_shortcuts():
     ({"labels": [{"name": ""}]}, "name is empty"),
     ({"labels": ["A", "a"]}, "used twice"),
     ({"labels": [{"name": "A", "color": "red"}]}, "colour"),
+    ({"labels": [{"name": "A", "color": "#1F77B4"}, {"name": "B", "color": "#1f77b4"}]}, "colour #1f77b4 is used twice"),
     ({"labels": [{"name": "A", "shortcut": "ab"}]}, "one key"),
     ({"labels": [{"name": "A", "size": 3}]}, "unknown keys"),
     ({"labels": "A,B"}, "must be a list"),
@@ -25,6 +26,11 @@ def test_label_schema_gets_colours_and_lowercase_shortcuts():
 def test_bad_label_schemas_are_refused_with_the_reason(schema, message):
     with pytest.raises(SchemaError, match=message):
         schemas.label_schema_clean(schema)
+
+
+def test_more_labels_than_the_palette_may_share_default_colours():
+    cleaned = schemas.label_schema_clean({"labels": [f"L{n}" for n in range(12)]})
+    assert cleaned["labels"][0]["color"] == cleaned["labels"][10]["color"]
 
 
 def test_publish_problems():

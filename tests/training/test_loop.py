@@ -14,7 +14,7 @@ from tasks.models import Item, ItemState
 from tests.factories import AnnotatorFactory, IntegratorFactory, token_for
 from tests.quality.test_scores import annotate
 from tests.tasks.factories import ItemFactory, ProjectFactory
-from tests.tasks.test_assignment import verified_worker
+from tests.factories import verified_worker
 from tests.training.conftest import accepted, launch
 from training import predictions, services, snapshots
 from training.celery_tasks import launch_due

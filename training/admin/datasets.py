@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from tasks.admin_scoping import OrganisationScopedAdmin
 from tasks.models import Project
 from training import downloads, snapshots
 from training.models import DatasetSnapshot, LabelExport, TrainingPolicy
@@ -26,7 +27,7 @@ def form_page(admin_view, request, form, title):
 
 
 @admin.register(DatasetSnapshot)
-class DatasetSnapshotAdmin(admin.ModelAdmin):
+class DatasetSnapshotAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     list_display = ["__str__", "project", "item_count", "masked_personal_data", "download", "created_at"]
     list_filter = ["project"]
     list_select_related = ["project"]
@@ -75,7 +76,7 @@ class DatasetSnapshotAdmin(admin.ModelAdmin):
 
 
 @admin.register(LabelExport)
-class LabelExportAdmin(admin.ModelAdmin):
+class LabelExportAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     """The export page, listed in the navigation as "Export labels": its list page is the export form."""
 
     def has_view_permission(self, request, obj=None):
@@ -108,5 +109,5 @@ class LabelExportAdmin(admin.ModelAdmin):
 
 
 @admin.register(TrainingPolicy)
-class TrainingPolicyAdmin(admin.ModelAdmin):
+class TrainingPolicyAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     list_display = ["project", "enabled", "min_new_labels", "epochs"]

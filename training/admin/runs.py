@@ -5,6 +5,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
+from tasks.admin_scoping import OrganisationScopedAdmin
 from tasks.models import Project
 from training import services
 from training.models import FINISHED, BaseModel, TrainingRun
@@ -38,7 +39,7 @@ class LaunchForm(forms.Form):
 
 
 @admin.register(TrainingRun)
-class TrainingRunAdmin(admin.ModelAdmin):
+class TrainingRunAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     list_display = ["__str__", "project", "task", "status", "progress", "loss_rounded", "test_score",
                     "produced_version", "device", "created_at"]
     list_filter = ["status", "task", "project"]

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
+from tasks.admin_scoping import OrganisationScopedAdmin
 from training import selectors, services
 from training.models import ModelVersion
 
@@ -9,7 +10,7 @@ from .display import admin_link, headline_text, metrics_table
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
+class ModelVersionAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     list_display = ["__str__", "project", "task", "headline", "test_examples", "produced_by", "is_active", "created_at"]
     list_filter = ["project", "is_active"]
     list_select_related = ["project", "run"]

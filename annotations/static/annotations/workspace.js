@@ -106,7 +106,7 @@
     assignment = next; chosen = new Set(); spans = []; cursor = { anchor: 0, focus: 0 };
     els.practice.hidden = true; hideFeedback();
     if (next && previous !== undefined && previous !== null) {
-      if (isSpan) spans = previous.map(({ start, end, label }) => ({ start, end, label }));
+      if (isSpan) spans = spansFromServer(previous, next.item.data.text || "");
       else chosen = new Set(Array.isArray(previous) ? previous : [previous]);
     }
     els.item.replaceChildren(); els.spans.replaceChildren();
@@ -139,7 +139,7 @@
   function describe(value, item) {
     if (Array.isArray(value) && value.length && typeof value[0] === "object") {
       const text = (item.data && item.data.text) || "";
-      return value.map((s) => `${s.label} “${text.slice(s.start, s.end)}”`).join(", ");
+      return spansFromServer(value, text).map((s) => `${s.label} “${text.slice(s.start, s.end)}”`).join(", ");
     }
     if (Array.isArray(value)) return value.length ? value.join(", ") : "(none)";
     return String(value);
@@ -211,7 +211,8 @@
   }
 
   function media(item, kind) {
-    const src = item.media || item.data[kind];
+    // An uploaded file (served by a permission-checked URL) is the project's kind of media; else a URL in the data.
+    const src = (config.taskType === kind && item.media) || item.data[kind];
     if (!src) return null;
     const node = document.createElement(kind === "image" ? "img" : "audio");
     node.src = src;
@@ -278,6 +279,18 @@
 
   // --- Spans --------------------------------------------------------------------------------------
   function textOf() { return assignment.item.data.text || ""; }
+
+  // A span's offsets count Unicode code points everywhere but in this page (API, server checks, exports,
+  // Python's own str), so "📱" is 1 there. JS strings index UTF-16 units, where it is 2: the page works in
+  // units and converts at its edge, on every span it sends or receives.
+  function codePointsBefore(text, unit) { return Array.from(text.slice(0, unit)).length; }
+  function unitsBefore(text, codePoints) { return Array.from(text).slice(0, codePoints).join("").length; }
+  function spansToServer(list, text) {
+    return list.map(({ start, end, label }) => ({ start: codePointsBefore(text, start), end: codePointsBefore(text, end), label }));
+  }
+  function spansFromServer(list, text) {
+    return list.map(({ start, end, label }) => ({ start: unitsBefore(text, start), end: unitsBefore(text, end), label }));
+  }
 
   function tokenize(text) {
     const found = []; const re = /\S+/g; let m;
@@ -379,7 +392,7 @@
 
   // --- Submit, skip and undo ----------------------------------------------------------------------
   function answer() {
-    if (isSpan) return spans.map(({ start, end, label }) => ({ start, end, label }));
+    if (isSpan) return spansToServer(spans, textOf());
     if (isMulti) return [...chosen];
     return chosen.size ? [...chosen][0] : null;
   }

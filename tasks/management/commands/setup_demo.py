@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 
 from accounts import services as accounts_services
-from accounts.models import Role, User, VerificationStatus
+from accounts.models import Role, User
 from tasks.demo import demo_projects_create
 
 DEMO_ANNOTATORS = 5
@@ -38,7 +38,6 @@ def _demo_accounts(password) -> list[str]:
             except ValidationError:
                 continue
             accounts_services.email_address_mark_verified(user=user)
-        if role == Role.ANNOTATOR and user.worker_profile.verification_status != VerificationStatus.VERIFIED:
-            user.worker_profile.verification_status = VerificationStatus.VERIFIED
-            user.worker_profile.save(update_fields=["verification_status"])
+        if role == Role.ANNOTATOR:
+            accounts_services.worker_mark_verified(user=user)
     return [email for email, _ in wanted]

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from accounts.periodic import periodic_tasks_install
+from core.periodic import periodic_tasks_install
 
 
 class Command(BaseCommand):

@@ -1,0 +1,43 @@
+"""The API's JSON parser: the body's size and nesting depth are bounded before it is parsed, and text no column
+can hold (NUL, lone surrogates) is refused with a 400 that names the field."""
+
+from django.conf import settings
+from rest_framework import status
+from rest_framework.exceptions import APIException, ParseError, ValidationError
+from rest_framework.parsers import JSONParser
+
+from .textcheck import JsonTooDeep, json_depth_check, json_text_problem
+
+
+class BodyTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+class SafeJSONParser(JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        body = stream.read(limit + 1) if stream is not None else b""
+        if limit is not None and len(body) > limit:
+            raise BodyTooLarge(f"The body is larger than {limit} bytes.")
+        try:
+            json_depth_check(body)
+        except JsonTooDeep as error:
+            raise ParseError(f"JSON parse error - the body {error}.") from None
+        data = super().parse(_Bytes(body), media_type, parser_context)
+        refused = json_text_problem(data)
+        if refused:
+            where, problem = refused
+            raise ValidationError({where: [f"The field {problem}."]})
+        return data
+
+
+class _Bytes:
+    """The body read once, handed to JSONParser as the stream it expects."""
+
+    def __init__(self, body: bytes):
+        self._body = body
+
+    def read(self, size: int = -1) -> bytes:
+        body, self._body = self._body, b""
+        return body

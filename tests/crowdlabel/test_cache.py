@@ -1,0 +1,95 @@
+"""The shared cache: Redis when Redis is configured, the database otherwise, seen alike by every process.
+The evaluation debounce ("one evaluation per project at a time") holds across processes only through it."""
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from django.core.cache import caches
+from django.db import connection
+
+from quality.services import decisions
+
+ROOT = Path(__file__).resolve().parents[2]
+DATABASE_CACHE = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "crowdlabel_cache"}}
+
+
+def _cache_of(**env):
+    """(backend, location) of the default cache, as a fresh interpreter with exactly this environment sees it."""
+    clean = {"PATH": os.environ.get("PATH", ""), "DJANGO_SETTINGS_MODULE": "crowdlabel.settings", "DEBUG": "1", **env}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
+         "c = settings.CACHES['default']; print(c['BACKEND'], c.get('LOCATION'))"],
+        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
+    )
+    return result.stdout.split() if result.returncode == 0 else result.stderr
+
+
+def test_without_redis_the_cache_is_the_database():
+    assert _cache_of() == ["django.core.cache.backends.db.DatabaseCache", "crowdlabel_cache"]
+
+
+def test_with_a_redis_broker_the_cache_is_that_redis():
+    assert _cache_of(CELERY_BROKER_URL="redis://127.0.0.1:6379/3") == [
+        "django.core.cache.backends.redis.RedisCache", "redis://127.0.0.1:6379/3"]
+
+
+def test_cache_url_chooses_its_own_redis():
+    assert _cache_of(CELERY_BROKER_URL="redis://127.0.0.1:6379/3", CACHE_URL="redis://cache:6379/1") == [
+        "django.core.cache.backends.redis.RedisCache", "redis://cache:6379/1"]
+
+
+def test_an_unknown_cache_url_is_refused():
+    assert "CACHE_URL must be" in _cache_of(CACHE_URL="memcached://x")
+
+
+def _debounce_from_another_process(project_id: int, **env) -> str:
+    """Asks, from a fresh process with this environment, for the project's evaluation: 'True' if it was scheduled."""
+    code = ("import django; django.setup(); from quality.services import decisions; "
+            f"print(decisions.project_evaluation_schedule(project_id={project_id}))")
+    clean = dict(os.environ, CELERY_TASK_ALWAYS_EAGER="0", **env)
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_the_database_cache_table_is_made_by_migrate(db, settings):
+    settings.CACHES = DATABASE_CACHE
+    cache = caches["default"]
+    assert cache.add("probe", 1, timeout=60)
+    assert not cache.add("probe", 2, timeout=60)
+    assert cache.get("probe") == 1
+
+
+@pytest.mark.postgres
+def test_the_evaluation_debounce_holds_across_processes_on_the_database_cache(transactional_db, settings,
+                                                                               monkeypatch):
+    settings.CACHES = DATABASE_CACHE
+    settings.QUALITY_EVALUATION_DEBOUNCE_SECONDS = 60
+    sent = []
+    monkeypatch.setattr("quality.celery_tasks.evaluate_project.apply_async", lambda **kw: sent.append(kw))
+    project_id = 987654  # no such project: the evaluation is never run, only scheduled
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+    assert decisions.project_evaluation_schedule(project_id=project_id)
+    assert _debounce_from_another_process(project_id, DATABASE_URL=url, CACHE_URL="db://") == "False"
+    assert len(sent) == 1
+
+
+@pytest.mark.real_broker
+def test_the_evaluation_debounce_holds_across_processes_on_redis(settings, monkeypatch):
+    url = os.environ["CELERY_BROKER_URL"]
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                                   "KEY_PREFIX": "crowdlabel"}}
+    settings.QUALITY_EVALUATION_DEBOUNCE_SECONDS = 60
+    monkeypatch.setattr("quality.celery_tasks.evaluate_project.apply_async", lambda **kw: None)
+    project_id = uuid.uuid4().int % 10**12  # a key no earlier run left behind in the shared Redis
+
+    assert decisions.project_evaluation_schedule(project_id=project_id)
+    assert _debounce_from_another_process(project_id, CACHE_URL=url) == "False"
+    caches["default"].delete(f"quality:evaluation:{project_id}")
