@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments
+from transformers import EarlyStoppingCallback, PrinterCallback, Trainer, TrainerCallback, TrainingArguments
 
 from training.ml.checkpoints import CHECKPOINTS, checkpoints_in
 from training.ml.encoding import IGNORED
@@ -31,6 +31,7 @@ def fit_trainer(model, tokenizer, encoded, batches, config, output_dir, label_na
         train_dataset=encoded["train"], eval_dataset=encoded.get("validation") or None, processing_class=tokenizer,
         compute_metrics=_validation_scorer(config.task, label_names), callbacks=callbacks,
     )
+    trainer.remove_callback(PrinterCallback)  # progress goes to on_progress, not to stdout
     previous = checkpoints_in(output_dir)
     resumed_from = str(previous[-1]) if previous else None
     trainer.train(resume_from_checkpoint=resumed_from)

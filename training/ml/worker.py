@@ -44,7 +44,7 @@ def _export(output_dir, quantize):
 
     try:
         print(f"exported {export_onnx(output_dir, quantize=quantize)}", flush=True)
-    except Exception as error:  # noqa: BLE001 - any exporter failure leaves the PyTorch fallback
+    except Exception as error:  # any exporter failure leaves the PyTorch fallback
         print(f"ONNX export failed, predictions will use PyTorch: {error!r}", flush=True)
 
 
