@@ -160,6 +160,7 @@ ADMIN_MODELS = {
     "quality/projectquality": REVIEWER_VIEWS, "quality/earningsentry": ADMIN_ONLY,
     "training/datasetsnapshot": ADMIN_ONLY, "training/labelexport": ADMIN_ONLY,
     "training/trainingpolicy": ADMIN_ONLY, "training/trainingrun": ADMIN_ONLY, "training/modelversion": ADMIN_ONLY,
+    "training/basemodel": ADMIN_ONLY,
 }
 def untried_object_route(outcomes):
     """Admin object routes are tried with id 0: Django redirects every staff member away from a missing object
