@@ -1,5 +1,6 @@
 """Shared by the training tests: a tiny local BERT to start runs from, and a project of accepted labels."""
 
+import os
 import random
 
 import pytest
@@ -29,6 +30,15 @@ def tiny_base_model(db, tmp_path, settings):
     BertModel(config).save_pretrained(folder)  # a base model without a head, like the packaged MiniLM
     BertTokenizer(vocab={word: index for index, word in enumerate(VOCAB)}).save_pretrained(folder)
     return services.base_model_register(name="tiny-bert", folder=str(folder), licence="test only")
+
+
+def process_alive(pid) -> bool:
+    """Whether a process (a run's torchrun agent, say) is still there."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def accepted(project, data, label):

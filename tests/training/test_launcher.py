@@ -1,7 +1,6 @@
 """Runs under torchrun (training/ml/launcher.py) on a tiny local BERT: 1 and 2 CPU processes (gloo), and a run
 killed after its first checkpoint then relaunched. No database; each test starts real processes (seconds)."""
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -11,7 +10,7 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel, BertTokenizer
 
-from tests.training.conftest import FILLERS, VOCAB, WORDS
+from tests.training.conftest import FILLERS, VOCAB, WORDS, process_alive
 from training.ml import launcher
 from training.ml.checkpoints import checkpoints_in
 from training.ml.datasets import build_classification_dataset, snapshot_save
@@ -43,14 +42,6 @@ def config_for(base_model, **extra):
     settings = {"task": "sequence", "base_model": base_model, "epochs": 4, "batch_size": 8, "max_length": 16,
                 "learning_rate": 3e-3, "device": "cpu", "progress_seconds": 0}
     return TrainConfig(**(settings | extra))
-
-
-def alive(pid) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def shape(value):
@@ -86,10 +77,10 @@ def test_a_run_killed_after_its_first_checkpoint_resumes_to_the_end(base_model, 
     caller.send_signal(signal.SIGKILL)
     caller.wait()
     agent = int((job / launcher.PID_FILE).read_text())
-    while alive(agent) and time.time() < deadline:
+    while process_alive(agent) and time.time() < deadline:
         time.sleep(0.1)
     killed_at = checkpoints_in(tmp_path)
-    assert not alive(agent) and killed_at and not (job / launcher.RESULT_FILE).exists(), "the run was not stopped midway"
+    assert not process_alive(agent) and killed_at and not (job / launcher.RESULT_FILE).exists(), "the run was not stopped midway"
 
     progress = []
     result = launcher.train_in_processes(config, snapshot, tmp_path, on_progress=lambda *args: progress.append(args),

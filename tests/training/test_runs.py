@@ -15,7 +15,7 @@ from django.urls import reverse
 from tasks.models import ProjectStatus
 from tests.factories import AnnotatorFactory, IntegratorFactory, token_for
 from tests.tasks.factories import ProjectFactory
-from tests.training.conftest import FILLERS, WORDS, accepted, launch
+from tests.training.conftest import FILLERS, WORDS, accepted, launch, process_alive
 from training import services
 from training.models import ModelVersion, RunStatus, TrainingRun
 
@@ -33,6 +33,9 @@ def test_a_sequence_run_trains_through_the_celery_task(category_project, tiny_ba
     assert manifest["items"] == 60 and manifest["project"]["id"] == category_project.pk
     version = ModelVersion.objects.get(run=run)
     assert version.version == 1 and (Path(version.folder) / "config.json").exists()
+    # The curves: training losses, and a validation figure at each epoch's checkpoint.
+    assert sum("loss" in row for row in run.history) >= 2
+    assert sum("validation_score" in row for row in run.history) == run.epochs
 
 
 @pytest.mark.django_db
@@ -141,23 +144,15 @@ def test_killing_the_worker_leaves_its_run_marked_failed(category_project, tiny_
     # The training processes notice their caller is gone at their next step and end: no orphan trains on.
     agent = int((services.run_folder(run) / "job" / "torchrun.pid").read_text())
     deadline = time.time() + 60
-    while _alive(agent) and time.time() < deadline:
+    while process_alive(agent) and time.time() < deadline:
         time.sleep(0.2)
-    assert not _alive(agent)
+    assert not process_alive(agent)
     settings.TRAINING_STALL_SECONDS = 1
     time.sleep(1.5)
     assert services.training_runs_fail_stalled() == 1
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and "stopped reporting" in run.log
     assert json.dumps(run.metrics) == "{}"
-
-
-def _alive(pid) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def _drop_orphaned_sessions():
