@@ -375,6 +375,10 @@ QUALITY_WINDOW_DAYS = int(os.environ.get("QUALITY_WINDOW_DAYS", "30"))
 TRAINING_DIR = Path(os.environ.get("TRAINING_DIR", VAR_DIR / "training"))
 # A running fine-tuning run whose worker has not reported for this long is marked failed.
 TRAINING_STALL_SECONDS = int(os.environ.get("TRAINING_STALL_SECONDS", "300"))
+# A finished run is exported to ONNX for fast CPU predictions (PyTorch serves when there is no export);
+# TRAINING_ONNX_INT8 adds a dynamically int8-quantised copy, served first.
+TRAINING_EXPORT_ONNX = os.environ.get("TRAINING_EXPORT_ONNX", "1") == "1"
+TRAINING_ONNX_INT8 = os.environ.get("TRAINING_ONNX_INT8", "0") == "1"
 # Activating a model version whose headline figure (macro-F1, entity F1) is below this asks for confirmation.
 TRAINING_ACTIVATION_FLOOR = float(os.environ.get("TRAINING_ACTIVATION_FLOOR", "0.5"))
 

@@ -34,8 +34,13 @@ def launch_due():
     return launched
 
 
-@shared_task(name="training.preannotate", autoretry_for=(Exception,), retry_backoff=True, max_retries=2)
-def preannotate(version_id: int):
+@shared_task(name="training.preannotate", bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=2)
+def preannotate(self, version_id: int):
+    """Pre-annotation of a whole project; its progress is the task's state (PROGRESS, {"done", "total"})."""
     from .models import ModelVersion
 
-    return predictions.items_preannotate(version=ModelVersion.objects.get(pk=version_id))
+    def report(done, total):
+        if self.request.id:  # called directly (tests, shell) there is no task state to write
+            self.update_state(state="PROGRESS", meta={"done": done, "total": total})
+
+    return predictions.items_preannotate(version=ModelVersion.objects.get(pk=version_id), on_progress=report)

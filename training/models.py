@@ -35,6 +35,26 @@ class LabelExport(DatasetSnapshot):
         verbose_name_plural = "export labels"
 
 
+class BaseModel(models.Model):
+    """A local Hugging Face model folder an admin registered: the only starting points a run may name, so no
+    run reads a folder nobody vetted (and nothing is downloaded at run time). The packaged all-MiniLM-L6-v2
+    is registered at install."""
+
+    name = models.CharField(max_length=100, unique=True)
+    folder = models.CharField(max_length=500, unique=True, help_text="An absolute path to a save_pretrained folder.")
+    licence = models.CharField(max_length=100, blank=True)
+    size_bytes = models.BigIntegerField(default=0, help_text="The folder's size on disk when registered.")
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "base model"
+
+    def __str__(self):
+        return self.name
+
+
 class RunStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
@@ -54,7 +74,7 @@ FINISHED = [RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED]
 class TrainingRun(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="training_runs")
     snapshot = models.ForeignKey(DatasetSnapshot, on_delete=models.PROTECT, related_name="runs")
-    base_model = models.CharField(max_length=500, blank=True, help_text="A local model folder; empty = the packaged all-MiniLM-L6-v2.")
+    base_model = models.ForeignKey(BaseModel, on_delete=models.PROTECT, related_name="runs")
     task = models.CharField(max_length=16, choices=RunTask.choices)
     epochs = models.PositiveSmallIntegerField(default=hyperparameters.EPOCHS.default)
     learning_rate = models.FloatField(default=hyperparameters.LEARNING_RATE.default)
@@ -62,6 +82,12 @@ class TrainingRun(models.Model):
     max_length = models.PositiveSmallIntegerField(default=hyperparameters.MAX_LENGTH.default)
     seed = models.PositiveIntegerField(default=hyperparameters.SEED.default)
     device = models.CharField(max_length=16, default=hyperparameters.DEVICE_DEFAULT, help_text="auto (CUDA with mixed precision when available), cpu or cuda.")
+    precision = models.CharField(max_length=8, default="auto", help_text="auto (bf16 where the GPU has it, else fp16; fp32 on CPU), fp32, bf16 or fp16.")
+    processes = models.PositiveSmallIntegerField(default=1, help_text="Processes under torchrun: GPUs, or CPU processes.")
+    gradient_accumulation = models.PositiveSmallIntegerField(default=1)
+    checkpoint_steps = models.PositiveIntegerField(default=0, help_text="A checkpoint and a validation every N steps; 0: every epoch.")
+    early_stopping_patience = models.PositiveSmallIntegerField(default=0, help_text="Stop after N validations without a better score; 0: never.")
+    history = models.JSONField(default=list, blank=True, help_text="Loss and validation figures by step, for the curves.")
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
     progress_step = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)

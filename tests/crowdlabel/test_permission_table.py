@@ -186,6 +186,7 @@ ADMIN_MODELS = {
     "quality/projectquality": REVIEWER_VIEWS, "quality/earningsentry": ADMIN_ONLY,
     "training/datasetsnapshot": ADMIN_ONLY, "training/labelexport": ADMIN_ONLY,
     "training/trainingpolicy": ADMIN_ONLY, "training/trainingrun": ADMIN_ONLY, "training/modelversion": ADMIN_ONLY,
+    "training/basemodel": ADMIN_ONLY,
 }
 SCOPED = {"tasks/project", "tasks/item", "tasks/assignment", "tasks/practiceitem", "quality/reviewqueueitem",
           "quality/verificationsample", "quality/itemdecision", "quality/review", "quality/projectquality",

@@ -14,7 +14,7 @@ class ModelVersionAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     list_display = ["__str__", "project", "task", "headline", "test_examples", "produced_by", "is_active", "created_at"]
     list_filter = ["project", "is_active"]
     list_select_related = ["project", "run"]
-    actions = ["activate", "preannotate", "flag_disagreements"]
+    actions = ["activate", "preannotate", "flag_disagreements", "compare"]
     fields = ["project", "version", "task", "is_active", "headline", "figures", "produced_by", "folder", "created_at"]
     readonly_fields = fields
 
@@ -40,6 +40,16 @@ class ModelVersionAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     @admin.display(description="Figures")
     def figures(self, version):
         return metrics_table(version.metrics)
+
+    @admin.action(description="Compare the selected versions side by side")
+    def compare(self, request, queryset):
+        versions = list(queryset.select_related("run", "run__base_model").order_by("version"))
+        columns = [(version, selectors.version_comparison_rows(version)) for version in versions]
+        names = list(dict.fromkeys(name for _version, rows in columns for name in rows))
+        table = [(name, [rows.get(name, "—") for _version, rows in columns]) for name in names]
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "Model versions side by side",
+                   "versions": versions, "table": table}
+        return TemplateResponse(request, "admin/training/compare_versions.html", context)
 
     @admin.action(description="Make active (the one the prediction API serves)", permissions=["change"])
     def activate(self, request, queryset):
