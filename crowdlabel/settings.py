@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "annotations",
     "quality",
     "training",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -329,6 +330,11 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Fine-tuning runs go to their own queue so a GPU machine can serve it with its own worker. Only the runs:
 # the check that marks a dead worker's run failed must not wait on that same worker.
 CELERY_TASK_ROUTES = {"training.run": {"queue": "training"}}
+# --- Webhooks (webhooks/services.py) ----------------------------------------------------------------
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("WEBHOOK_BACKOFF_SECONDS", "10"))  # doubled after each failure
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_STALE_SECONDS = int(os.environ.get("WEBHOOK_STALE_SECONDS", "3600"))
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Save each job's last run (and run count) as soon as it is sent, so the admin shows it at once.
 CELERY_BEAT_SYNC_EVERY = 1

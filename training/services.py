@@ -14,7 +14,7 @@ from django.utils import timezone
 from quality.models import ItemDecision
 from tasks.models import Project, TaskType
 
-from . import selectors, snapshots
+from . import selectors, signals, snapshots
 from .models import FINISHED, DatasetSnapshot, ModelVersion, RunStatus, RunTask, TrainingPolicy, TrainingRun
 
 HYPERPARAMETERS = ("epochs", "learning_rate", "batch_size", "max_length", "seed", "device", "base_model")
@@ -135,6 +135,8 @@ def _finish_failed(run, error) -> TrainingRun:
     )
     run.refresh_from_db()
     if not cancelled:
+        signals.send_on_commit(signals.training_run_finished, run_id=run.pk, project_id=run.project_id,
+                               status=run.status)
         raise error
     return run
 
@@ -150,6 +152,8 @@ def _finish_succeeded(run, result) -> TrainingRun:
     number = (ModelVersion.objects.filter(project=run.project).aggregate(n=Max("version"))["n"] or 0) + 1
     ModelVersion.objects.create(run=run, project=run.project, version=number, folder=str(result.output_dir),
                                 task=run.task, metrics=result.metrics)
+    signals.send_on_commit(signals.training_run_finished, run_id=run.pk, project_id=run.project_id,
+                           status=RunStatus.SUCCEEDED)
     run.refresh_from_db()
     return run
 
