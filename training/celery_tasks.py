@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from . import predictions, services
+from . import feedback, predictions, services
 
 # Periodic jobs log only what they did: Celery's own lines about them are dropped (crowdlabel/logfilters.py).
 logger = logging.getLogger(__name__)
@@ -39,3 +39,12 @@ def preannotate(version_id: int):
     from .models import ModelVersion
 
     return predictions.items_preannotate(version=ModelVersion.objects.get(pk=version_id))
+
+
+@shared_task(name="training.feedback_to_items")
+def feedback_to_items():
+    """Periodic: the live system's feedback becomes items for the crowd, by each project's rules."""
+    done = {pk: counts for pk, counts in feedback.feedback_to_items_all().items() if counts["items"] or counts["to_review"]}
+    if done:
+        logger.info("feedback into work: %s", done)
+    return done

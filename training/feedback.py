@@ -5,11 +5,15 @@ from datetime import datetime
 from typing import Literal
 
 from django.conf import settings
+from django.db import transaction
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from tasks.models import Item, Project
+from tasks import transitions
+from tasks.feedback_intake import items_create_from_feedback
+from tasks.models import Item, ItemState, Project
 
-from .models import FeedbackActor, FeedbackEvent, FeedbackOutcome, ModelVersion
+from . import signals, snapshots
+from .models import FeedbackActor, FeedbackEvent, FeedbackOutcome, FeedbackPolicy, ModelVersion
 
 OUTCOMES = {label: value for value, label in FeedbackOutcome.choices}
 ACTORS = {label: value for value, label in FeedbackActor.choices}
@@ -114,3 +118,62 @@ def feedback_store(*, project: Project, events: list) -> dict:
     fresh = {row.event_id: row for row in rows if row.event_id not in known}  # a repeat inside the batch: once
     FeedbackEvent.objects.bulk_create(list(fresh.values()), ignore_conflicts=True)
     return {"received": len(rows), "stored": len(fresh), "duplicates": len(rows) - len(fresh)}
+
+
+# --- Feedback into work (periodic: training.feedback_to_items) --------------------------------------
+
+PASS_SIZE = 20_000  # events looked at per project and pass
+
+
+def feedback_policy(project: Project) -> FeedbackPolicy:
+    """The project's rules, or the defaults (unsaved) where nobody set any."""
+    return FeedbackPolicy.objects.filter(project=project).first() or FeedbackPolicy(project=project)
+
+
+def disagreeing(events: list[FeedbackEvent], policy: FeedbackPolicy) -> list[FeedbackEvent]:
+    """The events the rules pick, one per input: reported wrong or corrected, below the confidence floor, or
+    (implicit signals) a prediction shown at least `min_signals` times and ignored more often than taken."""
+    picked = {}
+    signals: dict[tuple, list[FeedbackEvent]] = {}
+    for event in events:
+        key = (event.item_id, event.text, event.predicted_label)
+        explicit = ((policy.take_reported_wrong and event.outcome == FeedbackOutcome.REPORTED_WRONG)
+                    or (policy.take_corrected and event.outcome == FeedbackOutcome.CORRECTED))
+        unsure = event.confidence is not None and event.confidence < policy.low_confidence_below
+        if explicit or unsure:
+            picked.setdefault(key, event)
+        elif event.outcome in (FeedbackOutcome.CLICKED, FeedbackOutcome.BOUGHT, FeedbackOutcome.IGNORED):
+            signals.setdefault(key, []).append(event)
+    if policy.take_implicit_disagreement:
+        for key, shown in signals.items():
+            ignored = sum(event.outcome == FeedbackOutcome.IGNORED for event in shown)
+            if len(shown) >= policy.min_signals and ignored > len(shown) - ignored:
+                picked.setdefault(key, shown[0])
+    return list(picked.values())
+
+
+def feedback_to_items(*, project: Project) -> dict:
+    """One pass over the project's unprocessed feedback: what the rules pick becomes new items for the crowd
+    (text masked, deduplicated by content, first in line), or sends an accepted item it names back to a
+    reviewer. Every event looked at is marked processed, so none is looked at twice."""
+    policy = feedback_policy(project)
+    events = list(FeedbackEvent.objects.filter(project=project, processed=False).order_by("pk")[:PASS_SIZE])
+    if not events:
+        return {"events": 0, "items": 0, "to_review": 0}
+    picked = disagreeing(events, policy) if policy.enabled else []
+    field = (project.item_fields or ["text"])[0]
+    with transaction.atomic():
+        new_items = items_create_from_feedback(project=project, records=[
+            {field: snapshots.mask_personal_data(event.text)} for event in picked if not event.item_id])
+        to_review = transitions.items_send_to_review(
+            item_ids={event.item_id for event in picked if event.item_id}, source=ItemState.ACCEPTED)
+        FeedbackEvent.objects.filter(pk__in=[event.pk for event in events]).update(processed=True)
+        if new_items:
+            signals.send_on_commit(signals.feedback_items_created, project_id=project.pk, item_ids=new_items)
+    return {"events": len(events), "items": len(new_items), "to_review": to_review}
+
+
+def feedback_to_items_all() -> dict:
+    """Every project with unprocessed feedback, one pass each (the periodic job)."""
+    project_ids = FeedbackEvent.objects.filter(processed=False).values_list("project_id", flat=True).distinct()
+    return {project.pk: feedback_to_items(project=project) for project in Project.objects.filter(pk__in=project_ids)}

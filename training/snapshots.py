@@ -29,10 +29,17 @@ EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 PHONE_RE = re.compile(r"(?<!\w)\+?\d[\d\s().-]{7,}\d(?!\w)")
 
 
+# What shoppers' feedback carries besides: links (with session or tracking ids), IP addresses, @handles.
+URL_RE = re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.IGNORECASE)
+IP_RE = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
+HANDLE_RE = re.compile(r"(?<![\w@])@\w{2,}")
+
+
 def mask_personal_data(text: str) -> str:
-    """Emails and phone numbers replaced by placeholders. Spans are not re-aligned, so span projects keep
-    their text as it is (the caller refuses masking there)."""
-    return PHONE_RE.sub("[PHONE]", EMAIL_RE.sub("[EMAIL]", text))
+    """Emails, links, IP addresses, @handles and phone numbers replaced by placeholders. Spans are not
+    re-aligned, so span projects keep their text as it is (the caller refuses masking there)."""
+    text = URL_RE.sub("[URL]", EMAIL_RE.sub("[EMAIL]", text))
+    return PHONE_RE.sub("[PHONE]", HANDLE_RE.sub("[HANDLE]", IP_RE.sub("[IP]", text)))
 
 
 def item_text(project: Project, data: dict) -> str:
