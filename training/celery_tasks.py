@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from . import feedback, predictions, services
+from . import feedback, predictions, promotion, services
 
 # Periodic jobs log only what they did: Celery's own lines about them are dropped (crowdlabel/logfilters.py).
 logger = logging.getLogger(__name__)
@@ -48,3 +48,12 @@ def feedback_to_items():
     if done:
         logger.info("feedback into work: %s", done)
     return done
+
+
+@shared_task(name="training.consider_version", autoretry_for=(Exception,), retry_backoff=True, max_retries=2)
+def consider_version(version_id: int):
+    """A new version is scored against the active one, and promoted only if it beats it by the margin."""
+    from .models import ModelVersion
+
+    version = promotion.version_consider(version=ModelVersion.objects.get(pk=version_id))
+    return {"version": version.pk, "decision": version.evaluation.get("decision")}

@@ -101,6 +101,9 @@ class ModelVersion(models.Model):
     folder = models.CharField(max_length=500)
     task = models.CharField(max_length=16, choices=RunTask.choices)
     metrics = models.JSONField(default=dict)
+    # Figures on the project's frozen evaluation set and on recent corrected feedback, and the promotion
+    # decision they led to (training/promotion.py).
+    evaluation = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

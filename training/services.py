@@ -59,6 +59,12 @@ def training_run_launch(*, project: Project, created_by=None, snapshot: DatasetS
     return run
 
 
+def _enqueue_consider(version_id: int) -> None:
+    from .celery_tasks import consider_version
+
+    consider_version.apply_async(args=[version_id])
+
+
 def _enqueue(run_id: int) -> None:
     from .celery_tasks import run_training
 
@@ -150,8 +156,9 @@ def _finish_succeeded(run, result) -> TrainingRun:
         log=run.log + f"trained {result.steps} steps on {result.device} ({result.precision}) in {result.wall_seconds:.1f} s\n",
     )
     number = (ModelVersion.objects.filter(project=run.project).aggregate(n=Max("version"))["n"] or 0) + 1
-    ModelVersion.objects.create(run=run, project=run.project, version=number, folder=str(result.output_dir),
-                                task=run.task, metrics=result.metrics)
+    version = ModelVersion.objects.create(run=run, project=run.project, version=number,
+                                          folder=str(result.output_dir), task=run.task, metrics=result.metrics)
+    transaction.on_commit(lambda: _enqueue_consider(version.pk))
     signals.send_on_commit(signals.training_run_finished, run_id=run.pk, project_id=run.project_id,
                            status=RunStatus.SUCCEEDED)
     run.refresh_from_db()

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.selectors import worker_pseudonym
-from quality.models import ItemDecision, VerificationSample
+from quality.models import DecisionSource, ItemDecision, VerificationSample
 from quality.selectors import sample_agreement
 from tasks.models import Project, TaskType
 
@@ -67,6 +67,11 @@ def accepted_records(project: Project, *, mask: bool = False) -> list[dict]:
     return records
 
 
+def evaluation_held_out_ids(project: Project):
+    """External ids of the accepted items a reviewer decided: held out of training, for evaluation."""
+    return _accepted_decisions(project).filter(source=DecisionSource.REVIEWER).values_list("item__external_id", flat=True)
+
+
 def _accepted_decisions(project: Project):
     return ItemDecision.objects.filter(project=project, item__state="accepted")
 
@@ -93,7 +98,9 @@ def dataset_build(project: Project, *, mask: bool = False, seed: int = 13) -> tu
 
     if mask and project.task_type == TaskType.SPAN:
         raise ValueError("Masking would move span offsets: span projects are exported unmasked.")
-    records = accepted_records(project, mask=mask)
+    # Reviewed items are the frozen evaluation set that decides promotions (training/promotion.py): never trained on.
+    held_out = set(evaluation_held_out_ids(project))
+    records = [record for record in accepted_records(project, mask=mask) if record["id"] not in held_out]
     if len(records) < 3:
         raise ValueError(f"{project} has {len(records)} accepted item(s): at least 3 are needed for a dataset.")
     if project.task_type == TaskType.SPAN:
