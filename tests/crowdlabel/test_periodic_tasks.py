@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 def test_setup_periodic_tasks_installs_the_declared_jobs():
     call_command("setup_periodic_tasks")
     names = set(PeriodicTask.objects.values_list("name", flat=True))
-    assert set(declared_periodic_tasks()) <= names and len(declared_periodic_tasks()) == 6
+    assert set(declared_periodic_tasks()) <= names and len(declared_periodic_tasks()) == 9
     job = PeriodicTask.objects.get(name="accounts: verification queue report")
     assert job.task == "accounts.verification_queue_report" and job.enabled
 
