@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "annotations",
     "quality",
     "training",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -263,6 +264,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_RATES": {
         "token": os.environ.get("API_RATE_PER_TOKEN", "600/min"),
+        # The feedback API takes batches from a live shop: its own, higher rate (batches of 500: 25,000 events/s).
+        "feedback": os.environ.get("API_RATE_FEEDBACK", "3000/min"),
         "address": os.environ.get("API_RATE_PER_ADDRESS", "1200/min"),
         "anon": os.environ.get("API_RATE_ANONYMOUS", "60/min"),
     },
@@ -329,6 +332,14 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Fine-tuning runs go to their own queue so a GPU machine can serve it with its own worker. Only the runs:
 # the check that marks a dead worker's run failed must not wait on that same worker.
 CELERY_TASK_ROUTES = {"training.run": {"queue": "training"}}
+# --- Feedback from the live system (training/feedback.py) ------------------------------------------
+FEEDBACK_MAX_BATCH = int(os.environ.get("FEEDBACK_MAX_BATCH", "1000"))
+
+# --- Webhooks (webhooks/services.py) ----------------------------------------------------------------
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("WEBHOOK_BACKOFF_SECONDS", "10"))  # doubled after each failure
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_STALE_SECONDS = int(os.environ.get("WEBHOOK_STALE_SECONDS", "3600"))
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Save each job's last run (and run count) as soon as it is sent, so the admin shows it at once.
 CELERY_BEAT_SYNC_EVERY = 1

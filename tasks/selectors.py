@@ -88,3 +88,9 @@ def item_media_allowed(*, user, item: Item, token=None) -> bool:
     if user.is_staff or user.role in (Role.INTEGRATOR, Role.ADMIN):
         return projects_visible_to(user=user, token=token).filter(pk=item.project_id).exists()
     return Assignment.objects.filter(item=item, worker=user, state=AssignmentState.LIVE).exists()
+
+
+def project_is_complete(project: Project) -> bool:
+    """Every real (non-gold) item is accepted, and there is at least one."""
+    real = Item.objects.filter(project=project, is_gold=False)
+    return real.exists() and not real.exclude(state=ItemState.ACCEPTED).exists()

@@ -129,3 +129,16 @@ def category_project(db):
     from tests.training.tiny_models import category_project_create
 
     return category_project_create()
+
+
+@pytest.fixture
+def webhook_receiver():
+    """A running webhook receiver (tests/webhooks/receiver.py); set `.secret` (the endpoint's) and
+    `.fail_first` before anything is sent."""
+    from tests.webhooks.receiver import Receiver, start
+
+    found = Receiver()
+    server = start(found)
+    yield found
+    server.shutdown()
+    server.server_close()

@@ -14,7 +14,7 @@ from django.utils import timezone
 from quality.models import ItemDecision
 from tasks.models import Project, TaskType
 
-from . import selectors, snapshots
+from . import selectors, signals, snapshots
 from .models import FINISHED, BaseModel, DatasetSnapshot, ModelVersion, RunStatus, RunTask, TrainingPolicy, TrainingRun
 
 HYPERPARAMETERS = ("epochs", "learning_rate", "batch_size", "max_length", "seed", "device", "base_model", "precision",
@@ -95,6 +95,12 @@ def base_model_folder_checked(folder: str) -> Path:
     if not (resolved / "config.json").is_file():
         raise TrainingError(f"{resolved} is not a local Hugging Face model folder (no config.json).")
     return resolved
+
+
+def _enqueue_consider(version_id: int) -> None:
+    from .celery_tasks import consider_version
+
+    consider_version.apply_async(args=[version_id])
 
 
 def _enqueue(run_id: int) -> None:
@@ -195,6 +201,8 @@ def _finish_failed(run, error) -> TrainingRun:
     )
     run.refresh_from_db()
     if not cancelled:
+        signals.send_on_commit(signals.training_run_finished, run_id=run.pk, project_id=run.project_id,
+                               status=run.status)
         raise error
     return run
 
@@ -211,8 +219,11 @@ def _finish_succeeded(run, result) -> TrainingRun:
                        f" in {result.wall_seconds:.1f} s{resumed}\n"),
     )
     number = (ModelVersion.objects.filter(project=run.project).aggregate(n=Max("version"))["n"] or 0) + 1
-    ModelVersion.objects.create(run=run, project=run.project, version=number, folder=str(result.output_dir),
-                                task=run.task, metrics=result.metrics)
+    version = ModelVersion.objects.create(run=run, project=run.project, version=number,
+                                          folder=str(result.output_dir), task=run.task, metrics=result.metrics)
+    transaction.on_commit(lambda: _enqueue_consider(version.pk))
+    signals.send_on_commit(signals.training_run_finished, run_id=run.pk, project_id=run.project_id,
+                           status=RunStatus.SUCCEEDED)
     run.refresh_from_db()
     return run
 

@@ -15,7 +15,8 @@ def test_setup_periodic_tasks_installs_the_declared_jobs():
     # Each app's jobs, the re-evaluation of undecided items among them (a lost evaluation costs a minute).
     assert {task for task, _every in declared.values()} == {
         "accounts.verification_queue_report", "tasks.expire_leases", "tasks.vacuum_hot_tables",
-        "quality.recompute_weights", "quality.reevaluate_undecided", "training.check_stalled", "training.launch_due"}
+        "quality.recompute_weights", "quality.reevaluate_undecided", "training.check_stalled", "training.launch_due",
+        "training.feedback_to_items", "webhooks.retry_stale"}
     job = PeriodicTask.objects.get(name="accounts: verification queue report")
     assert job.task == "accounts.verification_queue_report" and job.enabled
 
