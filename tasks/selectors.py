@@ -25,6 +25,17 @@ def projects_visible_to(*, user, token=None, roles=None):
     return projects
 
 
+def organisation_of(*, user, slug: str):
+    """The organisation with this slug if the user acts in it (superusers: any), else None."""
+    from accounts.models import Organisation
+
+    organisation_ids = account_selectors.organisation_ids_of(user=user)
+    organisations = Organisation.objects.filter(slug=slug)
+    if organisation_ids is not None:
+        organisations = organisations.filter(pk__in=organisation_ids)
+    return organisations.first()
+
+
 def _count_subquery(model, *, filter_q=Q(), outer="pk"):
     rows = (
         model.objects.filter(filter_q, project=OuterRef(outer))
