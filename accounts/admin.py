@@ -45,6 +45,9 @@ class UserAdmin(DjangoUserAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         services.user_set_role(user=obj, role=obj.role)
+        if not change and obj.email:
+            # The admin typed the address: no confirmation mail stands between the new account and its first log-in.
+            services.email_address_mark_verified(user=obj)
 
 
 class VerificationDecisionInline(admin.TabularInline):

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, post_save
 
 
 class AccountsConfig(AppConfig):
@@ -17,3 +17,5 @@ class AccountsConfig(AppConfig):
         # Not tied to one sender: later apps' permissions exist only after their own migrate pass.
         post_migrate.connect(receivers.sync_staff_groups, dispatch_uid="accounts_sync_staff_groups")
         post_migrate.connect(receivers.create_cache_table, sender=self, dispatch_uid="accounts_create_cache_table")
+        post_save.connect(receivers.membership_saved, sender="accounts.Membership",
+                          dispatch_uid="accounts_membership_saved")

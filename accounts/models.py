@@ -241,6 +241,9 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=MembershipRole.choices)
+    # Made because the install had one organisation when the person joined (accounts.services): it ends as soon
+    # as an admin places them in another, so no one stays in the default organisation by accident.
+    automatic = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -15,3 +15,9 @@ def create_cache_table(sender, **kwargs):
 
     call_command("createcachetable", settings.DATABASE_CACHE_TABLE, database=kwargs.get("using", "default"),
                  verbosity=0)
+
+
+def membership_saved(sender, instance, created, **kwargs):
+    """A membership an admin made (the organisation admin's inline, the service): the automatic one ends."""
+    if created:
+        services.memberships_automatic_end(membership=instance)

@@ -69,13 +69,16 @@ def organisation_ids_of(*, user, roles=None) -> list[int] | None:
 
 
 def organisation_for_new_project(*, user):
-    """Where a project the user creates goes: their first organisation (by membership), else the default
-    one for admins and for commands (user None). An integrator with no organisation gets None: refused."""
+    """Where a project the user creates goes: their organisation, else the default one for admins and for
+    commands (user None). None when there is no answer: no organisation (an integrator nobody placed), or
+    several (the caller must name one; choosing for them would put a tenant's project in another's hands)."""
     from .models import Membership, Organisation
 
-    membership = Membership.objects.filter(user_id=getattr(user, "pk", None)).order_by("pk").first()
-    if membership:
-        return membership.organisation
+    memberships = list(Membership.objects.filter(user_id=getattr(user, "pk", None)).select_related("organisation")[:2])
+    if len(memberships) == 1:
+        return memberships[0].organisation
+    if memberships:
+        return None
     if user is None or user.is_superuser:
         return Organisation.objects.filter(slug=Organisation.DEFAULT_SLUG).first()
     return None

@@ -85,7 +85,18 @@ def _join_the_only_organisation(*, user: User, role: str) -> None:
         return
     only = list(Organisation.objects.all()[:2])
     if len(only) == 1:
-        Membership.objects.get_or_create(user=user, organisation=only[0], defaults={"role": role})
+        Membership.objects.get_or_create(user=user, organisation=only[0], defaults={"role": role, "automatic": True})
+
+
+def memberships_automatic_end(*, membership: Membership) -> int:
+    """An admin placed someone in an organisation: the membership they got automatically (the install had one
+    organisation then) ends, or they would go on seeing the default organisation's projects and creating theirs
+    there. Returns how many ended."""
+    if membership.automatic:
+        return 0
+    ended, _ = (Membership.objects.filter(user_id=membership.user_id, automatic=True)
+                .exclude(pk=membership.pk).delete())
+    return ended
 
 
 def organisation_default() -> Organisation:

@@ -9,13 +9,20 @@ NER: the first --queries of a seeded shuffle of QueryNER's train split, its whol
 splits; each is turned back into text + character spans and goes through build_token_dataset, as
 annotations from the platform would. Figures on QueryNER's test split.
 
-Both run on device "auto" (a GPU where one exists). samples/s counts training examples per second of the
-training loop only; wall seconds cover loading, encoding, training, evaluation and saving. The defaults
-take a few minutes on two CPU cores with OMP_NUM_THREADS=1.
+Both run on --device (default "auto": a GPU where one exists) at --precision (auto: bf16/fp16 on GPU, fp32
+on CPU). samples/s counts training examples per second of the training loop only (the Trainer engine's
+evaluations and checkpoints left out); wall seconds cover loading, encoding, training, evaluation and saving.
+--engines trainer,legacy trains each task with both engines in one run, same data and settings: the
+Trainer engine against the hand-written loop it replaced (before/after). The defaults take a few minutes
+on two CPU cores with OMP_NUM_THREADS=1.
 
-The last line printed is one JSON object:
-  {"classification": {"samples_per_s": X, "macro_f1": F, "device": D},
-   "ner": {"samples_per_s": X, "entity_f1": F, "device": D}}
+The last line printed is one JSON object, one entry per engine:
+  {"trainer": {"classification": {"samples_per_s": X, "macro_f1": F, "device": D, "precision": P},
+               "ner": {"samples_per_s": X, "entity_f1": F, "device": D, "precision": P}},
+   "legacy": {...}}
+On a GPU machine, from a copy of the working tree with the MiniLM folder beside it:
+  python bench/train.py --device cuda --precision bf16 --engines trainer --base-model PATH
+  python bench/train.py --device cuda --precision fp32 --engines trainer --base-model PATH
 """
 import argparse
 import csv
@@ -94,12 +101,12 @@ def run_classification(args) -> dict:
     records = stratified_sample(read_titles(args.data_root / PRICERUNNER), args.titles, args.seed)
     labels = sorted({record["label"] for record in records})
     dataset = build_classification_dataset(records, labels, seed=args.seed, validation=0.1, test=0.2)
-    config = TrainConfig(task="sequence", base_model=args.base_model, epochs=args.epochs_cls, learning_rate=args.learning_rate,
-                         batch_size=args.batch_size, max_length=args.max_length, seed=args.seed, device=args.device)
+    config = TrainConfig(task="sequence", epochs=args.epochs_cls, **common_settings(args))
     result = train_reporting("classification", config, dataset)
     test = result.metrics["test"]
     print(f"classification: test accuracy {test['accuracy']:.4f} macro-F1 {test['macro_f1']:.4f} on {test['examples']} titles")
-    return {"samples_per_s": round(result.samples_per_s, 1), "macro_f1": round(test["macro_f1"], 4), "device": result.device}
+    return {"samples_per_s": round(result.samples_per_s, 1), "macro_f1": round(test["macro_f1"], 4), "device": result.device,
+            "precision": result.precision}
 
 
 def run_ner(args) -> dict:
@@ -110,17 +117,24 @@ def run_ner(args) -> dict:
     for split, limit in (("train", args.queries), ("validation", None), ("test", None)):
         records = read_queries(folder, split, tag_names, limit, args.seed)
         dataset[split] = build_token_dataset(records, entity_types, validation=0, test=0)["train"]
-    config = TrainConfig(task="token", base_model=args.base_model, epochs=args.epochs_ner, learning_rate=args.learning_rate,
-                         batch_size=args.batch_size, max_length=args.max_length, seed=args.seed, device=args.device)
+    config = TrainConfig(task="token", epochs=args.epochs_ner, **common_settings(args))
     result = train_reporting("ner", config, dataset)
     test = result.metrics["test"]
     print(f"ner: test entity P {test['precision']:.4f} R {test['recall']:.4f} F1 {test['f1']:.4f} on {test['examples']} queries")
-    return {"samples_per_s": round(result.samples_per_s, 1), "entity_f1": round(test["f1"], 4), "device": result.device}
+    return {"samples_per_s": round(result.samples_per_s, 1), "entity_f1": round(test["f1"], 4), "device": result.device,
+            "precision": result.precision}
+
+
+def common_settings(args) -> dict:
+    """The same settings for both engines; checkpoints once at the end only (a bench measures training)."""
+    return {"base_model": args.base_model, "learning_rate": args.learning_rate, "batch_size": args.batch_size,
+            "max_length": args.max_length, "seed": args.seed, "device": args.device, "precision": args.precision,
+            "engine": args.engine, "keep_checkpoints": 1}
 
 
 def train_reporting(name, config, dataset):
     sizes = {split: len(rows) for split, rows in dataset.items()}
-    print(f"{name}: {sizes}, {config.epochs} epochs, batch {config.batch_size}, max_length {config.max_length}", flush=True)
+    print(f"{name} [{config.engine}]: {sizes}, {config.epochs} epochs, batch {config.batch_size}, max_length {config.max_length}", flush=True)
     with tempfile.TemporaryDirectory() as output_dir:
         result = train(config, dataset, output_dir, on_progress=lambda step, total, loss: progress_line(name, step, total, loss))
     print(f"{name}: {result.steps} steps on {result.device} ({result.precision}), {result.samples_per_s:.1f} samples/s, "
@@ -145,6 +159,8 @@ def parse_arguments():
     parser.add_argument("--max-length", type=int, default=32)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
+    parser.add_argument("--engines", default="trainer,legacy", help="comma-separated: trainer, legacy")
     parser.add_argument("--base-model", help="a local model folder (default: the packaged MiniLM)")
     parser.add_argument("--data-root", type=Path, default=ECOMMERCE, help="the folder holding the two data sets")
     parser.add_argument("--only", choices=["classification", "ner"], help="run one of the two")
@@ -157,10 +173,12 @@ def main():
     transformers.logging.disable_progress_bar()
     args.base_model = args.base_model or str(base_model_path())
     figures = {}
-    if args.only in (None, "classification"):
-        figures["classification"] = run_classification(args)
-    if args.only in (None, "ner"):
-        figures["ner"] = run_ner(args)
+    for engine in args.engines.split(","):
+        args.engine, figures[engine] = engine, {}
+        if args.only in (None, "classification"):
+            figures[engine]["classification"] = run_classification(args)
+        if args.only in (None, "ner"):
+            figures[engine]["ner"] = run_ner(args)
     print(json.dumps(figures))
 
 

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "annotations",
     "quality",
     "training",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -267,6 +268,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_RATES": {
         "token": os.environ.get("API_RATE_PER_TOKEN", "600/min"),
+        # The feedback API takes batches from a live shop: its own, higher rate (batches of 500: 25,000 events/s).
+        "feedback": os.environ.get("API_RATE_FEEDBACK", "3000/min"),
         "address": os.environ.get("API_RATE_PER_ADDRESS", "1200/min"),
         "anon": os.environ.get("API_RATE_ANONYMOUS", "60/min"),
     },
@@ -337,6 +340,14 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Fine-tuning runs go to their own queue so a GPU machine can serve it with its own worker. Only the runs:
 # the check that marks a dead worker's run failed must not wait on that same worker.
 CELERY_TASK_ROUTES = {"training.run": {"queue": "training"}}
+# --- Feedback from the live system (training/feedback.py) ------------------------------------------
+FEEDBACK_MAX_BATCH = int(os.environ.get("FEEDBACK_MAX_BATCH", "1000"))
+
+# --- Webhooks (webhooks/services.py) ----------------------------------------------------------------
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("WEBHOOK_BACKOFF_SECONDS", "10"))  # doubled after each failure
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_STALE_SECONDS = int(os.environ.get("WEBHOOK_STALE_SECONDS", "3600"))
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Save each job's last run (and run count) as soon as it is sent, so the admin shows it at once.
 CELERY_BEAT_SYNC_EVERY = 1
@@ -383,6 +394,10 @@ QUALITY_WINDOW_DAYS = int(os.environ.get("QUALITY_WINDOW_DAYS", "30"))
 TRAINING_DIR = Path(os.environ.get("TRAINING_DIR", VAR_DIR / "training"))
 # A running fine-tuning run whose worker has not reported for this long is marked failed.
 TRAINING_STALL_SECONDS = int(os.environ.get("TRAINING_STALL_SECONDS", "300"))
+# A finished run is exported to ONNX for fast CPU predictions (PyTorch serves when there is no export);
+# TRAINING_ONNX_INT8 adds a dynamically int8-quantised copy, served first.
+TRAINING_EXPORT_ONNX = os.environ.get("TRAINING_EXPORT_ONNX", "1") == "1"
+TRAINING_ONNX_INT8 = os.environ.get("TRAINING_ONNX_INT8", "0") == "1"
 # Activating a model version whose headline figure (macro-F1, entity F1) is below this asks for confirmation.
 TRAINING_ACTIVATION_FLOOR = float(os.environ.get("TRAINING_ACTIVATION_FLOOR", "0.5"))
 

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["core", "accounts", "tasks", "annotations", "quality", "training", "crowdlabel"]
+APPS = ["core", "accounts", "tasks", "annotations", "quality", "training", "webhooks", "crowdlabel"]
 WRITES = {"create", "update", "delete", "save", "bulk_create", "bulk_update", "get_or_create", "update_or_create"}
 INSTANCE_WRITES = {"save", "delete"}
 LOADERS = {"get", "first", "last", "create", "get_or_create", "update_or_create", "select_for_update"}

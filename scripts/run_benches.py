@@ -30,6 +30,7 @@ SMALL = {
     "import_job.py": ["--small"],
     "train.py": ["--small"],
     "predict.py": ["--small"],
+    "feedback.py": ["--small"],
 }
 # Modules of bench/ that are not benchmarks: the ceiling server's settings and URLs (private helpers start with _).
 NOT_BENCHMARKS = {"__init__.py", "ceiling_settings.py", "ceiling_urls.py"}

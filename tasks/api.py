@@ -51,11 +51,15 @@ class ProjectInputSerializer(serializers.ModelSerializer):
     required_skills = serializers.SlugRelatedField(
         slug_field="name", many=True, queryset=Skill.objects.all(), required=False
     )
+    organisation = serializers.CharField(
+        required=False, write_only=True, max_length=64,
+        help_text="The slug of the organisation the new project belongs to; needed only by someone in several. "
+                  "A project never moves between organisations through the API.")
 
     class Meta:
         model = Project
         fields = [f for f in ProjectOutputSerializer.Meta.fields
-                  if f not in ("id", "status", "created_at", "updated_at", "warnings")]
+                  if f not in ("id", "status", "created_at", "updated_at", "warnings")] + ["organisation"]
         # Bounds checked here, on each field, so the database's check constraints never answer a person.
         extra_kwargs = {
             "task_type": {"required": True}, "title": {"required": True},
@@ -94,11 +98,23 @@ class ProjectListApi(PagedListApi, ScopedApi, APIView):
             raise PermissionDenied("This token is limited to one project: it cannot create projects.")
         data = ProjectInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        if "organisation" in fields:
+            fields["organisation"] = _organisation_of(request.user, fields["organisation"])
         try:
-            project = services.project_create(created_by=request.user, **data.validated_data)
+            project = services.project_create(created_by=request.user, **fields)
         except DjangoValidationError as error:
             raise _django_error(error) from error
         return Response(ProjectOutputSerializer(project).data, status=status.HTTP_201_CREATED)
+
+
+def _organisation_of(user, slug: str):
+    """One of the user's organisations by slug; the same answer for one that does not exist and one of another
+    tenant, so the API tells no one which organisations exist."""
+    organisation = selectors.organisation_of(user=user, slug=slug)
+    if organisation is None:
+        raise ValidationError({"organisation": f"You are not a member of an organisation “{slug}”."})
+    return organisation
 
 
 class ProjectDetailApi(ScopedApi, APIView):
@@ -111,6 +127,9 @@ class ProjectDetailApi(ScopedApi, APIView):
         project = self.project_get(pk)
         data = ProjectInputSerializer(project, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
+        if "organisation" in data.validated_data:
+            raise ValidationError({"organisation": "A project does not move between organisations through the API: "
+                                                   "an admin moves it."})
         try:
             project = services.project_update(project=project, **data.validated_data)
         except DjangoValidationError as error:

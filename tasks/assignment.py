@@ -23,7 +23,7 @@ from accounts.models import Role, User, WorkerProfile
 from accounts.selectors import WorkerPools, worker_pools
 
 from . import assignment_sql as sql
-from . import practice, sampling
+from . import practice, sampling, selectors
 from .models import (
     SEEN_STATES, Assignment, AssignmentState, AssignmentStrategy, Item, ItemOrder, ItemState, Project, ProjectStatus,
 )
@@ -85,8 +85,10 @@ def worker_eligibility(
     qualification) the worker is not in, is invisible to them; the other refusals say why.
     `profile`, `pools`: when the caller already read them (the API's authentication reads the profile; the
     project list reads the pools once for all projects)."""
-    if worker.role in (Role.ADMIN, Role.REVIEWER):
-        return Eligibility("Only annotators receive work.")  # staff may look at any project's page
+    if worker.role in (Role.ADMIN, Role.REVIEWER, Role.PROJECT_MANAGER):
+        # Staff may look at the pages of their organisations' projects; another tenant's do not exist for them.
+        visible = selectors.projects_visible_to(user=worker).filter(pk=project.pk).exists()
+        return Eligibility("Only annotators receive work.", visible=visible)
     if worker.role != Role.ANNOTATOR:
         return Eligibility("Only annotators receive work.", visible=False)
     profile = profile or WorkerProfile.objects.filter(user=worker).first()

@@ -24,10 +24,11 @@ SEEN = db.literals(SEEN_STATES)
 HOLDING = db.literals(HOLDING_STATES)
 LIVE, SUBMITTED = db.literal(AssignmentState.LIVE), db.literal(AssignmentState.SUBMITTED)
 OPEN, COLLECTING = db.literal(ItemState.OPEN), db.literal(ItemState.COLLECTING)
+# Priority first in every order (feedback items jump the queue); the claimable indexes lead with it too.
 ORDER = {
-    ItemOrder.BREADTH_FIRST: "i.open_slots, i.id",
-    ItemOrder.UNCERTAINTY: "i.model_uncertainty DESC, i.id",
-    ItemOrder.RANDOM: "i.id",
+    ItemOrder.BREADTH_FIRST: "i.priority DESC, i.open_slots, i.id",
+    ItemOrder.UNCERTAINTY: "i.priority DESC, i.model_uncertainty DESC, i.id",
+    ItemOrder.RANDOM: "i.priority DESC, i.id",
 }
 
 

@@ -174,6 +174,11 @@ def item_media_path(item, filename):
     return f"items/{item.project_id}/{filename}"
 
 
+class ItemSource(models.TextChoices):
+    IMPORT = "import", "Imported"
+    FEEDBACK = "feedback", "Feedback from the live system"
+
+
 class Item(models.Model):
     """One thing to label. `data` holds its fields (texts, an image or audio URL, or two records);
     `gold` the known answer when it is a gold check, never sent to annotators."""
@@ -196,6 +201,10 @@ class Item(models.Model):
     # 1 - the active model's top probability, written by pre-annotation; orders work for active learning.
     # -1 until a model has scored the item, so unscored items sort last without NULLS LAST (SQLite lacks it).
     model_uncertainty = models.FloatField(default=-1.0)
+    # Where the item came from; feedback items (the live shop's complaints) are handed out before the rest:
+    # every claim orders by priority first, whatever the project's item order.
+    source = models.CharField(max_length=16, choices=ItemSource.choices, default=ItemSource.IMPORT)
+    priority = models.SmallIntegerField(default=0, help_text="Higher first: feedback items jump the queue.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -215,14 +224,14 @@ class Item(models.Model):
             # "What next?" reads only items with a free slot, fewest free slots first: a partial index keeps
             # that fast however many items are already full or decided.
             models.Index(
-                fields=["project", "is_gold", "open_slots", "id"],
+                fields=["project", "is_gold", "-priority", "open_slots", "id"],
                 condition=models.Q(open_slots__gt=0, state__in=["open", "collecting"]),
-                name="tasks_item_claimable",
+                name="tasks_item_claimable_p",
             ),
             models.Index(
-                fields=["project", "is_gold", "-model_uncertainty", "id"],
+                fields=["project", "is_gold", "-priority", "-model_uncertainty", "id"],
                 condition=models.Q(open_slots__gt=0, state__in=["open", "collecting"]),
-                name="tasks_item_uncertain_first",
+                name="tasks_item_uncertain_first_p",
             ),
             # Gold checks are drawn from a random id onward: the gold items in id order. Gold items are few
             # and their rows rarely change, so this index costs next to nothing to keep.

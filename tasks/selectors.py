@@ -25,6 +25,17 @@ def projects_visible_to(*, user, token=None, roles=None):
     return projects
 
 
+def organisation_of(*, user, slug: str):
+    """The organisation with this slug if the user acts in it (superusers: any), else None."""
+    from accounts.models import Organisation
+
+    organisation_ids = account_selectors.organisation_ids_of(user=user)
+    organisations = Organisation.objects.filter(slug=slug)
+    if organisation_ids is not None:
+        organisations = organisations.filter(pk__in=organisation_ids)
+    return organisations.first()
+
+
 def _count_subquery(model, *, filter_q=Q(), outer="pk"):
     rows = (
         model.objects.filter(filter_q, project=OuterRef(outer))
@@ -88,3 +99,9 @@ def item_media_allowed(*, user, item: Item, token=None) -> bool:
     if user.is_staff or user.role in (Role.INTEGRATOR, Role.ADMIN):
         return projects_visible_to(user=user, token=token).filter(pk=item.project_id).exists()
     return Assignment.objects.filter(item=item, worker=user, state=AssignmentState.LIVE).exists()
+
+
+def project_is_complete(project: Project) -> bool:
+    """Every real (non-gold) item is accepted, and there is at least one."""
+    real = Item.objects.filter(project=project, is_gold=False)
+    return real.exists() and not real.exclude(state=ItemState.ACCEPTED).exists()

@@ -106,7 +106,10 @@ def project_create(*, created_by=None, organisation=None, **fields) -> Project:
     """A new draft project, in `organisation` or else the creator's (accounts.selectors.organisation_for_new_project)."""
     organisation = organisation or account_selectors.organisation_for_new_project(user=created_by)
     if organisation is None:
-        raise ValidationError({"__all__": "You are not a member of any organisation: ask an admin to add you to one."})
+        several = created_by is not None and created_by.memberships.exists()
+        raise ValidationError({"organisation": "You belong to several organisations: name the project's one "
+                               "(its slug)." if several else
+                               "You are not a member of any organisation: ask an admin to add you to one."})
     return _save(Project(created_by=created_by, organisation=organisation), fields)
 
 

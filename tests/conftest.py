@@ -120,12 +120,16 @@ def api_client():
 
 
 @pytest.fixture
-def tiny_base_model(tmp_path, settings):
-    """A local 2-layer BERT folder to start training runs from; runs write under tmp_path."""
+def tiny_base_model(db, tmp_path, settings):
+    """A local 2-layer BERT folder registered as a base model, to start training runs from; runs write under
+    tmp_path."""
     from tests.training.tiny_models import tiny_base_model_save
+    from training import services
 
     settings.TRAINING_DIR = tmp_path / "training"
-    return tiny_base_model_save(tmp_path / "tiny-bert")
+    settings.TRAINING_EXPORT_ONNX = False  # half a minute per run; the export has its own tests
+    folder = tiny_base_model_save(tmp_path / "tiny-bert")
+    return services.base_model_register(name="tiny-bert", folder=folder, licence="test only")
 
 
 @pytest.fixture
@@ -133,3 +137,16 @@ def category_project(db):
     from tests.training.tiny_models import category_project_create
 
     return category_project_create()
+
+
+@pytest.fixture
+def webhook_receiver():
+    """A running webhook receiver (tests/webhooks/receiver.py); set `.secret` (the endpoint's) and
+    `.fail_first` before anything is sent."""
+    from tests.webhooks.receiver import Receiver, start
+
+    found = Receiver()
+    server = start(found)
+    yield found
+    server.shutdown()
+    server.server_close()

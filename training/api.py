@@ -12,7 +12,7 @@ from tasks.models import Assignment, AssignmentState
 
 from . import downloads, predictions, selectors, services, snapshots
 from . import hyperparameters as hp
-from .models import ModelVersion, Prediction, TrainingRun
+from .models import BaseModel, ModelVersion, Prediction, TrainingRun
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
@@ -32,11 +32,13 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 class RunSerializer(serializers.ModelSerializer):
     percent = serializers.FloatField(read_only=True)
     model_version = serializers.SerializerMethodField(help_text="The version this run produced (null until it succeeds).")
+    base_model = serializers.SlugRelatedField(slug_field="name", read_only=True)
 
     class Meta:
         model = TrainingRun
         fields = ["id", "project", "snapshot", "task", "base_model", "epochs", "learning_rate", "batch_size",
-                  "max_length", "seed", "device", "status", "progress_step", "progress_total", "percent", "loss",
+                  "max_length", "seed", "device", "precision", "processes", "gradient_accumulation", "checkpoint_steps",
+                  "early_stopping_patience", "status", "progress_step", "progress_total", "percent", "loss",
                   "metrics", "model_version", "log", "created_at", "started_at", "finished_at"]
 
     @extend_schema_field(serializers.DictField(allow_null=True))
@@ -52,13 +54,19 @@ class LaunchSerializer(serializers.Serializer):
     max_length = serializers.IntegerField(**hp.MAX_LENGTH.bounds(), default=hp.MAX_LENGTH.default)
     seed = serializers.IntegerField(**hp.SEED.bounds(), default=hp.SEED.default)
     device = serializers.ChoiceField(choices=list(hp.DEVICES), default=hp.DEVICE_DEFAULT)
-    base_model = serializers.CharField(required=False, allow_blank=True, default="")
+    base_model = serializers.SlugRelatedField(slug_field="name", queryset=BaseModel.objects.all(), required=False,
+                                              allow_null=True, default=None, help_text="A registered base model's name.")
+    precision = serializers.ChoiceField(choices=["auto", "fp32", "bf16", "fp16"], default="auto")
+    processes = serializers.IntegerField(min_value=1, max_value=64, default=1)
+    gradient_accumulation = serializers.IntegerField(min_value=1, max_value=256, default=1)
+    checkpoint_steps = serializers.IntegerField(min_value=0, default=0)
+    early_stopping_patience = serializers.IntegerField(min_value=0, max_value=100, default=0)
 
 
 class ProjectRunsApi(PagedListApi, ScopedApi, APIView):
     @extend_schema(responses=RunSerializer(many=True))
     def get(self, request, pk):
-        runs = TrainingRun.objects.filter(project=self.project_get(pk)).select_related("model_version")
+        runs = TrainingRun.objects.filter(project=self.project_get(pk)).select_related("model_version", "base_model")
         return self.page_response(runs, RunSerializer)
 
     @extend_schema(request=LaunchSerializer, responses={201: RunSerializer})
@@ -76,7 +84,7 @@ class ProjectRunsApi(PagedListApi, ScopedApi, APIView):
 class RunDetailApi(ScopedApi, APIView):
     @extend_schema(responses=RunSerializer)
     def get(self, request, pk):
-        return Response(RunSerializer(self.scoped_get(TrainingRun.objects.select_related("model_version"), pk)).data)
+        return Response(RunSerializer(self.scoped_get(TrainingRun.objects.select_related("model_version", "base_model"), pk)).data)
 
 
 class RunCancelApi(ScopedApi, APIView):

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import api
+from . import api, api_feedback
 
 urlpatterns = [
     path("projects/<int:pk>/training-runs/", api.ProjectRunsApi.as_view(), name="api-project-training-runs"),
+    path("projects/<int:pk>/feedback/", api_feedback.ProjectFeedbackApi.as_view(), name="api-project-feedback"),
     path("projects/<int:pk>/predict/", api.PredictApi.as_view(), name="api-project-predict"),
     path("projects/<int:pk>/export/", api.ExportApi.as_view(), name="api-project-export"),
     path("training-runs/<int:pk>/", api.RunDetailApi.as_view(), name="api-training-run"),

@@ -7,6 +7,7 @@ class TrainingConfig(AppConfig):
     periodic_tasks = {
         "training: mark stalled runs failed": ("training.check_stalled", 60),
         "training: launch runs for projects with enough new labels": ("training.launch_due", 900),
+        "training: turn feedback into items for the crowd": ("training.feedback_to_items", 300),
     }
     # Project managers launch and follow runs, make snapshots and exports, and activate model versions.
     project_manager_permissions = [

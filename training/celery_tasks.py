@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from . import predictions, services
+from . import feedback, predictions, promotion, services
 
 # Periodic jobs log only what they did: Celery's own lines about them are dropped (crowdlabel/logfilters.py).
 logger = logging.getLogger(__name__)
@@ -34,8 +34,31 @@ def launch_due():
     return launched
 
 
-@shared_task(name="training.preannotate", autoretry_for=(Exception,), retry_backoff=True, max_retries=2)
-def preannotate(version_id: int):
+@shared_task(name="training.preannotate", bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=2)
+def preannotate(self, version_id: int):
+    """Pre-annotation of a whole project; its progress is the task's state (PROGRESS, {"done", "total"})."""
     from .models import ModelVersion
 
-    return predictions.items_preannotate(version=ModelVersion.objects.get(pk=version_id))
+    def report(done, total):
+        if self.request.id:  # called directly (tests, shell) there is no task state to write
+            self.update_state(state="PROGRESS", meta={"done": done, "total": total})
+
+    return predictions.items_preannotate(version=ModelVersion.objects.get(pk=version_id), on_progress=report)
+
+
+@shared_task(name="training.feedback_to_items")
+def feedback_to_items():
+    """Periodic: the live system's feedback becomes items for the crowd, by each project's rules."""
+    done = {pk: counts for pk, counts in feedback.feedback_to_items_all().items() if counts["items"] or counts["to_review"]}
+    if done:
+        logger.info("feedback into work: %s", done)
+    return done
+
+
+@shared_task(name="training.consider_version", autoretry_for=(Exception,), retry_backoff=True, max_retries=2)
+def consider_version(version_id: int):
+    """A new version is scored against the active one, and promoted only if it beats it by the margin."""
+    from .models import ModelVersion
+
+    version = promotion.version_consider(version=ModelVersion.objects.get(pk=version_id))
+    return {"version": version.pk, "decision": version.evaluation.get("decision")}

@@ -60,9 +60,10 @@ def _label_and_score(prediction) -> tuple:
     return prediction["label"], prediction["score"]
 
 
-def items_preannotate(*, version: ModelVersion, batch_size: int = 256) -> int:
+def items_preannotate(*, version: ModelVersion, batch_size: int = 256, on_progress=None) -> int:
     """Predict every open item of the project: stored as predictions, and 1 - score as the item's
-    uncertainty (the uncertainty-first assignment order reads it)."""
+    uncertainty (the uncertainty-first assignment order reads it). The model is loaded once (predictor_for
+    keeps it) and fed batch_size items at a time; on_progress(done, total) after each batch."""
     project = version.project
     items = Item.objects.filter(project=project, state__in=[ItemState.OPEN, ItemState.COLLECTING], is_gold=False)
     done = 0
@@ -77,6 +78,8 @@ def items_preannotate(*, version: ModelVersion, batch_size: int = 256) -> int:
                 Prediction.objects.update_or_create(item=item, model_version=version, defaults={"label": label, "score": score})
                 uncertainties[item.pk] = 1.0 - score
             done += transitions.items_set_uncertainty(uncertainties=uncertainties)
+        if on_progress is not None:
+            on_progress(done, len(ids))
     return done
 
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from .models import ModelVersion, RunTask
+from .models import BaseModel, ModelVersion, RunTask
 
 # The one figure a version is judged by, per task: macro-F1 weighs every label alike (accuracy hides a
 # label the model never predicts); entity F1 counts a span only with its exact type and extent.
@@ -59,3 +59,29 @@ def activation_concerns(version: ModelVersion) -> list[str]:
     if current is not None and current.metric == figure.metric and figure.value < current.value:
         concerns.append(f"v{version.version}'s {figure} is lower than the active v{active.version}'s {current}.")
     return concerns
+
+
+def base_model_default() -> BaseModel | None:
+    """The packaged MiniLM, registered at install; a run that names no base model starts from it."""
+    from training.ml import PACKAGED_MODEL_NAME
+
+    return BaseModel.objects.filter(name=PACKAGED_MODEL_NAME).first()
+
+
+COMPARED_SETTINGS = ("epochs", "learning_rate", "batch_size", "gradient_accumulation", "max_length", "processes", "precision")
+
+
+def version_comparison_rows(version: ModelVersion) -> dict:
+    """{row name: text} of one version for the side-by-side page: how it was trained and what it scored."""
+    run, result = version.run, version.run.metrics or {}
+    rows = {"headline": str(headline(version.task, version.metrics) or "—"), "base model": str(run.base_model),
+            **{name.replace("_", " "): str(getattr(run, name)) for name in COMPARED_SETTINGS}}
+    rows["steps"] = str(result.get("steps", "—"))
+    rows["samples/s"] = f"{result['samples_per_s']:.1f}" if "samples_per_s" in result else "—"
+    rows["resumed from"] = (result.get("resumed_from") or "—").rsplit("/", 1)[-1]
+    for split in ("validation", "test"):
+        figures = (version.metrics or {}).get(split) or {}
+        for key in ("macro_f1", "accuracy", "f1", "precision", "recall"):
+            if key in figures:
+                rows[f"{split} {METRIC_NAMES[key]}"] = f"{figures[key]:.3f}"
+    return rows

@@ -14,10 +14,12 @@ from django.utils import timezone
 from quality.models import ItemDecision
 from tasks.models import Project, TaskType
 
-from . import selectors, snapshots
-from .models import FINISHED, DatasetSnapshot, ModelVersion, RunStatus, RunTask, TrainingPolicy, TrainingRun
+from . import selectors, signals, snapshots
+from .models import FINISHED, BaseModel, DatasetSnapshot, ModelVersion, RunStatus, RunTask, TrainingPolicy, TrainingRun
 
-HYPERPARAMETERS = ("epochs", "learning_rate", "batch_size", "max_length", "seed", "device", "base_model")
+HYPERPARAMETERS = ("epochs", "learning_rate", "batch_size", "max_length", "seed", "device", "base_model", "precision",
+                   "processes", "gradient_accumulation", "checkpoint_steps", "early_stopping_patience")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
 class TrainingError(Exception):
@@ -45,9 +47,9 @@ def training_run_launch(*, project: Project, created_by=None, snapshot: DatasetS
         raise TrainingError(f"Unknown settings: {', '.join(sorted(unknown))}.")
     if hyperparameters.get("device", "auto") not in ("auto", "cpu", "cuda"):
         raise TrainingError("device must be auto, cpu or cuda.")
-    base = hyperparameters.get("base_model") or ""
-    if base and not (Path(base) / "config.json").exists():
-        raise TrainingError(f"{base} is not a local Hugging Face model folder (no config.json).")
+    if hyperparameters.get("precision", "auto") not in PRECISIONS:
+        raise TrainingError(f"precision must be one of {', '.join(PRECISIONS)}.")
+    hyperparameters["base_model"] = _checked_base_model(hyperparameters.get("base_model"))
     if snapshot is None:
         try:
             snapshot = snapshots.snapshot_create(project=project, created_by=created_by)
@@ -57,6 +59,48 @@ def training_run_launch(*, project: Project, created_by=None, snapshot: DatasetS
                                      created_by=created_by, **hyperparameters)
     transaction.on_commit(lambda: _enqueue(run.pk))
     return run
+
+
+def _checked_base_model(base) -> BaseModel:
+    """A registered entry (none given: the packaged MiniLM), never a path typed at launch."""
+    if base is None or base == "":
+        base = selectors.base_model_default()
+        if base is None:
+            raise TrainingError("No base model is registered.")
+    if not isinstance(base, BaseModel):
+        raise TrainingError("Choose a registered base model; a run cannot name a folder.")
+    if not (Path(base.folder) / "config.json").exists():
+        raise TrainingError(f"Base model {base} is gone from {base.folder} (no config.json).")
+    return base
+
+
+def base_model_register(*, name: str, folder: str, licence: str = "", notes: str = "") -> BaseModel:
+    """Register a local Hugging Face folder as a base model. The path is resolved (no `..` left, links
+    followed) and must hold a config.json; its size is measured now, for the admin's list."""
+    from training.ml import folder_size
+
+    resolved = base_model_folder_checked(folder)
+    if BaseModel.objects.filter(folder=str(resolved)).exists():
+        raise TrainingError(f"{resolved} is already registered.")
+    return BaseModel.objects.create(name=name, folder=str(resolved), licence=licence, notes=notes,
+                                    size_bytes=folder_size(resolved))
+
+
+def base_model_folder_checked(folder: str) -> Path:
+    """The resolved folder, or TrainingError: absolute, and a Hugging Face model folder once resolved."""
+    given = Path(folder)
+    if not given.is_absolute():
+        raise TrainingError("The folder must be an absolute path.")
+    resolved = given.resolve()
+    if not (resolved / "config.json").is_file():
+        raise TrainingError(f"{resolved} is not a local Hugging Face model folder (no config.json).")
+    return resolved
+
+
+def _enqueue_consider(version_id: int) -> None:
+    from .celery_tasks import consider_version
+
+    consider_version.apply_async(args=[version_id])
 
 
 def _enqueue(run_id: int) -> None:
@@ -72,6 +116,27 @@ def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
     TrainingRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(cancel_requested=True)
     run.refresh_from_db()
     return run
+
+
+@transaction.atomic
+def training_run_resume(*, run: TrainingRun) -> TrainingRun:
+    """Queue a failed run again (its worker died or stalled); it goes on from its last checkpoint. A run
+    without a checkpoint starts over, which is what a relaunch would do anyway."""
+    resumed = TrainingRun.objects.filter(pk=run.pk, status=RunStatus.FAILED).update(
+        status=RunStatus.QUEUED, finished_at=None, cancel_requested=False, heartbeat_at=None,
+        log=run.log + f"relaunched at {timezone.now():%Y-%m-%d %H:%M:%S}\n",
+    )
+    if not resumed:
+        raise TrainingError(f"Run {run.pk} is {run.status}: only a failed run can be resumed.")
+    transaction.on_commit(lambda: _enqueue(run.pk))
+    run.refresh_from_db()
+    return run
+
+
+def run_folder(run: TrainingRun) -> Path:
+    """The run's own folder: checkpoints, the torchrun job files, then the model. Fixed per run, so a
+    relaunch finds the checkpoints."""
+    return Path(settings.TRAINING_DIR) / "models" / f"run-{run.pk}"
 
 
 # --- Execution (inside the Celery worker) ---------------------------------------------------------
@@ -93,18 +158,19 @@ def training_run_execute(*, run_id: int) -> TrainingRun:
 
 
 def _train(run: TrainingRun):
-    from training.ml import base_model_path
-    from training.ml.datasets import snapshot_load
-    from training.ml.finetune import TrainConfig, train
+    """Always through torchrun, with one process or many: one code path whatever the run asks for."""
+    from training.ml.finetune import TrainConfig
+    from training.ml.launcher import train_in_processes
 
-    dataset, _manifest = snapshot_load(run.snapshot.folder)
     config = TrainConfig(
-        task=run.task, base_model=run.base_model or str(base_model_path()), epochs=run.epochs,
-        learning_rate=run.learning_rate, batch_size=run.batch_size, max_length=run.max_length, seed=run.seed,
-        device=run.device,
+        task=run.task, base_model=run.base_model.folder, epochs=run.epochs, learning_rate=run.learning_rate,
+        batch_size=run.batch_size, max_length=run.max_length, seed=run.seed, device=run.device,
+        precision=run.precision, processes=run.processes, gradient_accumulation=run.gradient_accumulation,
+        checkpoint_steps=run.checkpoint_steps, early_stopping_patience=run.early_stopping_patience,
+        export_onnx=settings.TRAINING_EXPORT_ONNX, quantize_int8=settings.TRAINING_ONNX_INT8,
     )
-    output = Path(settings.TRAINING_DIR) / "models" / f"run-{run.pk}"
-    return train(config, dataset, output, on_progress=_progress_reporter(run.pk), should_stop=_stop_checker(run.pk))
+    return train_in_processes(config, run.snapshot.folder, run_folder(run), on_progress=_progress_reporter(run.pk),
+                              should_stop=_stop_checker(run.pk))
 
 
 def _progress_reporter(run_id):
@@ -135,6 +201,8 @@ def _finish_failed(run, error) -> TrainingRun:
     )
     run.refresh_from_db()
     if not cancelled:
+        signals.send_on_commit(signals.training_run_finished, run_id=run.pk, project_id=run.project_id,
+                               status=run.status)
         raise error
     return run
 
@@ -142,14 +210,20 @@ def _finish_failed(run, error) -> TrainingRun:
 @transaction.atomic
 def _finish_succeeded(run, result) -> TrainingRun:
     metrics = result.as_dict()
+    resumed = f", resumed from {Path(result.resumed_from).name}" if result.resumed_from else ""
     TrainingRun.objects.filter(pk=run.pk).update(
         status=RunStatus.SUCCEEDED, finished_at=timezone.now(), metrics=metrics, output_dir=str(result.output_dir),
+        history=result.history,
         progress_step=result.steps, progress_total=result.steps,
-        log=run.log + f"trained {result.steps} steps on {result.device} ({result.precision}) in {result.wall_seconds:.1f} s\n",
+        log=run.log + (f"trained {result.steps} steps on {result.device} ({result.precision}, {result.processes} process(es))"
+                       f" in {result.wall_seconds:.1f} s{resumed}\n"),
     )
     number = (ModelVersion.objects.filter(project=run.project).aggregate(n=Max("version"))["n"] or 0) + 1
-    ModelVersion.objects.create(run=run, project=run.project, version=number, folder=str(result.output_dir),
-                                task=run.task, metrics=result.metrics)
+    version = ModelVersion.objects.create(run=run, project=run.project, version=number,
+                                          folder=str(result.output_dir), task=run.task, metrics=result.metrics)
+    transaction.on_commit(lambda: _enqueue_consider(version.pk))
+    signals.send_on_commit(signals.training_run_finished, run_id=run.pk, project_id=run.project_id,
+                           status=RunStatus.SUCCEEDED)
     run.refresh_from_db()
     return run
 

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.selectors import worker_pseudonym
-from quality.models import ItemDecision, VerificationSample
+from quality.models import DecisionSource, ItemDecision, VerificationSample
 from quality.selectors import sample_agreement
 from tasks.models import Project, TaskType
 
@@ -29,10 +29,17 @@ EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 PHONE_RE = re.compile(r"(?<!\w)\+?\d[\d\s().-]{7,}\d(?!\w)")
 
 
+# What shoppers' feedback carries besides: links (with session or tracking ids), IP addresses, @handles.
+URL_RE = re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.IGNORECASE)
+IP_RE = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
+HANDLE_RE = re.compile(r"(?<![\w@])@\w{2,}")
+
+
 def mask_personal_data(text: str) -> str:
-    """Emails and phone numbers replaced by placeholders. Spans are not re-aligned, so span projects keep
-    their text as it is (the caller refuses masking there)."""
-    return PHONE_RE.sub("[PHONE]", EMAIL_RE.sub("[EMAIL]", text))
+    """Emails, links, IP addresses, @handles and phone numbers replaced by placeholders. Spans are not
+    re-aligned, so span projects keep their text as it is (the caller refuses masking there)."""
+    text = URL_RE.sub("[URL]", EMAIL_RE.sub("[EMAIL]", text))
+    return PHONE_RE.sub("[PHONE]", HANDLE_RE.sub("[HANDLE]", IP_RE.sub("[IP]", text)))
 
 
 def item_text(project: Project, data: dict) -> str:
@@ -58,6 +65,11 @@ def accepted_records(project: Project, *, mask: bool = False) -> list[dict]:
             record["label"] = decision.label if isinstance(decision.label, str) else "|".join(decision.label)
         records.append(record)
     return records
+
+
+def evaluation_held_out_ids(project: Project):
+    """External ids of the accepted items a reviewer decided: held out of training, for evaluation."""
+    return _accepted_decisions(project).filter(source=DecisionSource.REVIEWER).values_list("item__external_id", flat=True)
 
 
 def _accepted_decisions(project: Project):
@@ -86,7 +98,9 @@ def dataset_build(project: Project, *, mask: bool = False, seed: int = 13) -> tu
 
     if mask and project.task_type == TaskType.SPAN:
         raise ValueError("Masking would move span offsets: span projects are exported unmasked.")
-    records = accepted_records(project, mask=mask)
+    # Reviewed items are the frozen evaluation set that decides promotions (training/promotion.py): never trained on.
+    held_out = set(evaluation_held_out_ids(project))
+    records = [record for record in accepted_records(project, mask=mask) if record["id"] not in held_out]
     if len(records) < 3:
         raise ValueError(f"{project} has {len(records)} accepted item(s): at least 3 are needed for a dataset.")
     if project.task_type == TaskType.SPAN:

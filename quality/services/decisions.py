@@ -26,7 +26,7 @@ from annotations.models import Annotation
 from tasks import transitions
 from tasks.models import HOLDING_STATES, Assignment, Item, ItemState, Project, TaskType
 
-from .. import inference
+from .. import inference, signals
 from ..models import (CalibrationSource, DecisionSource, ItemDecision, ProjectCalibration, Suggestion,
                       WorkerProjectQuality)
 
@@ -216,6 +216,7 @@ def _accept(project, item_id, verdict, answers_count, method=None) -> int:
             "decided_by": None,
         })
         Suggestion.objects.filter(item_id=item_id).delete()
+        signals.item_accepted_send_on_commit(item_id=item_id, project_id=project.pk)
     return int(moved)
 
 

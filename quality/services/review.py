@@ -14,6 +14,7 @@ from annotations import services as annotation_services
 from tasks import schemas, transitions
 from tasks.models import Item, ItemState, Project
 
+from .. import signals
 from ..models import DecisionSource, ItemDecision, Review, ReviewAction, Suggestion, VerificationSample
 from .decisions import project_evaluation_schedule, suggestion_set
 
@@ -67,7 +68,8 @@ def _decide(item, reviewer, label, action) -> ItemDecision:
         "project": item.project, "label": label, "confidence": 1.0, "source": DecisionSource.REVIEWER,
         "method": "reviewer", "answers_count": item.submitted_count, "decided_by": reviewer,
     })
-    transitions.item_accept(item_id=item.pk, source=ItemState.NEEDS_REVIEW)
+    if transitions.item_accept(item_id=item.pk, source=ItemState.NEEDS_REVIEW):
+        signals.item_accepted_send_on_commit(item_id=item.pk, project_id=item.project_id)
     Suggestion.objects.filter(item=item).delete()
     transaction.on_commit(lambda: project_evaluation_schedule(project_id=item.project_id))
     return decision

@@ -34,7 +34,8 @@ from tests.tasks.factories import ImportJobFactory, ItemFactory, ProjectFactory
 from tests.training.factories import ModelVersionFactory
 from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask, SolarSchedule
 from quality.models import EarningsEntry, LedgerKind
-from training.models import TrainingPolicy
+from training.models import FeedbackEvent, FeedbackOutcome, FeedbackPolicy, TrainingPolicy
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +111,7 @@ API = {
     ("api/projects/<int:pk>/training-runs/", "POST"): INTEGRATOR_WRITE,
     ("api/projects/<int:pk>/predict/", "POST"): INTEGRATOR_WRITE,
     ("api/projects/<int:pk>/export/", "GET"): INTEGRATOR_READ,
+    ("api/projects/<int:pk>/feedback/", "POST"): INTEGRATOR_WRITE,
     ("api/training-runs/<int:pk>/", "GET"): INTEGRATOR_READ,
     ("api/training-runs/<int:pk>/cancel/", "POST"): INTEGRATOR_WRITE,
     ("api/projects/<int:pk>/model-versions/", "GET"): INTEGRATOR_READ,
@@ -164,7 +166,7 @@ ADMIN_SITE = {
     ("admin/jsi18n/", "GET"): {**NON_STAFF, "reviewer_this": OK, "reviewer_other": OK, "admin": OK},
     ("admin/r/<path:content_type_id>/<path:object_id>/", "GET"): {
         **NON_STAFF, "reviewer_this": PASS, "reviewer_other": PASS, "admin": PASS},
-    ("admin/^(?P<app_label>auth|account|django_celery_beat|accounts|tasks|quality|training)/$", "GET"): {
+    ("admin/^(?P<app_label>auth|account|django_celery_beat|accounts|tasks|quality|training|webhooks)/$", "GET"): {
         **NON_STAFF, "reviewer_this": PASS, "reviewer_other": PASS, "admin": PASS},
     ("admin/(?P<url>.*)$", "GET"): {**NON_STAFF, "reviewer_this": PASS, "reviewer_other": PASS, "admin": PASS},
 }
@@ -186,14 +188,20 @@ ADMIN_MODELS = {
     "quality/projectquality": REVIEWER_VIEWS, "quality/earningsentry": ADMIN_ONLY,
     "training/datasetsnapshot": ADMIN_ONLY, "training/labelexport": ADMIN_ONLY,
     "training/trainingpolicy": ADMIN_ONLY, "training/trainingrun": ADMIN_ONLY, "training/modelversion": ADMIN_ONLY,
+    "training/basemodel": ADMIN_ONLY,
+    "training/feedbackevent": ADMIN_ONLY, "training/feedbackpolicy": ADMIN_ONLY,
+    "webhooks/webhookendpoint": ADMIN_ONLY, "webhooks/webhookdelivery": ADMIN_ONLY,
 }
 SCOPED = {"tasks/project", "tasks/item", "tasks/assignment", "tasks/practiceitem", "quality/reviewqueueitem",
           "quality/verificationsample", "quality/itemdecision", "quality/review", "quality/projectquality",
-          "training/datasetsnapshot", "training/trainingpolicy", "training/trainingrun", "training/modelversion"}
+          "training/datasetsnapshot", "training/trainingpolicy", "training/trainingrun", "training/modelversion",
+          "training/feedbackevent", "training/feedbackpolicy", "webhooks/webhookendpoint", "webhooks/webhookdelivery"}
 NOT_ADDED_BY_HAND = {"accounts/apitoken", "accounts/workerprofile", "tasks/assignment", "quality/reviewqueueitem",
                      "quality/itemdecision", "quality/review", "quality/workerquality", "quality/projectquality",
-                     "quality/earningsentry", "training/modelversion"}
-NOT_DELETED_BY_HAND = {"quality/reviewqueueitem", "quality/workerquality", "quality/projectquality"}
+                     "quality/earningsentry", "training/modelversion", "training/feedbackevent",
+                     "webhooks/webhookdelivery"}
+NOT_DELETED_BY_HAND = {"quality/reviewqueueitem", "quality/workerquality", "quality/projectquality",
+                       "training/feedbackevent", "webhooks/webhookdelivery"}
 NO_OBJECT_PAGES = {"training/labelexport"}  # a proxy that is only a page in the navigation
 
 
@@ -314,6 +322,7 @@ def _admin_objects(*, project, item, version, assignment, users, pool, org) -> d
     practice = PracticeItem.objects.create(project=project, external_id="practice-1", data={"title": "x"},
                                            answer="Phone")
     token, _ = services.api_token_create(user=users["integrator_this"][0], name="admin row")
+    endpoint = WebhookEndpoint.objects.create(organisation=org, url="http://127.0.0.1:9/hooks")
     rows = {
         "auth/group": pool, "account/emailaddress": EmailAddress.objects.get(user=worker),
         "accounts/user": worker, "accounts/workerprofile": worker.worker_profile,
@@ -326,6 +335,13 @@ def _admin_objects(*, project, item, version, assignment, users, pool, org) -> d
         "training/labelexport": version.run.snapshot, "training/trainingrun": version.run,
         "training/modelversion": version,
         "training/trainingpolicy": TrainingPolicy.objects.create(project=project),
+        "training/feedbackpolicy": FeedbackPolicy.objects.create(project=project),
+        "training/feedbackevent": FeedbackEvent.objects.create(project=project, event_id="e1", predicted_label="Phone",
+                                                               outcome=FeedbackOutcome.CLICKED,
+                                                               occurred_at=timezone.now()),
+        "webhooks/webhookendpoint": endpoint,
+        "webhooks/webhookdelivery": WebhookDelivery.objects.create(endpoint=endpoint, message_id="msg_1",
+                                                                   event_type="webhook.test", payload={}),
         "quality/earningsentry": EarningsEntry.objects.create(worker=worker, project=project, kind=LedgerKind.values[0],
                                                               amount=1, currency="EUR"),
         **_beat_rows(),
@@ -389,7 +405,7 @@ def _url(route: str, objects: dict) -> str:
         route = route.replace(placeholder, str(object_id))
     route = route.replace("<path:content_type_id>", "0")
     route = route.replace("(?P<key>[-:\\w]+)", "nokey").replace("(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)", "0-nokey")
-    route = route.replace("(?P<app_label>auth|account|django_celery_beat|accounts|tasks|quality|training)", "tasks")
+    route = route.replace("(?P<app_label>auth|account|django_celery_beat|accounts|tasks|quality|training|webhooks)", "tasks")
     route = route.replace("(?P<url>.*)", "no-such-page/").replace("^", "").replace("$", "")
     return "/" + route
 

@@ -4,7 +4,7 @@ a test chooses. For a real snapshot or model, use tests/training/tiny_models.py.
 import factory
 
 from tests.tasks.factories import ProjectFactory
-from training.models import DatasetSnapshot, ModelVersion, RunStatus, TrainingRun
+from training.models import BaseModel, DatasetSnapshot, ModelVersion, RunStatus, TrainingRun
 
 
 def sequence_metrics(macro_f1: float, *, examples: int = 6) -> dict:
@@ -22,11 +22,25 @@ class SnapshotFactory(factory.django.DjangoModelFactory):
     item_count = 60
 
 
+class BaseModelFactory(factory.django.DjangoModelFactory):
+    """A registry row only: its folder does not exist (launching from it is refused)."""
+
+    class Meta:
+        model = BaseModel
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"base-{n}")
+    folder = factory.Sequence(lambda n: f"/nonexistent/base-{n}")
+    licence = "Apache-2.0"
+    size_bytes = 90_000_000
+
+
 class RunFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = TrainingRun
 
     project = factory.SubFactory(ProjectFactory)
+    base_model = factory.SubFactory(BaseModelFactory)
     snapshot = factory.SubFactory(SnapshotFactory, project=factory.SelfAttribute("..project"))
     task = "sequence"
     status = RunStatus.SUCCEEDED

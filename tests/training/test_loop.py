@@ -32,7 +32,9 @@ def active_model(category_project, tiny_base_model, django_capture_on_commit_cal
 
 def test_preannotation_stores_predictions_and_uncertainty(category_project, active_model):
     open_items = [ItemFactory(project=category_project, data={"title": t}) for t in ("cheap phone blue", "big oled small", "red freezer new")]
-    assert predictions.items_preannotate(version=active_model) == 3
+    progress = []
+    assert predictions.items_preannotate(version=active_model, batch_size=2, on_progress=lambda *a: progress.append(a)) == 3
+    assert progress == [(2, 3), (3, 3)]  # after each batch
     for item in open_items:
         item.refresh_from_db()
         prediction = Prediction.objects.get(item=item, model_version=active_model)
@@ -120,7 +122,7 @@ def test_admin_launches_a_run_and_shows_its_progress(client, admin_user, categor
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("admin:training_trainingrun_add"), {
             "project": category_project.pk, "epochs": 2, "learning_rate": 0.001, "batch_size": 8, "max_length": 16,
-            "seed": 13, "device": "cpu", "base_model": tiny_base_model,
+            "seed": 13, "device": "cpu", "base_model": tiny_base_model.pk,
         })
     run = TrainingRun.objects.get()
     assert run.status == "succeeded"

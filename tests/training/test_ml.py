@@ -250,7 +250,7 @@ def test_should_stop_cancels_before_saving(tmp_path, tokenizer):
         train(config, dataset, tmp_path / "model", should_stop=lambda: next(polls) > 3,
               model=tiny_model(BertForSequenceClassification, 3), tokenizer=tokenizer)
     assert cancelled.value.step == 3 and cancelled.value.total_steps == 5 * 12
-    assert not (tmp_path / "model").exists()
+    assert not (tmp_path / "model" / "label_map.json").exists()  # no model saved (the checkpoints folder may be there)
 
 
 def test_task_must_match_the_data_set(tmp_path, tokenizer):
@@ -280,3 +280,41 @@ def test_saved_token_model_returns_character_spans(token_run):
         [("white", "colour"), ("fridge", "product")],
     ]
     assert predictions[0]["spans"][1]["start"] == 15 and all(0 < s["score"] <= 1 for s in predictions[0]["spans"])
+
+
+def test_onnx_export_serves_the_same_labels_as_pytorch(sequence_run):
+    from training.ml.onnx_export import INT8_FILE, export_onnx
+
+    result, _ = sequence_run
+    texts = [" ".join(words) for words in itertools.product(COLOURS, sum(PRODUCT_WORDS.values(), []), ["deal", "case"])]
+    torch_labels = [p["label"] for p in Predictor(result.output_dir, device="cpu", backend="torch").predict(texts)]
+    assert export_onnx(result.output_dir, quantize=True).name == INT8_FILE
+    full = Predictor(result.output_dir, device="cpu", backend="onnx", prefer_int8=False)
+    int8 = Predictor(result.output_dir, device="cpu")  # auto: the int8 file, on ONNX Runtime
+    assert (full.backend, int8.backend) == ("onnx", "onnx") and int8.session._model_path.endswith(INT8_FILE)
+    full_predictions = full.predict(texts, batch_size=7)
+    assert [p["label"] for p in full_predictions] == torch_labels
+    assert all(abs(sum(p["scores"].values()) - 1) < 1e-4 for p in full_predictions)
+    same = np.mean([a == b["label"] for a, b in zip(torch_labels, int8.predict(texts))])
+    assert same >= 0.9  # int8 may move a label near a tie; bench/predict.py measures the share on real data
+
+
+def test_onnx_export_of_a_token_model_gives_the_same_spans(token_run):
+    from training.ml.onnx_export import export_onnx
+
+    export_onnx(token_run.output_dir)
+    texts = ["new red phone", "blue smart tv", "cheap black iphone case sale", ""]
+    torch_spans = Predictor(token_run.output_dir, device="cpu", backend="torch").predict(texts)
+    onnx_spans = Predictor(token_run.output_dir, device="cpu", backend="onnx").predict(texts)
+    assert [[(s["start"], s["end"], s["label"]) for s in p["spans"]] for p in onnx_spans] == \
+        [[(s["start"], s["end"], s["label"]) for s in p["spans"]] for p in torch_spans]
+
+
+def test_a_folder_without_export_falls_back_to_pytorch(sequence_run, tmp_path):
+    import shutil
+
+    result, _ = sequence_run
+    copy = shutil.copytree(result.output_dir, tmp_path / "copy", ignore=shutil.ignore_patterns("*.onnx*", "checkpoints"))
+    assert Predictor(copy, device="cpu").backend == "torch"
+    with pytest.raises(FileNotFoundError):
+        Predictor(copy, device="cpu", backend="onnx")

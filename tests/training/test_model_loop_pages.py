@@ -223,7 +223,7 @@ def test_launching_from_the_admin_leads_to_the_runs_page(client, admin_user, cat
     client.force_login(admin_user)
     response = client.post(reverse("admin:training_trainingrun_add"), {
         "project": category_project.pk, "epochs": 1, "learning_rate": 0.001, "batch_size": 8, "max_length": 16,
-        "seed": 13, "device": "cpu", "base_model": tiny_base_model,
+        "seed": 13, "device": "cpu", "base_model": tiny_base_model.pk,
     })  # not committed in this test: queued, not run
     run = category_project.training_runs.get()
     assert response.url == reverse("admin:training_trainingrun_change", args=[run.pk])

@@ -15,7 +15,7 @@ from django.urls import reverse
 from tasks.models import ProjectStatus
 from tests.factories import AnnotatorFactory, IntegratorFactory, token_for
 from tests.tasks.factories import ProjectFactory
-from tests.training.tiny_models import FILLERS, WORDS, accepted, launch
+from tests.training.tiny_models import FILLERS, WORDS, accepted, launch, process_alive
 from training import services
 from training.models import ModelVersion, RunStatus, TrainingRun
 
@@ -33,6 +33,9 @@ def test_a_sequence_run_trains_through_the_celery_task(category_project, tiny_ba
     assert manifest["items"] == 60 and manifest["project"]["id"] == category_project.pk
     version = ModelVersion.objects.get(run=run)
     assert version.version == 1 and (Path(version.folder) / "config.json").exists()
+    # The curves: training losses, and a validation figure at each epoch's checkpoint.
+    assert sum("loss" in row for row in run.history) >= 2
+    assert sum("validation_score" in row for row in run.history) == run.epochs
 
 
 @pytest.mark.django_db
@@ -138,6 +141,12 @@ def test_killing_the_worker_leaves_its_run_marked_failed(category_project, tiny_
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=30)
         _drop_orphaned_sessions()
+    # The training processes notice their caller is gone at their next step and end: no orphan trains on.
+    agent = int((services.run_folder(run) / "job" / "torchrun.pid").read_text())
+    deadline = time.time() + 60
+    while process_alive(agent) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not process_alive(agent)
     settings.TRAINING_STALL_SECONDS = 1
     time.sleep(1.5)
     assert services.training_runs_fail_stalled() == 1
@@ -154,3 +163,28 @@ def _drop_orphaned_sessions():
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.mark.django_db
+def test_a_run_names_a_registered_base_model_never_a_path(category_project, tiny_base_model):
+    with pytest.raises(services.TrainingError, match="registered base model"):
+        services.training_run_launch(project=category_project, base_model="../../../etc")
+    with pytest.raises(services.TrainingError, match="absolute"):
+        services.base_model_register(name="sneaky", folder="../../..")
+    with pytest.raises(services.TrainingError, match="no config.json"):
+        services.base_model_register(name="root", folder="/")
+    run = services.training_run_launch(project=category_project)  # none named: the packaged MiniLM
+    assert run.base_model.name == "all-MiniLM-L6-v2 (packaged)" and run.base_model.licence == "Apache-2.0"
+    assert run.base_model.size_bytes > 80_000_000
+
+
+@pytest.mark.django_db
+def test_a_failed_run_is_resumed_and_a_succeeded_one_is_not(category_project, tiny_base_model, django_capture_on_commit_callbacks):
+    run = services.training_run_launch(project=category_project, base_model=tiny_base_model)
+    TrainingRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
+    with django_capture_on_commit_callbacks() as enqueued:
+        resumed = services.training_run_resume(run=run)
+    assert resumed.status == RunStatus.QUEUED and "relaunched" in resumed.log and len(enqueued) == 1
+    TrainingRun.objects.filter(pk=run.pk).update(status=RunStatus.SUCCEEDED)
+    with pytest.raises(services.TrainingError, match="only a failed run"):
+        services.training_run_resume(run=resumed)

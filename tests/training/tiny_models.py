@@ -1,8 +1,8 @@
 """A tiny local BERT to start runs from, and a project of accepted labels (the fixtures `tiny_base_model` and
 `category_project` in tests/conftest.py make them; the training and two-worker tests use them)."""
 
+import os
 import random
-
 
 from quality.models import DecisionSource, ItemDecision
 from tasks.models import ItemState, ProjectStatus
@@ -25,6 +25,15 @@ def tiny_base_model_save(folder) -> str:
     BertModel(config).save_pretrained(folder)  # a base model without a head, like the packaged MiniLM
     BertTokenizer(vocab={word: index for index, word in enumerate(VOCAB)}).save_pretrained(folder)
     return str(folder)
+
+
+def process_alive(pid) -> bool:
+    """Whether a process (a run's torchrun agent, say) is still there."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def accepted(project, data, label):

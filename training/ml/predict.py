@@ -8,17 +8,44 @@ from training.ml.runtime import MODEL_CLASSES, autocast, read_label_map, resolve
 
 
 class Predictor:
-    """Loads a folder written by finetune.train once; predict() may then be called many times."""
+    """Loads a folder written by finetune.train once; predict() may then be called many times.
 
-    def __init__(self, model_dir, device="auto"):
+    backend "auto": ONNX Runtime when the folder has an exported model and the device is the CPU (the fast
+    way to serve there), else PyTorch; "onnx" or "torch" to choose (bench/predict.py compares the two).
+    """
+
+    def __init__(self, model_dir, device="auto", backend="auto", prefer_int8=True):
         label_map = read_label_map(model_dir)
         self.task, self.label_names, self.max_length = label_map["task"], label_map["label_names"], label_map["max_length"]
         self.device = resolve_device(device)
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
         if not self.tokenizer.is_fast:
             raise ValueError("Predictor needs a fast tokenizer (word ids and offsets)")
-        model = MODEL_CLASSES[self.task].from_pretrained(model_dir, local_files_only=True)
-        self.model = model.to(self.device).eval()
+        self.session = self._onnx_session(model_dir, backend, prefer_int8)
+        self.backend = "onnx" if self.session is not None else "torch"
+        if self.session is None:
+            model = MODEL_CLASSES[self.task].from_pretrained(model_dir, local_files_only=True)
+            self.model = model.to(self.device).eval()
+
+    def _onnx_session(self, model_dir, backend, prefer_int8):
+        if backend == "torch" or (backend == "auto" and self.device.type != "cpu"):
+            return None
+        from training.ml.onnx_export import onnx_file
+
+        path = onnx_file(model_dir, prefer_int8)
+        if path is None:
+            if backend == "onnx":
+                raise FileNotFoundError(f"{model_dir} has no exported ONNX model")
+            return None
+        try:
+            import onnxruntime
+        except ImportError:  # serving still works, at PyTorch's speed
+            if backend == "onnx":
+                raise
+            return None
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def predict(self, texts, batch_size=32) -> list:
         """[{"label", "score", "scores"}] for a sequence model, [{"spans": [...]}] for a token model."""
@@ -30,6 +57,10 @@ class Predictor:
 
     @torch.no_grad()
     def _probabilities(self, encoding) -> np.ndarray:
+        if self.session is not None:
+            wanted = {arg.name for arg in self.session.get_inputs()}
+            logits = self.session.run(None, {key: value.numpy() for key, value in encoding.items() if key in wanted})[0]
+            return torch.from_numpy(logits).float().softmax(dim=-1).numpy()
         inputs = {key: value.to(self.device) for key, value in encoding.items()}
         with autocast(self.device):
             logits = self.model(**inputs).logits

@@ -17,21 +17,30 @@ def resolve_device(name="auto") -> torch.device:
     return torch.device(name)
 
 
-def autocast_dtype(device):
-    """bf16 where the GPU has it (no loss scaling needed), else fp16; None on the CPU, where fp32 is fastest."""
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def autocast_dtype(device, precision="auto"):
+    """"auto": bf16 where the GPU has it (no loss scaling needed), else fp16; None (fp32) on the CPU, where
+    fp32 is fastest. An explicit precision is taken as asked (bench compares bf16 against fp32)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision != "auto":
+        return _DTYPES[precision]
     if device.type != "cuda":
         return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
-def precision_name(device) -> str:
-    dtype = autocast_dtype(device)
+def precision_name(device, precision="auto") -> str:
+    dtype = autocast_dtype(device, precision)
     return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
 
 
-def autocast(device):
-    """Mixed precision on CUDA, a no-op elsewhere."""
-    dtype = autocast_dtype(device)
+def autocast(device, precision="auto"):
+    """Mixed precision on CUDA (or as asked), a no-op for fp32."""
+    dtype = autocast_dtype(device, precision)
     return torch.autocast(device.type, dtype=dtype) if dtype else contextlib.nullcontext()
 
 

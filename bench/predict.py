@@ -1,0 +1,99 @@
+"""Benchmark: prediction throughput on the CPU, PyTorch against ONNX Runtime, same model and same texts.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/predict.py [--titles 1000] [--epochs 2] [--texts 512] [--int8] [--model-dir DIR]
+
+Without --model-dir, fine-tunes the packaged all-MiniLM-L6-v2 on --titles PriceRunner titles
+for --epochs (as bench/train.py does), exports it to ONNX (--int8: and serves the dynamically int8-quantised copy), then
+times Predictor.predict -- what the prediction API calls -- on --texts held-out titles in batches of 1 and
+64, each backend on the same texts, after one warm-up batch. same_labels is the share of texts whose label
+is the same from both backends.
+
+The last line printed is one JSON object:
+  {"torch_per_s": {"1": A, "64": B}, "onnx_per_s": {"1": C, "64": D}, "same_labels": S}
+"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+for variable, value in (("OMP_NUM_THREADS", "1"), ("HF_HUB_OFFLINE", "1"), ("TOKENIZERS_PARALLELISM", "false")):
+    os.environ.setdefault(variable, value)
+
+import torch  # noqa: E402
+import transformers  # noqa: E402
+
+from bench.train import ECOMMERCE, PRICERUNNER, read_titles, stratified_sample  # noqa: E402
+from training.ml import base_model_path  # noqa: E402
+from training.ml.datasets import build_classification_dataset  # noqa: E402
+from training.ml.finetune import TrainConfig, train  # noqa: E402
+from training.ml.onnx_export import export_onnx  # noqa: E402
+from training.ml.predict import Predictor  # noqa: E402
+
+BATCH_SIZES = (1, 64)
+
+
+def trained_model(args, folder) -> tuple:
+    """(model folder, held-out texts): a quick fine-tune, so the labels compared are real decisions."""
+    records = stratified_sample(read_titles(args.data_root / PRICERUNNER), args.titles + args.texts, args.seed)
+    labels = sorted({record["label"] for record in records})
+    share = args.texts / len(records)
+    dataset = build_classification_dataset(records, labels, seed=args.seed, validation=0.0, test=share)
+    config = TrainConfig(task="sequence", base_model=str(base_model_path()), epochs=args.epochs, learning_rate=3e-4, batch_size=32,
+                         max_length=32, seed=args.seed, device="cpu", keep_checkpoints=1)
+    result = train(config, dataset, folder)
+    print(f"trained on {len(dataset['train'])} titles: test macro-F1 {result.metrics['test']['macro_f1']:.4f}", flush=True)
+    return folder, list(dataset["test"]["text"])
+
+
+def texts_per_second(predictor, texts, batch_size) -> tuple:
+    """(texts/s, labels): the API's call, batch_size texts at a time, after a warm-up batch."""
+    predictor.predict(texts[:batch_size], batch_size=batch_size)
+    started = time.perf_counter()
+    labels = []
+    for start in range(0, len(texts), batch_size):
+        labels.extend(p["label"] for p in predictor.predict(texts[start:start + batch_size], batch_size=batch_size))
+    return len(texts) / (time.perf_counter() - started), labels
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--titles", type=int, default=1000, help="titles to fine-tune on (no --model-dir)")
+    parser.add_argument("--texts", type=int, default=512, help="held-out titles to predict")
+    parser.add_argument("--epochs", type=int, default=2, help="fine-tuning epochs (no --model-dir)")
+    parser.add_argument("--int8", action="store_true", help="serve the int8-quantised ONNX copy")
+    parser.add_argument("--model-dir", type=Path, help="a folder written by a run (with its test texts: titles are sampled)")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--data-root", type=Path, default=ECOMMERCE)
+    args = parser.parse_args()
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    with tempfile.TemporaryDirectory() as scratch:
+        if args.model_dir:
+            folder = args.model_dir
+            texts = [r["text"] for r in stratified_sample(read_titles(args.data_root / PRICERUNNER), args.texts, args.seed + 1)]
+        else:
+            folder, texts = trained_model(args, Path(scratch) / "model")
+        started = time.perf_counter()
+        served = export_onnx(folder, quantize=args.int8)
+        print(f"exported {served.name} in {time.perf_counter() - started:.1f} s; {len(texts)} texts, "
+              f"{torch.get_num_threads()} thread(s)", flush=True)
+        backends = {"torch": Predictor(folder, device="cpu", backend="torch"),
+                    "onnx": Predictor(folder, device="cpu", backend="onnx", prefer_int8=args.int8)}
+        figures, labels = {}, {}
+        for name, predictor in backends.items():
+            figures[f"{name}_per_s"] = {}
+            for batch_size in BATCH_SIZES:
+                rate, labels[name] = texts_per_second(predictor, texts, batch_size)
+                figures[f"{name}_per_s"][str(batch_size)] = round(rate, 1)
+                print(f"{name} batch {batch_size}: {rate:.1f} texts/s", flush=True)
+        same = sum(a == b for a, b in zip(labels["torch"], labels["onnx"])) / len(texts)
+        print(json.dumps({**figures, "same_labels": round(same, 4)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""POST /api/projects/{id}/feedback/: batches of events, validated (400 naming the event and field),
+idempotent by the caller's event id, scoped to the organisation."""
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import IntegratorFactory, OrganisationFactory, default_organisation, member_of
+from tests.helpers import api_as
+from tests.tasks.factories import ItemFactory, ProjectFactory
+from tests.training.factories import ModelVersionFactory
+from tests.training.feedback_events import feedback_event
+from training.models import FeedbackActor, FeedbackEvent, FeedbackOutcome
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def project():
+    return ProjectFactory(organisation=default_organisation())
+
+
+@pytest.fixture
+def integrator(api_client):
+    return api_as(api_client, member_of(default_organisation(), IntegratorFactory()))
+
+
+def post(client, project, events):
+    return client.post(reverse("api-project-feedback", args=[project.pk]), {"events": events}, format="json")
+
+
+def test_a_batch_is_stored_once_however_often_it_is_replayed(integrator, project):
+    batch = [feedback_event(n) for n in range(50)]
+    first = post(integrator, project, batch)
+    assert first.status_code == 201, first.content
+    assert first.json() == {"received": 50, "stored": 50, "duplicates": 0}
+    again = post(integrator, project, batch + [feedback_event(50)])
+    assert again.json() == {"received": 51, "stored": 1, "duplicates": 50}
+    assert FeedbackEvent.objects.filter(project=project).count() == 51
+    assert sorted(FeedbackEvent.objects.values_list("event_id", flat=True)) == sorted(f"evt-{n}" for n in range(51))
+
+
+def test_each_event_is_stored_compactly_with_its_references(integrator, project):
+    version = ModelVersionFactory(project=project)
+    item = ItemFactory(project=project, external_id="sku-1")
+    response = post(integrator, project, [
+        feedback_event(1, outcome="corrected", model_version=version.version, item="sku-1", predicted_label="TV",
+                       corrected_label="Phone", actor="merchant")])
+    assert response.status_code == 201, response.content
+    stored = FeedbackEvent.objects.get()
+    assert (stored.model_version_id, stored.item_id, stored.text) == (version.pk, item.pk, "")
+    assert (stored.outcome, stored.actor, stored.corrected_label) == (FeedbackOutcome.CORRECTED, FeedbackActor.MERCHANT,
+                                                                      "Phone")
+
+
+def test_an_invalid_event_is_named_by_its_index_and_field_and_nothing_is_stored(integrator, project):
+    batch = [feedback_event(0), feedback_event(1, outcome="liked"), feedback_event(2, outcome="corrected",
+                                                                                   corrected_label=None),
+             feedback_event(3, predicted_label="Toaster"), feedback_event(4, model_version=99),
+             feedback_event(5, item="no-such-sku")]
+    response = post(integrator, project, batch)
+    assert response.status_code == 400
+    found = {(error["index"], error["field"]) for error in response.json()["errors"]}
+    assert {(1, "outcome"), (2, "corrected_label")} <= found
+    assert not FeedbackEvent.objects.exists()
+    response = post(integrator, project, [feedback_event(0)] + batch[3:])
+    assert {(e["index"], e["field"]) for e in response.json()["errors"]} == {
+        (1, "predicted_label"), (2, "model_version"), (3, "item")}
+    assert post(integrator, project, []).status_code == 400
+    assert post(integrator, project, [{"event_id": "x"}]).json()["errors"][0]["index"] == 0
+
+
+def test_another_organisations_project_does_not_exist_for_the_integrator(api_client):
+    theirs = ProjectFactory(organisation=OrganisationFactory())
+    client = api_as(api_client, member_of(default_organisation(), IntegratorFactory()))
+    assert post(client, theirs, [feedback_event(1)]).status_code == 404
+    assert not FeedbackEvent.objects.exists()

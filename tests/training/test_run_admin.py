@@ -1,0 +1,68 @@
+"""The admin for the Trainer engine: a run's curves and checkpoints, resuming failed runs, versions side by side,
+and the base model registry (licence and size shown; a folder is checked before it is registered)."""
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
+
+from tests.factories import AnnotatorFactory
+from tests.training.factories import BaseModelFactory, ModelVersionFactory, RunFactory, sequence_metrics
+from training import services
+from training.models import BaseModel, RunStatus, TrainingRun
+
+pytestmark = pytest.mark.django_db
+HISTORY = [{"step": 1, "loss": 1.1}, {"step": 5, "loss": 0.7}, {"step": 10, "loss": 0.4, "validation_loss": 0.5, "validation_score": 0.8}]
+
+
+def test_a_run_page_draws_its_curves_and_lists_its_checkpoints(client, admin_user, settings, tmp_path):
+    settings.TRAINING_DIR = tmp_path
+    run = RunFactory(history=HISTORY)
+    for step, complete in ((10, True), (20, True), (30, False)):  # 30: a worker killed while saving it
+        folder = services.run_folder(run) / "checkpoints" / f"checkpoint-{step}"
+        folder.mkdir(parents=True)
+        if complete:
+            (folder / "trainer_state.json").write_text("{}")
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:training_trainingrun_change", args=[run.pk])).content.decode()
+    assert page.count("<polyline") == 3 and "step 10" in page
+    assert "step 10, step 20" in page and "step 30" not in page.split("Checkpoints")[1][:300]
+
+
+def test_the_resume_action_queues_failed_runs_only(client, admin_user, django_capture_on_commit_callbacks):
+    failed, finished = RunFactory(status=RunStatus.FAILED), RunFactory(status=RunStatus.SUCCEEDED)
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks() as enqueued:
+        client.post(reverse("admin:training_trainingrun_changelist"),
+                    {"action": "resume", ACTION_CHECKBOX_NAME: [failed.pk, finished.pk]})
+    assert TrainingRun.objects.get(pk=failed.pk).status == RunStatus.QUEUED and len(enqueued) == 1
+    assert TrainingRun.objects.get(pk=finished.pk).status == RunStatus.SUCCEEDED
+
+
+def test_versions_side_by_side(client, admin_user):
+    weaker = ModelVersionFactory(metrics=sequence_metrics(0.7))
+    better = ModelVersionFactory(project=weaker.project, version=2, metrics=sequence_metrics(0.9))
+    client.force_login(admin_user)
+    page = client.post(reverse("admin:training_modelversion_changelist"),
+                       {"action": "compare", ACTION_CHECKBOX_NAME: [weaker.pk, better.pk]}).content.decode()
+    assert "side by side" in page and "0.700" in page and "0.900" in page and "base model" in page
+
+
+def test_the_registry_shows_licence_and_size_and_checks_the_folder(client, admin_user, tmp_path):
+    BaseModelFactory(name="bert-base", licence="Apache-2.0", size_bytes=440_000_000)
+    client.force_login(admin_user)
+    listing = client.get(reverse("admin:training_basemodel_changelist")).content.decode()
+    assert "bert-base" in listing and "Apache-2.0" in listing and "440.0 MB" in listing
+    refused = client.post(reverse("admin:training_basemodel_add"), {"name": "up", "folder": f"{tmp_path}/../..", "licence": "x"})
+    assert refused.status_code == 200 and "no config.json" in refused.content.decode()
+    (tmp_path / "config.json").write_text("{}")
+    client.post(reverse("admin:training_basemodel_add"), {"name": "mine", "folder": str(tmp_path), "licence": "MIT"})
+    assert BaseModel.objects.get(name="mine").size_bytes == 2
+
+
+@pytest.mark.parametrize("persona", [AnnotatorFactory, None])
+def test_the_registry_and_the_run_pages_deny_the_outsider(client, persona):
+    run = RunFactory()
+    if persona:
+        client.force_login(persona())
+    for url in (reverse("admin:training_basemodel_changelist"), reverse("admin:training_trainingrun_change", args=[run.pk])):
+        response = client.get(url)
+        assert response.status_code in (302, 403)

@@ -1,0 +1,47 @@
+"""A run's curves as an inline SVG: training loss, validation loss (left axis) and validation score (right
+axis, 0-1) against the step. Built from numbers only, so the markup needs no escaping beyond format_html."""
+
+from django.utils.html import format_html, format_html_join
+
+WIDTH, HEIGHT, MARGIN = 560, 220, 36
+SERIES = (  # key in a history row, colour, axis, legend
+    ("loss", "#417690", "loss", "training loss"),
+    ("validation_loss", "#ba2121", "loss", "validation loss"),
+    ("validation_score", "#44a048", "score", "validation score (right, 0-1)"),
+)
+
+
+def curves_svg(history: list):
+    """The chart, or a dash when the run has no figures yet (queued, or trained by the old loop)."""
+    rows = [row for row in history or [] if "step" in row]
+    if not rows:
+        return "—"
+    last_step = max(row["step"] for row in rows) or 1
+    losses = [row[key] for row in rows for key in ("loss", "validation_loss") if key in row]
+    top_loss = max(losses, default=1.0) or 1.0
+    lines = []
+    for key, colour, axis, _legend in SERIES:
+        scale = 1.0 if axis == "score" else top_loss
+        points = " ".join(f"{_x(row['step'], last_step):.1f},{_y(row[key], scale):.1f}" for row in rows if key in row)
+        if points:
+            lines.append((colour, points))
+    legend = format_html_join("", '<tspan fill="{}" dx="12">■ {}</tspan>', ((c, name) for _k, c, _a, name in SERIES))
+    polylines = format_html_join("", '<polyline fill="none" stroke="{}" stroke-width="1.5" points="{}"/>', lines)
+    return format_html(
+        '<svg class="run-curves" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="loss and validation curves">'
+        '<rect x="{m}" y="{m}" width="{iw}" height="{ih}" fill="none" stroke="#ccc"/>{lines}'
+        '<text x="{m}" y="{by}" font-size="11">step 0</text><text x="{rx}" y="{by}" font-size="11" text-anchor="end">step {last}</text>'
+        '<text x="2" y="{ty}" font-size="11">{top}</text><text x="{sx}" y="{ty}" font-size="11">1.0</text>'
+        '<text x="{m}" y="14" font-size="11">{legend}</text></svg>',
+        w=WIDTH, h=HEIGHT, m=MARGIN, iw=WIDTH - 2 * MARGIN, ih=HEIGHT - 2 * MARGIN, lines=polylines,
+        by=HEIGHT - 12, rx=WIDTH - MARGIN, last=last_step, ty=MARGIN + 4, top=f"{top_loss:.2f}", sx=WIDTH - MARGIN + 4,
+        legend=legend,
+    )
+
+
+def _x(step, last_step) -> float:
+    return MARGIN + (WIDTH - 2 * MARGIN) * step / last_step
+
+
+def _y(value, scale) -> float:
+    return HEIGHT - MARGIN - (HEIGHT - 2 * MARGIN) * min(max(value / scale, 0.0), 1.0)

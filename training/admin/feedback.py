@@ -1,0 +1,23 @@
+from django.contrib import admin
+
+from core.admin_mixins import ReadOnlyAdmin
+from tasks.admin_scoping import OrganisationScopedAdmin
+from training.models import FeedbackEvent, FeedbackPolicy
+
+
+@admin.register(FeedbackEvent)
+class FeedbackEventAdmin(ReadOnlyAdmin, OrganisationScopedAdmin, admin.ModelAdmin):
+    """What the live system reported: read-only (the feedback API writes it)."""
+
+    list_display = ["event_id", "project", "outcome", "actor", "predicted_label", "corrected_label", "confidence",
+                    "processed", "occurred_at"]
+    list_filter = ["outcome", "actor", "processed"]
+    list_select_related = ["project"]
+    show_full_result_count = False  # millions of rows: no COUNT(*) on every page
+
+
+@admin.register(FeedbackPolicy)
+class FeedbackPolicyAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
+    list_display = ["project", "enabled", "take_reported_wrong", "take_corrected", "low_confidence_below",
+                    "take_implicit_disagreement", "auto_promote", "promotion_margin"]
+    list_select_related = ["project"]

@@ -1,0 +1,179 @@
+"""Feedback from the live system: batches of events about predictions, validated and stored idempotently
+(the caller's event id, unique per project), then turned into work for the crowd by the project's rules."""
+
+from datetime import datetime
+from typing import Literal
+
+from django.conf import settings
+from django.db import transaction
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from tasks import transitions
+from tasks.feedback_intake import items_create_from_feedback
+from tasks.models import Item, ItemState, Project
+
+from . import signals, snapshots
+from .models import FeedbackActor, FeedbackEvent, FeedbackOutcome, FeedbackPolicy, ModelVersion
+
+OUTCOMES = {label: value for value, label in FeedbackOutcome.choices}
+ACTORS = {label: value for value, label in FeedbackActor.choices}
+
+
+class FeedbackIn(BaseModel):
+    """One event as the integrator sends it."""
+
+    model_config = ConfigDict(extra="forbid", str_max_length=10_000)
+
+    event_id: str = Field(min_length=1, max_length=100)
+    model_version: int | None = Field(default=None, ge=1, description="The version number that predicted.")
+    item: str | None = Field(default=None, max_length=255, description="The item's external id, if it is one.")
+    text: str = Field(default="", description="The input text, when it is not an item of the project.")
+    predicted_label: str = Field(min_length=1, max_length=200)
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    outcome: Literal["clicked", "bought", "ignored", "reported_wrong", "corrected"]
+    corrected_label: str | None = Field(default=None, max_length=200)
+    actor: Literal["shopper", "merchant", "operator"] = "shopper"
+    occurred_at: datetime
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.outcome == "corrected" and not self.corrected_label:
+            raise ValueError("corrected_label: a correction needs the corrected label")
+        if not self.item and not self.text:
+            raise ValueError("text: give the input text or the item's external id")
+        return self
+
+
+BATCH = TypeAdapter(list[FeedbackIn])
+
+
+class FeedbackInvalid(Exception):
+    """[{index, field, message}] for each problem, so the caller can find the event."""
+
+    def __init__(self, errors: list[dict]):
+        super().__init__(f"{len(errors)} invalid event(s)")
+        self.errors = errors
+
+
+def _problems(error: ValidationError) -> list[dict]:
+    found = []
+    for problem in error.errors():
+        location = list(problem["loc"])
+        index = location[0] if location and isinstance(location[0], int) else None
+        field = ".".join(str(part) for part in location[1:]) or None
+        message = problem["msg"].removeprefix("Value error, ")
+        if field is None and ": " in message:  # the cross-field checks name their field first
+            field, message = message.split(": ", 1)
+        found.append({"index": index, "field": field, "message": message})
+    return found
+
+
+def feedback_validate(*, project: Project, events: list) -> list[FeedbackEvent]:
+    """Unsaved rows for the batch, or FeedbackInvalid naming each bad event by index and field: its shape,
+    its labels (the project's), its model version and item (the project's)."""
+    if not isinstance(events, list) or not 1 <= len(events) <= settings.FEEDBACK_MAX_BATCH:
+        raise FeedbackInvalid([{"index": None, "field": "events",
+                                "message": f"a list of 1 to {settings.FEEDBACK_MAX_BATCH} events"}])
+    try:
+        parsed = BATCH.validate_python(events)
+    except ValidationError as error:
+        raise FeedbackInvalid(_problems(error)) from None
+    versions = dict(ModelVersion.objects.filter(project=project, version__in={e.model_version for e in parsed})
+                    .values_list("version", "pk"))
+    items = dict(Item.objects.filter(project=project, external_id__in={e.item for e in parsed if e.item})
+                 .values_list("external_id", "pk"))
+    labels = set(project.label_names)
+    problems, rows = [], []
+    for index, event in enumerate(parsed):
+        problems += _references(index, event, versions, items, labels)
+        rows.append(FeedbackEvent(
+            project=project, event_id=event.event_id, model_version_id=versions.get(event.model_version),
+            item_id=items.get(event.item), text="" if event.item else event.text,
+            predicted_label=event.predicted_label, confidence=event.confidence, outcome=OUTCOMES[event.outcome],
+            corrected_label=event.corrected_label or "", actor=ACTORS[event.actor], occurred_at=event.occurred_at))
+    if problems:
+        raise FeedbackInvalid(problems)
+    return rows
+
+
+def _references(index, event, versions, items, labels) -> list[dict]:
+    problems = []
+    if event.model_version is not None and event.model_version not in versions:
+        problems.append({"index": index, "field": "model_version", "message": "no such model version in this project"})
+    if event.item and event.item not in items:
+        problems.append({"index": index, "field": "item", "message": "no item with this external id in this project"})
+    for field in ("predicted_label", "corrected_label"):
+        value = getattr(event, field)
+        if value and labels and value not in labels:
+            problems.append({"index": index, "field": field, "message": f"not a label of this project: {value!r}"})
+    return problems
+
+
+def feedback_store(*, project: Project, events: list) -> dict:
+    """Validate and store a batch; an event id already stored (a replayed batch) is skipped, never doubled:
+    the unique constraint decides, so two replays racing still store each event once."""
+    rows = feedback_validate(project=project, events=events)
+    ids = [row.event_id for row in rows]
+    known = set(FeedbackEvent.objects.filter(project=project, event_id__in=ids).values_list("event_id", flat=True))
+    fresh = {row.event_id: row for row in rows if row.event_id not in known}  # a repeat inside the batch: once
+    FeedbackEvent.objects.bulk_create(list(fresh.values()), ignore_conflicts=True)
+    return {"received": len(rows), "stored": len(fresh), "duplicates": len(rows) - len(fresh)}
+
+
+# --- Feedback into work (periodic: training.feedback_to_items) --------------------------------------
+
+PASS_SIZE = 20_000  # events looked at per project and pass
+
+
+def feedback_policy(project: Project) -> FeedbackPolicy:
+    """The project's rules, or the defaults (unsaved) where nobody set any."""
+    return FeedbackPolicy.objects.filter(project=project).first() or FeedbackPolicy(project=project)
+
+
+def disagreeing(events: list[FeedbackEvent], policy: FeedbackPolicy) -> list[FeedbackEvent]:
+    """The events the rules pick, one per input: reported wrong or corrected, below the confidence floor, or
+    (implicit signals) a prediction shown at least `min_signals` times and ignored more often than taken."""
+    picked = {}
+    signals: dict[tuple, list[FeedbackEvent]] = {}
+    for event in events:
+        key = (event.item_id, event.text, event.predicted_label)
+        explicit = ((policy.take_reported_wrong and event.outcome == FeedbackOutcome.REPORTED_WRONG)
+                    or (policy.take_corrected and event.outcome == FeedbackOutcome.CORRECTED))
+        unsure = event.confidence is not None and event.confidence < policy.low_confidence_below
+        if explicit or unsure:
+            picked.setdefault(key, event)
+        elif event.outcome in (FeedbackOutcome.CLICKED, FeedbackOutcome.BOUGHT, FeedbackOutcome.IGNORED):
+            signals.setdefault(key, []).append(event)
+    if policy.take_implicit_disagreement:
+        for key, shown in signals.items():
+            ignored = sum(event.outcome == FeedbackOutcome.IGNORED for event in shown)
+            if len(shown) >= policy.min_signals and ignored > len(shown) - ignored:
+                picked.setdefault(key, shown[0])
+    return list(picked.values())
+
+
+def feedback_to_items(*, project: Project) -> dict:
+    """One pass over the project's unprocessed feedback: what the rules pick becomes new items for the crowd
+    (text masked, deduplicated by content, first in line), or sends an accepted item it names back to a
+    reviewer. Every event looked at is marked processed, so none is looked at twice."""
+    policy = feedback_policy(project)
+    events = list(FeedbackEvent.objects.filter(project=project, processed=False).order_by("pk")[:PASS_SIZE])
+    if not events:
+        return {"events": 0, "items": 0, "to_review": 0}
+    picked = disagreeing(events, policy) if policy.enabled else []
+    field = (project.item_fields or ["text"])[0]
+    with transaction.atomic():
+        new_items = items_create_from_feedback(project=project, records=[
+            {field: snapshots.mask_personal_data(event.text)} for event in picked if not event.item_id])
+        to_review = transitions.items_send_to_review(
+            item_ids={event.item_id for event in picked if event.item_id}, source=ItemState.ACCEPTED)
+        FeedbackEvent.objects.filter(pk__in=[event.pk for event in events]).update(processed=True)
+        if new_items:
+            signals.send_on_commit(signals.feedback_items_created, project_id=project.pk, item_ids=new_items)
+    return {"events": len(events), "items": len(new_items), "to_review": to_review}
+
+
+def feedback_to_items_all() -> dict:
+    """Every project with unprocessed feedback, one pass each (the periodic job)."""
+    project_ids = FeedbackEvent.objects.filter(processed=False).values_list("project_id", flat=True).distinct()
+    return {project.pk: feedback_to_items(project=project) for project in Project.objects.filter(pk__in=project_ids)}
