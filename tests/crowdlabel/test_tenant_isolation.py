@@ -61,7 +61,7 @@ def _organisation_rows(organisation, worker, marker: str) -> dict:
     practice = PracticeItem.objects.create(project=project, external_id=f"{marker}-practice",
                                            data={"title": f"{marker} practice"}, answer="Phone")
     SampledReviewFactory(item=item, label="Phone", previous_label="Phone")
-    version = ModelVersionFactory(project=project, run__base_model="", run__log=f"{marker} log")
+    version = ModelVersionFactory(project=project, run__log=f"{marker} log")
     import_job = ImportJobFactory(project=project, filename=f"{marker}.csv",
                                   errors=[{"line": 2, "reason": f"{marker} title is empty."}])
     return {"project": project, "item": item, "assignment": live, "practice": practice, "run": version.run,
