@@ -150,7 +150,8 @@ PAGES = {
     # The start page sends integrators on to their API access page; staff see it (an empty dashboard).
     ("", "GET"): policy(OK, anonymous=LOGIN),
     # A's pool project: no title or instructions for an annotator outside the pool (404).
-    ("work/<int:project_id>/", "GET"): {**ANNOTATOR_PAGE, **dict.fromkeys(OUTSIDERS, HIDDEN)},
+    # B's reviewer is told A's project does not exist (worker_eligibility: not visible to another organisation).
+    ("work/<int:project_id>/", "GET"): {**ANNOTATOR_PAGE, **dict.fromkeys(OUTSIDERS, HIDDEN), "reviewer_other": HIDDEN},
     # Your own earnings: staff see an empty page of their own.
     ("work/earnings/", "GET"): {**ANNOTATOR_PAGE, "reviewer_this": OK, "reviewer_other": OK, "admin": OK},
 }
@@ -333,7 +334,7 @@ def _admin_objects(*, project, item, version, assignment, users, pool, org) -> d
         "quality/itemdecision": decision, "quality/review": review, "quality/workerquality": worker.worker_profile,
         "quality/projectquality": project, "training/datasetsnapshot": version.run.snapshot,
         "training/labelexport": version.run.snapshot, "training/trainingrun": version.run,
-        "training/modelversion": version,
+        "training/modelversion": version, "training/basemodel": version.run.base_model,
         "training/trainingpolicy": TrainingPolicy.objects.create(project=project),
         "training/feedbackpolicy": FeedbackPolicy.objects.create(project=project),
         "training/feedbackevent": FeedbackEvent.objects.create(project=project, event_id="e1", predicted_label="Phone",
