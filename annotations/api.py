@@ -1,7 +1,7 @@
 """Submission for annotators; reading annotations for integrators (never for annotators)."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -24,6 +24,8 @@ ERROR_STATUS = {
     "not_yours": status.HTTP_403_FORBIDDEN, "not_live": status.HTTP_409_CONFLICT, "expired": status.HTTP_409_CONFLICT,
     "not_last": status.HTTP_409_CONFLICT, "decided": status.HTTP_409_CONFLICT,
 }
+TOO_LATE = OpenApiResponse(description="Too late: the assignment is not live, its time ran out, its item was "
+                                       "decided, or a newer answer exists.")
 
 
 class SubmitApi(APIView):
@@ -41,11 +43,13 @@ class SubmitApi(APIView):
         answer = serializers.JSONField()
         next = serializers.BooleanField(default=True, help_text="Also claim and return the next item.")
 
-    @extend_schema(request=SubmitInputSerializer, responses={201: inline_serializer("Submitted", {
+    SUBMITTED = inline_serializer("Submitted", {
         "annotation_id": serializers.IntegerField(), "created": serializers.BooleanField(),
         "next": AnnotatorAssignmentSerializer(allow_null=True), "reason": serializers.CharField(),
         "retry_after": serializers.IntegerField(allow_null=True), "practice": PracticeTurnSerializer,
-    })})
+    })
+
+    @extend_schema(request=SubmitInputSerializer, responses={201: SUBMITTED, 200: SUBMITTED, 409: TOO_LATE})
     def post(self, request, pk):
         data = self.SubmitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -94,7 +98,7 @@ class UndoApi(APIView):
 
     @extend_schema(request=None, responses={200: inline_serializer("Undone", {
         "assignment": AnnotatorAssignmentSerializer(), "answer": serializers.JSONField(),
-    })})
+    }), 409: TOO_LATE})
     def post(self, request, pk):
         try:
             undone = services.annotation_undo(worker=request.user, assignment_id=pk)
@@ -122,7 +126,7 @@ class ItemsLeftApi(APIView):
         if not eligibility.visible:
             raise NotFound()
         if eligibility.problem:
-            return Response({"detail": eligibility.problem}, status=status.HTTP_403_FORBIDDEN)
+            return Response({"detail": eligibility.problem, "code": "not_eligible"}, status=status.HTTP_403_FORBIDDEN)
         left = selectors.items_left_for(worker=request.user, project=project)
         return Response({"left": left, "capped": left >= selectors.ITEMS_LEFT_CAP})
 

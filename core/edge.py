@@ -11,30 +11,43 @@ MULTIPART = "multipart/form-data"
 MULTIPART_FORM_BYTES = 64 * 1024
 
 
-def upload_limit(max_bytes_setting: str):
-    """Declare, on a view function or class, the setting that bounds the multipart upload it accepts."""
+def upload_limit(max_bytes_setting: str, *, hint: str = ""):
+    """Declare, on a view function or class, the setting that bounds the multipart upload it accepts; `hint`,
+    where to send a larger one, ends the 413's message (formatted with the URL's arguments: "{pk}")."""
 
     def declare(view):
         view.max_upload_bytes_setting = max_bytes_setting
+        view.max_upload_hint = hint
         return view
 
     return declare
 
 
+def _declared(view_func, name: str):
+    view = getattr(view_func, "view_class", None) or getattr(view_func, "cls", None) or view_func
+    return getattr(view, name, None) or getattr(view_func, name, None)
+
+
 def _max_body_bytes(request, view_func) -> int | None:
     if not request.content_type.startswith(MULTIPART):
         return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    view = getattr(view_func, "view_class", None) or getattr(view_func, "cls", None) or view_func
-    setting = getattr(view, "max_upload_bytes_setting", None) or getattr(view_func, "max_upload_bytes_setting", None)
+    setting = _declared(view_func, "max_upload_bytes_setting")
     if setting is None:
         return settings.FILE_UPLOAD_MAX_BYTES
     # The setting bounds the file; the body also carries the form's other fields and multipart boundaries.
     return getattr(settings, setting) + MULTIPART_FORM_BYTES
 
 
+REFUSAL_CODES = {400: "invalid", 413: "too_large"}
+
+
 def _refusal(request, status: int, field: str, message: str) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse({field: [message]}, status=status)
+        # The API's one error shape (detail and code, crowdlabel/errors.py), the field at fault named beside them.
+        body = {"detail": message, "code": REFUSAL_CODES[status]}
+        if field != "detail":
+            body[field] = [message]
+        return JsonResponse(body, status=status)
     return HttpResponse(f"{field}: {message}", status=status, content_type="text/plain; charset=utf-8")
 
 
@@ -58,5 +71,8 @@ class EdgeChecks:
         except ValueError:
             return _refusal(request, 400, "detail", "The Content-Length header is not a number.")
         if limit is not None and length > limit:
-            return _refusal(request, 413, "detail", f"The request body is larger than {limit} bytes.")
+            hint = _declared(view_func, "max_upload_hint") if request.content_type.startswith(MULTIPART) else ""
+            hint = (hint or "").format(**view_kwargs)  # the hint may name this request's URL arguments
+            message = f"The request body is larger than {limit} bytes."
+            return _refusal(request, 413, "detail", f"{message} {hint}" if hint else message)
         return None

@@ -226,6 +226,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # A multipart upload streams to disk; a view may declare a smaller bound (core.edge.upload_limit).
 FILE_UPLOAD_MAX_BYTES = int(os.environ.get("FILE_UPLOAD_MAX_BYTES", 1024 * 1024 * 1024))
+# Imports within one request (the API's items/import/, the admin's preview): at most this much. A larger file
+# goes to a background import job (POST /api/projects/{id}/imports/; the admin sends it there itself), since a
+# request that imports for longer than the web server's worker timeout is killed with nothing stored.
+IMPORT_SYNC_MAX_BYTES = int(os.environ.get("IMPORT_SYNC_MAX_BYTES", 10 * 1024 * 1024))
 # Uploads are private (identity documents, item media): readable by the server's user alone.
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
@@ -292,6 +296,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Several models have a "state" field; name the assignment's choices rather than leave a hash suffix.
     "ENUM_NAME_OVERRIDES": {"AssignmentStateEnum": "tasks.models.AssignmentState"},
+    # Every error status an operation can answer, with the one error shape (crowdlabel/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums", "crowdlabel.openapi.error_responses_document",
+    ],
 }
 
 # --- Celery ---------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -13,8 +15,8 @@ from django.views.decorators.http import require_POST
 from . import assignment, practice, schemas, selectors, services
 from .admin_scoping import OrganisationScopedAdmin
 from .forms import ImportItemsForm, PositionedJSONField, StructuredJSONWidget
-from .importing import ImportRejected, items_import, items_import_preview, staging
-from .models import Assignment, Item, PracticeItem, Project, ProjectStatus
+from .importing import items_import_preview, jobs, staging
+from .models import Assignment, ImportJob, Item, PracticeItem, Project, ProjectStatus
 from .rendering import instructions_html
 
 
@@ -217,6 +219,12 @@ class ProjectAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     def get_urls(self):
         return [
             path("<int:pk>/import/", self.admin_site.admin_view(self.import_view), name="tasks_project_import"),
+            path("<int:pk>/import/jobs/<int:job_id>/", self.admin_site.admin_view(self.import_job_view),
+                 name="tasks_project_import_job"),
+            path("<int:pk>/import/jobs/<int:job_id>/status/", self.admin_site.admin_view(self.import_job_status),
+                 name="tasks_project_import_job_status"),
+            path("<int:pk>/import/jobs/<int:job_id>/errors/", self.admin_site.admin_view(self.import_job_errors),
+                 name="tasks_project_import_job_errors"),
             path("<int:pk>/publish/", self.admin_site.admin_view(self.publish_view), name="tasks_project_publish"),
         ] + super().get_urls()
 
@@ -243,11 +251,17 @@ class ProjectAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
                 self.message_user(request, warning, messages.WARNING)
         return redirect("admin:tasks_project_change", project.pk)
 
-    def import_view(self, request, pk):
-        """Upload -> preview (nothing stored; the file is staged) -> confirm (the import proper)."""
+    def _project_to_import(self, request, pk) -> Project:
         project = get_object_or_404(self.get_queryset(request), pk=pk)  # another organisation's: 404
         if not self.has_change_permission(request, project):
             raise PermissionDenied
+        return project
+
+    def import_view(self, request, pk):
+        """Upload -> preview (nothing stored; the file is staged) -> confirm: the background job imports it, and
+        its page shows the progress. A file too large to preview within one request goes to the job at once
+        (its validation pass reports what the preview would have)."""
+        project = self._project_to_import(request, pk)
         if request.method == "POST" and "staged" in request.POST:
             return self._import_confirm(request, project, request.POST["staged"])
         form = ImportItemsForm(request.POST or None, request.FILES or None)
@@ -256,6 +270,9 @@ class ProjectAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
             upload = form.cleaned_data["file"]
             options = {"filename": upload.name, "mapping": form.cleaned_data["mapping"],
                        **{name: form.cleaned_data[name] or None for name in ("file_format", "delimiter", "encoding")}}
+            if upload.size > settings.IMPORT_SYNC_MAX_BYTES:
+                job = jobs.import_job_create(project=project, created_by=request.user, upload=upload, options=options)
+                return redirect("admin:tasks_project_import_job", project.pk, job.pk)
             token = staging.upload_stage(upload)
             request.session.setdefault(STAGED_SESSION_KEY, {})[token] = {"project": project.pk, **options}
             request.session.modified = True
@@ -265,27 +282,43 @@ class ProjectAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
         return self._import_page(request, project, context)
 
     def _import_confirm(self, request, project, token):
-        options = dict(request.session.get(STAGED_SESSION_KEY, {}).get(token) or {})
-        path = staging.staged_path(token)
-        if options.pop("project", None) != project.pk or path is None:
+        staged = request.session.get(STAGED_SESSION_KEY, {})
+        options = dict(staged.get(token) or {})
+        if options.pop("project", None) != project.pk or staging.staged_path(token) is None:
             self.message_user(request, "That preview has expired: upload the file again.", messages.ERROR)
             return redirect("admin:tasks_project_import", project.pk)
-        try:
-            with open(path, "rb") as staged:
-                report = items_import(project=project, source=staged, **options)
-        except ImportRejected as rejected:
-            return self._import_page(request, project, {"form": ImportItemsForm(), "rejected": rejected})
-        finally:
-            staging.staged_discard(token)
-            request.session[STAGED_SESSION_KEY].pop(token, None)
-            request.session.modified = True
-        self.message_user(request, report.summary(), messages.SUCCESS)
-        return redirect("admin:tasks_project_change", project.pk)
+        staged.pop(token)  # the job owns the file now: a second confirmation imports nothing twice
+        request.session.modified = True
+        job = jobs.import_job_queue(project=project, created_by=request.user, staged=token,
+                                    filename=options.pop("filename"), options=options)
+        return redirect("admin:tasks_project_import_job", project.pk, job.pk)
+
+    def _import_job(self, request, pk, job_id) -> ImportJob:
+        return get_object_or_404(ImportJob, pk=job_id, project=self._project_to_import(request, pk))
+
+    def import_job_view(self, request, pk, job_id):
+        """A background import's page: a progress bar that follows the job (tasks/import_job.js polls its status),
+        then its outcome: the counts, or the errors that stopped it, with the report to download."""
+        job = self._import_job(request, pk, job_id)
+        context = {
+            **self.admin_site.each_context(request), "title": f"Importing {job.filename} into {job.project}",
+            "project": job.project, "job": job, "opts": self.model._meta, "progress": jobs.import_job_progress(job),
+        }
+        return TemplateResponse(request, "admin/tasks/project/import_job.html", context)
+
+    def import_job_status(self, request, pk, job_id):
+        return JsonResponse(jobs.import_job_progress(self._import_job(request, pk, job_id)))
+
+    def import_job_errors(self, request, pk, job_id):
+        job = self._import_job(request, pk, job_id)
+        response = HttpResponse(jobs.import_job_errors_csv(job), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+        return response
 
     def _import_page(self, request, project, context):
         context = {
             **self.admin_site.each_context(request), "title": f"Import items into {project}", "project": project,
-            "opts": self.model._meta, **context,
+            "opts": self.model._meta, "sync_max_mb": settings.IMPORT_SYNC_MAX_BYTES // (1024 * 1024), **context,
         }
         return TemplateResponse(request, "admin/tasks/project/import.html", context)
 

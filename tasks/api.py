@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Skill
+from core.edge import upload_limit
 from core.pagination import PagedListApi
 from core.parsers import SafeJSONParser
 
@@ -251,7 +252,7 @@ def _import_response(**kwargs) -> Response:
     except ImportRejected as rejected:
         return Response(
             {"detail": "Nothing was imported: fix these rows and send the whole file again.",
-             "errors": _error_rows(rejected)},
+             "code": "import_rejected", "errors": _error_rows(rejected)},
             status=status.HTTP_400_BAD_REQUEST,
         )
     return Response(
@@ -294,11 +295,15 @@ class ImportPreviewSerializer(serializers.Serializer):
         return [preview.all_gold_note] if preview.all_gold_note else []
 
 
+@upload_limit("IMPORT_SYNC_MAX_BYTES", hint="Send a larger file to POST /api/projects/{pk}/imports/: it is "
+                                          "imported in the background, with progress to follow.")
 class ItemBulkImportApi(ScopedApi, APIView):
     """Upload a CSV, JSONL or JSON file (multipart field `file`), with an optional `mapping` (JSON), `format`,
     and for CSV `delimiter` and `encoding` (guessed when absent). The file streams; it is validated whole before
     anything is stored. With `preview=true` nothing is stored: the answer says how the file was read, shows its
-    first rows as they would be stored, and lists what would stop the import."""
+    first rows as they would be stored, and lists what would stop the import. A file above IMPORT_SYNC_MAX_BYTES
+    (10 MB unless configured) is refused with 413 before it is read: POST it to /api/projects/{id}/imports/, which
+    imports it in the background."""
 
     parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
 

@@ -1,7 +1,7 @@
 """Assignment endpoints. Annotators: next item, skip, release. Integrators and admins: live assignments
 per project, and pushing a batch of items to the workers by weight."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
@@ -83,12 +83,13 @@ class AssignmentActionApi(APIView):
     action = None
     ACTIONS = {"skip": assignment_service.assignment_skip, "release": assignment_service.assignment_release}
 
-    @extend_schema(request=None, responses=AnnotatorAssignmentSerializer)
+    @extend_schema(request=None, responses={200: AnnotatorAssignmentSerializer, 409: OpenApiResponse(
+        description="Not a live assignment of yours: no such one, someone else's, finished or timed out.")})
     def post(self, request, pk):
         try:
             assignment = self.ACTIONS[self.action](assignment_id=pk, worker=request.user)
         except assignment_service.AssignmentError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+            return Response({"detail": str(error), "code": error.code}, status=status.HTTP_409_CONFLICT)
         return Response(annotator_assignment_data(assignment))
 
 

@@ -11,6 +11,14 @@ def _is_postgres():
     return connection.vendor == "postgresql"
 
 
+def pytest_terminal_summary(terminalreporter, config):
+    """The figures tests reported with tests.helpers.summary_line (the schemathesis run's request count)."""
+    from tests.helpers import SUMMARY_LINES
+
+    for line in config.stash.get(SUMMARY_LINES, []):
+        terminalreporter.write_line(line)
+
+
 def pytest_collection_modifyitems(config, items):
     """Skip, with the reason shown by -rs, what this machine cannot run; CI has PostgreSQL and Redis."""
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))

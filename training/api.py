@@ -1,6 +1,6 @@
 """Training over the API: launch and follow runs, export labels, and predictions from the active model."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -77,7 +77,7 @@ class ProjectRunsApi(PagedListApi, ScopedApi, APIView):
         try:
             run = services.training_run_launch(project=project, created_by=request.user, **data.validated_data)
         except services.TrainingError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({"detail": str(error), "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST)
         return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
@@ -122,7 +122,8 @@ class ModelActivateApi(ScopedApi, APIView):
             "version": serializers.IntegerField(), "is_active": serializers.BooleanField(),
         }),
         409: inline_serializer("ActivationConcerns", {
-            "detail": serializers.CharField(), "concerns": serializers.ListField(child=serializers.CharField()),
+            "detail": serializers.CharField(), "code": serializers.CharField(),
+            "concerns": serializers.ListField(child=serializers.CharField()),
         }),
     })
     def post(self, request, pk):
@@ -132,13 +133,16 @@ class ModelActivateApi(ScopedApi, APIView):
             version = services.model_version_activate(version=self.scoped_get(ModelVersion.objects, pk),
                                                       confirmed=data.validated_data["confirm"])
         except services.ActivationNeedsConfirmation as needs:
-            return Response({"detail": "Send {\"confirm\": true} to activate it anyway.", "concerns": needs.concerns},
+            return Response({"detail": "Send {\"confirm\": true} to activate it anyway.", "code": "needs_confirmation",
+                             "concerns": needs.concerns},
                             status=status.HTTP_409_CONFLICT)
         return Response({"id": version.pk, "project": version.project_id, "version": version.version, "is_active": True})
 
 
-class ExportErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="Why nothing was done, in words.")
+NO_ACTIVE_MODEL = OpenApiResponse(description="The project has no active model yet.")
+MODEL_UNAVAILABLE = OpenApiResponse(description="The active model's files are not on this server.")
+NOTHING_TO_EXPORT = OpenApiResponse(description="No item is accepted yet (never an empty file).")
+FORMAT_REFUSED = OpenApiResponse(description="A format this project cannot have.")
 
 
 class PredictApi(ScopedApi, APIView):
@@ -152,14 +156,15 @@ class PredictApi(ScopedApi, APIView):
         "model_version": serializers.IntegerField(),
         # One per text, in order: {"label", "score"} for label models, {"spans", "score"} for span models.
         "predictions": serializers.ListField(child=serializers.DictField()),
-    }), 409: ExportErrorSerializer, 503: ExportErrorSerializer})
+    }), 409: NO_ACTIVE_MODEL, 503: MODEL_UNAVAILABLE})
     def post(self, request, pk):
         project = self.project_get(pk)
         data = self.PredictInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         version = predictions.active_version(project)
         if version is None:
-            return Response({"detail": "This project has no active model yet."}, status=status.HTTP_409_CONFLICT)
+            return Response({"detail": "This project has no active model yet.", "code": "no_active_model"},
+                            status=status.HTTP_409_CONFLICT)
         try:
             results = predictions.texts_predict(version=version, texts=data.validated_data["texts"])
         except predictions.ModelUnavailable as error:
@@ -177,16 +182,16 @@ class ExportApi(ScopedApi, APIView):
 
     @extend_schema(parameters=[OpenApiParameter("export_format", str, enum=[key for key, _ in downloads.EXPORT_FORMATS]),
                                OpenApiParameter("mask", bool)],
-                   responses={200: str, 400: ExportErrorSerializer, 409: ExportErrorSerializer})
+                   responses={200: str, 400: FORMAT_REFUSED, 409: NOTHING_TO_EXPORT})
     def get(self, request, pk):
         project = self.project_get(pk)
         try:
             return downloads.export_response(project, request.query_params.get("export_format", "jsonl"),
                                              request.query_params.get("mask") in ("1", "true"))
         except snapshots.NothingToExport as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+            return Response({"detail": str(error), "code": "nothing_to_export"}, status=status.HTTP_409_CONFLICT)
         except ValueError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({"detail": str(error), "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST)
 
 
 class AssignmentSuggestionApi(APIView):
@@ -204,7 +209,7 @@ class AssignmentSuggestionApi(APIView):
         assignment = Assignment.objects.select_related("project", "item").filter(
             pk=pk, worker=request.user, state=AssignmentState.LIVE).first()
         if assignment is None:
-            return Response({"detail": "Not a live assignment of yours."}, status=status.HTTP_404_NOT_FOUND)
+            return Response({"detail": "Not a live assignment of yours.", "code": "not_found"}, status=status.HTTP_404_NOT_FOUND)
         if not assignment.project.show_model_suggestions:
             return Response({"suggestion": None})
         prediction = (Prediction.objects.filter(item=assignment.item, model_version__is_active=True)

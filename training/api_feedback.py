@@ -34,7 +34,7 @@ class FeedbackEventSerializer(serializers.Serializer):
 
 
 class ProjectFeedbackApi(ScopedApi, APIView):
-    """POST {"events": [...]}: up to FEEDBACK_MAX_BATCH events. All or nothing: 400 with
+    """POST {"events": [...]}: up to FEEDBACK_MAX_BATCH events. All or nothing: 400 with detail, code and
     {"errors": [{"index", "field", "message"}]} when any event is invalid; else 201 with how many were
     stored and how many were already there (their event id was seen: a replay)."""
 
@@ -45,12 +45,16 @@ class ProjectFeedbackApi(ScopedApi, APIView):
         responses={201: inline_serializer("FeedbackStored", {
             "received": serializers.IntegerField(), "stored": serializers.IntegerField(),
             "duplicates": serializers.IntegerField()}),
-            400: inline_serializer("FeedbackErrors", {"errors": serializers.ListField(child=serializers.DictField())})})
+            # The API's error shape, with each bad event's problems (a body the parser refuses has no "errors").
+            400: inline_serializer("FeedbackErrors", {
+                "detail": serializers.CharField(), "code": serializers.CharField(),
+                "errors": serializers.ListField(child=serializers.DictField(), required=False)})})
     def post(self, request, pk):
         project = self.project_get(pk)
         events = request.data.get("events") if isinstance(request.data, dict) else None
         try:
             counts = feedback.feedback_store(project=project, events=events)
         except feedback.FeedbackInvalid as invalid:
-            return Response({"errors": invalid.errors}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({"detail": "Invalid feedback: nothing was stored.", "code": "invalid",
+                             "errors": invalid.errors}, status=status.HTTP_400_BAD_REQUEST)
         return Response(counts, status=status.HTTP_201_CREATED)

@@ -34,9 +34,14 @@ def _progress_key(job_id: int) -> str:
 
 def import_job_create(*, project: Project, created_by, upload, options: dict) -> ImportJob:
     """Stage the upload and queue its import (sent once the job's row is committed)."""
-    token = staging.upload_stage(upload)
+    return import_job_queue(project=project, created_by=created_by, staged=staging.upload_stage(upload),
+                            filename=upload.name or "", options=options)
+
+
+def import_job_queue(*, project: Project, created_by, staged: str, filename: str, options: dict) -> ImportJob:
+    """Queue the import of a file already staged (the admin's, after its preview); the job owns it from now."""
     job = ImportJob.objects.create(
-        project=project, created_by=created_by, filename=(upload.name or "")[:255], staged=token,
+        project=project, created_by=created_by, filename=filename[:255], staged=staged,
         options={name: options.get(name) for name in OPTION_NAMES})
     from ..celery_tasks import import_job_run as task  # imported here: the Celery tasks module imports this one
 

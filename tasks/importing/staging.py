@@ -7,6 +7,7 @@ Files older than STAGED_MAX_AGE are removed whenever another is staged.
 
 import re
 import secrets
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +32,11 @@ def upload_stage(upload) -> str:
         if old.stat().st_mtime < cutoff:
             old.unlink(missing_ok=True)
     token = secrets.token_hex(16)
+    if hasattr(upload, "temporary_file_path"):
+        # Django streamed a large upload to a temporary file already: moved (a rename on the same disk), not
+        # copied again within the request. Django's clean-up of a temporary file that is gone is a no-op.
+        shutil.move(upload.temporary_file_path(), folder / token)
+        return token
     with open(folder / token, "wb") as staged:
         for chunk in upload.chunks():
             staged.write(chunk)

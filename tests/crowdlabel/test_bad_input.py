@@ -111,9 +111,9 @@ def test_an_upload_over_the_limit_is_refused_unread(api, settings):
     project = ProjectFactory()
     upload = io.BytesIO(b"title\n" + b"a phone\n" * 5000)
     upload.name = "items.csv"
-    answer = api.post(reverse("api-project-items-import", args=[project.pk]), {"file": upload}, format="multipart")
+    answer = api.post(reverse("api-project-import-jobs", args=[project.pk]), {"file": upload}, format="multipart")
     assert answer.status_code == 413
-    assert "larger than 10000 bytes" in answer.json()["detail"][0]
+    assert "larger than 10000 bytes" in answer.json()["detail"] and answer.json()["code"] == "too_large"
     assert not Item.objects.exists()
 
 

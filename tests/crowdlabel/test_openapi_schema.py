@@ -51,3 +51,36 @@ def test_the_five_request_bodies_are_five_components(generated):
 def test_schema_generation_emits_no_warnings_or_errors(generated):
     _, warnings, errors = generated
     assert warnings == [] and errors == [], "\n".join(warnings + errors)
+
+
+def _operations(schema):
+    return [(f"{method.upper()} {path}", operation) for path, methods in schema["paths"].items()
+            for method, operation in methods.items()]
+
+
+def test_every_operation_documents_the_errors_every_request_can_get(generated):
+    schema, _, _ = generated
+    for name, operation in _operations(schema):
+        missing = {"401", "403", "429", "503"} - set(operation["responses"])
+        assert not missing, f"{name} does not document {sorted(missing)}"
+        if "{id}" in name:
+            assert "404" in operation["responses"], name
+        if "requestBody" in operation:
+            assert {"400", "413"} <= set(operation["responses"]), name
+
+
+def test_every_documented_error_has_the_one_error_shape(generated):
+    schema, _, _ = generated
+    assert schema["components"]["schemas"]["Error"]["required"] == ["detail", "code"]
+    for name, operation in _operations(schema):
+        for status, response in operation["responses"].items():
+            if status[0] in "45":
+                body = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+                assert body == "Error" or "code" in schema["components"]["schemas"][body]["required"], (name, status)
+
+
+@pytest.mark.parametrize("path", ["/api/assignments/{id}/submit/", "/api/assignments/{id}/undo/",
+                                  "/api/assignments/{id}/skip/", "/api/assignments/{id}/release/"])
+def test_the_assignment_actions_document_their_409(generated, path):
+    schema, _, _ = generated
+    assert "409" in schema["paths"][path]["post"]["responses"]

@@ -230,6 +230,9 @@ ADMIN_EXTRA = {
         **object_route("tasks/project", ADMIN_ONLY), "reviewer_other": HIDDEN},
     ("admin/tasks/project/<int:pk>/publish/", "POST"): {
         **object_route("tasks/project", ADMIN_ONLY), "reviewer_other": HIDDEN},
+    # A background import's page, status and error report: through the project, as the import page.
+    **{(f"admin/tasks/project/<int:pk>/import/jobs/<int:job_id>/{page}", "GET"): {
+        **object_route("tasks/project", ADMIN_ONLY), "reviewer_other": HIDDEN} for page in ("", "status/", "errors/")},
     # The snapshot's folder is not made here (tests/training builds real ones): tried with id 0.
     ("admin/training/datasetsnapshot/<int:pk>/download/", "GET"): untried_object_route(ADMIN_ONLY),
 }
@@ -397,6 +400,7 @@ def _url(route: str, objects: dict) -> str:
             object_id = pk = 0
     for placeholder in ("<int:pk>", "<int:project_id>"):
         route = route.replace(placeholder, str(pk))
+    route = route.replace("<int:job_id>", str(objects["import_job"].pk))
     for placeholder in ("<path:object_id>", "<id>"):
         route = route.replace(placeholder, str(object_id))
     route = route.replace("<path:content_type_id>", "0")

@@ -24,7 +24,7 @@ from tests.factories import (
     IntegratorFactory, OrganisationFactory, ProjectManagerFactory, ReviewerFactory, member_of, token_for,
 )
 from tests.quality.factories import AnnotationFactory, AssignmentFactory, ItemDecisionFactory, SampledReviewFactory
-from tests.tasks.factories import ItemFactory, ProjectFactory
+from tests.tasks.factories import ImportJobFactory, ItemFactory, ProjectFactory
 from tests.training.factories import ModelVersionFactory
 from tests.factories import verified_worker
 
@@ -40,7 +40,7 @@ METHODS = ("get", "post", "patch", "put", "delete")
 
 def _organisation_rows(organisation, worker, marker: str) -> dict:
     """One organisation's project with everything an integrator can reach: items (one gold), answers, a
-    decision, a sampled review, a live assignment, practice, a run and its model version."""
+    decision, a sampled review, a live assignment, practice, a run and its model version, a failed import job."""
     project = ProjectFactory(organisation=organisation, status=ProjectStatus.PUBLISHED, title=f"{marker} project",
                              description=f"{marker} description", instructions=f"{marker} instructions")
     item = ItemFactory(project=project, external_id=f"{marker}-item", data={"title": f"{marker} text"},
@@ -62,8 +62,10 @@ def _organisation_rows(organisation, worker, marker: str) -> dict:
                                            data={"title": f"{marker} practice"}, answer="Phone")
     SampledReviewFactory(item=item, label="Phone", previous_label="Phone")
     version = ModelVersionFactory(project=project, run__base_model="", run__log=f"{marker} log")
+    import_job = ImportJobFactory(project=project, filename=f"{marker}.csv",
+                                  errors=[{"line": 2, "reason": f"{marker} title is empty."}])
     return {"project": project, "item": item, "assignment": live, "practice": practice, "run": version.run,
-            "version": version}
+            "version": version, "import_job": import_job}
 
 
 @pytest.fixture
@@ -100,7 +102,7 @@ def _api_routes(resolver=None, prefix="") -> list[tuple[str, type]]:
 
 
 OBJECT_OF_ROUTE = {"api/training-runs/": "run", "api/model-versions/": "version", "api/items/": "item",
-                   "api/assignments/": "assignment", "api/practice/": "practice"}
+                   "api/assignments/": "assignment", "api/practice/": "practice", "api/imports/": "import_job"}
 
 
 def _object_url(route: str, rows: dict | None) -> str:

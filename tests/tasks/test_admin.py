@@ -75,7 +75,7 @@ def test_import_preview_reports_bad_rows_and_offers_no_import(client, admin_user
     assert not Item.objects.exists()
 
 
-def test_import_previews_then_imports_a_good_file_on_confirmation(client, admin_user):
+def test_import_previews_then_imports_a_good_file_on_confirmation(client, admin_user, django_capture_on_commit_callbacks):
     project = ProjectFactory()
     rows = b"id,title\na,Apple iPhone\nb,Samsung TV\n"
     client.force_login(admin_user)
@@ -83,8 +83,10 @@ def test_import_previews_then_imports_a_good_file_on_confirmation(client, admin_
     preview = client.post(url, {"file": SimpleUploadedFile("items.csv", rows), "mapping": ""})
     assert preview.status_code == 200 and "Import 2 row(s)" in preview.content.decode()
     assert not Item.objects.exists()
-    response = client.post(url, {"staged": preview.context["staged"]}, follow=True)
-    assert "2 item(s) created" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # the background job, run at once (eager)
+        confirmed = client.post(url, {"staged": preview.context["staged"]})
+    page = client.get(confirmed["Location"]).content.decode()  # the job's page
+    assert "2 item(s) created" in page and 'id="import-done"' in page
     assert set(project.items.values_list("external_id", flat=True)) == {"a", "b"}
 
 

@@ -3,6 +3,7 @@ progress while it runs, the outcome and the error report through the API, other 
 
 import csv
 import io
+import os
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -10,8 +11,9 @@ from django.urls import reverse
 
 from tasks.importing import jobs, service
 from tasks.models import ImportJob, Item
-from tests.factories import IntegratorFactory, OrganisationFactory, member_of, token_for
-from tests.tasks.factories import ProjectFactory
+from accounts.models import MembershipRole
+from tests.factories import IntegratorFactory, OrganisationFactory, ProjectManagerFactory, member_of, token_for
+from tests.tasks.factories import ImportJobFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +112,96 @@ def _staged(rows: int) -> str:
     from tasks.importing import staging
 
     return staging.upload_stage(_csv([(f"i{n}", f"item {n}") for n in range(rows)]))
+
+
+# --- The admin: confirmed and large imports run as the job, with a progress page ----------------------------
+
+def _admin_upload(client, project, upload, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return client.post(reverse("admin:tasks_project_import", args=[project.pk]), {"file": upload, "mapping": ""})
+
+
+def test_the_admin_sends_a_file_too_large_to_preview_straight_to_the_job(
+        client, admin_user, django_capture_on_commit_callbacks, settings, tmp_path):
+    settings.IMPORT_STAGING_DIR, settings.IMPORT_SYNC_MAX_BYTES = tmp_path, 100
+    project = ProjectFactory()
+    client.force_login(admin_user)
+    response = _admin_upload(client, project, _csv([(f"p{n}", f"phone {n}") for n in range(20)]),
+                             django_capture_on_commit_callbacks)
+    job = ImportJob.objects.get(project=project)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:tasks_project_import_job", args=[project.pk, job.pk])
+    status = client.get(reverse("admin:tasks_project_import_job_status", args=[project.pk, job.pk])).json()
+    assert (status["state"], status["rows_total"], status["percent"]) == ("done", 20, 100)
+    page = client.get(response["Location"]).content.decode()
+    assert 'id="import-progress"' in page and 'id="import-done"' in page and "20 item(s) created" in page
+    assert Item.objects.filter(project=project).count() == 20 and list(tmp_path.iterdir()) == []
+
+
+def test_the_admin_job_page_lists_the_errors_and_offers_the_report(
+        client, admin_user, django_capture_on_commit_callbacks, settings, tmp_path):
+    settings.IMPORT_STAGING_DIR, settings.IMPORT_SYNC_MAX_BYTES = tmp_path, 10
+    project = ProjectFactory()
+    client.force_login(admin_user)
+    response = _admin_upload(client, project, _csv([("a", "phone"), ("b", "")]), django_capture_on_commit_callbacks)
+    page = client.get(response["Location"]).content.decode()
+    job = ImportJob.objects.get(project=project)
+    assert 'id="import-failed"' in page and "<td>3</td>" in page and 'id="import-errors-csv"' in page
+    report = client.get(reverse("admin:tasks_project_import_job_errors", args=[project.pk, job.pk]))
+    assert report["Content-Type"].startswith("text/csv") and list(csv.reader(io.StringIO(report.content.decode())))[1][0] == "3"
+    assert not Item.objects.exists()
+
+
+def test_the_job_page_of_a_running_job_shows_its_progress(client, admin_user):
+    job = ImportJob.objects.create(project=ProjectFactory(), filename="items.csv", staged="0" * 32, state="running")
+    jobs._progress_note(job.pk, "importing", 500, 1000)
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:tasks_project_import_job", args=[job.project_id, job.pk])).content.decode()
+    assert 'value="75"' in page and "500 of 1000" in page and 'id="import-running"' in page
+
+
+JOB_PAGES = ("admin:tasks_project_import_job", "admin:tasks_project_import_job_status",
+             "admin:tasks_project_import_job_errors")
+
+
+def test_another_organisations_job_is_not_found_in_the_admin(client):
+    job = ImportJobFactory()
+    client.force_login(member_of(OrganisationFactory(), ProjectManagerFactory(), MembershipRole.PROJECT_MANAGER))
+    for name in JOB_PAGES:
+        assert client.get(reverse(name, args=[job.project_id, job.pk])).status_code == 404, name
+
+
+def test_a_job_is_reached_through_its_own_project_only(client, admin_user):
+    job, other_project = ImportJobFactory(), ProjectFactory()
+    client.force_login(admin_user)
+    for name in JOB_PAGES:
+        assert client.get(reverse(name, args=[other_project.pk, job.pk])).status_code == 404, name
+
+
+# --- The synchronous API import: a file too large is sent to the job --------------------------------------
+
+def test_the_sync_import_refuses_a_large_file_and_names_the_imports_endpoint(integrator, settings):
+    settings.IMPORT_SYNC_MAX_BYTES = 1000
+    client, project = integrator
+    response = client.post(reverse("api-project-items-import", args=[project.pk]),
+                           {"file": _csv([(f"p{n}", f"phone {n}") for n in range(10_000)])}, format="multipart")
+    body = response.json()
+    assert response.status_code == 413 and body["code"] == "too_large"
+    assert f"/api/projects/{project.pk}/imports/" in body["detail"]
+    assert not Item.objects.exists()
+
+
+def test_a_large_upload_is_moved_into_staging_not_copied(settings, tmp_path):
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    from tasks.importing import staging
+
+    settings.IMPORT_STAGING_DIR, settings.FILE_UPLOAD_TEMP_DIR = tmp_path / "staged", tmp_path
+    upload = TemporaryUploadedFile("items.csv", "text/csv", 0, "utf-8")
+    upload.write(b"external_id,title\na,phone\n")
+    upload.flush()
+    temporary = upload.temporary_file_path()
+    token = staging.upload_stage(upload)
+    assert staging.staged_path(token).read_bytes() == b"external_id,title\na,phone\n"
+    assert not os.path.exists(temporary)
+    upload.close()  # Django's clean-up at the end of the request: the file is gone, and that is fine

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from tasks.admin import STAGED_SESSION_KEY
 from tasks.importing import items_import, items_import_preview, staging
-from tasks.models import Item
+from tasks.models import ImportJob, Item
 from tests.factories import AdminFactory, AnnotatorFactory, IntegratorFactory, ReviewerFactory, token_for
 from tests.tasks.factories import ProjectFactory
 
@@ -104,26 +104,29 @@ def test_admin_file_problems_have_no_line_none(client, admin_user):
     assert "None" not in page.split('id="import-problems"')[1].split("</div>")[0]
 
 
-def test_confirm_imports_the_staged_file_once_and_removes_it(client, admin_user):
+def test_confirm_imports_the_staged_file_once_and_removes_it(client, admin_user, django_capture_on_commit_callbacks):
     project = ProjectFactory()
     client.force_login(admin_user)
     token = _preview(client, project).context["staged"]
     url = reverse("admin:tasks_project_import", args=[project.pk])
-    client.post(url, {"staged": token})
+    with django_capture_on_commit_callbacks(execute=True):  # the background job, run at once (eager)
+        client.post(url, {"staged": token})
     assert {item.external_id: item.gold for item in project.items.all()} == {"p1": "Phone", "p2": "TV", "p3": None}
     assert staging.staged_path(token) is None and token not in client.session[STAGED_SESSION_KEY]
     again = client.post(url, {"staged": token}, follow=True)
     assert "That preview has expired" in again.content.decode() and project.items.count() == 3
 
 
-def test_a_staged_file_is_imported_only_by_its_uploader_into_its_project(client, admin_user):
+def test_a_staged_file_is_imported_only_by_its_uploader_into_its_project(client, admin_user,
+                                                                          django_capture_on_commit_callbacks):
     project, other_project = ProjectFactory(), ProjectFactory()
     client.force_login(admin_user)
     token = _preview(client, project).context["staged"]
-    client.post(reverse("admin:tasks_project_import", args=[other_project.pk]), {"staged": token})
-    client.force_login(AdminFactory())  # another admin's session does not hold the token
-    client.post(reverse("admin:tasks_project_import", args=[project.pk]), {"staged": token})
-    assert not Item.objects.exists() and staging.staged_path(token) is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:tasks_project_import", args=[other_project.pk]), {"staged": token})
+        client.force_login(AdminFactory())  # another admin's session does not hold the token
+        client.post(reverse("admin:tasks_project_import", args=[project.pk]), {"staged": token})
+    assert not Item.objects.exists() and not ImportJob.objects.exists() and staging.staged_path(token) is not None
 
 
 @pytest.mark.parametrize("persona, status", [("annotator", 302), ("reviewer", 403)])

@@ -448,3 +448,18 @@ def test_two_imports_of_the_same_content_at_once_store_it_once(monkeypatch):
     assert failures == []
     assert Item.objects.filter(project=project).count() == 300
     assert sorted((r.created, len(r.duplicates)) for r in reports) == [(0, 300), (300, 0)]
+
+
+def test_an_external_id_used_three_times_is_reported_on_each_later_row():
+    errors = import_rejected(ProjectFactory(), "id,title\na,one\nb,two\na,three\nc,four\na,five\n")
+    assert [(e.line, e.reason) for e in errors] == [
+        (4, "the external id 'a' is used by an earlier row too."), (6, "the external id 'a' is used by an earlier row too.")]
+
+
+def test_external_ids_that_share_a_digest_are_still_told_apart(monkeypatch):
+    """Pass 1 keeps 8-byte digests of the ids; two different ids with the same digest are no repeat."""
+    monkeypatch.setattr("tasks.importing.service._id_digest", lambda external_id: 7)
+    errors = import_rejected(ProjectFactory(), "id,title\na,one\nb,two\nb,three\n")
+    assert [e.line for e in errors] == [4]
+    project = ProjectFactory()
+    assert import_text(project, "id,title\na,one\nb,two\n").created == 2
