@@ -25,7 +25,6 @@ On a GPU machine, from a copy of the working tree with the MiniLM folder beside 
   python bench/train.py --device cuda --precision fp32 --engines trainer --base-model PATH
 """
 import argparse
-import csv
 import json
 import os
 import sys
@@ -41,6 +40,7 @@ import numpy as np  # noqa: E402
 import transformers  # noqa: E402
 from datasets import DatasetDict  # noqa: E402
 
+from core.dataset_files import bio_to_spans, pricerunner_titles  # noqa: E402
 from training.ml import base_model_path  # noqa: E402
 from training.ml.datasets import build_classification_dataset, build_token_dataset  # noqa: E402
 from training.ml.finetune import TrainConfig, train  # noqa: E402
@@ -51,15 +51,8 @@ QUERYNER = "queryner/hf_json"
 
 
 def read_titles(path) -> list:
-    """{"text": title, "label": category} per distinct title (the header's names carry leading spaces)."""
-    records, seen = [], set()
-    with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            row = {key.strip(): value.strip() for key, value in row.items()}
-            if row["Product Title"].lower() not in seen:
-                seen.add(row["Product Title"].lower())
-                records.append({"text": row["Product Title"], "label": row["Category Label"]})
-    return records
+    """{"text": title, "label": category} per distinct title (core.dataset_files decides what distinct means)."""
+    return [{"text": r["title"], "label": r["category"]} for r in pricerunner_titles(path)]
 
 
 def stratified_sample(records, size, seed) -> list:
@@ -73,21 +66,6 @@ def stratified_sample(records, size, seed) -> list:
     quotas = np.floor(shares).astype(int)
     quotas[np.argsort(quotas - shares)[: int(round(shares.sum())) - quotas.sum()]] += 1
     return [by_label[label][i] for label, quota in zip(labels, quotas) for i in rng.permutation(len(by_label[label]))[:quota]]
-
-
-def bio_to_spans(tokens, tags) -> dict:
-    """Words joined by single spaces, with a span per B- tag (or stray I-) and the I- words after it."""
-    text, spans, offset = " ".join(tokens), [], 0
-    for token, tag in zip(tokens, tags):
-        start, offset = offset, offset + len(token) + 1
-        if tag == "O":
-            continue
-        prefix, kind = tag.split("-", 1)
-        if prefix == "I" and spans and spans[-1]["label"] == kind and spans[-1]["end"] == start - 1:
-            spans[-1]["end"] = start + len(token)
-        else:
-            spans.append({"start": start, "end": start + len(token), "label": kind})
-    return {"text": text, "spans": spans}
 
 
 def read_queries(folder, split, tag_names, limit=None, seed=13) -> list:

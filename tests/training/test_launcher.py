@@ -10,7 +10,7 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel, BertTokenizer
 
-from tests.training.conftest import FILLERS, VOCAB, WORDS, process_alive
+from tests.training.tiny_models import FILLERS, VOCAB, WORDS, process_alive
 from training.ml import launcher
 from training.ml.checkpoints import checkpoints_in
 from training.ml.datasets import build_classification_dataset, snapshot_save
