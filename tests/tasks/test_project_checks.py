@@ -22,7 +22,7 @@ FORM = {
     "difficulty": 1, "reward_amount": "0", "reward_currency": "eur", "overlap": 3, "max_overlap": 5,
     "gold_share": 0.05, "alpha": 0.6, "accept_confidence": 0.9, "early_stop_confidence": 0.98, "min_weight": 0,
     "lease_minutes": 10, "min_seconds": 2, "assignment_strategy": "weighted", "item_order": "breadth_first",
-    "verified_only": "on",
+    "verified_only": "on", "award_min_gold_checks": 5, "award_min_gold_accuracy": 0.8,
 }
 
 
