@@ -31,8 +31,9 @@ def dashboard(request):
     })
 
 
-# Items' images and audio may live on the integrator's own servers (their URLs are the items' data).
-@csp_update({"img-src": ["https:", "http:"], "media-src": ["https:", "http:"]})
+# Items' images and audio may live on the integrator's own servers (their URLs are the items' data), or come
+# inline as data: URLs (a short clip embedded in the item): neither can carry anything out of the page.
+@csp_update({"img-src": ["https:", "http:"], "media-src": ["https:", "http:", "data:"]})
 @annotator_required
 def workspace(request, project_id):
     project = get_object_or_404(Project, pk=project_id)
