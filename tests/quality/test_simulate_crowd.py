@@ -1,6 +1,8 @@
 import json
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from quality import simulation
@@ -8,6 +10,10 @@ from quality import simulation
 pytestmark = pytest.mark.django_db
 
 
+PRICERUNNER = Path(settings.DEMO_DATASETS_DIR) / "ecommerce/pricerunner_product_titles/pricerunner_aggregate.csv"
+
+
+@pytest.mark.skipif(not PRICERUNNER.exists(), reason=f"the simulated crowd labels real titles: no {PRICERUNNER}")
 def test_simulated_crowd_through_the_real_services(capsys):
     call_command("simulate_crowd", "--items", "60", "--workers", "10", "--seed", "3")
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
