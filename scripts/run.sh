@@ -12,7 +12,6 @@ URL="http://${HOST:-127.0.0.1}:${PORT:-8000}"
 
 echo "migrating the database..."
 "$PY" manage.py migrate --no-input --verbosity 0
-"$PY" manage.py createcachetable  # the shared cache's table when no Redis is configured (a no-op otherwise)
 "$PY" manage.py setup_periodic_tasks
 # Shown now and again in the banner below, once the servers' start-up lines have scrolled past.
 admin_account=$("$PY" manage.py ensure_admin)
