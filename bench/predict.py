@@ -1,6 +1,7 @@
 """Benchmark: prediction throughput on the CPU, PyTorch against ONNX Runtime, same model and same texts.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/predict.py [--titles 1000] [--epochs 2] [--texts 512] [--int8] [--model-dir DIR]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/predict.py --small     # CI size: 200 titles, 64 texts, one epoch
 
 Without --model-dir, fine-tunes the packaged all-MiniLM-L6-v2 on --titles PriceRunner titles
 for --epochs (as bench/train.py does), exports it to ONNX (--int8: and serves the dynamically int8-quantised copy), then
@@ -69,7 +70,10 @@ def main():
     parser.add_argument("--model-dir", type=Path, help="a folder written by a run (with its test texts: titles are sampled)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--data-root", type=Path, default=ECOMMERCE)
+    parser.add_argument("--small", action="store_true", help="CI size: 200 titles, 64 texts, one epoch")
     args = parser.parse_args()
+    if args.small:
+        args.titles, args.texts, args.epochs = 200, 64, 1
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     with tempfile.TemporaryDirectory() as scratch:

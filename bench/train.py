@@ -1,6 +1,7 @@
 """Benchmark: fine-tune the packaged all-MiniLM-L6-v2 for product categories and for query entities.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/train.py [--titles 2000] [--queries 2000] [--epochs-cls 2] [--epochs-ner 3] ...
+    OMP_NUM_THREADS=1 .venv/bin/python bench/train.py --small     # CI size: 200 titles, 200 queries, one epoch
 
 Classification: a stratified sample of --titles distinct PriceRunner product titles (10 categories; exact
 duplicate titles dropped first, since the same title from two merchants would sit in train and test),
@@ -142,7 +143,12 @@ def parse_arguments():
     parser.add_argument("--base-model", help="a local model folder (default: the packaged MiniLM)")
     parser.add_argument("--data-root", type=Path, default=ECOMMERCE, help="the folder holding the two data sets")
     parser.add_argument("--only", choices=["classification", "ner"], help="run one of the two")
-    return parser.parse_args()
+    parser.add_argument("--small", action="store_true",
+                        help="CI size: 200 titles, 200 queries, one epoch each, the trainer engine only")
+    args = parser.parse_args()
+    if args.small:
+        args.titles, args.queries, args.epochs_cls, args.epochs_ner, args.engines = 200, 200, 1, 1, "trainer"
+    return args
 
 
 def main():

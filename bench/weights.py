@@ -28,9 +28,9 @@ LABELS = ["Phone", "TV", "CPU", "Fridge", "Freezer", "Camera", "Microwave", "Dis
 
 ITEMS_SQL = """
 INSERT INTO tasks_item (project_id, external_id, data, media, content_hash, is_gold, gold, gold_explanation,
-                        state, open_slots, submitted_count, model_uncertainty, created_at, updated_at)
+                        state, open_slots, submitted_count, model_uncertainty, priority, source, created_at, updated_at)
 SELECT %(project)s, 'w' || n, jsonb_build_object('title', 'product ' || n), '', md5(n::text), n %% 20 = 0,
-       CASE WHEN n %% 20 = 0 THEN to_jsonb((%(labels)s::text[])[1 + n %% 10]) END, '', 'collecting', 0, 3, -1, now(),
+       CASE WHEN n %% 20 = 0 THEN to_jsonb((%(labels)s::text[])[1 + n %% 10]) END, '', 'collecting', 0, 3, -1, 0, 'import', now(),
        now()
 FROM generate_series(0, %(items)s - 1) AS n
 """
