@@ -37,6 +37,8 @@ class CalibrationSerializer(serializers.Serializer):
     correlation = serializers.FloatField(help_text="ρ: how much workers' errors on one item go together.")
     temperature = serializers.FloatField(help_text="τ: 1 trusts the model's worker accuracies as fitted; above 1 "
                                                    "lowers every confidence.")
+    lapse = serializers.FloatField(help_text="ε: the share of items whose answers mislead together, fitted on known "
+                                             "truth (0 without it); no confidence exceeds about 1 - ε.")
     source = serializers.ChoiceField(choices=CalibrationSource.choices)
     source_text = serializers.CharField(help_text="'fitted on N known-truth item(s)', or the default and why.")
     known_truth = serializers.IntegerField(help_text="Known-truth items ρ was fitted on.")

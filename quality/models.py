@@ -214,11 +214,13 @@ class ProjectCalibration(models.Model):
     method = models.CharField(max_length=64, help_text="The inference model chosen for this project's answers.")
     correlation = models.FloatField(help_text="ρ: how much workers' errors on one item go together (0 = independent).")
     temperature = models.FloatField(default=1.0, help_text="τ: how far the model's worker accuracies were trusted (1 = fully).")
+    lapse = models.FloatField(default=0.0, help_text="ε: the share of items whose answers mislead together (a wrong "
+                                                     "label most workers agree on); no confidence exceeds about 1 - ε.")
     source = models.CharField(max_length=16, choices=CalibrationSource.choices)
     known_truth = models.PositiveIntegerField(help_text="Known-truth items the calibration was fitted on.")
     holdout = models.JSONField(default=list, help_text="[confidence, correct, item id] per known-truth item, out of fold.")
     model_evidence = models.JSONField(default=dict, help_text="Held-out log-likelihood per answer of each model.")
-    points = models.JSONField(default=list, help_text="[ρ, τ, weight]: the calibration posterior, reused by later "
+    points = models.JSONField(default=list, help_text="[ρ, τ, ε, weight]: the calibration posterior, reused by later "
                                                       "evaluations until the known truth grows.")
     fitted_on = models.PositiveIntegerField(default=0, help_text="Known-truth items at the last full fit.")
     updated_at = models.DateTimeField(auto_now=True)

@@ -117,7 +117,7 @@ def calibration_summary(calibration: ProjectCalibration | None) -> dict | None:
     fitted = calibration.source == CalibrationSource.KNOWN_TRUTH
     return {
         "method": calibration.method, "correlation": calibration.correlation, "source": calibration.source,
-        "temperature": calibration.temperature,
+        "temperature": calibration.temperature, "lapse": calibration.lapse,
         "known_truth": calibration.known_truth, "updated_at": calibration.updated_at,
         "model_evidence": calibration.model_evidence,
         "source_text": (f"fitted on {calibration.known_truth} known-truth item(s)" if fitted

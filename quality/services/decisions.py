@@ -147,7 +147,7 @@ def _store_calibration(project, encoded, calibration) -> None:
     """What made this evaluation's confidences honest, with the out-of-fold known-truth pairs behind it.
     A reused fit (calibration.reused) keeps the pairs, evidence and points of the fit it reuses."""
     fields = {"method": calibration.method, "correlation": min(1.0, max(0.0, calibration.correlation)),
-              "temperature": calibration.temperature, "source": calibration.source,
+              "temperature": calibration.temperature, "lapse": calibration.lapse, "source": calibration.source,
               "known_truth": calibration.known_truth}
     if not calibration.reused:
         fields.update(

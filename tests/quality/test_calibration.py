@@ -124,3 +124,90 @@ def test_a_previous_fit_is_reused_until_the_known_truth_grows():
     refitted = METHODS["auto"](*arrays, known_truth=grown, previous=fit)
     assert not refitted.calibration.reused and refitted.calibration.known_truth == len(np.flatnonzero(grown >= 0))
     assert not calibration.PreviousFit("mace", (), 120).still_fits(120)
+
+
+def trapped_crowd(seed=0, n_tasks=1500, n_classes=4, workers=30, per_task=5, accuracy=0.8, traps=0.08):
+    """Independent workers, right 80% of the time, except on the trap tasks (a breed everyone takes for
+    another): there every worker gives the same wrong label. No count of answers makes those right."""
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, n_classes, n_tasks)
+    trap = rng.random(n_tasks) < traps
+    decoy = (truth + rng.integers(1, n_classes, n_tasks)) % n_classes
+    tasks = np.repeat(np.arange(n_tasks), per_task)
+    answering = np.concatenate([rng.choice(workers, per_task, replace=False) for _ in range(n_tasks)])
+    right = rng.random(len(tasks)) < accuracy
+    other = (truth[tasks] + rng.integers(1, n_classes, len(tasks))) % n_classes
+    labels = np.where(trap[tasks], decoy[tasks], np.where(right, truth[tasks], other))
+    return truth, (tasks, answering, labels, n_tasks, workers, n_classes)
+
+
+def test_items_whose_answers_mislead_together_cap_the_confidence_once_gold_shows_them():
+    truth, arrays = trapped_crowd()
+    known, scored = gold_of(truth, share=0.1)
+    raw = METHODS["mace_dawid_skene"](*arrays, known_truth=known)
+    result, fitted = calibration.infer_calibrated(METHODS["mace_dawid_skene"], *arrays, known_truth=known)
+    assert raw.confidence[scored].mean() > 0.97                         # unanimous traps read as certain
+    sure = scored[result.confidence[scored] >= 0.8]
+    accuracy = (result.labels[sure] == truth[sure]).mean()
+    assert len(sure) > 0.5 * len(scored) and 0.85 < accuracy < 0.95     # the traps sit among the sure items
+    assert fitted.lapse > 0.03
+    assert abs(result.confidence[sure].mean() - accuracy) < 0.04          # said as sure as they are right
+    assert result.confidence[scored].max() < 1 - fitted.lapse / 2
+    # The same crowd without traps: the gold shows no confidently wrong item, the lapse stays near 0.
+    truth, arrays = trapped_crowd(traps=0.0)
+    known, scored = gold_of(truth, share=0.1)
+    clean, fitted = calibration.infer_calibrated(METHODS["mace_dawid_skene"], *arrays, known_truth=known)
+    assert fitted.lapse < 0.01
+    assert (clean.confidence[scored] > 0.95).mean() > 0.5
+
+
+def test_points_stored_before_the_lapse_are_read_as_no_lapse():
+    truth, arrays = copying_crowd()
+    known, _ = gold_of(truth, share=0.1)
+    old = calibration.PreviousFit("mace_dawid_skene", ((0.4, 1.0, 0.7), (0.5, 1.2, 0.3)), int((known >= 0).sum()))
+    reused = METHODS["auto"](*arrays, known_truth=known, previous=old)
+    assert reused.calibration.reused and reused.calibration.lapse == 0.0
+    assert reused.calibration.correlation == pytest.approx(0.43)
+    both = calibration.averaged_posterior(np.log([[0.9, 0.1]]), np.array([0.5, 0.5]), np.array([3]),
+                                          [(0.4, 1.0, 0.0, 0.7), (0.5, 1.2, 0.7)][:1] + [(0.5, 1.2, 0.0, 0.3)])
+    assert np.allclose(both.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("lapse", [0.0, 0.08, 1.0])
+def test_the_lapse_keeps_confidences_inside_0_1(lapse):
+    rng = np.random.default_rng(1)
+    evidence = rng.normal(0, 1, (200, 3)) * rng.choice([1e-6, 1.0, 1e6], (200, 1))
+    prior = np.array([0.2, 0.3, 0.5])
+    posterior = calibration.tempered_posterior(evidence, prior, rng.integers(0, 30, 200), 0.3, 1.0, lapse)
+    assert np.all(posterior >= 0) and np.all(posterior <= 1) and np.allclose(posterior.sum(axis=1), 1.0)
+    assert posterior.max() <= 1 - lapse + lapse * prior.max() + 1e-12
+
+
+def test_known_items_are_held_out_with_as_many_answers_as_the_items_being_decided(monkeypatch):
+    """Gold gathers ten answers (every worker is checked on it); adaptive overlap decides the rest on three.
+    The calibration must be fitted on gold seen as the rest is seen: with three of its answers."""
+    rng = np.random.default_rng(4)
+    n_tasks, n_workers = 600, 40
+    truth = rng.integers(0, 3, n_tasks)
+    gold = rng.choice(n_tasks, 60, replace=False)
+    per_task = np.full(n_tasks, 3)
+    per_task[gold] = 10
+    tasks = np.repeat(np.arange(n_tasks), per_task)
+    workers = np.concatenate([rng.choice(n_workers, n, replace=False) for n in per_task])
+    right = rng.random(len(tasks)) < 0.75
+    labels = np.where(right, truth[tasks], (truth[tasks] + rng.integers(1, 3, len(tasks))) % 3)
+    known = np.full(n_tasks, -1)
+    known[gold] = truth[gold]
+    arrays = (tasks, workers, labels, n_tasks, n_workers, 3)
+    counts = np.bincount(tasks, minlength=n_tasks)
+    groups = calibration._answer_groups(tasks, gold, counts, counts[known < 0], np.random.default_rng(0))
+    for task in gold:                      # ten answers: three disjoint groups of 3 or 4, every answer kept
+        pieces = [answers for owner, answers, _ in groups if owner == task]
+        assert sorted(len(piece) for piece in pieces) == [3, 3, 4]
+        assert sorted(np.concatenate(pieces)) == list(np.flatnonzero(tasks == task))
+    _, fitted = calibration.infer_calibrated(METHODS["mace_dawid_skene"], *arrays, known_truth=known)
+    decided_like = fitted.holdout_confidence
+    monkeypatch.setattr(calibration, "MATCH_ANSWER_COUNTS", False)
+    _, all_answers = calibration.infer_calibrated(METHODS["mace_dawid_skene"], *arrays, known_truth=known)
+    # Ten answers make gold look far surer than a three-answer item ever is.
+    assert all_answers.holdout_confidence.mean() > decided_like.mean() + 0.05

@@ -45,4 +45,4 @@ class Command(BaseCommand):
             return f"{chosen}; confidence is the vote share, not a calibrated probability"
         fitted = (f"calibrated on {calibration.known_truth} known tasks" if calibration.source == "known_truth"
                   else f"default calibration: {calibration.known_truth} known tasks, {MIN_KNOWN_TRUTH} needed to fit")
-        return f"{chosen}; {fitted}; ρ {calibration.correlation:.2f}, τ {calibration.temperature:.2f}"
+        return f"{chosen}; {fitted}; ρ {calibration.correlation:.2f}, τ {calibration.temperature:.2f}, ε {calibration.lapse:.3f}"
