@@ -13,6 +13,8 @@ class TasksConfig(AppConfig):
     project_manager_permissions = ["tasks.add_project", "tasks.change_project", "tasks.add_item", "tasks.change_item",
                                    "tasks.view_assignment", "tasks.view_practiceitem", "tasks.add_practiceitem",
                                    "tasks.change_practiceitem"]
+    # accounts asks this before it limits an API token to a project (accounts.selectors.project_reachable).
+    project_reachable = "tasks.selectors.project_reachable"
 
     def ready(self):
         from accounts.signals import qualification_revoked, worker_suspended
