@@ -135,7 +135,11 @@ class WorkerProfile(models.Model):
         ]
 
     def __str__(self):
-        return f"Worker profile of {self.user}"
+        # The admin's titles, breadcrumbs, messages and history (stored) show this to reviewers too: the
+        # pseudonym, never the username (accounts.admin.PseudonymousWorkerAdmin shows admins the account).
+        from .selectors import worker_pseudonym
+
+        return f"Worker {worker_pseudonym(self.user_id)}"
 
     @property
     def is_verified(self):

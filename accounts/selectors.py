@@ -102,3 +102,9 @@ def worker_pseudonym(worker_id: int) -> str:
     the site's secret key, stable everywhere and over time, not reversible without the key."""
     digest = hmac.new(settings.SECRET_KEY.encode(), f"worker:{worker_id}".encode(), hashlib.sha256).hexdigest()
     return f"w-{digest[:12]}"
+
+
+def worker_name_for(*, viewer, worker) -> str:
+    """How `viewer` sees a worker named: admins by username, everyone else (reviewers, project managers) by the
+    pseudonym."""
+    return worker.username if viewer.is_superuser else worker_pseudonym(worker.pk)

@@ -12,6 +12,8 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from accounts.admin import PseudonymousWorkerAdmin
+
 from . import assignment, practice, schemas, selectors, services
 from .admin_scoping import OrganisationScopedAdmin
 from .forms import ImportItemsForm, PositionedJSONField, StructuredJSONWidget
@@ -346,8 +348,11 @@ class ItemAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
-    """Live assignments per project: who holds which item, and until when."""
+class AssignmentAdmin(PseudonymousWorkerAdmin, OrganisationScopedAdmin, admin.ModelAdmin):
+    """Live assignments per project: who holds which item, and until when (project managers see who by
+    pseudonym)."""
+
+    worker_field = "worker"
 
     list_display = ["item", "worker", "project", "state", "is_gold", "pushed", "started_at", "expires_at"]
     list_filter = ["state", "project", "pushed", "is_gold"]
