@@ -193,12 +193,16 @@ class QualificationGrantInline(admin.TabularInline):
 class QualificationAdmin(admin.ModelAdmin):
     """Qualifications and who holds them: adding a row grants it, deleting one revokes it."""
 
-    list_display = ["name", "holders"]
+    list_display = ["name", "organisation", "holders"]
+    list_filter = ["organisation"]
     search_fields = ["name"]
     inlines = [QualificationGrantInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(holder_count=Count("grants"))
+        # Admins' page; should anyone else be let in, they would see their organisations' qualifications only.
+        visible = selectors.qualifications_visible_to(user=request.user).values("pk")
+        return super().get_queryset(request).filter(pk__in=visible).select_related("organisation").annotate(
+            holder_count=Count("grants"))
 
     @admin.display(description="Holders", ordering="holder_count")
     def holders(self, qualification):

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Count, F, Q
 from django.utils.module_loading import import_string
 
-from .models import QualificationGrant, User, VerificationStatus, WorkerProfile
+from .models import Qualification, QualificationGrant, User, VerificationStatus, WorkerProfile
 
 
 def verification_queue_counts() -> dict:
@@ -79,6 +79,18 @@ def project_reachable(*, user, project_id: int) -> bool:
         if answer:
             return bool(import_string(answer)(user=user, project_id=project_id))
     return False
+
+
+def qualifications_visible_to(*, user, organisation_id: int | None = None):
+    """The qualifications a person sees and may name in a project's pool: their organisations' (every one for
+    superusers and for commands, user None), only `organisation_id`'s when given (an existing project's)."""
+    qualifications = Qualification.objects.select_related("organisation")
+    organisation_ids = None if user is None else organisation_ids_of(user=user)
+    if organisation_ids is not None:
+        qualifications = qualifications.filter(organisation_id__in=organisation_ids)
+    if organisation_id is not None:
+        qualifications = qualifications.filter(organisation_id=organisation_id)
+    return qualifications
 
 
 def organisation_for_new_project(*, user):
