@@ -204,6 +204,10 @@ class QualificationAdmin(admin.ModelAdmin):
         return super().get_queryset(request).filter(pk__in=visible).select_related("organisation").annotate(
             holder_count=Count("grants"))
 
+    def get_readonly_fields(self, request, obj=None):
+        # A qualification never moves: the projects whose pool names it would be left naming another tenant's.
+        return [*super().get_readonly_fields(request, obj), *(["organisation"] if obj else [])]
+
     @admin.display(description="Holders", ordering="holder_count")
     def holders(self, qualification):
         return qualification.holder_count

@@ -3,8 +3,11 @@ worker profiles, quality's worker page, the assignments project managers read) n
 the API and the exports for reviewers and project managers, who cannot search by username or e-mail either;
 admins see the account."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.selectors import worker_pseudonym
 from tasks.models import AssignmentState
@@ -83,7 +86,8 @@ def test_a_refused_verification_decision_names_the_worker_by_pseudonym(client, r
 
 
 def test_project_managers_see_who_holds_an_assignment_by_pseudonym(client, project_manager, admin_user, worker):
-    held = AssignmentFactory(worker=worker, state=AssignmentState.LIVE, finished_at=None)
+    held = AssignmentFactory(worker=worker, state=AssignmentState.LIVE, finished_at=None,
+                             expires_at=timezone.now() + timedelta(minutes=30))
     for url in (reverse("admin:tasks_assignment_changelist"), reverse("admin:tasks_assignment_change", args=[held.pk])):
         assert _names(_page(client, project_manager, url), worker) == (False, True)
         assert _names(_page(client, admin_user, url), worker)[0]

@@ -79,8 +79,9 @@ def test_the_next_submit_is_refused_with_the_reason(api_client, group, pool_proj
 
 
 def test_emptying_the_group_ends_every_members_work_in_its_pools(group, pool_project):
-    first, second = _member(group), _member(group)
-    held = [_holding(pool_project, first)[0], _holding(pool_project, second)[0]]
+    ItemFactory(project=pool_project)  # three slots: both members are given it
+    held = [assignment.assignment_next(worker=_member(group), project=pool_project).assignment for _ in range(2)]
+    assert None not in held
     group.user_set.clear()
     assert [_state(h) for h in held] == [AssignmentState.RELEASED, AssignmentState.RELEASED]
 

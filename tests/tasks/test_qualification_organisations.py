@@ -128,3 +128,15 @@ def test_the_qualification_list_names_each_ones_organisation(client, admin_user,
     client.force_login(admin_user)
     page = client.get(reverse("admin:accounts_qualification_changelist")).content.decode()
     assert all(str(organisation) in page for organisation in orgs)
+
+
+def test_a_qualification_never_moves_to_another_organisation(client, admin_user, orgs, qualifications):
+    ours, _ = qualifications
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:accounts_qualification_change", args=[ours.pk]), {
+        "name": "Ours, renamed", "description": "", "organisation": orgs[1].pk,
+        "grants-TOTAL_FORMS": "0", "grants-INITIAL_FORMS": "0", "grants-MIN_NUM_FORMS": "0",
+        "grants-MAX_NUM_FORMS": "1000"})
+    assert response.status_code == 302
+    ours.refresh_from_db()
+    assert (ours.name, ours.organisation) == ("Ours, renamed", orgs[0])
