@@ -12,6 +12,7 @@ from tasks import assignment
 from tasks.models import Assignment, AssignmentState, Item, ProjectStatus
 from tests.factories import GroupFactory, QualificationFactory, token_for, verified_worker
 from tests.tasks.factories import ItemFactory, ProjectFactory
+from tests.tasks.test_pool_revocation import _holding  # a live assignment on a new item, and its slots before
 
 pytestmark = pytest.mark.django_db
 
@@ -30,15 +31,6 @@ def _member(group):
     worker = verified_worker()
     worker.groups.add(group)
     return worker
-
-
-def _holding(project, worker):
-    """The worker's live assignment on a new item of the project, and the item's open slots before the claim."""
-    item = ItemFactory(project=project)
-    slots = Item.objects.get(pk=item.pk).open_slots
-    held = assignment.assignment_next(worker=worker, project=project).assignment
-    assert held is not None and held.item_id == item.pk
-    return held, slots
 
 
 def _state(held):
