@@ -9,7 +9,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django import forms
 
-from . import services
+from . import selectors, services
 from .models import (
     ApiToken, Membership, Organisation, Qualification, QualificationGrant, Skill, User, VerificationDecision,
     WorkerProfile,
@@ -22,9 +22,39 @@ class ReasonActionForm(ActionForm):
     reason = forms.CharField(required=False, label="Reason", widget=forms.TextInput(attrs={"size": 50}))
 
 
-def identity_search_fields(request, fields):
-    """Search by e-mail for admins only: a reviewer could otherwise test which addresses are workers'."""
-    return fields if request.user.is_superuser else [f for f in fields if not f.endswith("email")]
+class PseudonymousWorkerAdmin:
+    """A ModelAdmin mixin for rows that name a worker (the foreign key `worker_field`): admins see the account;
+    reviewers and project managers see the worker's pseudonym (w-…) in its place, in the list and on the page,
+    as the API, the exports and the review queue name them. Nor may they search by username or e-mail: a
+    search would tell them whose row a pseudonym is."""
+
+    worker_field = "user"
+
+    @admin.display(description="Worker")
+    def worker_pseudonym(self, row):
+        return selectors.worker_pseudonym(getattr(row, f"{self.worker_field}_id"))
+
+    def _pseudonymised(self, request, names):
+        if request.user.is_superuser:
+            return names
+        return list(dict.fromkeys("worker_pseudonym" if name == self.worker_field else name for name in names))
+
+    def get_list_display(self, request):
+        return self._pseudonymised(request, super().get_list_display(request))
+
+    def get_fields(self, request, obj=None):
+        return self._pseudonymised(request, super().get_fields(request, obj))
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return readonly
+        # The account's field leaves the form (it would render the username), the pseudonym takes its place.
+        return [*readonly, self.worker_field, "worker_pseudonym"]
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        return fields if request.user.is_superuser else [f for f in fields if not f.startswith(f"{self.worker_field}__")]
 
 
 @admin.register(User)
@@ -62,7 +92,7 @@ class VerificationDecisionInline(admin.TabularInline):
 
 
 @admin.register(WorkerProfile)
-class WorkerProfileAdmin(admin.ModelAdmin):
+class WorkerProfileAdmin(PseudonymousWorkerAdmin, admin.ModelAdmin):
     list_display = ["user", "verification_status", "verification_submitted_at", "suspended", "weight"]
     list_filter = ["verification_status", "suspended", "skills"]
     search_fields = ["user__email", "user__username"]
@@ -81,9 +111,6 @@ class WorkerProfileAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-
-    def get_search_fields(self, request):
-        return identity_search_fields(request, self.search_fields)
 
     @admin.display(description="Document")
     def document_link(self, profile):
@@ -119,7 +146,7 @@ class WorkerProfileAdmin(admin.ModelAdmin):
                 decide(profile=profile, reviewer=request.user, reason=reason)
                 done += 1
             except ValidationError as error:
-                self.message_user(request, f"{profile.user}: {'; '.join(error.messages)}", messages.ERROR)
+                self.message_user(request, f"{profile}: {'; '.join(error.messages)}", messages.ERROR)
         if done:
             self.message_user(request, f"{verb} {done} worker(s).", messages.SUCCESS)
 
@@ -166,12 +193,20 @@ class QualificationGrantInline(admin.TabularInline):
 class QualificationAdmin(admin.ModelAdmin):
     """Qualifications and who holds them: adding a row grants it, deleting one revokes it."""
 
-    list_display = ["name", "holders"]
+    list_display = ["name", "organisation", "holders"]
+    list_filter = ["organisation"]
     search_fields = ["name"]
     inlines = [QualificationGrantInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(holder_count=Count("grants"))
+        # Admins' page; should anyone else be let in, they would see their organisations' qualifications only.
+        visible = selectors.qualifications_visible_to(user=request.user).values("pk")
+        return super().get_queryset(request).filter(pk__in=visible).select_related("organisation").annotate(
+            holder_count=Count("grants"))
+
+    def get_readonly_fields(self, request, obj=None):
+        # A qualification never moves: the projects whose pool names it would be left naming another tenant's.
+        return [*super().get_readonly_fields(request, obj), *(["organisation"] if obj else [])]
 
     @admin.display(description="Holders", ordering="holder_count")
     def holders(self, qualification):

@@ -33,5 +33,5 @@ class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="Where it is used (\"shop sync\", \"nightly export\").")
     project_id = forms.IntegerField(
         required=False, min_value=1, label="Only for project (id)",
-        help_text="Optional: the token then reaches this project alone.")
+        help_text="Optional: one of your organisations' projects; the token then reaches it alone.")
     read_only = forms.BooleanField(required=False, label="Read-only", help_text="Only GET requests.")

@@ -135,7 +135,11 @@ class WorkerProfile(models.Model):
         ]
 
     def __str__(self):
-        return f"Worker profile of {self.user}"
+        # The admin's titles, breadcrumbs, messages and history (stored) show this to reviewers too: the
+        # pseudonym, never the username (accounts.admin.PseudonymousWorkerAdmin shows admins the account).
+        from .selectors import worker_pseudonym
+
+        return f"Worker {worker_pseudonym(self.user_id)}"
 
     @property
     def is_verified(self):
@@ -157,13 +161,19 @@ class VerificationDecision(models.Model):
 
 class Qualification(models.Model):
     """A standing that admits workers to the projects that ask for it: an admin grants it, or a
-    qualification project awards it to those who pass its gold checks."""
+    qualification project awards it to those who pass its gold checks. It belongs to one organisation, and
+    only that organisation's projects name it in their pool (tasks.services): one tenant's test never opens
+    another tenant's projects, and no tenant sees another's qualifications."""
 
-    name = models.CharField(max_length=100, unique=True)
+    organisation = models.ForeignKey("Organisation", on_delete=models.PROTECT, related_name="qualifications")
+    name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="accounts_qualification_name_per_org"),
+        ]
 
     def __str__(self):
         return self.name

@@ -4,10 +4,12 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.db.models import Count, F, Q
+from django.utils.module_loading import import_string
 
-from .models import QualificationGrant, User, VerificationStatus, WorkerProfile
+from .models import Qualification, QualificationGrant, User, VerificationStatus, WorkerProfile
 
 
 def verification_queue_counts() -> dict:
@@ -68,6 +70,29 @@ def organisation_ids_of(*, user, roles=None) -> list[int] | None:
     return list(memberships.values_list("organisation_id", flat=True))
 
 
+def project_reachable(*, user, project_id: int) -> bool:
+    """Whether the user acts on project `project_id` (the API would find it for them). Projects live in a higher
+    app, which accounts never imports: the app that owns them names the function that answers in its AppConfig
+    (`project_reachable`, a dotted path), as each app names its own staff permissions. No app answering is a no."""
+    for config in django_apps.get_app_configs():
+        answer = getattr(config, "project_reachable", None)
+        if answer:
+            return bool(import_string(answer)(user=user, project_id=project_id))
+    return False
+
+
+def qualifications_visible_to(*, user, organisation_id: int | None = None):
+    """The qualifications a person sees and may name in a project's pool: their organisations' (every one for
+    superusers and for commands, user None), only `organisation_id`'s when given (an existing project's)."""
+    qualifications = Qualification.objects.select_related("organisation")
+    organisation_ids = None if user is None else organisation_ids_of(user=user)
+    if organisation_ids is not None:
+        qualifications = qualifications.filter(organisation_id__in=organisation_ids)
+    if organisation_id is not None:
+        qualifications = qualifications.filter(organisation_id=organisation_id)
+    return qualifications
+
+
 def organisation_for_new_project(*, user):
     """Where a project the user creates goes: their organisation, else the default one for admins and for
     commands (user None). None when there is no answer: no organisation (an integrator nobody placed), or
@@ -89,3 +114,9 @@ def worker_pseudonym(worker_id: int) -> str:
     the site's secret key, stable everywhere and over time, not reversible without the key."""
     digest = hmac.new(settings.SECRET_KEY.encode(), f"worker:{worker_id}".encode(), hashlib.sha256).hexdigest()
     return f"w-{digest[:12]}"
+
+
+def worker_name_for(*, viewer, worker) -> str:
+    """How `viewer` sees a worker named: admins by username, everyone else (reviewers, project managers) by the
+    pseudonym."""
+    return worker.username if viewer.is_superuser else worker_pseudonym(worker.pk)

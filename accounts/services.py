@@ -10,7 +10,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from . import tokens
+from . import selectors, tokens
 from .models import (
     STAFF_ROLES, ApiToken, Membership, MembershipRole, Organisation, Qualification, QualificationGrant, Role, Suspension, User,
     VerificationDecision, VerificationStatus, WorkerProfile,
@@ -301,10 +301,16 @@ def admin_ensure(*, email: str, password: str | None) -> tuple[User, str | None]
 
 def api_token_create(*, user: User, name: str, project_id: int | None = None, read_only: bool = False
                      ) -> tuple[ApiToken, str]:
-    """A new named token (what it may reach is the API's business: roles and organisations). Returns (token, key): the key is shown once and never stored."""
+    """A new named token (what it may reach is the API's business: roles and organisations). Returns (token, key): the key is shown once and never stored.
+    A token limited to a project must name one the user acts on: one of another organisation's would grant
+    nothing, and the holder would take it for a working token. The page and every other caller go through here."""
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Name the token (where it is used), to know which one to revoke."})
+    if project_id is not None and not selectors.project_reachable(user=user, project_id=project_id):
+        # The same words for a project that does not exist: the refusal tells no one another tenant's ids.
+        raise ValidationError({"project_id": f"You have no project {project_id}: a token can be limited only to a "
+                                             "project of your organisations."})
     key = tokens.key_new()
     token = ApiToken.objects.create(user=user, name=name[:100], key_hash=tokens.key_hash(key), prefix=key[:8],
                                     project_id=project_id, read_only=read_only)

@@ -46,8 +46,12 @@ def api_access(request):
     if request.method == "POST":
         form = ApiTokenForm(request.POST)
         if form.is_valid():
-            _, new_key = services.api_token_create(user=request.user, **form.cleaned_data)
-            form = ApiTokenForm()
+            try:
+                _, new_key = services.api_token_create(user=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)  # on its field: a project of another organisation, say
+            else:
+                form = ApiTokenForm()
     return render(request, "accounts/api_access.html",
                   {"tokens": selectors.api_tokens_of(user=request.user), "form": form, "new_key": new_key})
 

@@ -9,8 +9,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from accounts import selectors as accounts_selectors
 from accounts import services as accounts_services
-from accounts.admin import identity_search_fields
+from accounts.admin import PseudonymousWorkerAdmin
 from core.admin_mixins import ReadOnlyAdmin
 from tasks.admin_scoping import OrganisationScopedAdmin, ProjectPickerForm
 from tasks.models import ItemState, Project
@@ -196,7 +197,7 @@ class ReviewAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(WorkerQuality)
-class WorkerQualityAdmin(admin.ModelAdmin):
+class WorkerQualityAdmin(PseudonymousWorkerAdmin, admin.ModelAdmin):
     """A worker's page: Q, P, C and W over time, open and past flags, suspensions, earnings."""
 
     list_display = ["user", "quality_score", "weight", "suspended", "open_flags", "verification_status"]
@@ -205,9 +206,6 @@ class WorkerQualityAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     show_full_result_count = False
     actions = ["lift_suspension"]
-
-    def get_search_fields(self, request):
-        return identity_search_fields(request, self.search_fields)
 
     def has_add_permission(self, request):
         return False
@@ -231,9 +229,10 @@ class WorkerQualityAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request, profile):
             raise PermissionDenied
         history = selectors.worker_history(profile.user)
+        worker_name = accounts_selectors.worker_name_for(viewer=request.user, worker=profile.user)
         context = {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "title": f"Worker {profile.user}",
-            "profile": profile, "history": history, "chart": selectors.score_chart(history),
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": f"Worker {worker_name}",
+            "worker_name": worker_name, "profile": profile, "history": history, "chart": selectors.score_chart(history),
             "flags": WorkerFlag.objects.filter(worker=profile.user)[:50],
             "suspensions": profile.user.suspensions.all()[:20],
         }

@@ -12,6 +12,9 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from accounts import selectors as account_selectors
+from accounts.admin import PseudonymousWorkerAdmin
+
 from . import assignment, practice, schemas, selectors, services
 from .admin_scoping import OrganisationScopedAdmin
 from .forms import ImportItemsForm, PositionedJSONField, StructuredJSONWidget
@@ -39,11 +42,21 @@ class ProjectAdminForm(forms.ModelForm):
                            '["title", "description"].',
         }
 
+    creator = None  # the person filling it in (ProjectAdmin.get_form): whose organisations' qualifications it offers
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "organisation" in self.fields:  # offered to superusers only (ProjectAdmin.get_readonly_fields)
             self.fields["organisation"].required = False
             self.fields["organisation"].help_text = "Empty: your own (the default organisation for admins)."
+        # A pool names its project's organisation's qualifications: an existing project's, a new one's
+        # creator's (all of them for a superuser choosing the organisation, each labelled with its own).
+        organisation_id = self.instance.organisation_id if self.instance.pk else None
+        for name in services.QUALIFICATION_FIELDS:
+            if name in self.fields:
+                self.fields[name].queryset = account_selectors.qualifications_visible_to(
+                    user=self.creator, organisation_id=organisation_id)
+                self.fields[name].label_from_instance = _qualification_label
         # Bounds on the fields themselves: a wrong number is named on its field, and the model's check
         # constraint on that field is then skipped instead of speaking its name.
         for name, (low, high) in services.PROJECT_BOUNDS.items():
@@ -74,7 +87,22 @@ class ProjectAdminForm(forms.ModelForm):
             changed = {name: cleaned.get(name) for name in self.changed_data}
             for field, problem in services.project_update_problems(project=self.instance, fields=changed).items():
                 self.add_error(None if field == "__all__" else field, problem)
+        organisation = self._organisation(cleaned)
+        if organisation is not None:  # else project_create says why (several organisations, none)
+            for field, problem in services.project_qualification_problems(
+                    organisation_id=organisation.pk, fields=cleaned).items():
+                self.add_error(field, problem)
         return cleaned
+
+    def _organisation(self, cleaned):
+        """The project's organisation, as project_create will choose it for a new one (ProjectAdmin.save_model)."""
+        if self.instance.pk:
+            return self.instance.organisation
+        return cleaned.get("organisation") or account_selectors.organisation_for_new_project(user=self.creator)
+
+
+def _qualification_label(qualification) -> str:
+    return f"{qualification.name} ({qualification.organisation})"
 
 
 def _schema_checked(clean, value):
@@ -119,6 +147,10 @@ class ProjectAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.projects_with_progress(super().get_queryset(request))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"creator": request.user})  # a class per request: the user is this one
 
     def get_readonly_fields(self, request, obj=None):
         # A superuser chooses a new project's organisation; everyone else creates in their own, and a project
@@ -346,8 +378,11 @@ class ItemAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
-    """Live assignments per project: who holds which item, and until when."""
+class AssignmentAdmin(PseudonymousWorkerAdmin, OrganisationScopedAdmin, admin.ModelAdmin):
+    """Live assignments per project: who holds which item, and until when (project managers see who by
+    pseudonym)."""
+
+    worker_field = "worker"
 
     list_display = ["item", "worker", "project", "state", "is_gold", "pushed", "started_at", "expires_at"]
     list_filter = ["state", "project", "pushed", "is_gold"]

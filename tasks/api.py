@@ -8,7 +8,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Skill
+from accounts import selectors as account_selectors
+from accounts.models import Qualification, Skill
 from core.edge import upload_limit
 from core.pagination import PagedListApi
 from core.parsers import SafeJSONParser
@@ -67,6 +68,15 @@ class ProjectInputSerializer(serializers.ModelSerializer):
                for name, (low, high) in services.PROJECT_BOUNDS.items()},
         }
 
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Another organisation's qualification is one that does not exist, as every other object of theirs; the
+        # service then holds a new or edited project to its own organisation's.
+        organisation_id = self.instance.organisation_id if self.instance is not None else None
+        self.fields["pool_qualification"].queryset = (
+            Qualification.objects.none() if user is None
+            else account_selectors.qualifications_visible_to(user=user, organisation_id=organisation_id))
+
     def validate_label_schema(self, value):
         try:
             return schemas.label_schema_clean(value)
@@ -96,7 +106,7 @@ class ProjectListApi(PagedListApi, ScopedApi, APIView):
     def post(self, request):
         if getattr(request.auth, "project_id", None) is not None:
             raise PermissionDenied("This token is limited to one project: it cannot create projects.")
-        data = ProjectInputSerializer(data=request.data)
+        data = ProjectInputSerializer(data=request.data, user=request.user)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         if "organisation" in fields:
@@ -125,7 +135,7 @@ class ProjectDetailApi(ScopedApi, APIView):
     @extend_schema(request=ProjectInputSerializer, responses=ProjectOutputSerializer)
     def patch(self, request, pk):
         project = self.project_get(pk)
-        data = ProjectInputSerializer(project, data=request.data, partial=True)
+        data = ProjectInputSerializer(project, data=request.data, partial=True, user=request.user)
         data.is_valid(raise_exception=True)
         if "organisation" in data.validated_data:
             raise ValidationError({"organisation": "A project does not move between organisations through the API: "

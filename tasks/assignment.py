@@ -25,7 +25,8 @@ from accounts.selectors import WorkerPools, worker_pools
 from . import assignment_sql as sql
 from . import practice, sampling, selectors
 from .models import (
-    SEEN_STATES, Assignment, AssignmentState, AssignmentStrategy, Item, ItemOrder, ItemState, Project, ProjectStatus,
+    HOLDING_STATES, SEEN_STATES, Assignment, AssignmentState, AssignmentStrategy, Item, ItemOrder, ItemState, Project,
+    ProjectStatus,
 )
 
 CLAIMABLE_STATES = [ItemState.OPEN, ItemState.COLLECTING]
@@ -499,11 +500,23 @@ def assignments_end_for_worker(*, worker_id: int, project_ids: list[int] | None 
     return len(holding)
 
 
-def assignments_end_outside_pools(*, worker_ids, qualification_id: int) -> int:
-    """Workers who lost a qualification leave the pools that ask for it at once: their live and queued
-    assignments there end (slots back), as suspension ends them everywhere, unless the pool still admits
-    them through its group. Returns how many ended."""
-    projects = list(Project.objects.filter(pool_qualification_id=qualification_id))
+def assignments_end_outside_pools(*, worker_ids=None, qualification_id: int | None = None, group_ids=None) -> int:
+    """Workers who left a pool (a qualification revoked, a group left) stop working there at once: their live
+    and queued assignments in the pools that changed end (slots back), as suspension ends them everywhere,
+    unless the pool still admits them another way (its group, its qualification). The pools that changed:
+    those asking for `qualification_id`, else those of `group_ids` (None: every group's pool, for a worker
+    taken out of all their groups at once). `worker_ids`: who left (None: whoever holds work in those pools,
+    for a group emptied at once). Returns how many ended."""
+    if qualification_id is not None:
+        projects = list(Project.objects.filter(pool_qualification_id=qualification_id))
+    elif group_ids is not None:
+        projects = list(Project.objects.filter(pool_group_id__in=list(group_ids)))
+    else:
+        projects = list(Project.objects.filter(pool_group__isnull=False))
+    if not projects:  # the common case (a staff group left when a role is set): nothing to read further
+        return 0
+    if worker_ids is None:
+        worker_ids = Assignment.objects.filter(project__in=projects, state__in=HOLDING_STATES).values("worker_id")
     ended = 0
     for worker in User.objects.filter(pk__in=worker_ids):
         pools = worker_pools(worker=worker)

@@ -25,6 +25,11 @@ def projects_visible_to(*, user, token=None, roles=None):
     return projects
 
 
+def project_reachable(*, user, project_id: int) -> bool:
+    """Whether the user acts on this project: the API's own question, asked before a token is limited to it."""
+    return projects_visible_to(user=user).filter(pk=project_id).exists()
+
+
 def organisation_of(*, user, slug: str):
     """The organisation with this slug if the user acts in it (superusers: any), else None."""
     from accounts.models import Organisation

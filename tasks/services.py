@@ -18,6 +18,8 @@ EDITABLE_FIELDS = {
     "assignment_strategy", "item_order", "show_model_suggestions", "practice_required",
     "pool_group", "pool_qualification", "awards_qualification", "award_min_gold_checks", "award_min_gold_accuracy",
 }
+# The qualifications a project names (its pool's, the one it awards): its own organisation's only.
+QUALIFICATION_FIELDS = ("pool_qualification", "awards_qualification")
 # The bounds of a project's numbers (low, high; None: open). Forms and serializers check them field by field
 # before anything is saved, so a person reads which field is wrong; the check constraints hold the same bounds
 # as the last line of defence, and CONSTRAINT_MESSAGES says in words what each one means should one ever fire.
@@ -55,6 +57,14 @@ def errors_in_words(error: ValidationError) -> ValidationError:
     return ValidationError(errors)
 
 
+def project_qualification_problems(*, organisation_id: int, fields: dict) -> dict:
+    """{field: problem} for each qualification in `fields` that is not the project's organisation's: a pool
+    open to another tenant's qualification would let that tenant's test decide who works here."""
+    return {name: f"“{fields[name]}” is another organisation's qualification: a project names only its own "
+                  "organisation's." for name in QUALIFICATION_FIELDS
+            if getattr(fields.get(name), "organisation_id", organisation_id) != organisation_id}
+
+
 # Which status may follow which: a closed project stays closed.
 TRANSITIONS = {
     ProjectStatus.PUBLISHED: {ProjectStatus.DRAFT, ProjectStatus.PAUSED},
@@ -67,6 +77,9 @@ def _apply(project: Project, fields: dict) -> None:
     unknown = set(fields) - EDITABLE_FIELDS - {"required_skills"}
     if unknown:
         raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
+    problems = project_qualification_problems(organisation_id=project.organisation_id, fields=fields)
+    if problems:
+        raise ValidationError(problems)
     for name, value in fields.items():
         if name != "required_skills":
             setattr(project, name, value)

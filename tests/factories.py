@@ -87,9 +87,12 @@ def pending_profile(user: User | None = None) -> WorkerProfile:
 
 
 class QualificationFactory(factory.django.DjangoModelFactory):
+    """A qualification of the default organisation (where ProjectFactory's projects are), or of `organisation`."""
+
     class Meta:
         model = Qualification
 
+    organisation = factory.LazyFunction(services.organisation_default)
     name = factory.Sequence(lambda n: f"Qualification {n}")
 
 

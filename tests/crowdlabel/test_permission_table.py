@@ -193,7 +193,7 @@ ADMIN_MODELS = {
     "training/feedbackevent": ADMIN_ONLY, "training/feedbackpolicy": ADMIN_ONLY,
     "webhooks/webhookendpoint": ADMIN_ONLY, "webhooks/webhookdelivery": ADMIN_ONLY,
 }
-SCOPED = {"tasks/project", "tasks/item", "tasks/assignment", "tasks/practiceitem", "quality/reviewqueueitem",
+SCOPED = {"accounts/qualification", "tasks/project", "tasks/item", "tasks/assignment", "tasks/practiceitem", "quality/reviewqueueitem",
           "quality/verificationsample", "quality/itemdecision", "quality/review", "quality/projectquality",
           "training/datasetsnapshot", "training/trainingpolicy", "training/trainingrun", "training/modelversion",
           "training/feedbackevent", "training/feedbackpolicy", "webhooks/webhookendpoint", "webhooks/webhookdelivery"}
