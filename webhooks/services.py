@@ -65,7 +65,7 @@ def endpoint_send_test(*, endpoint: WebhookEndpoint) -> int:
     return delivery.pk
 
 
-# --- Endpoints (the integrator API and the admin) -------------------------------------------------
+# --- Endpoints (the integrator API) -------------------------------------------------------------
 
 ENDPOINT_FIELDS = {"url", "events", "description", "is_active"}
 
