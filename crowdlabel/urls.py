@@ -18,6 +18,7 @@ api_patterns = [
     path("", include("accounts.api_urls")),
     path("", include("quality.api_urls")),
     path("", include("training.api_urls")),
+    path("", include("webhooks.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", DOCS_CSP(SpectacularSwaggerView.as_view(url_name="schema")), name="api-docs"),
     path("redoc/", DOCS_CSP(SpectacularRedocView.as_view(url_name="schema")), name="api-redoc"),

@@ -104,6 +104,34 @@ class WorkerProjectQuality(models.Model):
         constraints = [models.UniqueConstraint(fields=["worker", "project"], name="quality_worker_project_unique")]
 
 
+class CorrectionSource(models.TextChoices):
+    """Who in the live shop corrected a prediction: each is one pseudo-worker of the project in inference."""
+
+    MERCHANT = "merchant", "Merchant"
+    OPERATOR = "operator", "Operator"
+
+
+class CorrectionAnswer(models.Model):
+    """A merchant's or an operator's correction of a prediction on an item (the live shop's feedback, which
+    training turns into items): one more answer to the item, never known truth. In inference each source is a
+    pseudo-worker of the project ("correction:merchant"), whose reliability the EM estimates from the items
+    it shares with the crowd and with the known truth, like any worker's; it never counts as a submission, so
+    alone it never completes or accepts an item. One per item and source: a later correction replaces it.
+    Written only by quality.services.corrections."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="correction_answers")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=16, choices=CorrectionSource.choices)
+    answer = models.JSONField(help_text="Canonical answer form of the project's task type (a label name).")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "source"], name="quality_correction_once_per_source")]
+
+    def __str__(self):
+        return f"{self.get_source_display()} says {self.answer!r} on item {self.item_id}"
+
+
 class WorkerScore(models.Model):
     """One day's scores of a worker over the trailing window: the history the admin charts.
 

@@ -13,8 +13,8 @@ from tasks.models import HOLDING_STATES, Assignment, Item, ItemState, TaskType
 from . import reliability
 from .inference.calibration import MIN_KNOWN_TRUTH
 from .models import (
-    CalibrationSource, DecisionSource, ItemDecision, ProjectCalibration, Review, Suggestion, VerificationSample,
-    WorkerProjectQuality,
+    CalibrationSource, CorrectionAnswer, CorrectionSource, DecisionSource, ItemDecision, ProjectCalibration, Review,
+    Suggestion, VerificationSample, WorkerProjectQuality,
 )
 
 
@@ -29,13 +29,19 @@ def item_answers_with_quality(item, *, reveal_identity: bool = False) -> list[di
         WorkerProjectQuality.objects.filter(project_id=item.project_id, worker_id__in=[a.worker_id for a in answers])
         .values_list("worker_id", "accuracy")
     )
-    return [
+    crowd = [
         {
             "worker": a.worker.username if reveal_identity else worker_pseudonym(a.worker_id), "answer": a.answer, "seconds": a.seconds_spent,
             "accuracy": quality.get(a.worker_id), "weight": getattr(getattr(a.worker, "worker_profile", None), "weight", None),
         }
         for a in answers
     ]
+    # The shop's corrections are answers too (quality/services/corrections.py): the reviewer sees who gave them.
+    shop = [{"worker": f"{CorrectionSource(source).label} (the shop's correction)", "answer": answer, "seconds": None,
+             "accuracy": None, "weight": None}
+            for source, answer in CorrectionAnswer.objects.filter(item=item).order_by("source")
+            .values_list("source", "answer")]
+    return crowd + shop
 
 
 def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:

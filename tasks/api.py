@@ -110,21 +110,12 @@ class ProjectListApi(PagedListApi, ScopedApi, APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         if "organisation" in fields:
-            fields["organisation"] = _organisation_of(request.user, fields["organisation"])
+            fields["organisation"] = self.organisation_for_new(fields["organisation"])
         try:
             project = services.project_create(created_by=request.user, **fields)
         except DjangoValidationError as error:
             raise _django_error(error) from error
         return Response(ProjectOutputSerializer(project).data, status=status.HTTP_201_CREATED)
-
-
-def _organisation_of(user, slug: str):
-    """One of the user's organisations by slug; the same answer for one that does not exist and one of another
-    tenant, so the API tells no one which organisations exist."""
-    organisation = selectors.organisation_of(user=user, slug=slug)
-    if organisation is None:
-        raise ValidationError({"organisation": f"You are not a member of an organisation “{slug}”."})
-    return organisation
 
 
 class ProjectDetailApi(ScopedApi, APIView):

@@ -92,18 +92,23 @@ def _labels(names, shortcuts=None) -> dict:
     ]}
 
 
-def demo_projects_create(*, root: Path, created_by=None) -> list[str]:
-    """Create (or refresh) and publish the three demo projects; returns what was done, line by line."""
-    done = []
-    categories, titles = pricerunner_rows(root)
-    done.append(_project(
+def product_category_project_create(*, root: Path, count: int = 2000, created_by=None) -> tuple[Project, str]:
+    """The "Product category" demo project with `count` PriceRunner titles (the demo's 2,000; the shop-loop
+    test takes fewer), published; and what was done."""
+    categories, titles = pricerunner_rows(root, count)
+    return _project(
         title="Product category", task_type=TaskType.SINGLE_LABEL, label_schema=_labels(categories),
         item_fields=["title"], rows=titles, created_by=created_by, reward_amount="0.02",
         description="Which category does this product title belong to?",
         instructions="Read the **product title** and pick its category.\n\n"
         "- Press the label's number key, or click it.\n- Press **Enter** to submit.\n"
         "- A *fridge freezer* has both compartments; a *fridge* or a *freezer* only one.",
-    ))
+    )
+
+
+def demo_projects_create(*, root: Path, created_by=None) -> list[str]:
+    """Create (or refresh) and publish the three demo projects; returns what was done, line by line."""
+    done = [product_category_project_create(root=root, created_by=created_by)[1]]
     entity_types, queries = queryner_rows(root)
     done.append(_project(
         title="Shopping query attributes", task_type=TaskType.SPAN,
@@ -112,7 +117,7 @@ def demo_projects_create(*, root: Path, created_by=None) -> list[str]:
         description="Mark the brand, product type, colour, size... in real shopping queries.",
         instructions="Select the words of each attribute, then press its key (or click the type).\n\n"
         "*core_product_type* is what the shopper wants (\"dishwasher pods\"); *creator* is the brand.",
-    ))
+    )[1])
     pairs_dir = root / "crowd_product_matching_jn"
     if pairs_dir.exists():
         done.append(_project(
@@ -121,15 +126,15 @@ def demo_projects_create(*, root: Path, created_by=None) -> list[str]:
             rows=product_matching_rows(root), created_by=created_by, reward_amount="0.03", difficulty=2,
             description="Do these two shop listings describe the same product?",
             instructions="Compare the two listings. **Same product** means the same model, not just the same brand.",
-        ))
+        )[1])
     return done
 
 
-def _project(*, title, rows, **fields) -> str:
+def _project(*, title, rows, **fields) -> tuple[Project, str]:
     project = Project.objects.filter(title=title).first()
     if project is None:
         project = services.project_create(title=title, **fields)
     report = items_import(project=project, source=rows)
     if project.status != ProjectStatus.PUBLISHED:
         services.project_publish(project=project)
-    return f"{title}: {report.summary()} (published)"
+    return project, f"{title}: {report.summary()} (published)"

@@ -49,7 +49,8 @@ def preannotate(self, version_id: int):
 @shared_task(name="training.feedback_to_items")
 def feedback_to_items():
     """Periodic: the live system's feedback becomes items for the crowd, by each project's rules."""
-    done = {pk: counts for pk, counts in feedback.feedback_to_items_all().items() if counts["items"] or counts["to_review"]}
+    done = {pk: counts for pk, counts in feedback.feedback_to_items_all().items()
+            if counts["items"] or counts["to_review"] or counts["answers"]}
     if done:
         logger.info("feedback into work: %s", done)
     return done

@@ -8,8 +8,11 @@ from django.conf import settings
 from django.db import transaction
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from quality import services as quality_services
+from quality.models import CorrectionSource
 from tasks import transitions
 from tasks.feedback_intake import items_create_from_feedback
+from tasks.importing.rows import data_content_hash
 from tasks.models import Item, ItemState, Project
 
 from . import signals, snapshots
@@ -155,22 +158,51 @@ def disagreeing(events: list[FeedbackEvent], policy: FeedbackPolicy) -> list[Fee
 def feedback_to_items(*, project: Project) -> dict:
     """One pass over the project's unprocessed feedback: what the rules pick becomes new items for the crowd
     (text masked, deduplicated by content, first in line), or sends an accepted item it names back to a
-    reviewer. Every event looked at is marked processed, so none is looked at twice."""
+    reviewer; a merchant's or an operator's correction also becomes one more answer to its item (never the
+    truth: quality weighs it). Every event looked at is marked processed, so none is looked at twice."""
     policy = feedback_policy(project)
     events = list(FeedbackEvent.objects.filter(project=project, processed=False).order_by("pk")[:PASS_SIZE])
     if not events:
-        return {"events": 0, "items": 0, "to_review": 0}
+        return {"events": 0, "items": 0, "to_review": 0, "answers": 0}
     picked = disagreeing(events, policy) if policy.enabled else []
     field = (project.item_fields or ["text"])[0]
     with transaction.atomic():
         new_items = items_create_from_feedback(project=project, records=[
-            {field: snapshots.mask_personal_data(event.text)} for event in picked if not event.item_id])
+            _item_data(event, field) for event in picked if not event.item_id])
         to_review = transitions.items_send_to_review(
             item_ids={event.item_id for event in picked if event.item_id}, source=ItemState.ACCEPTED)
+        counted = policy.enabled and policy.corrections_as_answers
+        answers = _corrections_as_answers(project, events, field) if counted else 0
         FeedbackEvent.objects.filter(pk__in=[event.pk for event in events]).update(processed=True)
         if new_items:
             signals.send_on_commit(signals.feedback_items_created, project_id=project.pk, item_ids=new_items)
-    return {"events": len(events), "items": len(new_items), "to_review": to_review}
+    return {"events": len(events), "items": len(new_items), "to_review": to_review, "answers": answers}
+
+
+def _item_data(event: FeedbackEvent, field: str) -> dict:
+    """What an item made from the event holds: its text, personal data masked."""
+    return {field: snapshots.mask_personal_data(event.text)}
+
+
+CORRECTING_ACTORS = {FeedbackActor.MERCHANT: CorrectionSource.MERCHANT,
+                     FeedbackActor.OPERATOR: CorrectionSource.OPERATOR}
+
+
+def _corrections_as_answers(project: Project, events: list[FeedbackEvent], field: str) -> int:
+    """A merchant's or an operator's correction becomes one more answer (quality weighs it) to the item it is
+    about: the item it names, or the item with its (masked) text, made by this pass or an earlier one. A
+    shopper's correction stays a signal: anyone can send one. Corrections with no such item are left out."""
+    corrections = [event for event in events
+                   if event.outcome == FeedbackOutcome.CORRECTED and event.actor in CORRECTING_ACTORS]
+    if not corrections:
+        return 0
+    hashes = {event.pk: data_content_hash(_item_data(event, field)) for event in corrections if not event.item_id}
+    by_content = dict(Item.objects.filter(project=project, content_hash__in=set(hashes.values()))
+                      .values_list("content_hash", "pk"))
+    answers = [(event.item_id or by_content.get(hashes.get(event.pk)), CORRECTING_ACTORS[event.actor],
+                event.corrected_label) for event in corrections]  # in event order: the latest wins
+    return quality_services.correction_answers_record(
+        project=project, corrections=[answer for answer in answers if answer[0]])
 
 
 def feedback_to_items_all() -> dict:

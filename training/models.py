@@ -236,6 +236,10 @@ class FeedbackPolicy(models.Model):
         default=True, help_text="A prediction whose shoppers mostly ignore it (at least `min_signals` events, "
         "more ignored than clicked or bought) becomes an item.")
     min_signals = models.PositiveSmallIntegerField(default=5)
+    corrections_as_answers = models.BooleanField(
+        default=True, help_text="A merchant's or an operator's correction counts as one more answer to its item, "
+        "from a pseudo-worker per source whose reliability truth inference estimates like any worker's (never "
+        "as the truth). Off: corrections only make items.")
     promotion_margin = models.FloatField(default=0.01, help_text="A new version becomes active by itself only if "
                                          "its figure on the frozen evaluation set beats the active one's by this much.")
     auto_promote = models.BooleanField(default=True)

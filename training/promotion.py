@@ -119,7 +119,7 @@ def model_version_make_active(*, version: ModelVersion, reason: str) -> ModelVer
     previous = predictions.active_version(version.project)
     services.model_version_activate(version=version, confirmed=True)
     rolled_back = previous is not None and version.version < previous.version
-    signals.send_on_commit(signals.model_version_changed, version_id=version.pk,
+    signals.send_on_commit(signals.model_version_changed, version_id=version.pk, project_id=version.project_id,
                            previous_id=previous.pk if previous else None, rolled_back=rolled_back, reason=reason,
                            change_id=f"{version.pk}:{timezone.now().timestamp()}")
     return version

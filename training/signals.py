@@ -6,7 +6,7 @@ from django.dispatch import Signal
 
 # run_id, project_id, status ("succeeded" or "failed")
 training_run_finished = Signal()
-# version_id, previous_id (or None), rolled_back (bool), reason (words), change_id (unique per change)
+# version_id, project_id, previous_id (or None), rolled_back (bool), reason (words), change_id (unique per change)
 model_version_changed = Signal()
 # project_id, item_ids: feedback that became new items for the crowd
 feedback_items_created = Signal()

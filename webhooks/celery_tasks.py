@@ -27,6 +27,8 @@ def deliver(delivery_id: int):
         attempts = services.attempts_made(delivery_id=delivery_id)
         deliver.apply_async(args=[delivery_id], countdown=services.backoff_seconds(attempts))
         return {"delivery": delivery_id, "state": "pending", "attempts": attempts}
+    if delivery is None:  # its endpoint was deleted
+        return {"delivery": delivery_id, "state": "gone"}
     return {"delivery": delivery.pk, "state": delivery.state}
 
 

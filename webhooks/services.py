@@ -65,6 +65,36 @@ def endpoint_send_test(*, endpoint: WebhookEndpoint) -> int:
     return delivery.pk
 
 
+# --- Endpoints (the integrator API) -------------------------------------------------------------
+
+ENDPOINT_FIELDS = {"url", "events", "description", "is_active"}
+
+
+def endpoint_create(*, organisation, url: str, events: list[str] | None = None, description: str = "",
+                    is_active: bool = True) -> WebhookEndpoint:
+    """A new endpoint of the organisation, with a fresh secret (the caller shows it once)."""
+    return WebhookEndpoint.objects.create(organisation=organisation, url=url, events=sorted(set(events or [])),
+                                          description=description, is_active=is_active)
+
+
+def endpoint_update(*, endpoint: WebhookEndpoint, **fields) -> WebhookEndpoint:
+    """Change what the endpoint receives and where; its organisation and secret stay."""
+    unknown = set(fields) - ENDPOINT_FIELDS
+    if unknown:
+        raise ValueError(f"not an endpoint setting: {sorted(unknown)}")
+    if "events" in fields:
+        fields["events"] = sorted(set(fields["events"] or []))
+    for name, value in fields.items():
+        setattr(endpoint, name, value)
+    endpoint.save(update_fields=[*fields])
+    return endpoint
+
+
+def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    """The endpoint and its delivery log: a delivery still pending is dropped (its task finds no row)."""
+    endpoint.delete()
+
+
 def _enqueue(delivery_ids) -> None:
     from .celery_tasks import deliver
 
@@ -81,11 +111,12 @@ def backoff_seconds(attempts_made: int) -> int:
     return min(3600, settings.WEBHOOK_BACKOFF_SECONDS * 2 ** max(0, attempts_made - 1))
 
 
-def delivery_attempt(*, delivery_id: int) -> WebhookDelivery:
+def delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     """POST the delivery once, signed, and log what came back. A delivery no longer pending (succeeded, or a
-    second copy of the task) is left alone, so a success is never sent twice. Raises DeliveryFailed."""
-    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
-    if delivery.state != DeliveryState.PENDING:
+    second copy of the task) is left alone, so a success is never sent twice; one whose endpoint was deleted
+    meanwhile is gone (None). Raises DeliveryFailed."""
+    delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
+    if delivery is None or delivery.state != DeliveryState.PENDING:
         return delivery
     number = delivery.attempts + 1
     status_code, body, error, millis = _post(delivery)

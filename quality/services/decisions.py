@@ -27,8 +27,9 @@ from tasks import transitions
 from tasks.models import HOLDING_STATES, Assignment, Item, ItemState, Project, TaskType
 
 from .. import inference, signals
-from ..models import (CalibrationSource, DecisionSource, ItemDecision, ProjectCalibration, Suggestion,
-                      WorkerProjectQuality)
+from ..models import (CalibrationSource, CorrectionAnswer, DecisionSource, ItemDecision, ProjectCalibration,
+                      Suggestion, WorkerProjectQuality)
+from . import corrections
 
 
 def project_evaluation_schedule(*, project_id: int) -> bool:
@@ -73,17 +74,29 @@ def project_evaluate(*, project: Project, method: str | None = None) -> Outcome:
     # runs (seconds, on a big project) wait for the next evaluation, which their submission schedules.
     # Read the other way round, an item completed meanwhile was decided on a verdict that missed them.
     ready = _ready_items(project)
+    verdicts = project_infer(project=project, method=method)
+    if not verdicts:
+        return Outcome()
+    return _decide(project, ready, verdicts, method)
+
+
+def project_infer(*, project: Project, method: str | None = None) -> dict[int, ItemVerdict]:
+    """Every answered item's inferred label and confidence, from the crowd's answers and (single-label
+    projects) the shop's corrections, each source one pseudo-worker (corrections.py); stores the workers'
+    estimated accuracy and the calibration. Nothing without a crowd answer: corrections alone decide nothing."""
     answers = list(
         Annotation.objects.filter(project=project, superseded=False)
         .values_list("item_id", "worker_id", "answer")
     )
     if not answers:
-        return Outcome()
+        return {}
     if project.task_type == TaskType.SPAN:
-        verdicts = _span_verdicts(project, answers)
-    else:
-        verdicts = _categorical_verdicts(project, answers, method or inference.DEFAULT_METHOD)
-    return _decide(project, ready, verdicts, method)
+        return _span_verdicts(project, answers)
+    labels = set(project.label_names)  # a correction stored before a label was renamed is left out, not fatal
+    answers += [(item_id, corrections.pseudo_worker(source), answer) for item_id, source, answer
+                in CorrectionAnswer.objects.filter(project=project).values_list("item_id", "source", "answer")
+                if answer in labels]
+    return _categorical_verdicts(project, answers, method or inference.DEFAULT_METHOD)
 
 
 # --- Inference ------------------------------------------------------------------------------------
@@ -137,6 +150,8 @@ def _store_worker_quality(project, encoded, result) -> None:
         return
     counts = dict(zip(*np.unique(encoded.worker_idx, return_counts=True)))
     for index, worker_id in enumerate(encoded.workers):
+        if str(worker_id).startswith(corrections.PSEUDO_WORKER_PREFIX):
+            continue  # the shop's pseudo-workers are no one's account
         WorkerProjectQuality.objects.update_or_create(
             worker_id=int(worker_id), project=project,
             defaults={"accuracy": float(result.worker_quality[index]), "answers": int(counts.get(index, 0))},

@@ -26,6 +26,7 @@ from tests.factories import IntegratorFactory, token_for, verified_worker
 from tests.helpers import summary_line
 from tests.tasks.factories import ImportJobFactory, ItemFactory, ProjectFactory
 from tests.training.factories import ModelVersionFactory
+from tests.webhooks.factories import WebhookEndpointFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +73,8 @@ def world(wsgi_in_test_transaction):
     version = ModelVersionFactory(project=project)
     ids = {"projects": project.pk, "items": items[0].pk, "assignments": assignment.pk,
            "imports": ImportJobFactory(project=project).pk, "model-versions": version.pk,
-           "training-runs": version.run.pk, "practice": items[1].pk}
+           "training-runs": version.run.pk, "practice": items[1].pk,
+           "webhook-endpoints": WebhookEndpointFactory(organisation=project.organisation).pk}
     tokens = {"integrator": token_for(integrator), "annotator": token_for(annotator)}
     return ids, tokens
 

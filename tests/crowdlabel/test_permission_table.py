@@ -124,6 +124,14 @@ API = {
     ("api/projects/<int:pk>/imports/", "POST"): INTEGRATOR_WRITE,
     ("api/imports/<int:pk>/", "GET"): INTEGRATOR_READ,
     ("api/imports/<int:pk>/errors/", "GET"): INTEGRATOR_READ,
+    # An organisation's webhook endpoints: its integrators' (B's are told A's do not exist); a token limited to
+    # one project manages no organisation-wide setting (403). The admin deletes after A's integrator did (PASS).
+    ("api/webhook-endpoints/", "GET"): {**INTEGRATOR_LIST, "integrator_other_project_token": DENY},
+    ("api/webhook-endpoints/", "POST"): INTEGRATOR_CREATE,
+    ("api/webhook-endpoints/<int:pk>/", "GET"): {**INTEGRATOR_READ, "integrator_other_project_token": DENY},
+    ("api/webhook-endpoints/<int:pk>/", "PATCH"): {**INTEGRATOR_WRITE, "integrator_other_project_token": DENY},
+    ("api/webhook-endpoints/<int:pk>/", "DELETE"): {**INTEGRATOR_WRITE, "integrator_other_project_token": DENY,
+                                                    "admin": PASS},
     ("api/schema/", "GET"): PUBLIC,
     ("api/docs/", "GET"): PUBLIC,
     ("api/redoc/", "GET"): PUBLIC,
@@ -392,7 +400,8 @@ UNTRIED = {route for (route, _), outcomes in ADMIN_EXTRA.items() if outcomes["ad
 def _url(route: str, objects: dict) -> str:
     ids = {"api/training-runs/": objects["run"].pk, "api/model-versions/": objects["version"].pk,
            "api/items/": objects["item"].pk, "api/assignments/": objects["assignment"].pk,
-           "api/practice/": objects["practice"].pk, "api/imports/": objects["import_job"].pk}
+           "api/practice/": objects["practice"].pk, "api/imports/": objects["import_job"].pk,
+           "api/webhook-endpoints/": objects["admin"]["admin/webhooks/webhookendpoint/"]}
     pk = next((value for start, value in ids.items() if route.startswith(start)), objects["project"].pk)
     object_id = 0  # admin routes of a model without a row in the world: a missing object
     if route.startswith("admin/"):

@@ -26,6 +26,7 @@ from tests.factories import (
 from tests.quality.factories import AnnotationFactory, AssignmentFactory, ItemDecisionFactory, SampledReviewFactory
 from tests.tasks.factories import ImportJobFactory, ItemFactory, ProjectFactory
 from tests.training.factories import ModelVersionFactory
+from tests.webhooks.factories import WebhookEndpointFactory
 from tests.factories import verified_worker
 
 pytestmark = pytest.mark.django_db
@@ -64,8 +65,10 @@ def _organisation_rows(organisation, worker, marker: str) -> dict:
     version = ModelVersionFactory(project=project, run__log=f"{marker} log")
     import_job = ImportJobFactory(project=project, filename=f"{marker}.csv",
                                   errors=[{"line": 2, "reason": f"{marker} title is empty."}])
+    webhook_endpoint = WebhookEndpointFactory(organisation=organisation, url=f"https://{marker}.example/hooks",
+                                              description=f"{marker} search service")
     return {"project": project, "item": item, "assignment": live, "practice": practice, "run": version.run,
-            "version": version, "import_job": import_job}
+            "version": version, "import_job": import_job, "webhook_endpoint": webhook_endpoint}
 
 
 @pytest.fixture
@@ -102,7 +105,8 @@ def _api_routes(resolver=None, prefix="") -> list[tuple[str, type]]:
 
 
 OBJECT_OF_ROUTE = {"api/training-runs/": "run", "api/model-versions/": "version", "api/items/": "item",
-                   "api/assignments/": "assignment", "api/practice/": "practice", "api/imports/": "import_job"}
+                   "api/assignments/": "assignment", "api/practice/": "practice", "api/imports/": "import_job",
+                   "api/webhook-endpoints/": "webhook_endpoint"}
 
 
 def _object_url(route: str, rows: dict | None) -> str:
@@ -143,6 +147,7 @@ def _b_list_urls(b: dict, a: dict) -> list[str]:
     filter takes an id or a name."""
     pk = b["project"].pk
     lists = [f"/api/projects/?status={status}" for status in ("", "published", "draft")]
+    lists += [reverse("api-webhook-endpoints")]
     lists += [reverse(name, args=[pk]) for name in (
         "api-project-items", "api-project-annotations", "api-project-results", "api-project-training-runs",
         "api-project-model-versions", "api-project-statistics", "api-project-quality")]
@@ -167,6 +172,7 @@ def test_no_list_or_search_of_integrator_b_returns_a_rows(tenants):
     as_b = _api(people["integrator_b"])
     bodies = {url: _body(as_b.get(url)) for url in _b_list_urls(b, a)}
     assert "bravo" in bodies["/api/projects/?status="], "B's own rows are listed: the scan reads real lists"
+    assert "bravo" in bodies[reverse("api-webhook-endpoints")]
     assert [url for url, body in bodies.items() if ACME in body] == []
 
 

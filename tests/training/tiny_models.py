@@ -14,17 +14,28 @@ FILLERS = ["cheap", "new", "red", "blue", "big", "small", "with", "case"]
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *FILLERS, *[w for ws in WORDS.values() for w in ws]]
 
 
-def tiny_base_model_save(folder) -> str:
-    """A 2-layer BERT and its tokenizer saved as a local model folder: what a run starts from in tests."""
+def tiny_base_model_save(folder, vocab=VOCAB) -> str:
+    """A 2-layer BERT and its tokenizer (a word per token: `vocab`, special tokens first) saved as a local model
+    folder: what a run starts from in tests."""
     import torch
     from transformers import BertConfig, BertModel, BertTokenizer
 
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(VOCAB), hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
+    config = BertConfig(vocab_size=len(vocab), hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=128, max_position_embeddings=64)
     BertModel(config).save_pretrained(folder)  # a base model without a head, like the packaged MiniLM
-    BertTokenizer(vocab={word: index for index, word in enumerate(VOCAB)}).save_pretrained(folder)
+    BertTokenizer(vocab={word: index for index, word in enumerate(vocab)}).save_pretrained(folder)
     return str(folder)
+
+
+def vocabulary_of(texts) -> list[str]:
+    """The special tokens, then every word of `texts` as an uncased BERT tokenizer normalises and splits them."""
+    from tokenizers.normalizers import BertNormalizer
+    from tokenizers.pre_tokenizers import BertPreTokenizer
+
+    normaliser, splitter = BertNormalizer(lowercase=True), BertPreTokenizer()
+    words = {word for text in texts for word, _ in splitter.pre_tokenize_str(normaliser.normalize_str(text))}
+    return [*VOCAB[:5], *sorted(words - set(VOCAB[:5]))]
 
 
 def process_alive(pid) -> bool:

@@ -1,14 +1,16 @@
 """Webhooks out: signed in the Standard Webhooks layout, retried with back-off, every attempt logged, sent
-once per event and endpoint; a receiver detects a wrong signature."""
+once per event and endpoint; a receiver detects a wrong signature; nothing queued where no endpoint listens."""
 
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from tests.tasks.factories import ProjectFactory
+from quality import signals as quality_signals
+from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.training.factories import RunFactory
 from tests.webhooks.factories import WebhookEndpointFactory
+from training import signals as training_signals
 from training.models import RunStatus
-from webhooks import services
+from webhooks import celery_tasks, services
 from webhooks.models import DeliveryState, EventType, WebhookAttempt, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +93,46 @@ def test_the_same_event_is_queued_once_per_endpoint_and_only_where_wanted(django
     deliveries = WebhookDelivery.objects.all()
     assert sorted(d.endpoint_id for d in deliveries) == sorted([wants_all.pk, wants_runs.pk])
     assert {d.payload["data"]["run"] for d in deliveries} == {run.pk}
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The publish tasks the receivers queue: (kind, ref) each."""
+    sent = []
+    monkeypatch.setattr(celery_tasks.publish, "apply_async", lambda args, **options: sent.append(tuple(args)))
+    return sent
+
+
+def test_nothing_is_queued_for_an_organisation_with_no_endpoint_that_wants_the_event(
+        queued, django_capture_on_commit_callbacks):
+    project = ProjectFactory()
+    item = ItemFactory(project=project)
+    WebhookEndpointFactory()  # another organisation's
+    WebhookEndpointFactory(organisation=project.organisation, is_active=False)
+    WebhookEndpointFactory(organisation=project.organisation, events=[EventType.RUN_FAILED])
+    with django_capture_on_commit_callbacks(execute=True):
+        quality_signals.item_accepted_send_on_commit(item_id=item.pk, project_id=project.pk)
+        training_signals.send_on_commit(training_signals.feedback_items_created, project_id=project.pk,
+                                        item_ids=[item.pk])
+    assert queued == []
+    # An endpoint that wants "project completed" hears of every accepted item: the last one completes it.
+    WebhookEndpointFactory(organisation=project.organisation, events=[EventType.PROJECT_COMPLETED])
+    with django_capture_on_commit_callbacks(execute=True):
+        quality_signals.item_accepted_send_on_commit(item_id=item.pk, project_id=project.pk)
+    assert queued == [("item_accepted", {"item_id": item.pk})]
+
+
+def test_a_run_or_a_version_change_is_queued_only_where_an_endpoint_listens(queued, django_capture_on_commit_callbacks):
+    project = ProjectFactory()
+    run = RunFactory(project=project, status=RunStatus.FAILED)
+    with django_capture_on_commit_callbacks(execute=True):
+        training_signals.send_on_commit(training_signals.training_run_finished, run_id=run.pk,
+                                        project_id=project.pk, status="failed")
+    assert queued == []
+    WebhookEndpointFactory(organisation=project.organisation)  # every event
+    with django_capture_on_commit_callbacks(execute=True):
+        training_signals.send_on_commit(training_signals.training_run_finished, run_id=run.pk,
+                                        project_id=project.pk, status="failed")
+        training_signals.send_on_commit(training_signals.model_version_changed, version_id=1, project_id=project.pk,
+                                        previous_id=None, rolled_back=False, reason="test", change_id="c1")
+    assert [kind for kind, _ in queued] == ["training_run_finished", "model_version_changed"]

@@ -19,5 +19,5 @@ class FeedbackEventAdmin(ReadOnlyAdmin, OrganisationScopedAdmin, admin.ModelAdmi
 @admin.register(FeedbackPolicy)
 class FeedbackPolicyAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     list_display = ["project", "enabled", "take_reported_wrong", "take_corrected", "low_confidence_below",
-                    "take_implicit_disagreement", "auto_promote", "promotion_margin"]
+                    "take_implicit_disagreement", "corrections_as_answers", "auto_promote", "promotion_margin"]
     list_select_related = ["project"]
