@@ -1,5 +1,7 @@
 # Training steps/s of BERT-shaped classifiers (random weights) in fp32 and under bf16 autocast on one GPU.
-import time, torch
+import time
+
+import torch
 from transformers import BertConfig, BertForSequenceClassification
 SIZES = {"MiniLM-L6 h384": (384, 6, 12), "BERT-base h768": (768, 12, 12), "BERT-large h1024": (1024, 24, 16)}
 SHAPES = ((32, 32), (32, 128), (128, 128))  # (batch, tokens)
