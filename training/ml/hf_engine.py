@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 from transformers import EarlyStoppingCallback, PrinterCallback, Trainer, TrainerCallback, TrainingArguments
 
 from training.ml.checkpoints import CHECKPOINTS, checkpoints_in
@@ -30,6 +31,7 @@ def fit_trainer(model, tokenizer, encoded, batches, config, output_dir, label_na
         model=model, args=training_arguments(config, output_dir, has_validation), data_collator=batches,
         train_dataset=encoded["train"], eval_dataset=encoded.get("validation") or None, processing_class=tokenizer,
         compute_metrics=_validation_scorer(config.task, label_names), callbacks=callbacks,
+        compute_loss_func=loss_over_labelled_items,
     )
     trainer.remove_callback(PrinterCallback)  # progress goes to on_progress, not to stdout
     previous = checkpoints_in(output_dir)
@@ -81,6 +83,22 @@ def training_arguments(config, output_dir, has_validation) -> TrainingArguments:
         **every,
         **(evaluation if has_validation else {"eval_strategy": "no"}),
     )
+
+
+def loss_over_labelled_items(outputs, labels, num_items_in_batch=None):
+    """Cross-entropy summed over the labelled items (texts, or words' first sub-tokens) and divided by their count
+    in the whole accumulated batch, so N accumulated batches of B train as one batch of N x B.
+
+    Trainer counts that total (num_items_in_batch) and leaves the division to the model whenever its forward takes
+    **kwargs, as the BERT-style heads' do; but they ignore it and return each batch's mean, so with accumulation
+    Trainer summed N means: the gradient and the reported loss were N times too large.
+    """
+    logits = outputs.logits.float()
+    total = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1).to(logits.device),
+                                              ignore_index=IGNORED, reduction="sum")
+    if num_items_in_batch is None:  # evaluation: one batch
+        num_items_in_batch = (labels != IGNORED).sum().clamp(min=1)
+    return total / num_items_in_batch
 
 
 def _world_size() -> int:
