@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("quality", "0009_workerscore_names_say_what_they_hold"),
+        ("quality", "0010_projectcalibration_lapse"),
         ("tasks", "0011_item_source_priority"),
     ]
 
