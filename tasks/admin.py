@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from . import assignment, practice, schemas, selectors, services
+from .admin_deletion import ProjectDeletionAdminMixin
 from .admin_scoping import OrganisationScopedAdmin
 from .forms import ImportItemsForm, PositionedJSONField, StructuredJSONWidget
 from .importing import items_import_preview, jobs, staging
@@ -89,7 +90,7 @@ class ProjectActionForm(ActionForm):
 
 
 @admin.register(Project)
-class ProjectAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
+class ProjectAdmin(ProjectDeletionAdminMixin, OrganisationScopedAdmin, admin.ModelAdmin):
     project_lookup = "pk"
     form = ProjectAdminForm
     action_form = ProjectActionForm
