@@ -303,8 +303,7 @@ class ItemBulkImportApi(ScopedApi, APIView):
     anything is stored. With `preview=true` nothing is stored: the answer says how the file was read, shows its
     first rows as they would be stored, and lists what would stop the import. A file above IMPORT_SYNC_MAX_BYTES
     (10 MB unless configured) is refused with 413 before it is read: POST it to /api/projects/{id}/imports/, which
-    imports it in the background. Text is stored normalised (Unicode NFC, runs of whitespace as one space);
-    a span gold answer counts code points of the text as the file gives it, and is moved onto the stored text."""
+    imports it in the background."""
 
     parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
 

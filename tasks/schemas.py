@@ -53,37 +53,6 @@ def normalise_text(value: str) -> str:
     return " ".join(unicodedata.normalize("NFC", value).split())
 
 
-def spans_onto_normalised_text(value, raw_text):
-    """Gold spans counted on a text as the file gives it, moved onto the text as it is stored
-    (normalise_text: NFC, whitespace runs collapsed, trimmed), so that each still covers its words. Without
-    this a double space or a decomposed "é" before a span shifted it silently onto other characters (a gold
-    check that marks right answers wrong). A span that no longer covers the same text after the move is refused.
-    Unchanged when the text was stored as given, or when the value is not a list of spans (answer_clean says why)."""
-    clean_text = normalise_text(raw_text) if isinstance(raw_text, str) else raw_text
-    if clean_text == raw_text or not isinstance(value, list):
-        return value
-    moved = []
-    for position, span in enumerate(value, start=1):
-        start, end = (span.get("start"), span.get("end")) if isinstance(span, dict) else (None, None)
-        if not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= len(raw_text) for n in (start, end)):
-            moved.append(span)  # answer_clean refuses it with its own message
-            continue
-        new_start, new_end = _normalised_offset(raw_text, start, word_start=True), _normalised_offset(raw_text, end)
-        if clean_text[new_start:new_end] != normalise_text(raw_text[start:end]):
-            raise SchemaError(f"Span {position}: [{start}, {end}) does not cover whole characters of the text once "
-                              "its spaces and accents are normalised; count offsets on the text as stored.")
-        moved.append({**span, "start": new_start, "end": new_end})
-    return moved
-
-
-def _normalised_offset(raw_text: str, offset: int, word_start: bool = False) -> int:
-    """Where code point `offset` of `raw_text` lands in normalise_text(raw_text). A span's start that follows
-    whitespace lands after the one space kept; its end stays before it."""
-    prefix = unicodedata.normalize("NFC", raw_text[:offset])
-    kept = " ".join(prefix.split())
-    return len(kept) + (1 if word_start and kept and prefix[-1:].isspace() else 0)
-
-
 # --- Label schemas --------------------------------------------------------------------------------
 
 def label_schema_clean(schema) -> dict:

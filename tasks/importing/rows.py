@@ -46,28 +46,21 @@ class RowCleaner:
             id_from_content=not external_id,
             data=data,
             content_hash=content_hash,
-            gold=self._gold_clean(raw.gold, data, raw.data),
+            gold=self._gold_clean(raw.gold, data),
             gold_explanation=_explanation_clean(raw.gold_explanation),
         )
 
-    def _gold_clean(self, value, data: dict, raw_data):
+    def _gold_clean(self, value, data: dict):
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         try:
-            if self.task_type == "span" and isinstance(raw_data, dict):
-                # Offsets in the file count characters of its text; the stored text is normalised.
-                value = schemas.spans_onto_normalised_text(_spans_of(value), raw_data.get("text"))
+            # Span offsets count characters of the cleaned (whitespace-normalised) text.
             return schemas.answer_clean(
                 task_type=self.task_type, label_names=self.label_names, value=value, text=data.get("text", ""),
                 fold_case=True,
             )
         except SchemaError as error:
             raise SchemaError(f"The gold answer: {error}") from None
-
-
-def _spans_of(value):
-    """A gold span answer may come as {"spans": [...]} (answer_clean takes both)."""
-    return value["spans"] if isinstance(value, dict) and "spans" in value else value
 
 
 def _external_id_clean(value) -> str:
