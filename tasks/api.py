@@ -303,7 +303,8 @@ class ItemBulkImportApi(ScopedApi, APIView):
     anything is stored. With `preview=true` nothing is stored: the answer says how the file was read, shows its
     first rows as they would be stored, and lists what would stop the import. A file above IMPORT_SYNC_MAX_BYTES
     (10 MB unless configured) is refused with 413 before it is read: POST it to /api/projects/{id}/imports/, which
-    imports it in the background."""
+    imports it in the background. Text is stored normalised (Unicode NFC, runs of whitespace as one space, trimmed),
+    and a span gold answer counts code points of that stored text, not of the text as the file gives it."""
 
     parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
 
