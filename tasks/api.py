@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from accounts.models import Skill
 from core.edge import upload_limit
 from core.pagination import PagedListApi
-from core.parsers import SafeJSONParser
+from core.parsers import BoundedJSONField, SafeJSONParser
 
 from . import schemas, selectors, services
 from .api_scoping import ScopedApi
@@ -178,8 +178,8 @@ class ItemOutputSerializer(serializers.ModelSerializer):
 
 class ItemInputSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=255, required=False)
-    data = serializers.JSONField()
-    gold = serializers.JSONField(required=False, allow_null=True)
+    data = BoundedJSONField()
+    gold = BoundedJSONField(required=False, allow_null=True)
     gold_explanation = serializers.CharField(required=False, allow_blank=True)
 
     def validate_data(self, value):
@@ -311,7 +311,7 @@ class ItemBulkImportApi(ScopedApi, APIView):
     class ItemImportInputSerializer(serializers.Serializer):
         file = serializers.FileField()
         format = serializers.ChoiceField(choices=IMPORT_FORMATS, required=False)
-        mapping = serializers.JSONField(required=False)
+        mapping = BoundedJSONField(required=False)
         delimiter = serializers.ChoiceField(choices=list(DELIMITER_NAMES.items()), required=False)
         encoding = serializers.ChoiceField(choices=ENCODINGS, required=False)
         preview = serializers.BooleanField(required=False, default=False)
