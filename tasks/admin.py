@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from . import assignment, practice, schemas, selectors, services
 from .admin_deletion import ProjectDeletionAdminMixin
 from .admin_scoping import OrganisationScopedAdmin
-from .forms import ImportItemsForm, PositionedJSONField, StructuredJSONWidget
+from .forms import ImportItemsForm, ItemAdminForm, PositionedJSONField, StructuredJSONWidget
 from .importing import items_import_preview, jobs, staging
 from .models import Assignment, ImportJob, Item, PracticeItem, Project, ProjectStatus
 from .rendering import instructions_html
@@ -326,6 +326,7 @@ class ProjectAdmin(ProjectDeletionAdminMixin, OrganisationScopedAdmin, admin.Mod
 
 @admin.register(Item)
 class ItemAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
+    form = ItemAdminForm
     list_display = ["external_id", "project", "short_data", "state", "is_gold", "open_slots", "submitted_count"]
     list_filter = ["state", "is_gold", "project"]
     search_fields = ["external_id"]
