@@ -43,22 +43,19 @@ def _filled_project(items=5):
     return project
 
 
+# Each table that holds the project's rows, and the path from it to the project.
+TABLES = {
+    "items": (Item, "project_id"), "assignments": (Assignment, "project_id"),
+    "annotations": (Annotation, "project_id"), "decisions": (ItemDecision, "project_id"),
+    "suggestions": (Suggestion, "item__project_id"), "reviews": (Review, "item__project_id"),
+    "samples": (VerificationSample, "project_id"), "earnings": (EarningsEntry, "project_id"),
+    "predictions": (Prediction, "model_version__project_id"), "feedback": (FeedbackEvent, "project_id"),
+    "model versions": (ModelVersion, "project_id"), "import jobs": (ImportJob, "project_id"), "project": (Project, "pk"),
+}
+
+
 def _rows_of(project_id):
-    return {
-        "items": Item.objects.filter(project_id=project_id).count(),
-        "assignments": Assignment.objects.filter(project_id=project_id).count(),
-        "annotations": Annotation.objects.filter(project_id=project_id).count(),
-        "decisions": ItemDecision.objects.filter(project_id=project_id).count(),
-        "suggestions": Suggestion.objects.filter(item__project_id=project_id).count(),
-        "reviews": Review.objects.filter(item__project_id=project_id).count(),
-        "samples": VerificationSample.objects.filter(project_id=project_id).count(),
-        "earnings": EarningsEntry.objects.filter(project_id=project_id).count(),
-        "predictions": Prediction.objects.filter(model_version__project_id=project_id).count(),
-        "feedback": FeedbackEvent.objects.filter(project_id=project_id).count(),
-        "model versions": ModelVersion.objects.filter(project_id=project_id).count(),
-        "import jobs": ImportJob.objects.filter(project_id=project_id).count(),
-        "project": Project.objects.filter(pk=project_id).count(),
-    }
+    return {name: model.objects.filter(**{path: project_id}).count() for name, (model, path) in TABLES.items()}
 
 
 def test_a_project_is_deleted_in_batches_with_everything_that_refers_to_it_and_nothing_else():
