@@ -84,14 +84,15 @@ class ItemAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["data"].required = False
-        self.fields["data"].help_text = ('The item\'s fields as JSON, e.g. {"title": "..."}; {} for an image or '
-                                         "audio item whose file is uploaded below.")
+        if "data" in self.fields:  # absent where the user may only view the item (a reviewer)
+            self.fields["data"].required = False
+            self.fields["data"].help_text = ('The item\'s fields as JSON, e.g. {"title": "..."}; {} for an image or '
+                                             "audio item whose file is uploaded below.")
 
     def clean(self):
         cleaned = super().clean()
         project = cleaned.get("project")
-        if project is None:
+        if project is None or "data" not in self.fields:
             return cleaned
         try:
             cleaned["data"] = schemas.item_data_clean(
