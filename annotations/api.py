@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsAnnotator
 from accounts.selectors import worker_pseudonym
 from core.pagination import PagedListApi
+from core.parsers import BoundedJSONField
 from tasks import assignment as assignment_service
 from tasks.api_scoping import ScopedApi
 from tasks.serializers import (
@@ -40,7 +41,7 @@ class SubmitApi(APIView):
     permission_classes = [IsAnnotator]
 
     class SubmitInputSerializer(serializers.Serializer):
-        answer = serializers.JSONField()
+        answer = BoundedJSONField()
         next = serializers.BooleanField(default=True, help_text="Also claim and return the next item.")
 
     SUBMITTED = inline_serializer("Submitted", {

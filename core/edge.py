@@ -1,6 +1,7 @@
 """Checks every request passes before a view sees it: a body no larger than its view accepts, refused by its
 declared length before a byte of it is read (Django reads at most CONTENT_LENGTH bytes), and query parameters
-free of NUL characters (PostgreSQL refuses them in any string, so a filter like ?status=%00 was a 500)."""
+free of NUL characters (PostgreSQL refuses them in any string, so a filter like ?status=%00 was a 500), and ids
+in the URL no column can hold."""
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
@@ -38,7 +39,10 @@ def _max_body_bytes(request, view_func) -> int | None:
     return getattr(settings, setting) + MULTIPART_FORM_BYTES
 
 
-REFUSAL_CODES = {400: "invalid", 413: "too_large"}
+REFUSAL_CODES = {400: "invalid", 404: "not_found", 413: "too_large"}
+# The largest id a column holds (PostgreSQL's bigint, SQLite's integer): a URL's <int:pk> takes any digits, and
+# a larger one reached the hot path's plain SQL, which the ORM's own range check does not guard (a 500).
+MAX_ID = 2**63 - 1
 
 
 def _refusal(request, status: int, field: str, message: str) -> HttpResponse:
@@ -65,6 +69,8 @@ class EdgeChecks:
                 problem = text_problem(value)
                 if problem:
                     return _refusal(request, 400, name, f"The query parameter {problem}.")
+        if any(isinstance(value, int) and not -MAX_ID <= value <= MAX_ID for value in view_kwargs.values()):
+            return _refusal(request, 404, "detail", "Not found.")
         limit = _max_body_bytes(request, view_func)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)

@@ -217,3 +217,18 @@ def alone():
     so that a constraint violation can be retried without breaking that transaction; outside, nothing
     (no BEGIN and COMMIT round trips)."""
     return transaction.atomic() if _connection().in_atomic_block else nullcontext()
+
+
+def delete_in_batches(sql: str, params: list, *, batch_size: int) -> int:
+    """Run a DELETE that removes at most `batch_size` rows (`... WHERE id IN (SELECT id ... LIMIT n)`) again and
+    again, each run committed on its own, until a run removes fewer: rows of any number go without one long
+    transaction (whose deferred foreign-key checks PostgreSQL keeps in memory until it commits) and without
+    their ids in Python. Returns how many went."""
+    removed_in_all = 0
+    while True:
+        with transaction.atomic(), _connection().cursor() as cursor:
+            cursor.execute(sql, params)
+            removed = cursor.rowcount
+        removed_in_all += removed
+        if removed < batch_size:
+            return removed_in_all

@@ -21,8 +21,11 @@ class QualityConfig(AppConfig):
     def ready(self):
         from accounts.signals import worker_unsuspended
         from annotations.signals import annotation_submitted
+        from tasks.signals import project_deleting, project_items_deleting
 
         from . import receivers
 
         annotation_submitted.connect(receivers.annotation_submitted, dispatch_uid="quality_annotation_submitted")
         worker_unsuspended.connect(receivers.worker_unsuspended, dispatch_uid="quality_worker_unsuspended")
+        project_deleting.connect(receivers.project_deleting, dispatch_uid="quality_project_deleting")
+        project_items_deleting.connect(receivers.project_items_deleting, dispatch_uid="quality_items_deleting")

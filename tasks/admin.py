@@ -16,8 +16,9 @@ from accounts import selectors as account_selectors
 from accounts.admin import PseudonymousWorkerAdmin
 
 from . import assignment, practice, schemas, selectors, services
+from .admin_deletion import ProjectDeletionAdminMixin
 from .admin_scoping import OrganisationScopedAdmin
-from .forms import ImportItemsForm, PositionedJSONField, StructuredJSONWidget
+from .forms import ImportItemsForm, ItemAdminForm, PositionedJSONField, StructuredJSONWidget
 from .importing import items_import_preview, jobs, staging
 from .models import Assignment, ImportJob, Item, PracticeItem, Project, ProjectStatus
 from .rendering import instructions_html
@@ -117,7 +118,7 @@ class ProjectActionForm(ActionForm):
 
 
 @admin.register(Project)
-class ProjectAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
+class ProjectAdmin(ProjectDeletionAdminMixin, OrganisationScopedAdmin, admin.ModelAdmin):
     project_lookup = "pk"
     form = ProjectAdminForm
     action_form = ProjectActionForm
@@ -357,6 +358,7 @@ class ProjectAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
 
 @admin.register(Item)
 class ItemAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
+    form = ItemAdminForm
     list_display = ["external_id", "project", "short_data", "state", "is_gold", "open_slots", "submitted_count"]
     list_filter = ["state", "is_gold", "project"]
     search_fields = ["external_id"]

@@ -12,7 +12,7 @@ from accounts import selectors as account_selectors
 from accounts.models import Qualification, Skill
 from core.edge import upload_limit
 from core.pagination import PagedListApi
-from core.parsers import SafeJSONParser
+from core.parsers import BoundedJSONField, SafeJSONParser
 
 from . import schemas, selectors, services
 from .api_scoping import ScopedApi
@@ -179,8 +179,8 @@ class ItemOutputSerializer(serializers.ModelSerializer):
 
 class ItemInputSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=255, required=False)
-    data = serializers.JSONField()
-    gold = serializers.JSONField(required=False, allow_null=True)
+    data = BoundedJSONField()
+    gold = BoundedJSONField(required=False, allow_null=True)
     gold_explanation = serializers.CharField(required=False, allow_blank=True)
 
     def validate_data(self, value):
@@ -304,14 +304,15 @@ class ItemBulkImportApi(ScopedApi, APIView):
     anything is stored. With `preview=true` nothing is stored: the answer says how the file was read, shows its
     first rows as they would be stored, and lists what would stop the import. A file above IMPORT_SYNC_MAX_BYTES
     (10 MB unless configured) is refused with 413 before it is read: POST it to /api/projects/{id}/imports/, which
-    imports it in the background."""
+    imports it in the background. Text is stored normalised (Unicode NFC, runs of whitespace as one space, trimmed),
+    and a span gold answer counts code points of that stored text, not of the text as the file gives it."""
 
     parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
 
     class ItemImportInputSerializer(serializers.Serializer):
         file = serializers.FileField()
         format = serializers.ChoiceField(choices=IMPORT_FORMATS, required=False)
-        mapping = serializers.JSONField(required=False)
+        mapping = BoundedJSONField(required=False)
         delimiter = serializers.ChoiceField(choices=list(DELIMITER_NAMES.items()), required=False)
         encoding = serializers.ChoiceField(choices=ENCODINGS, required=False)
         preview = serializers.BooleanField(required=False, default=False)

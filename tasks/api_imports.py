@@ -64,8 +64,10 @@ class ImportJobCreateApi(ScopedApi, APIView):
         project = self.project_get(pk)
         data = self.ImportJobInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        job = import_job_create(project=project, created_by=request.user, upload=data.validated_data["file"],
-                                options=data.validated_data)
+        options = data.validated_data
+        # The API names the format `format`, as the synchronous import does; the job's option is `file_format`.
+        job = import_job_create(project=project, created_by=request.user, upload=options["file"],
+                                options={**options, "file_format": options.get("format")})
         body = _job_body(request, job)
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
 

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAnnotator
+from core.parsers import BoundedJSONField
 
 from . import assignment as assignment_service
 from . import practice, schemas
@@ -22,7 +23,7 @@ class PracticeAnswerApi(APIView):
     permission_classes = [IsAnnotator]
 
     class PracticeAnswerInputSerializer(serializers.Serializer):
-        answer = serializers.JSONField()
+        answer = BoundedJSONField()
 
     @extend_schema(request=PracticeAnswerInputSerializer, responses={201: inline_serializer("PracticeFeedback", {
         "correct": serializers.BooleanField(), "answer": serializers.JSONField(),

@@ -3,7 +3,7 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import assignment, vacuum
+from . import assignment, deletion, vacuum
 from .importing import jobs
 
 # Periodic jobs log only what they did: Celery's own lines about them are dropped (crowdlabel/logfilters.py).
@@ -35,3 +35,11 @@ def import_job_run(job_id):
     """Validate and store an uploaded file (tasks.importing.jobs). Acknowledged when done (CELERY_TASK_ACKS_LATE):
     a worker that dies mid-import leaves it to be delivered again (its store pass rolls back with it)."""
     jobs.import_job_run(job_id=job_id)
+
+
+@shared_task(name="tasks.project_delete", autoretry_for=(OperationalError, InterfaceError), retry_backoff=5,
+             max_retries=10)
+def project_delete(project_id):
+    """Delete a project in batches (tasks.deletion). A retry after a lost database starts where the
+    committed batches left off."""
+    deletion.project_delete(project_id=project_id)

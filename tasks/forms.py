@@ -3,7 +3,8 @@ import json
 from django import forms
 
 from . import schemas
-from .importing import DELIMITER_NAMES, ENCODINGS, IMPORT_FORMATS
+from .importing import DELIMITER_NAMES, ENCODINGS, IMPORT_FORMATS, data_content_hash
+from .models import Item
 
 
 def json_error_in_words(error: json.JSONDecodeError) -> str:
@@ -69,3 +70,38 @@ class ImportItemsForm(forms.Form):
         if not isinstance(mapping, dict):
             raise forms.ValidationError("The mapping must be a JSON object.")
         return mapping
+
+
+class ItemAdminForm(forms.ModelForm):
+    """An item added or changed by hand, checked as an import checks it: its data against the project's task
+    type (an image or audio item whose file is uploaded here needs no data at all, which the admin's required
+    JSON box refused, so uploaded-media projects could not be built), its content hash, and a new item's open
+    slots from the project's overlap."""
+
+    class Meta:
+        model = Item
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "data" in self.fields:  # absent where the user may only view the item (a reviewer)
+            self.fields["data"].required = False
+            self.fields["data"].help_text = ('The item\'s fields as JSON, e.g. {"title": "..."}; {} for an image or '
+                                             "audio item whose file is uploaded below.")
+
+    def clean(self):
+        cleaned = super().clean()
+        project = cleaned.get("project")
+        if project is None or "data" not in self.fields:
+            return cleaned
+        try:
+            cleaned["data"] = schemas.item_data_clean(
+                task_type=project.task_type, item_fields=list(project.item_fields or []),
+                data=cleaned.get("data") or {}, has_media=bool(cleaned.get("media")))
+        except schemas.SchemaError as error:
+            self.add_error("data", error.problems)
+            return cleaned
+        self.instance.content_hash = data_content_hash(cleaned["data"])
+        if self.instance.pk is None:
+            self.instance.open_slots = project.overlap
+        return cleaned

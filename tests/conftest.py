@@ -62,6 +62,12 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _private_staging(settings, tmp_path):
+    """Each test stages uploads (and import progress) in its own folder, not the machine's shared temporary one."""
+    settings.IMPORT_STAGING_DIR = tmp_path / "staging"
+
+
+@pytest.fixture(autouse=True)
 def _no_debounce(settings):
     """Tests see each submission's evaluation, and each request's sweep of expired leases, at once
     (production debounces both per project)."""

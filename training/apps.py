@@ -15,3 +15,11 @@ class TrainingConfig(AppConfig):
         "training.add_trainingrun", "training.view_modelversion", "training.change_modelversion",
         "training.view_trainingpolicy", "training.add_trainingpolicy", "training.change_trainingpolicy",
     ]
+
+    def ready(self):
+        from tasks.signals import project_deleting, project_items_deleting
+
+        from . import receivers
+
+        project_deleting.connect(receivers.project_deleting, dispatch_uid="training_project_deleting")
+        project_items_deleting.connect(receivers.project_items_deleting, dispatch_uid="training_items_deleting")

@@ -6,15 +6,15 @@
 
 The upload is streamed to the staging folder (staging.py: a private folder on the server's disk, which the
 workers must share with the web server); items_import then reads it twice, streaming, so memory stays flat.
-While it runs, progress goes to the shared cache: the store pass is one transaction, so the job's row would
-show nothing until the end. The job's row keeps the outcome (counts, the first MAX_LISTED_ERRORS errors).
+While it runs, progress is noted in a file beside the upload (staging.progress_write): the store pass is one
+transaction, so neither the job's row nor a cache kept in the database would show anything until the end.
+The job's row keeps the outcome (counts, the first MAX_LISTED_ERRORS errors).
 """
 
 import csv
 import io
 import logging
 
-from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
@@ -24,12 +24,7 @@ from .report import ImportRejected
 from .service import items_import
 
 logger = logging.getLogger(__name__)
-PROGRESS_SECONDS = 24 * 3600
 OPTION_NAMES = ("file_format", "mapping", "delimiter", "encoding")
-
-
-def _progress_key(job_id: int) -> str:
-    return f"tasks:import-job:{job_id}:progress"
 
 
 def import_job_create(*, project: Project, created_by, upload, options: dict) -> ImportJob:
@@ -65,7 +60,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     try:
         with open(path, "rb") as source:
             report = items_import(project=job.project, source=source, filename=job.filename,
-                                  progress=lambda *state: _progress_note(job_id, *state), **job.options)
+                                  progress=lambda *state: _progress_note(job, *state), **job.options)
     except ImportRejected as rejected:
         return _failed(job, [{"line": error.line, "reason": error.reason} for error in rejected.errors],
                        more=rejected.more, summary=rejected.message())
@@ -86,9 +81,8 @@ def _failed(job: ImportJob, errors: list[dict], *, more: int = 0, summary: str =
                    summary=summary or errors[0]["reason"])
 
 
-def _progress_note(job_id: int, phase: str, rows_done: int, rows_total: int | None):
-    cache.set(_progress_key(job_id), {"phase": phase, "rows_done": rows_done, "rows_total": rows_total},
-              PROGRESS_SECONDS)
+def _progress_note(job: ImportJob, phase: str, rows_done: int, rows_total: int | None):
+    staging.progress_write(job.staged, {"phase": phase, "rows_done": rows_done, "rows_total": rows_total})
 
 
 def _finish(job: ImportJob, state: str, **outcome) -> ImportJob:
@@ -96,14 +90,14 @@ def _finish(job: ImportJob, state: str, **outcome) -> ImportJob:
         setattr(job, name, value)
     job.state, job.finished_at = state, timezone.now()
     job.save()
-    cache.delete(_progress_key(job.pk))
+    staging.progress_discard(job.staged)
     return job
 
 
 def import_job_progress(job: ImportJob) -> dict:
     """Where the job stands: the phase (queued, validating, importing, done, failed), rows done of the total
     (the total is known once validation has read the whole file), the counts and the errors when it is over."""
-    live = cache.get(_progress_key(job.pk)) if job.state == ImportJobState.RUNNING else None
+    live = staging.progress_read(job.staged) if job.state == ImportJobState.RUNNING else None
     done = job.state == ImportJobState.DONE
     if live:
         phase, rows_done, rows_total = live["phase"], live["rows_done"], live["rows_total"]

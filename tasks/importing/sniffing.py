@@ -7,6 +7,7 @@ every field. The guess is reported with the import, and the person can override 
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 SAMPLE_BYTES = 64 * 1024
@@ -45,9 +46,16 @@ def csv_dialect_guess(sample: bytes, *, truncated: bool, delimiter: str | None =
     )
 
 
+# A character of two to four bytes as UTF-8 writes it. In cp1252 text such a pair is mojibake ("Ã©"), so a file
+# that has one is UTF-8, whatever its other bytes.
+UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
 def encoding_guess(sample: bytes, *, truncated: bool) -> str:
     """utf-8-sig with a byte order mark; else UTF-8 when the bytes decode as UTF-8 (a multi-byte character cut
-    at the end of a sample does not count against it); else cp1252 (Excel on Windows), whose five undefined
+    at the end of a sample does not count against it), or when they hold UTF-8's multi-byte characters beside
+    bytes that are not UTF-8: a damaged UTF-8 file, whose bad lines are then refused by number rather than the
+    whole file read as cp1252 ("café" stored as "cafÃ©"); else cp1252 (Excel on Windows), whose five undefined
     bytes fall back to latin-1, which decodes any byte."""
     if sample.startswith(BOM):
         return "utf-8-sig"
@@ -57,6 +65,8 @@ def encoding_guess(sample: bytes, *, truncated: bool) -> str:
     except UnicodeDecodeError as error:
         if truncated and error.reason == "unexpected end of data" and error.start >= len(sample) - 3:
             return "utf-8"
+    if UTF8_MULTIBYTE.search(sample):
+        return "utf-8"
     try:
         sample.decode("cp1252")
         return "cp1252"

@@ -5,6 +5,8 @@ a token names it, and the admin keeps the token in the uploader's session, so no
 Files older than STAGED_MAX_AGE are removed whenever another is staged.
 """
 
+import json
+import os
 import re
 import secrets
 import shutil
@@ -54,3 +56,33 @@ def staged_path(token: str) -> Path | None:
 def staged_discard(token: str):
     if (path := staged_path(token)) is not None:
         path.unlink(missing_ok=True)
+
+
+def _progress_path(token: str) -> Path:
+    # Named after the upload's random token, not the job's id: installations that share a temporary folder
+    # number their jobs alike.
+    if not isinstance(token, str) or not TOKEN_RE.match(token):
+        raise ValueError("not a staging token")
+    return _folder() / f"{token}.progress"
+
+
+def progress_write(token: str, progress: dict):
+    """Note a running import's progress beside its upload, where the web server reads it (the folder is shared).
+    Not in the database, nor in a cache kept there: the store pass is one transaction, and whatever it writes
+    on its connection (a database cache's rows too) shows nobody anything until it commits."""
+    path = _progress_path(token)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(json.dumps(progress))
+    os.replace(partial, path)  # a reader sees the old note or the new one, never half of one
+
+
+def progress_read(token: str) -> dict | None:
+    try:
+        return json.loads(_progress_path(token).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def progress_discard(token: str):
+    if TOKEN_RE.match(token or ""):
+        _progress_path(token).unlink(missing_ok=True)

@@ -161,3 +161,31 @@ def test_an_api_import_with_nul_answers_400_with_the_line(api):
     answer = api.post(reverse("api-project-items-import", args=[project.pk]), {"file": upload}, format="multipart")
     assert answer.status_code == 400
     assert answer.json()["errors"][0]["line"] == 3 and "NUL" in answer.json()["errors"][0]["reason"]
+
+
+FORM_DEEP = "[" * 5_000 + "]" * 5_000
+
+
+def test_json_nested_deep_in_a_form_field_is_refused_not_a_500(api):
+    """Form and multipart bodies do not pass SafeJSONParser: a JSON field's text (an import's mapping) nested
+    5,000 deep made json.loads recurse until RecursionError, a 500."""
+    project = ProjectFactory()
+    for name in ("api-project-items-import", "api-project-import-jobs"):
+        upload = io.BytesIO(b"external_id,title\n1,phone\n")
+        upload.name = "items.csv"
+        answer = api.post(reverse(name, args=[project.pk]), {"file": upload, "mapping": FORM_DEEP}, format="multipart")
+        assert answer.status_code == 400, answer.content
+        assert "nested deeper than 32" in answer.json()["mapping"][0]
+    assert not Item.objects.exists()
+
+
+def test_an_id_beyond_any_column_is_not_found_not_a_500(api_client):
+    """The submit path's plain SQL met an id of 26 digits (the URL's <int:pk> takes any): a 500 (fresh-eyes trial)."""
+    from tests.factories import AnnotatorFactory
+
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(AnnotatorFactory())}")
+    for path in ("/api/assignments/99999999999999999999999999/submit/", "/api/assignments/9223372036854775808/skip/"):
+        answer = api_client.post(path, {"answer": "TV"}, format="json")
+        assert (answer.status_code, answer.json()["code"]) == (404, "not_found")
+    assert api_client.post("/api/assignments/9223372036854775807/submit/", {"answer": "TV"},
+                           format="json").status_code in (403, 404)  # the largest id is looked up as usual

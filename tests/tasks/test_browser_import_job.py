@@ -46,11 +46,11 @@ def test_a_large_import_shows_its_progress_then_its_outcome(browser, live_server
 
     # The worker takes the job and reports as items_import does: validating (total unknown), then storing.
     ImportJob.objects.filter(pk=job.pk).update(state=ImportJobState.RUNNING)
-    jobs._progress_note(job.pk, "importing", 10, 40)
+    jobs._progress_note(job, "importing", 10, 40)
     wait_until(page, f"{BAR}.value === 62")
     assert page.inner_text("#import-rows") == "10 of 40" and page.inner_text("#import-phase") == "importing"
     screenshot(page, "import-job-1-progress")
-    jobs._progress_note(job.pk, "importing", 30, 40)
+    jobs._progress_note(job, "importing", 30, 40)
     wait_until(page, f"{BAR}.value === 87")
     assert not Item.objects.filter(project=project).exists()  # all or nothing: nothing until the end
 

@@ -4,9 +4,11 @@ progress while it runs, the outcome and the error report through the API, other 
 import csv
 import io
 import os
+import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections
 from django.urls import reverse
 
 from tasks.importing import jobs, service
@@ -51,6 +53,21 @@ def test_an_upload_answers_202_and_its_job_imports_it(integrator, django_capture
     assert list(tmp_path.iterdir()) == [], "the staged upload is removed once imported"
 
 
+def test_the_format_given_to_the_api_is_the_one_the_job_reads(integrator, django_capture_on_commit_callbacks,
+                                                             settings, tmp_path):
+    """A file whose name says nothing of its format (an export named .txt) imports with `format=csv`, as the
+    synchronous endpoint does; the job used to drop the option and fail on the name."""
+    settings.IMPORT_STAGING_DIR = tmp_path
+    client, project = integrator
+    upload = SimpleUploadedFile("export.txt", b"external_id,title\nt1,phone one\nt2,phone two\n", "text/plain")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("api-project-import-jobs", args=[project.pk]), {"file": upload, "format": "csv"},
+                               format="multipart")
+    status = client.get(response.json()["url"]).json()
+    assert (status["state"], status["created"]) == ("done", 2), status["summary"]
+    assert sorted(Item.objects.filter(project=project).values_list("external_id", flat=True)) == ["t1", "t2"]
+
+
 def test_one_bad_row_stores_nothing_and_the_report_names_it(integrator, django_capture_on_commit_callbacks, settings,
                                                             tmp_path):
     settings.IMPORT_STAGING_DIR = tmp_path
@@ -70,7 +87,7 @@ def test_progress_is_noted_every_batch_of_each_pass(monkeypatch, settings, tmp_p
     settings.IMPORT_STAGING_DIR = tmp_path
     monkeypatch.setattr(service, "BATCH_SIZE", 10)
     noted = []
-    monkeypatch.setattr(jobs, "_progress_note", lambda job_id, *state: noted.append(state))
+    monkeypatch.setattr(jobs, "_progress_note", lambda job, *state: noted.append(state))
     project = ProjectFactory()
     job = ImportJob.objects.create(project=project, filename="items.csv", staged=_staged(25))
     jobs.import_job_run(job_id=job.pk)
@@ -81,9 +98,44 @@ def test_progress_is_noted_every_batch_of_each_pass(monkeypatch, settings, tmp_p
     assert job.state == "done" and job.created == 25
 
 
+def test_the_store_pass_progress_is_seen_from_outside_its_transaction(monkeypatch, settings, tmp_path):
+    """The web server reads progress while the worker's store pass holds its one transaction open. With the
+    embedded default's cache (kept in the database) the notes were written inside that transaction: the bar
+    stood at the end of validation until the whole file was stored. Read here from another thread, which has
+    its own database connection, as the web server does."""
+    settings.IMPORT_STAGING_DIR = tmp_path
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                                   "LOCATION": settings.DATABASE_CACHE_TABLE}}
+    monkeypatch.setattr(service, "BATCH_SIZE", 10)
+    job = ImportJob.objects.create(project=ProjectFactory(), filename="items.csv", staged=_staged(25))
+    note, seen = jobs._progress_note, []
+
+    def note_and_look(noted_for, phase, rows_done, rows_total):
+        note(noted_for, phase, rows_done, rows_total)
+        if (phase, rows_done) == ("importing", 10):
+            running = ImportJob.objects.get(pk=job.pk)
+            reader = threading.Thread(target=_look, args=(running, seen))
+            reader.start()
+            reader.join()
+
+    monkeypatch.setattr(jobs, "_progress_note", note_and_look)
+    jobs.import_job_run(job_id=job.pk)
+    assert seen == [("importing", 10, 25)]
+
+
+def _look(job, seen):
+    try:
+        progress = jobs.import_job_progress(job)
+        seen.append((progress["phase"], progress["rows_done"], progress["rows_total"]))
+    except Exception as error:  # the database cache's table, locked by the open transaction (SQLite)
+        seen.append(repr(error))
+    finally:
+        connections.close_all()
+
+
 def test_a_running_job_shows_its_live_progress(settings, tmp_path):
     job = ImportJob.objects.create(project=ProjectFactory(), filename="items.csv", staged="0" * 32, state="running")
-    jobs._progress_note(job.pk, "importing", 500, 1000)
+    jobs._progress_note(job, "importing", 500, 1000)
     progress = jobs.import_job_progress(job)
     assert (progress["phase"], progress["rows_done"], progress["rows_total"], progress["percent"]) == (
         "importing", 500, 1000, 75)
@@ -154,7 +206,7 @@ def test_the_admin_job_page_lists_the_errors_and_offers_the_report(
 
 def test_the_job_page_of_a_running_job_shows_its_progress(client, admin_user):
     job = ImportJob.objects.create(project=ProjectFactory(), filename="items.csv", staged="0" * 32, state="running")
-    jobs._progress_note(job.pk, "importing", 500, 1000)
+    jobs._progress_note(job, "importing", 500, 1000)
     client.force_login(admin_user)
     page = client.get(reverse("admin:tasks_project_import_job", args=[job.project_id, job.pk])).content.decode()
     assert 'value="75"' in page and "500 of 1000" in page and 'id="import-running"' in page

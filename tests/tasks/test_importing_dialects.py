@@ -70,9 +70,18 @@ def test_a_cp1252_file_from_excel_imports_with_its_accents():
     (b"id,title\n1,\x81\x8d\n", False, "latin-1"),  # bytes cp1252 leaves undefined
     ("title\ncafé".encode()[:-1], True, "utf-8"),  # the sample ends inside a two-byte character
     ("title\ncafé".encode()[:-1], False, "cp1252"),  # ... but the file ends there: not UTF-8 after all
+    ("id,title\n1,café\n".encode() + b"2,\xff\xfe\n", False, "utf-8"),  # UTF-8 with damaged bytes
+    ("id;title\n1;Café crème – 250 g\n2;Naïve €5\n".encode("cp1252"), False, "cp1252"),
 ])
 def test_encoding_guess(sample, truncated, expected):
     assert encoding_guess(sample, truncated=truncated) == expected
+
+
+def test_a_damaged_utf8_file_is_refused_by_its_bad_lines_not_read_as_cp1252():
+    """A UTF-8 file with a few broken bytes was guessed cp1252 whole, and its good accents stored as mojibake."""
+    project = ProjectFactory()
+    errors = import_rejected(project, "id,title\n1,café crème\n".encode() + b"2,caf\xe9 \xff\n3,fine\n")
+    assert [(error.line, error.reason[:38]) for error in errors] == [(3, "is not UTF-8 text (byte 0xe9 at byte 6")]
 
 
 def test_a_byte_order_mark_is_reported_and_not_part_of_the_header():

@@ -102,3 +102,29 @@ def test_uploaded_files_are_private_on_disk():
     path = item.media.path
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
+
+
+@pytest.mark.parametrize("task_type, name, content", [
+    (TaskType.IMAGE, "phone.png", png_bytes()), (TaskType.AUDIO, "clip.wav", wav_bytes()),
+])
+def test_a_project_manager_adds_an_uploaded_media_item_in_the_admin(client, task_type, name, content):
+    """The admin's Data box was required and {} counts as empty, so no item could be added with just its file:
+    uploaded-media projects could not be built by hand (fresh-eyes trial)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tasks.models import Item
+    from tests.factories import PASSWORD, ProjectManagerFactory
+
+    project = ProjectFactory(task_type=task_type, item_fields=[], overlap=2)
+    client.login(username=ProjectManagerFactory().username, password=PASSWORD)
+    form = {"project": project.pk, "external_id": "m1", "data": "{}", "gold": "null", "gold_explanation": "",
+            "state": "open", "model_uncertainty": "-1.0", "source": "import", "priority": "0"}
+    answer = client.post(reverse("admin:tasks_item_add"), {**form, "media": SimpleUploadedFile(name, content)})
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    item = Item.objects.get(project=project, external_id="m1")
+    assert item.media and item.data == {} and item.open_slots == 2 and len(item.content_hash) == 64
+
+    # Without the file the item has nothing to show: refused, naming the field.
+    refused = client.post(reverse("admin:tasks_item_add"), {**form, "external_id": "m2"})
+    assert refused.status_code == 200 and f"The field &#x27;{task_type}&#x27; is missing or empty." in refused.content.decode()
+    assert not Item.objects.filter(external_id="m2").exists()
