@@ -34,12 +34,12 @@ def test_without_redis_the_cache_is_the_database():
 
 def test_with_a_redis_broker_the_cache_is_that_redis():
     assert _cache_of(CELERY_BROKER_URL="redis://127.0.0.1:6379/3") == [
-        "django.core.cache.backends.redis.RedisCache", "redis://127.0.0.1:6379/3"]
+        "core.cache.RedisCache", "redis://127.0.0.1:6379/3"]
 
 
 def test_cache_url_chooses_its_own_redis():
     assert _cache_of(CELERY_BROKER_URL="redis://127.0.0.1:6379/3", CACHE_URL="redis://cache:6379/1") == [
-        "django.core.cache.backends.redis.RedisCache", "redis://cache:6379/1"]
+        "core.cache.RedisCache", "redis://cache:6379/1"]
 
 
 def test_an_unknown_cache_url_is_refused():
@@ -84,7 +84,7 @@ def test_the_evaluation_debounce_holds_across_processes_on_the_database_cache(tr
 @pytest.mark.real_broker
 def test_the_evaluation_debounce_holds_across_processes_on_redis(settings, monkeypatch):
     url = os.environ["CELERY_BROKER_URL"]
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+    settings.CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": url,
                                    "KEY_PREFIX": "crowdlabel"}}
     settings.QUALITY_EVALUATION_DEBOUNCE_SECONDS = 60
     monkeypatch.setattr("quality.celery_tasks.evaluate_project.apply_async", lambda **kw: None)
