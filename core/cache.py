@@ -1,14 +1,18 @@
-"""The shared cache's plumbing: a Redis backend that keeps its client, and request counters per time window
-that take one round trip for all of a request's counters.
+"""The shared cache's plumbing: a Redis backend that keeps its client, request counters per time window that
+take one round trip for all of a request's counters, and copies of shared values kept by the process.
 
 Django's RedisCache builds a new redis-py client object for every command (the connection pool is kept, the
 client around it is not); building one walks redis-py's whole response-callback table, which on the API's hot
 path cost more Python than the view itself. A client is safe to share between threads (each command takes a
 connection from the pool), so one per server is kept."""
 
+import time
+
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 
 class _KeptClientRedisCacheClient(RedisCacheClient):
@@ -66,3 +70,38 @@ def _redis_window_counts(cache: DjangoRedisCache, windows: dict[str, int]) -> di
             pipe.ttl(stored)
         replies = pipe.execute()
     return {key: (replies[3 * n + 1], max(replies[3 * n + 2], 1)) for n, key in enumerate(windows)}
+
+
+class LocalCopies:
+    """What this process last learned from the shared cache, kept until the moment it expires there.
+
+    On the hot path a shared-cache round trip costs as much as a primary-key query. A value that the shared
+    cache holds until a known moment (a cached computation, an interval already started) can be reused by
+    this process until that same moment without asking again: it is the answer the shared cache would give.
+    Emptied when the CACHES setting changes (each test gets a fresh cache)."""
+
+    def __init__(self):
+        self._values: dict[str, tuple[object, float]] = {}
+        _all_local_copies.append(self)
+
+    def get(self, key: str):
+        found = self._values.get(key)
+        if found is None or found[1] <= time.time():
+            return None
+        return found[0]
+
+    def put(self, key: str, value, expires_at: float) -> None:
+        self._values[key] = (value, expires_at)
+
+    def clear(self) -> None:
+        self._values.clear()
+
+
+_all_local_copies: list[LocalCopies] = []
+
+
+@receiver(setting_changed)
+def _forget_local_copies(*, setting, **kwargs):
+    if setting == "CACHES":
+        for copies in _all_local_copies:
+            copies.clear()

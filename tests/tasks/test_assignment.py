@@ -1,4 +1,5 @@
 import random
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -122,15 +123,15 @@ def test_an_expired_lease_returns_the_slot_lazily_on_the_next_request(project):
     assert Item.objects.get(pk=stale.item_id).open_slots == (2 if fresh.item_id == stale.item_id else 3)
 
 
-def test_another_workers_expired_lease_is_swept_by_a_request_at_most_once_per_interval(project, settings):
-    from django.core.cache import cache
-
+def test_another_workers_expired_lease_is_swept_by_a_request_at_most_once_per_interval(project, settings,
+                                                                                      monkeypatch):
     settings.ASSIGNMENT_LEASE_SWEEP_SECONDS = 60
     stale = next_item(verified_worker(), project)  # this request swept, and opened the interval
     _expire_now(stale)
     next_item(verified_worker(), project)  # within the interval: no second sweep
     assert Assignment.objects.get(pk=stale.pk).state == AssignmentState.LIVE
-    cache.clear()  # the interval is over
+    clock = time.time
+    monkeypatch.setattr(time, "time", lambda: clock() + 61)  # the interval is over (in the cache and the process)
     next_item(verified_worker(), project)
     assert Assignment.objects.get(pk=stale.pk).state == AssignmentState.EXPIRED
     assert Item.objects.get(pk=stale.item_id).open_slots >= 1
@@ -283,6 +284,29 @@ def test_pushed_batches_are_not_counted_as_demand(settings):
     Assignment.objects.filter(pushed=True, worker=weak).delete()  # weight 0 is given nothing by T_i anyway
     # 60 pushed rows in the window, 40 free slots: the push is not the crowd asking, so the weak worker is served.
     assert service.assignment_next(worker=weak, project=project, rng=random.Random(0)).assignment
+
+
+def test_a_process_asks_the_shared_cache_for_the_competition_once_per_period(settings, monkeypatch):
+    """Each process keeps the shared copy until it expires there; another process (its copies empty) reads the
+    shared one rather than the database."""
+    from django.core.cache import cache
+
+    settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS = 60
+    project = _weighted_project()
+    ItemFactory.create_batch(20, project=project)
+    workers = [verified_worker(weight=w) for w in WEIGHTS[:4]]
+    asked, reads = [], []
+    monkeypatch.setattr(service, "cache", type("Spy", (), {
+        "get": lambda self, key: asked.append(key) or cache.get(key),
+        "set": lambda self, *a: cache.set(*a), "add": lambda self, *a, **kw: cache.add(*a, **kw)})())
+    read = service.sql.competition
+    monkeypatch.setattr(service.sql, "competition", lambda **kw: reads.append(kw) or read(**kw))
+    for worker in workers * 2:
+        service.assignment_next(worker=worker, project=project, rng=random.Random(0))
+    assert (len(asked), len(reads)) == (1, 1)
+    service._shared.clear()  # as another process, for a worker who holds nothing yet
+    service.assignment_next(worker=verified_worker(weight=WEIGHTS[0]), project=project, rng=random.Random(0))
+    assert (len(asked), len(reads)) == (2, 1)
 
 
 def test_the_competition_is_read_once_per_cache_period_not_per_request(settings, monkeypatch):
