@@ -107,7 +107,8 @@ def test_redis_counts_a_requests_windows_in_one_round_trip_with_one_kept_client(
                                    "KEY_PREFIX": "crowdlabel"}}
     cache = caches["default"]
     assert cache._cache.get_client(write=True) is cache._cache.get_client(write=True)
-    keys = {f"test-window-{uuid.uuid4().hex}": 60, f"test-window-{uuid.uuid4().hex}": 30}
+    run = uuid.uuid4().hex
+    keys = {f"test-window-{run}-token": 60, f"test-window-{run}-address": 30}
     round_trips = []
     execute, command = Pipeline.execute, Redis.execute_command
     monkeypatch.setattr(Pipeline, "execute", lambda self, *a, **kw: round_trips.append("pipeline") or execute(self, *a, **kw))
