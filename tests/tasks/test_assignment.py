@@ -10,7 +10,8 @@ from accounts.models import Skill, VerificationStatus
 from tasks import assignment as service
 from tasks import sampling
 from tasks.celery_tasks import expire_leases
-from tasks.models import Assignment, AssignmentState, AssignmentStrategy, Item, ItemState, ProjectStatus
+from tasks.models import (Assignment, AssignmentState, AssignmentStrategy, Item, ItemOrder, ItemState,
+                          ProjectStatus)
 from tests.factories import verified_worker
 from tests.tasks.factories import WEIGHTS, ItemFactory, ProjectFactory, took_work_recently
 
@@ -330,6 +331,18 @@ def test_random_strategy_does_not_ration(project):
     strong, weak = verified_worker(weight=10.0), verified_worker(weight=0.5)
     next_item(strong, project)
     assert all(service.assignment_next(worker=weak, project=project, rng=random.Random(s)).assignment for s in range(3))
+
+
+@pytest.mark.parametrize("order", [ItemOrder.RANDOM, ItemOrder.BREADTH_FIRST, ItemOrder.UNCERTAINTY])
+def test_items_above_the_default_priority_come_first_in_every_order(order):
+    """Random order walks the ids from a random point; a priority item below the point still comes first."""
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, overlap=1, gold_share=0.0, item_order=order)
+    urgent = ItemFactory(project=project, priority=5)  # the lowest id: below any random point
+    ItemFactory.create_batch(30, project=project)
+    claimed = [service.assignment_next(worker=verified_worker(), project=project, rng=random.Random(seed)).assignment
+               for seed in range(2)]
+    assert claimed[0].item_id == urgent.pk
+    assert claimed[1].item_id != urgent.pk and claimed[1].item.priority == 0  # then the rest, in the order
 
 
 def test_push_batch_gives_the_highest_weight_the_first_items():
