@@ -358,13 +358,14 @@ CELERY_RESULT_EXPIRES = 3600
 # One cache shared by every process (web servers, workers, beat): the evaluation debounce ("one evaluation per
 # project at a time") and the assignment caches hold across processes only if the cache does. Redis when Redis
 # is configured (CACHE_URL, else the broker's Redis), the database otherwise (its table is made by `migrate`).
+# Redis through core.cache.RedisCache: Django's, keeping one client object instead of building one per command.
 _REDIS_SCHEMES = ("redis://", "rediss://")
 DATABASE_CACHE_TABLE = "crowdlabel_cache"
 CACHE_URL = os.environ.get("CACHE_URL") or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(_REDIS_SCHEMES) else "")
 if CACHE_URL.startswith(_REDIS_SCHEMES):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "crowdlabel",
             # A Redis that is away makes a request wait a second, not hang (the API answers 503 meanwhile).

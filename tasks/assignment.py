@@ -10,6 +10,7 @@ Correct under concurrency by construction:
 """
 
 import random
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User, WorkerProfile
 from accounts.selectors import WorkerPools, worker_pools
+from core.cache import LocalCopies
 
 from . import assignment_sql as sql
 from . import practice, sampling, selectors
@@ -237,10 +239,17 @@ def _serve_holding(*, worker, project, now) -> Assignment | None:
 def _sweep_expired_leases(*, project, now) -> None:
     """Lazily return a few expired leases of this project to the pool, at most once per
     ASSIGNMENT_LEASE_SWEEP_SECONDS per project (shared cache; the periodic job sweeps the rest): on a busy project
-    the requests would otherwise all repeat the same empty search."""
+    the requests would otherwise all repeat the same empty search. Each process asks the shared cache at most
+    once per interval and project: within it the answer is no (another request opened the interval) or it was
+    this process's own sweep."""
     every = settings.ASSIGNMENT_LEASE_SWEEP_SECONDS
-    if every and not cache.add(f"assignment:lease-sweep:{project.pk}", 1, timeout=every):
-        return
+    if every:
+        key = f"assignment:lease-sweep:{project.pk}"
+        if _shared.get(key):
+            return
+        _shared.put(key, True, time.time() + every)
+        if not cache.add(key, 1, timeout=every):
+            return
     with transaction.atomic():
         _expire(now=now, project_id=project.pk, limit=20)
 
@@ -336,21 +345,34 @@ def _admitted_by_lottery(*, worker, weight, project, now, rng) -> bool:
 
 def _competition(*, project, now) -> Competition:
     """Cached for a few seconds: on a busy project the window holds many rows, and the hot path must not
-    scan them on every request."""
-    key = f"assignment:competition:{project.pk}"
+    scan them on every request. Shared with its expiry moment, so that each process keeps its copy until
+    then without asking the shared cache on every request."""
+    timeout = settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS
+    if not timeout:
+        return _competition_read(project=project, now=now)
+    key = f"assignment:competition:v2:{project.pk}"  # v2: (competition, expires at), no longer the bare value
+    competition = _shared.get(key)
+    if competition is not None:
+        return competition
     cached = cache.get(key)
-    if cached is not None:
-        return cached
+    if cached is None:
+        cached = (_competition_read(project=project, now=now), time.time() + timeout)
+        cache.set(key, cached, timeout)
+    _shared.put(key, *cached)
+    return cached[0]
+
+
+def _competition_read(*, project, now) -> Competition:
     rows = sql.competition(project_id=project.pk, since=now - COMPETITION_WINDOW)
-    competition = Competition(
+    return Competition(
         weights=tuple((worker_id, weight) for worker_id, weight, _, _ in rows),
         started=sum(started for _, _, started, _ in rows),
         supply=rows[0][3] if rows else 0,
     )
-    timeout = settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS
-    if timeout:
-        cache.set(key, competition, timeout)
-    return competition
+
+
+# The shared cache's answers on the hot path (the lease-sweep interval, the competition), kept by this process.
+_shared = LocalCopies()
 
 
 # --- Skip, release, complete, expire --------------------------------------------------------------

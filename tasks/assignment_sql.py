@@ -25,10 +25,13 @@ HOLDING = db.literals(HOLDING_STATES)
 LIVE, SUBMITTED = db.literal(AssignmentState.LIVE), db.literal(AssignmentState.SUBMITTED)
 OPEN, COLLECTING = db.literal(ItemState.OPEN), db.literal(ItemState.COLLECTING)
 # Priority first in every order (feedback items jump the queue); the claimable indexes lead with it too.
+# Random order walks the ids from a random point (the primary key's order): "priority DESC, id" has no index
+# and made each claim sort every claimable item past the point, so random order takes the items above the
+# default priority first in a subquery of its own (_candidate) and then walks the ids.
 ORDER = {
     ItemOrder.BREADTH_FIRST: "i.priority DESC, i.open_slots, i.id",
     ItemOrder.UNCERTAINTY: "i.priority DESC, i.model_uncertainty DESC, i.id",
-    ItemOrder.RANDOM: "i.priority DESC, i.id",
+    ItemOrder.RANDOM: "i.id",
 }
 
 
@@ -168,15 +171,24 @@ def unseen_exists(*, project_id: int, worker_id: int, gold: bool) -> bool:
     return bool(db.rows(sql, _unseen_params(project_id, worker_id)))
 
 
-def _candidate(*, gold, order, from_id, below_id, lock) -> tuple[str, list]:
+def _candidate(*, gold, order, from_id, below_id, lock, unseen_params) -> tuple[str, list]:
     """The first item in the project's order that this worker has not seen and has a free slot, locked;
-    items another claim holds are skipped, never waited for."""
-    sql, params = f"SELECT i.id FROM {ITEM} i WHERE {_unseen_where(gold)}", []
+    items another claim holds are skipped, never waited for. An id expression with its parameters
+    (`unseen_params`: _unseen_params of the project and worker)."""
+    locked = db.lock_clause(skip_locked=True, of="i") if lock else ""
+    sql, params = f"SELECT i.id FROM {ITEM} i WHERE {_unseen_where(gold)}", [*unseen_params]
     if from_id is not None:
-        sql, params = sql + " AND i.id >= %s", [from_id]
+        sql, params = sql + " AND i.id >= %s", [*params, from_id]
     if below_id is not None:
-        sql, params = sql + " AND i.id < %s", [below_id]
-    return sql + f" ORDER BY {ORDER[order]} LIMIT 1{db.lock_clause(skip_locked=True, of='i') if lock else ''}", params
+        sql, params = sql + " AND i.id < %s", [*params, below_id]
+    sql = f"{sql} ORDER BY {ORDER[order]} LIMIT 1{locked}"
+    if gold or order != ItemOrder.RANDOM:
+        return f"({sql})", params
+    # Items above the default priority first, wherever the random point is: a short range of the claimable
+    # index, empty on most projects. COALESCE asks the id walk only when there is none.
+    first = (f"SELECT i.id FROM {ITEM} i WHERE {_unseen_where(gold)} AND i.priority > 0 "
+             f"ORDER BY {ORDER[ItemOrder.BREADTH_FIRST]} LIMIT 1{locked}")
+    return f"COALESCE(({first}), ({sql}))", [*unseen_params, *params]
 
 
 def claim_and_start(*, project_id: int, worker_id: int, order: str, now, expires_at, from_id=None, below_id=None):
@@ -185,9 +197,10 @@ def claim_and_start(*, project_id: int, worker_id: int, order: str, now, expires
     with its item, or None when no item is free. On PostgreSQL this is one statement, with no
     transaction round trips; the one-live-assignment constraint undoes it all if the worker started
     another assignment meanwhile (IntegrityError: the caller retries)."""
-    candidate, params = _candidate(gold=False, order=order, from_id=from_id, below_id=below_id, lock=True)
-    take = f"{_take_slot(f'({candidate})')} RETURNING {db.columns(Item)}"
-    return _start(take, [*_unseen_params(project_id, worker_id), *params],
+    candidate, params = _candidate(gold=False, order=order, from_id=from_id, below_id=below_id, lock=True,
+                                   unseen_params=_unseen_params(project_id, worker_id))
+    take = f"{_take_slot(candidate)} RETURNING {db.columns(Item)}"
+    return _start(take, params,
                   project_id=project_id, worker_id=worker_id, now=now, expires_at=expires_at)
 
 
@@ -200,10 +213,13 @@ def claim_gold(*, project_id: int, worker_id: int, order: str, now, expires_at, 
     matters), not EXISTS: PostgreSQL drops the ORDER BY from an EXISTS and may then walk an index full of
     items with no free slot. `order` is not used: claim_and_start's signature. One statement on
     PostgreSQL, like claim_and_start."""
-    candidate, params = _candidate(gold=True, order=ItemOrder.RANDOM, from_id=from_id, below_id=below_id, lock=False)
-    real_work, real_params = _candidate(gold=False, order=ItemOrder.BREADTH_FIRST, from_id=None, below_id=None, lock=False)
-    pick = f"SELECT {db.columns(Item)} FROM {ITEM} WHERE id = ({candidate}) AND ({real_work}) IS NOT NULL"
-    pick_params = [*_unseen_params(project_id, worker_id), *params, *_unseen_params(project_id, worker_id), *real_params]
+    unseen = _unseen_params(project_id, worker_id)
+    candidate, params = _candidate(gold=True, order=ItemOrder.RANDOM, from_id=from_id, below_id=below_id, lock=False,
+                                   unseen_params=unseen)
+    real_work, real_params = _candidate(gold=False, order=ItemOrder.BREADTH_FIRST, from_id=None, below_id=None,
+                                        lock=False, unseen_params=unseen)
+    pick = f"SELECT {db.columns(Item)} FROM {ITEM} WHERE id = {candidate} AND {real_work} IS NOT NULL"
+    pick_params = [*params, *real_params]
     return _start(pick, pick_params, project_id=project_id, worker_id=worker_id, now=now, expires_at=expires_at,
                   then=_mark_collecting)
 

@@ -34,12 +34,12 @@ def test_without_redis_the_cache_is_the_database():
 
 def test_with_a_redis_broker_the_cache_is_that_redis():
     assert _cache_of(CELERY_BROKER_URL="redis://127.0.0.1:6379/3") == [
-        "django.core.cache.backends.redis.RedisCache", "redis://127.0.0.1:6379/3"]
+        "core.cache.RedisCache", "redis://127.0.0.1:6379/3"]
 
 
 def test_cache_url_chooses_its_own_redis():
     assert _cache_of(CELERY_BROKER_URL="redis://127.0.0.1:6379/3", CACHE_URL="redis://cache:6379/1") == [
-        "django.core.cache.backends.redis.RedisCache", "redis://cache:6379/1"]
+        "core.cache.RedisCache", "redis://cache:6379/1"]
 
 
 def test_an_unknown_cache_url_is_refused():
@@ -84,7 +84,7 @@ def test_the_evaluation_debounce_holds_across_processes_on_the_database_cache(tr
 @pytest.mark.real_broker
 def test_the_evaluation_debounce_holds_across_processes_on_redis(settings, monkeypatch):
     url = os.environ["CELERY_BROKER_URL"]
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+    settings.CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": url,
                                    "KEY_PREFIX": "crowdlabel"}}
     settings.QUALITY_EVALUATION_DEBOUNCE_SECONDS = 60
     monkeypatch.setattr("quality.celery_tasks.evaluate_project.apply_async", lambda **kw: None)
@@ -93,3 +93,41 @@ def test_the_evaluation_debounce_holds_across_processes_on_redis(settings, monke
     assert decisions.project_evaluation_schedule(project_id=project_id)
     assert _debounce_from_another_process(project_id, CACHE_URL=url) == "False"
     caches["default"].delete(f"quality:evaluation:{project_id}")
+
+
+# --- Request counters (the API's rate limits) ------------------------------------------------------
+
+@pytest.mark.real_broker
+def test_redis_counts_a_requests_windows_in_one_round_trip_with_one_kept_client(settings, monkeypatch):
+    from redis.client import Pipeline, Redis
+
+    from core.cache import window_counts
+
+    settings.CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": os.environ["CELERY_BROKER_URL"],
+                                   "KEY_PREFIX": "crowdlabel"}}
+    cache = caches["default"]
+    assert cache._cache.get_client(write=True) is cache._cache.get_client(write=True)
+    run = uuid.uuid4().hex
+    keys = {f"test-window-{run}-token": 60, f"test-window-{run}-address": 30}
+    round_trips = []
+    execute, command = Pipeline.execute, Redis.execute_command
+    monkeypatch.setattr(Pipeline, "execute", lambda self, *a, **kw: round_trips.append("pipeline") or execute(self, *a, **kw))
+    monkeypatch.setattr(Redis, "execute_command", lambda self, *a, **kw: round_trips.append(a[0]) or command(self, *a, **kw))
+
+    first, second = window_counts(keys), window_counts(keys)
+
+    assert round_trips == ["pipeline", "pipeline"]
+    for key, seconds in keys.items():
+        assert first[key][0] == 1 and second[key][0] == 2
+        assert 0 < second[key][1] <= seconds
+        assert 0 < cache._cache.get_client().ttl(cache.make_and_validate_key(key)) <= seconds  # it expires
+        assert cache.get(key) == 2
+        cache.delete(key)
+
+
+def test_the_database_cache_counts_windows_too(db, settings):
+    from core.cache import window_counts
+
+    settings.CACHES = DATABASE_CACHE
+    key = f"test-window-{uuid.uuid4().hex}"
+    assert [window_counts({key: 60})[key] for _ in range(3)] == [(1, 60), (2, 60), (3, 60)]

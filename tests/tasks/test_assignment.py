@@ -1,4 +1,5 @@
 import random
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -9,7 +10,8 @@ from accounts.models import Skill, VerificationStatus
 from tasks import assignment as service
 from tasks import sampling
 from tasks.celery_tasks import expire_leases
-from tasks.models import Assignment, AssignmentState, AssignmentStrategy, Item, ItemState, ProjectStatus
+from tasks.models import (Assignment, AssignmentState, AssignmentStrategy, Item, ItemOrder, ItemState,
+                          ProjectStatus)
 from tests.factories import verified_worker
 from tests.tasks.factories import WEIGHTS, ItemFactory, ProjectFactory, took_work_recently
 
@@ -122,15 +124,15 @@ def test_an_expired_lease_returns_the_slot_lazily_on_the_next_request(project):
     assert Item.objects.get(pk=stale.item_id).open_slots == (2 if fresh.item_id == stale.item_id else 3)
 
 
-def test_another_workers_expired_lease_is_swept_by_a_request_at_most_once_per_interval(project, settings):
-    from django.core.cache import cache
-
+def test_another_workers_expired_lease_is_swept_by_a_request_at_most_once_per_interval(project, settings,
+                                                                                      monkeypatch):
     settings.ASSIGNMENT_LEASE_SWEEP_SECONDS = 60
     stale = next_item(verified_worker(), project)  # this request swept, and opened the interval
     _expire_now(stale)
     next_item(verified_worker(), project)  # within the interval: no second sweep
     assert Assignment.objects.get(pk=stale.pk).state == AssignmentState.LIVE
-    cache.clear()  # the interval is over
+    clock = time.time
+    monkeypatch.setattr(time, "time", lambda: clock() + 61)  # the interval is over (in the cache and the process)
     next_item(verified_worker(), project)
     assert Assignment.objects.get(pk=stale.pk).state == AssignmentState.EXPIRED
     assert Item.objects.get(pk=stale.item_id).open_slots >= 1
@@ -285,6 +287,29 @@ def test_pushed_batches_are_not_counted_as_demand(settings):
     assert service.assignment_next(worker=weak, project=project, rng=random.Random(0)).assignment
 
 
+def test_a_process_asks_the_shared_cache_for_the_competition_once_per_period(settings, monkeypatch):
+    """Each process keeps the shared copy until it expires there; another process (its copies empty) reads the
+    shared one rather than the database."""
+    from django.core.cache import cache
+
+    settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS = 60
+    project = _weighted_project()
+    ItemFactory.create_batch(20, project=project)
+    workers = [verified_worker(weight=w) for w in WEIGHTS[:4]]
+    asked, reads = [], []
+    monkeypatch.setattr(service, "cache", type("Spy", (), {
+        "get": lambda self, key: asked.append(key) or cache.get(key),
+        "set": lambda self, *a: cache.set(*a), "add": lambda self, *a, **kw: cache.add(*a, **kw)})())
+    read = service.sql.competition
+    monkeypatch.setattr(service.sql, "competition", lambda **kw: reads.append(kw) or read(**kw))
+    for worker in workers * 2:
+        service.assignment_next(worker=worker, project=project, rng=random.Random(0))
+    assert (len(asked), len(reads)) == (1, 1)
+    service._shared.clear()  # as another process, for a worker who holds nothing yet
+    service.assignment_next(worker=verified_worker(weight=WEIGHTS[0]), project=project, rng=random.Random(0))
+    assert (len(asked), len(reads)) == (2, 1)
+
+
 def test_the_competition_is_read_once_per_cache_period_not_per_request(settings, monkeypatch):
     settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS = 60
     project = _weighted_project()
@@ -306,6 +331,18 @@ def test_random_strategy_does_not_ration(project):
     strong, weak = verified_worker(weight=10.0), verified_worker(weight=0.5)
     next_item(strong, project)
     assert all(service.assignment_next(worker=weak, project=project, rng=random.Random(s)).assignment for s in range(3))
+
+
+@pytest.mark.parametrize("order", [ItemOrder.RANDOM, ItemOrder.BREADTH_FIRST, ItemOrder.UNCERTAINTY])
+def test_items_above_the_default_priority_come_first_in_every_order(order):
+    """Random order walks the ids from a random point; a priority item below the point still comes first."""
+    project = ProjectFactory(status=ProjectStatus.PUBLISHED, overlap=1, gold_share=0.0, item_order=order)
+    urgent = ItemFactory(project=project, priority=5)  # the lowest id: below any random point
+    ItemFactory.create_batch(30, project=project)
+    claimed = [service.assignment_next(worker=verified_worker(), project=project, rng=random.Random(seed)).assignment
+               for seed in range(2)]
+    assert claimed[0].item_id == urgent.pk
+    assert claimed[1].item_id != urgent.pk and claimed[1].item.priority == 0  # then the rest, in the order
 
 
 def test_push_batch_gives_the_highest_weight_the_first_items():
