@@ -63,6 +63,7 @@ REFIT_GROWTH = 0.1             # a previous fit is reused until the known truth 
 REFIT_ITEMS = 50               # ... or by this many items (PreviousFit)
 FOLDS = 5
 MATCH_ANSWER_COUNTS = True     # known tasks held out in groups of as many answers as the others have (_answer_groups)
+MAX_GROUPS = 4                 # ... at most this many read per known task
 CORRELATION_GRID = np.concatenate([[0.0], np.linspace(0.01, 0.95, 95)])  # ρ candidates; 0 = independent answers
 TEMPERATURE_GRID = np.exp(np.linspace(np.log(0.25), np.log(16.0), 25))  # τ candidates; holds 1 exactly
 KEEP_WEIGHT = 1e-3             # grid points less likely than this (relative to the best) are left out
@@ -331,15 +332,15 @@ def _out_of_fold(method, arrays, known, known_tasks, worker_weights, seed) -> He
     for fold in folds:
         groups = _answer_groups(task_idx, fold, counts, undecided, rng)
         regrouped = task_idx.copy()
-        rows = np.full(len(groups), -1, dtype=np.int64)      # the run's task index of each group
-        owners = np.empty(len(groups), dtype=np.int64)
         extra = n_tasks
-        for index, (task, answers, is_first) in enumerate(groups):
-            owners[index] = task
-            if is_first:
-                rows[index] = task
-            else:
-                regrouped[answers], rows[index], extra = extra, extra, extra + 1
+        for _task, answers, kind in groups:
+            if kind != "first":
+                regrouped[answers], extra = extra, extra + 1
+        read = [index for index, (_, _, kind) in enumerate(groups) if kind != "rest"]
+        rows = np.array([groups[index][0] if groups[index][2] == "first" else -1 for index in read], dtype=np.int64)
+        pseudo = n_tasks + np.cumsum([kind != "first" for _, _, kind in groups]) - 1
+        rows = np.where(rows >= 0, rows, pseudo[read])           # the run's task index of each group read
+        owners = np.array([groups[index][0] for index in read], dtype=np.int64)
         hidden = np.concatenate([known, np.full(extra - n_tasks, -1)])
         hidden[fold] = -1
         fit = method(regrouped, arrays[1], arrays[2], extra, *arrays[4:], known_truth=hidden,
@@ -348,7 +349,7 @@ def _out_of_fold(method, arrays, known, known_tasks, worker_weights, seed) -> He
         per_task = np.bincount(owners, minlength=n_tasks)[owners]
         parts.append((owners, fit.labels[rows], fit.log_evidence[rows],
                       np.broadcast_to(fit.class_prior, (len(rows), len(fit.class_prior))), seen, 1.0 / per_task,
-                      np.array([is_first for _, _, is_first in groups])))
+                      np.array([groups[index][2] == "first" for index in read])))
     return HeldOut(*(np.concatenate(column) for column in zip(*parts)))
 
 
@@ -373,8 +374,15 @@ def _answer_groups(task_idx, fold, counts, undecided, rng) -> list:
         sizes = counts[ranked]
     groups = []
     for task, size in zip(ranked, np.asarray(sizes, dtype=np.int64)):
-        answers = by_task[starts[task]:starts[task + 1]]
-        pieces = max(1, len(answers) // max(int(size), 1))
-        for number, piece in enumerate(np.array_split(rng.permutation(answers), pieces)):
-            groups.append((int(task), piece, number == 0))
+        answers = rng.permutation(by_task[starts[task]:starts[task + 1]])
+        size = max(int(size), 1)
+        pieces = max(1, len(answers) // size)
+        if pieces > MAX_GROUPS:
+            # Gold answered by every worker has hundreds of answers: a few looks are enough, and the fit's
+            # cost grows with the rows. The rest stay in the run (a group whose posterior is not read).
+            split = [answers[k * size:(k + 1) * size] for k in range(MAX_GROUPS)] + [answers[MAX_GROUPS * size:]]
+        else:
+            split = np.array_split(answers, pieces)
+        for number, piece in enumerate(split):
+            groups.append((int(task), piece, "first" if number == 0 else "more" if number < MAX_GROUPS else "rest"))
     return groups

@@ -211,3 +211,13 @@ def test_known_items_are_held_out_with_as_many_answers_as_the_items_being_decide
     _, all_answers = calibration.infer_calibrated(METHODS["mace_dawid_skene"], *arrays, known_truth=known)
     # Ten answers make gold look far surer than a three-answer item ever is.
     assert all_answers.holdout_confidence.mean() > decided_like.mean() + 0.05
+
+
+def test_gold_answered_by_everyone_is_read_a_few_times_and_keeps_every_answer_in_the_run():
+    """Gold shown to every worker gathers hundreds of answers; the fit's cost grows with the groups read."""
+    tasks = np.concatenate([np.zeros(40, dtype=np.int64), np.repeat(np.arange(1, 11), 3)])
+    counts = np.bincount(tasks)
+    groups = calibration._answer_groups(tasks, np.array([0]), counts, counts[1:], np.random.default_rng(0))
+    read = [answers for _, answers, kind in groups if kind != "rest"]
+    assert len(read) == calibration.MAX_GROUPS and all(len(answers) == 3 for answers in read)
+    assert sorted(np.concatenate([answers for _, answers, _ in groups])) == list(range(40))
