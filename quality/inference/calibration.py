@@ -332,14 +332,16 @@ def _out_of_fold(method, arrays, known, known_tasks, worker_weights, seed) -> He
     for fold in folds:
         groups = _answer_groups(task_idx, fold, counts, undecided, rng)
         regrouped = task_idx.copy()
-        extra = n_tasks
-        for _task, answers, kind in groups:
-            if kind != "first":
-                regrouped[answers], extra = extra, extra + 1
+        extra, run_tasks = n_tasks, []                           # each group's task index in the fold's run
+        for task, answers, kind in groups:
+            if kind == "first":
+                run_tasks.append(task)
+            else:
+                regrouped[answers] = extra
+                run_tasks.append(extra)
+                extra += 1
         read = [index for index, (_, _, kind) in enumerate(groups) if kind != "rest"]
-        rows = np.array([groups[index][0] if groups[index][2] == "first" else -1 for index in read], dtype=np.int64)
-        pseudo = n_tasks + np.cumsum([kind != "first" for _, _, kind in groups]) - 1
-        rows = np.where(rows >= 0, rows, pseudo[read])           # the run's task index of each group read
+        rows = np.array(run_tasks, dtype=np.int64)[read]
         owners = np.array([groups[index][0] for index in read], dtype=np.int64)
         hidden = np.concatenate([known, np.full(extra - n_tasks, -1)])
         hidden[fold] = -1
