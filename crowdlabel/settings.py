@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "core.csp.CSPMiddleware",  # django-csp's, its site-wide headers built once (core/csp.py)
     "allauth.account.middleware.AccountMiddleware",
 ]
 

@@ -23,6 +23,7 @@ from django.db.models import Exists, OuterRef
 
 from accounts.models import WorkerProfile
 from annotations.models import Annotation
+from core.cache import LocalCopies, shared_add
 from tasks import transitions
 from tasks.models import HOLDING_STATES, Assignment, Item, ItemState, Project, TaskType
 
@@ -32,10 +33,14 @@ from ..models import (CalibrationSource, CorrectionAnswer, DecisionSource, ItemD
 from . import corrections
 
 
+# The debounce keys this process saw set, until they expire in the shared cache (core.cache.shared_add).
+_scheduled = LocalCopies()
+
+
 def project_evaluation_schedule(*, project_id: int) -> bool:
     """Ask for an evaluation of the project soon; at most one waits per project (debounce)."""
     debounce = settings.QUALITY_EVALUATION_DEBOUNCE_SECONDS
-    if debounce and not cache.add(f"quality:evaluation:{project_id}", 1, timeout=debounce):
+    if debounce and not shared_add(f"quality:evaluation:{project_id}", debounce, _scheduled):
         return False
     from ..celery_tasks import evaluate_project  # the task module imports the services: import at call time
 

@@ -114,15 +114,18 @@ def test_redis_counts_a_requests_windows_in_one_round_trip_with_one_kept_client(
     monkeypatch.setattr(Pipeline, "execute", lambda self, *a, **kw: round_trips.append("pipeline") or execute(self, *a, **kw))
     monkeypatch.setattr(Redis, "execute_command", lambda self, *a, **kw: round_trips.append(a[0]) or command(self, *a, **kw))
 
+    window_counts({f"test-window-{run}-warm": 60})  # the server learns the script (SCRIPT LOAD) if it must
+    round_trips.clear()
     first, second = window_counts(keys), window_counts(keys)
 
-    assert round_trips == ["pipeline", "pipeline"]
+    assert round_trips == ["EVALSHA", "EVALSHA"]  # one command per request, whatever the number of keys
     for key, seconds in keys.items():
         assert first[key][0] == 1 and second[key][0] == 2
         assert 0 < second[key][1] <= seconds
         assert 0 < cache._cache.get_client().ttl(cache.make_and_validate_key(key)) <= seconds  # it expires
         assert cache.get(key) == 2
         cache.delete(key)
+    cache.delete(f"test-window-{run}-warm")
 
 
 def test_the_database_cache_counts_windows_too(db, settings):
@@ -131,3 +134,48 @@ def test_the_database_cache_counts_windows_too(db, settings):
     settings.CACHES = DATABASE_CACHE
     key = f"test-window-{uuid.uuid4().hex}"
     assert [window_counts({key: 60})[key] for _ in range(3)] == [(1, 60), (2, 60), (3, 60)]
+
+
+@pytest.mark.real_broker
+def test_a_key_seen_set_is_answered_by_this_process_until_just_before_it_expires(settings, monkeypatch):
+    import time
+
+    from redis.client import Pipeline
+
+    from core.cache import LocalCopies, shared_add
+
+    settings.CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": os.environ["CELERY_BROKER_URL"],
+                                   "KEY_PREFIX": "crowdlabel"}}
+    round_trips = []
+    execute = Pipeline.execute
+    monkeypatch.setattr(Pipeline, "execute", lambda self, *a, **kw: round_trips.append(1) or execute(self, *a, **kw))
+    key, short = f"test-add-{uuid.uuid4().hex}", f"test-add-{uuid.uuid4().hex}"
+    ours, another_process = LocalCopies(), LocalCopies()
+
+    assert shared_add(key, 60, ours) is True  # this call set it: the caller acts
+    assert shared_add(key, 60, ours) is False
+    assert len(round_trips) == 1  # the second answer came from this process's copy
+    assert shared_add(key, 60, another_process) is False  # a process that did not set it asks once...
+    assert shared_add(key, 60, another_process) is False
+    assert len(round_trips) == 2  # ...and then knows it until it expires there, less the margin
+    assert 57 < another_process._values[key][1] - time.time() <= 59
+
+    caches["default"].delete(key)  # deleted early: the copies still answer until they lapse, then ask again
+    another_process.put(key, True, time.time() - 1)
+    assert shared_add(key, 60, another_process) is True
+
+    assert shared_add(short, 1, ours) is True  # a window no longer than the margin is never kept
+    assert shared_add(short, 1, ours) is False
+    assert len(round_trips) == 5
+    for stored in (key, short):
+        caches["default"].delete(stored)
+
+
+def test_on_the_database_cache_each_add_asks_the_cache(db, settings):
+    from core.cache import LocalCopies, shared_add
+
+    settings.CACHES = DATABASE_CACHE
+    key, copies = f"test-add-{uuid.uuid4().hex}", LocalCopies()
+    assert shared_add(key, 60, copies) is True
+    caches["default"].delete(key)
+    assert shared_add(key, 60, copies) is True  # nothing was kept: the deletion is seen at once
