@@ -87,6 +87,12 @@ def datetime(value):
     return _connection().ops.adapt_datetimefield_value(value)
 
 
+def datetimes(values) -> list:
+    """`datetime` of each value, the connection looked up once (a lookup costs as much as the adaptation)."""
+    adapt = _connection().ops.adapt_datetimefield_value
+    return [adapt(value) for value in values]
+
+
 def rows(sql: str, params) -> list[tuple]:
     with _connection().cursor() as cursor:
         cursor.execute(*_statement(sql, params))

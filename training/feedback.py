@@ -94,21 +94,18 @@ def feedback_validate(*, project: Project, events: list) -> list[tuple]:
     items = dict(Item.objects.filter(project=project, external_id__in={e.item for e in parsed if e.item})
                  .values_list("external_id", "pk"))
     labels = set(project.label_names)
+    # As the ORM stores a DateTimeField's value: a time without a zone is taken in the default zone.
+    occurred = db.datetimes(e.occurred_at if e.occurred_at.tzinfo else timezone.make_aware(e.occurred_at)
+                            for e in parsed)
     problems, rows = [], []
-    for index, event in enumerate(parsed):
+    for index, (event, occurred_at) in enumerate(zip(parsed, occurred)):
         problems += _references(index, event, versions, items, labels)
         rows.append((event.event_id, versions.get(event.model_version), items.get(event.item),
                      "" if event.item else event.text, event.predicted_label, event.confidence,
-                     OUTCOMES[event.outcome], event.corrected_label or "", ACTORS[event.actor],
-                     _occurred_at(event.occurred_at)))
+                     OUTCOMES[event.outcome], event.corrected_label or "", ACTORS[event.actor], occurred_at))
     if problems:
         raise FeedbackInvalid(problems)
     return rows
-
-
-def _occurred_at(moment: datetime):
-    """As the ORM stores a DateTimeField's value: a time without a zone is taken in the default zone."""
-    return db.datetime(moment if moment.tzinfo else timezone.make_aware(moment))
 
 
 def _references(index, event, versions, items, labels) -> list[dict]:

@@ -1,6 +1,8 @@
 """POST /api/projects/{id}/feedback/: batches of events, validated (400 naming the event and field),
 idempotent by the caller's event id, scoped to the organisation."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.urls import reverse
 
@@ -69,6 +71,12 @@ def test_replays_posted_at_once_store_each_event_once_and_count_it_once(project)
     assert sum(result["stored"] for result in results) == 200
     assert all(result["received"] == result["stored"] + result["duplicates"] == 200 for result in results)
     assert FeedbackEvent.objects.filter(project=project).count() == 200
+
+
+def test_a_time_without_a_zone_is_taken_in_the_default_zone(integrator, project, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    assert post(integrator, project, [feedback_event(1, occurred_at="2026-05-01T12:00:00")]).status_code == 201
+    assert FeedbackEvent.objects.get().occurred_at == datetime(2026, 5, 1, 10, 0, tzinfo=UTC)  # 12:00 in Berlin
 
 
 def test_a_nul_in_an_events_text_is_refused_naming_the_field(integrator, project):
