@@ -61,6 +61,7 @@ def test_the_same_event_ids_in_another_project_are_other_events(integrator, proj
     assert post(integrator, other, batch).json() == {"received": 3, "stored": 3, "duplicates": 0}
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_replays_posted_at_once_store_each_event_once_and_count_it_once(project):
     """Four services post the same 200 events at once, each with its own connection: the unique constraint,
