@@ -220,7 +220,7 @@ def insert(obj, *, along_with: list[tuple[str, list]] = ()):
     return stored(obj, batch([*along_with, (sql, values)])[0][0])
 
 
-def insert_many(model, fields: list[str], rows: list[tuple], *, constants: dict[str, object] = {},
+def insert_many(model, fields: list[str], rows: list[tuple], *, constants: dict[str, object] | None = None,
                 skip_conflicts_on: tuple[str, ...] = ()) -> int:
     """INSERT `rows` of `model`: each row holds the values of `fields` (names), already prepared for the
     database; `constants` ({field name: prepared value}) are the same in every row. A row that conflicts on the
@@ -233,6 +233,7 @@ def insert_many(model, fields: list[str], rows: list[tuple], *, constants: dict[
     bulk_create sends a new text of one placeholder per value, parsed and planned each time, and psycopg2
     quotes each value on its own (an array per column costs the same): for 500 rows of 10 values, 5 ms of
     this process's CPU against 1 ms for json.dumps. Elsewhere one statement per row, in one transaction."""
+    constants = constants or {}
     sql = _insert_many_sql(model, tuple(fields), tuple(constants), tuple(skip_conflicts_on))
     if postgresql():
         # Values JSON has no type for (datetimes, decimals) go as their text, which the casts read.
