@@ -93,7 +93,7 @@ _BAD_TEXT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 def json_depth_check(data: bytes, limit: int = MAX_JSON_DEPTH) -> None:
     """Raise JsonTooDeep when `data` (one JSON document) nests deeper than `limit`, as JsonDepthScanner would,
     without stepping through every quote in Python (a batch of 500 feedback events: 4.4 ms in the scanner,
-    0.5 ms here). Escaped backslashes and then escaped quotes are dropped, so every quote left opens or closes
+    0.5 to 0.7 ms here). Escaped backslashes and then escaped quotes are dropped, so every quote left opens or closes
     a string; the text between every other quote is outside strings, and only its brackets are counted.
     Backslashes outside strings (never in JSON) may count differently from the scanner: on any text that is
     JSON as far as it nests, which is as far as a parser recurses into it, the two agree."""
