@@ -85,10 +85,38 @@ class JsonDepthScanner:
                 self.depth -= 1
 
 
+_NOT_A_BRACKET = bytes(byte for byte in range(256) if byte not in b"[]{}")
+# The escapes that decode to what text_problem refuses: \u0000 (NUL) and \uD800 to \uDFFF (surrogates).
+_BAD_TEXT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+
 def json_depth_check(data: bytes, limit: int = MAX_JSON_DEPTH) -> None:
-    """Raise JsonTooDeep when `data` (one JSON document) nests deeper than `limit`."""
-    if data.count(b"[") + data.count(b"{") > limit:  # else it cannot: the usual case costs two counts
-        JsonDepthScanner(limit).feed(data)
+    """Raise JsonTooDeep when `data` (one JSON document) nests deeper than `limit`, as JsonDepthScanner would,
+    without stepping through every quote in Python (a batch of 500 feedback events: 4.4 ms in the scanner,
+    0.5 to 0.7 ms here). Escaped backslashes and then escaped quotes are dropped, so every quote left opens or closes
+    a string; the text between every other quote is outside strings, and only its brackets are counted.
+    Backslashes outside strings (never in JSON) may count differently from the scanner: on any text that is
+    JSON as far as it nests, which is as far as a parser recurses into it, the two agree."""
+    if data.count(b"[") + data.count(b"{") <= limit:  # else it cannot: the usual case costs two counts
+        return
+    if b"\\" in data:
+        data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    depth = 0
+    for byte in b"".join(data.split(b'"')[::2]).translate(None, _NOT_A_BRACKET):
+        if byte in _OPENERS:
+            depth += 1
+            if depth > limit:
+                raise JsonTooDeep(limit)
+        else:
+            depth -= 1
+
+
+def may_hold_bad_text(body: bytes) -> bool:
+    """False when no string parsed from `body` (JSON, UTF-8) can hold what text_problem refuses, so the walk of
+    json_text_problem can be skipped: JSON refuses raw control characters in a string and strict UTF-8 decoding
+    refuses encoded surrogates, so NUL and lone surrogates come only from their \\u escapes. True for any such
+    escape (even one whose backslash is itself escaped, or a surrogate pair: the walk then decides)."""
+    return _BAD_TEXT_ESCAPE.search(body) is not None
 
 
 class DepthBoundedReader:

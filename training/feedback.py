@@ -6,8 +6,10 @@ from typing import Literal
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from core import rawsql as db
 from quality import services as quality_services
 from quality.models import CorrectionSource
 from tasks import transitions
@@ -71,9 +73,15 @@ def _problems(error: ValidationError) -> list[dict]:
     return found
 
 
-def feedback_validate(*, project: Project, events: list) -> list[FeedbackEvent]:
-    """Unsaved rows for the batch, or FeedbackInvalid naming each bad event by index and field: its shape,
-    its labels (the project's), its model version and item (the project's)."""
+# What a stored event holds, in the order feedback_validate gives each row's values (core.rawsql.insert_many).
+EVENT_FIELDS = ["event_id", "model_version", "item", "text", "predicted_label", "confidence", "outcome",
+                "corrected_label", "actor", "occurred_at"]
+
+
+def feedback_validate(*, project: Project, events: list) -> list[tuple]:
+    """The batch's rows (the values of EVENT_FIELDS, ready for the database), or FeedbackInvalid naming each bad
+    event by index and field: its shape, its labels (the project's), its model version and item (the
+    project's)."""
     if not isinstance(events, list) or not 1 <= len(events) <= settings.FEEDBACK_MAX_BATCH:
         raise FeedbackInvalid([{"index": None, "field": "events",
                                 "message": f"a list of 1 to {settings.FEEDBACK_MAX_BATCH} events"}])
@@ -86,14 +94,15 @@ def feedback_validate(*, project: Project, events: list) -> list[FeedbackEvent]:
     items = dict(Item.objects.filter(project=project, external_id__in={e.item for e in parsed if e.item})
                  .values_list("external_id", "pk"))
     labels = set(project.label_names)
+    # As the ORM stores a DateTimeField's value: a time without a zone is taken in the default zone.
+    occurred = db.datetimes(e.occurred_at if e.occurred_at.tzinfo else timezone.make_aware(e.occurred_at)
+                            for e in parsed)
     problems, rows = [], []
-    for index, event in enumerate(parsed):
+    for index, (event, occurred_at) in enumerate(zip(parsed, occurred)):
         problems += _references(index, event, versions, items, labels)
-        rows.append(FeedbackEvent(
-            project=project, event_id=event.event_id, model_version_id=versions.get(event.model_version),
-            item_id=items.get(event.item), text="" if event.item else event.text,
-            predicted_label=event.predicted_label, confidence=event.confidence, outcome=OUTCOMES[event.outcome],
-            corrected_label=event.corrected_label or "", actor=ACTORS[event.actor], occurred_at=event.occurred_at))
+        rows.append((event.event_id, versions.get(event.model_version), items.get(event.item),
+                     "" if event.item else event.text, event.predicted_label, event.confidence,
+                     OUTCOMES[event.outcome], event.corrected_label or "", ACTORS[event.actor], occurred_at))
     if problems:
         raise FeedbackInvalid(problems)
     return rows
@@ -113,14 +122,14 @@ def _references(index, event, versions, items, labels) -> list[dict]:
 
 
 def feedback_store(*, project: Project, events: list) -> dict:
-    """Validate and store a batch; an event id already stored (a replayed batch) is skipped, never doubled:
-    the unique constraint decides, so two replays racing still store each event once."""
+    """Validate and store a batch; an event id already stored (a replayed batch), or repeated inside the batch,
+    is skipped, never doubled: the unique constraint decides, in the one INSERT, so two replays racing still
+    store each event once and the counts are what that INSERT did (the first of the batch's repeats is kept)."""
     rows = feedback_validate(project=project, events=events)
-    ids = [row.event_id for row in rows]
-    known = set(FeedbackEvent.objects.filter(project=project, event_id__in=ids).values_list("event_id", flat=True))
-    fresh = {row.event_id: row for row in rows if row.event_id not in known}  # a repeat inside the batch: once
-    FeedbackEvent.objects.bulk_create(list(fresh.values()), ignore_conflicts=True)
-    return {"received": len(rows), "stored": len(fresh), "duplicates": len(rows) - len(fresh)}
+    stored = db.insert_many(FeedbackEvent, EVENT_FIELDS, rows, skip_conflicts_on=("project", "event_id"),
+                            constants={"project": project.pk, "received_at": db.datetime(timezone.now()),
+                                       "processed": False})
+    return {"received": len(rows), "stored": stored, "duplicates": len(rows) - stored}
 
 
 # --- Feedback into work (periodic: training.feedback_to_items) --------------------------------------

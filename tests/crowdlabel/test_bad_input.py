@@ -7,8 +7,10 @@ import tracemalloc
 
 import pytest
 from django.urls import reverse
+from hypothesis import given, settings as hypothesis_settings, strategies as st
 
-from core.textcheck import JsonDepthScanner, JsonTooDeep, json_text_problem, text_problem
+from core.textcheck import (JsonDepthScanner, JsonTooDeep, json_depth_check, json_text_problem, may_hold_bad_text,
+                            text_problem)
 from tasks.importing import ImportRejected, items_import
 from tasks.models import Item, Project
 from tests.factories import IntegratorFactory, token_for
@@ -45,6 +47,47 @@ def test_the_depth_scanner_follows_strings_and_escapes_across_chunks():
     assert (scanner.depth, scanner.in_string) == (0, False)
     with pytest.raises(JsonTooDeep):
         JsonDepthScanner(limit=2).feed(b'[{"a": [1]}]')
+
+
+# Text full of what the checks look for: quotes, backslashes, brackets, NUL, surrogates, and \u0000 written out.
+_TRICKY_TEXT = st.text(alphabet=st.sampled_from('"\\[]{}u0dD8a\x00\ud800\udfffé📱'), max_size=12)
+_JSON_VALUES = st.recursive(st.none() | st.integers() | _TRICKY_TEXT,
+                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TRICKY_TEXT, inner, max_size=3),
+                            max_leaves=40)
+
+
+def _deeper_than(limit: int, check) -> bool:
+    try:
+        check(limit)
+    except JsonTooDeep:
+        return True
+    return False
+
+
+@hypothesis_settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(_JSON_VALUES, st.booleans(), st.integers(min_value=0, max_value=6))
+def test_the_whole_document_depth_check_agrees_with_the_scanner(value, ascii_only, limit):
+    document = json.dumps(value, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    assert _deeper_than(limit, lambda limit: json_depth_check(document, limit)) == _deeper_than(
+        limit, lambda limit: JsonDepthScanner(limit).feed(document))
+
+
+@hypothesis_settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(_JSON_VALUES, st.booleans())
+def test_a_body_said_to_hold_no_bad_text_holds_none(value, ascii_only):
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    if not ascii_only and text_problem(text):
+        return  # a lone surrogate sent as itself is not UTF-8: the body is refused before it is parsed
+    document = text.encode("utf-8")
+    if not may_hold_bad_text(document):
+        assert json_text_problem(json.loads(document)) is None
+
+
+def test_the_depth_check_refuses_what_a_parser_would_nest_into_after_escapes():
+    deep = b"[" * 40 + b"]" * 40
+    with pytest.raises(JsonTooDeep):
+        json_depth_check(b'["a \\\\", ' + deep + b"]")  # the string ends after an escaped backslash
+    json_depth_check(b'["a \\" ' + deep + b'"]')  # an escaped quote: the brackets are inside the string
 
 
 # --- API bodies and filters ---------------------------------------------------------------------------

@@ -1,11 +1,16 @@
-"""The hot path's plain-SQL helpers: literals, id lists, and prepared statements on PostgreSQL."""
+"""The hot path's plain-SQL helpers: literals, id lists, prepared statements on PostgreSQL, and many rows in one
+INSERT."""
+
+from datetime import UTC, datetime
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from core import rawsql
 from tasks.models import Item
+from training.models import FeedbackEvent
 from tests.tasks.factories import ItemFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +94,38 @@ def test_preparing_can_be_turned_off(settings):
     with CaptureQueriesContext(connection) as queries:
         assert rawsql.rows(sql, [item.pk]) == [(item.pk, item.external_id)]
     assert queries[0]["sql"].startswith("SELECT ") and not _prepared_here(sql)
+
+
+# --- insert_many ----------------------------------------------------------------------------------------
+
+EVENT_FIELDS = ["event_id", "text", "predicted_label", "corrected_label", "confidence", "outcome", "occurred_at"]
+
+
+def _insert_events(project, rows):
+    now = rawsql.datetime(timezone.now())
+    return rawsql.insert_many(FeedbackEvent, EVENT_FIELDS, rows, skip_conflicts_on=("project", "event_id"),
+                              constants={"project": project.pk, "received_at": now, "processed": False, "actor": 1})
+
+
+def test_insert_many_stores_each_value_as_given_and_counts_what_it_inserted():
+    project, moment = ProjectFactory(), datetime(2026, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
+    tricky = 'a "quoted" \\ back\\slash, 📱 é \u2028 and [brackets]'
+    rows = [("e1", tricky, "TV", "", 0.1234567890123, 1, rawsql.datetime(moment)),
+            ("e2", "", "Phone", "TV", None, 5, rawsql.datetime(moment)),
+            ("e1", "the same id again", "TV", "", 1.0, 2, rawsql.datetime(moment))]
+    assert _insert_events(project, rows) == 2  # the repeat inside the rows is skipped
+    assert _insert_events(project, rows[1:] + [("e3", "x", "CPU", "", 0.0, 3, rawsql.datetime(moment))]) == 1
+    stored = {event.event_id: event for event in FeedbackEvent.objects.filter(project=project)}
+    assert sorted(stored) == ["e1", "e2", "e3"]
+    assert (stored["e1"].text, stored["e1"].confidence, stored["e1"].outcome) == (tricky, 0.1234567890123, 1)
+    assert (stored["e2"].confidence, stored["e2"].corrected_label, stored["e2"].occurred_at) == (None, "TV", moment)
+    assert stored["e2"].processed is False
+    assert _insert_events(project, []) == 0
+
+
+@pytest.mark.postgres
+def test_insert_many_refuses_a_value_too_long_for_its_column_rather_than_cutting_it():
+    project = ProjectFactory()
+    with pytest.raises(DataError), transaction.atomic():
+        _insert_events(project, [("e" * 101, "", "TV", "", None, 1, rawsql.datetime(timezone.now()))])
+    assert not FeedbackEvent.objects.exists()

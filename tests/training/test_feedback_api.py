@@ -1,14 +1,18 @@
 """POST /api/projects/{id}/feedback/: batches of events, validated (400 naming the event and field),
 idempotent by the caller's event id, scoped to the organisation."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.urls import reverse
 
+from tests.concurrency import all_at_once
 from tests.factories import IntegratorFactory, OrganisationFactory, default_organisation, member_of
 from tests.helpers import api_as
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.training.factories import ModelVersionFactory
 from tests.training.feedback_events import feedback_event
+from training import feedback
 from training.models import FeedbackActor, FeedbackEvent, FeedbackOutcome
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +41,50 @@ def test_a_batch_is_stored_once_however_often_it_is_replayed(integrator, project
     assert again.json() == {"received": 51, "stored": 1, "duplicates": 50}
     assert FeedbackEvent.objects.filter(project=project).count() == 51
     assert sorted(FeedbackEvent.objects.values_list("event_id", flat=True)) == sorted(f"evt-{n}" for n in range(51))
+
+
+def test_an_event_repeated_inside_a_batch_is_stored_once_and_counted_as_a_duplicate(integrator, project):
+    first = post(integrator, project, [feedback_event(1, outcome="clicked"), feedback_event(2),
+                                       feedback_event(1, outcome="ignored")])
+    assert first.json() == {"received": 3, "stored": 2, "duplicates": 1}
+    assert FeedbackEvent.objects.get(event_id="evt-1").outcome == FeedbackOutcome.CLICKED  # the first one is kept
+    # Stored ones replayed, a new one repeated: each is counted once as what it is.
+    again = post(integrator, project, [feedback_event(3), feedback_event(2), feedback_event(3), feedback_event(1)])
+    assert again.json() == {"received": 4, "stored": 1, "duplicates": 3}
+    assert sorted(FeedbackEvent.objects.values_list("event_id", flat=True)) == ["evt-1", "evt-2", "evt-3"]
+
+
+def test_the_same_event_ids_in_another_project_are_other_events(integrator, project):
+    other = ProjectFactory(organisation=default_organisation())
+    batch = [feedback_event(n) for n in range(3)]
+    assert post(integrator, project, batch).json()["stored"] == 3
+    assert post(integrator, other, batch).json() == {"received": 3, "stored": 3, "duplicates": 0}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_replays_posted_at_once_store_each_event_once_and_count_it_once(project):
+    """Four services post the same 200 events at once, each with its own connection: the unique constraint,
+    not a read before the write, decides, so the stored counts add up to the events."""
+    batch = [feedback_event(n) for n in range(200)]
+    results = all_at_once([lambda: feedback.feedback_store(project=project, events=batch) for _ in range(4)])
+    assert [type(result) for result in results] == [dict] * 4, results
+    assert sum(result["stored"] for result in results) == 200
+    assert all(result["received"] == result["stored"] + result["duplicates"] == 200 for result in results)
+    assert FeedbackEvent.objects.filter(project=project).count() == 200
+
+
+def test_a_time_without_a_zone_is_taken_in_the_default_zone(integrator, project, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    assert post(integrator, project, [feedback_event(1, occurred_at="2026-05-01T12:00:00")]).status_code == 201
+    assert FeedbackEvent.objects.get().occurred_at == datetime(2026, 5, 1, 10, 0, tzinfo=UTC)  # 12:00 in Berlin
+
+
+def test_a_nul_in_an_events_text_is_refused_naming_the_field(integrator, project):
+    response = post(integrator, project, [feedback_event(1, text="bad \x00 text")])
+    assert response.status_code == 400
+    assert "events[0].text" in response.json()
+    assert not FeedbackEvent.objects.exists()
 
 
 def test_each_event_is_stored_compactly_with_its_references(integrator, project):
