@@ -1,5 +1,7 @@
-"""A saved model folder -> model.onnx beside it (optionally model.int8.onnx, dynamically quantised), for
-ONNX Runtime on CPUs: the serving side loads it when present and falls back to PyTorch when not."""
+"""A saved model folder -> model.onnx beside it (optionally model.int8.onnx, dynamically quantised, with the
+margin below which its answers are recomputed by model.onnx), for ONNX Runtime on CPUs: the serving side
+loads them when present and falls back to PyTorch when not."""
+import json
 from pathlib import Path
 
 import torch
@@ -8,12 +10,20 @@ from training.ml.runtime import MODEL_CLASSES, read_label_map
 
 ONNX_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"
+INT8_FALLBACK_FILE = "model.int8.json"  # the cascade's fallback margin and how it was chosen
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-def export_onnx(model_dir, *, quantize=False) -> Path:
-    """Export the folder's model (fp32, dynamic batch and length) and return the file Predictor should load."""
+def export_onnx(model_dir, *, quantize=False, calibration_texts=()) -> Path:
+    """Export the folder's model (fp32, dynamic batch and length) and return the file Predictor should load.
+
+    quantize: also the int8 copy, served first, with its fallback margin chosen on calibration_texts
+    (the run's training texts: labels are not needed, only how far int8 strays from fp32 on them)."""
     model_dir = Path(model_dir)
+    if quantize and not calibration_texts:
+        raise ValueError("an int8 export needs calibration texts to choose its fallback margin")
+    for stale in (INT8_FILE, INT8_FALLBACK_FILE):  # a new export replaces the whole set that serves
+        (model_dir / stale).unlink(missing_ok=True)
     task = read_label_map(model_dir)["task"]
     model = MODEL_CLASSES[task].from_pretrained(model_dir, local_files_only=True, dtype=torch.float32).eval()
     example = {name: torch.ones((2, 8), dtype=torch.long) for name in model_inputs(model)}
@@ -39,10 +49,15 @@ def export_onnx(model_dir, *, quantize=False) -> Path:
         # reduce_range (7-bit weights): x86 CPUs without VNNI multiply uint8 x int8 pairs into int16, which
         # saturates with full-range weights (onnxruntime's quantisation guide); on a second PriceRunner
         # model, measured by CPU time on a loaded machine, 98.8% same labels against 98.0% without it.
+        # The labels int8 still moves are answered again in fp32 (predict.Int8Cascade).
         quantize_dynamic(str(plain), str(model_dir / INT8_FILE), weight_type=QuantType.QInt8, per_channel=True,
                          reduce_range=True, op_types_to_quantize=["MatMul"])
     finally:
         plain.unlink(missing_ok=True)
+    from training.ml.predict import calibrate_int8_fallback
+
+    calibration = calibrate_int8_fallback(model_dir, list(calibration_texts))
+    (model_dir / INT8_FALLBACK_FILE).write_text(json.dumps(calibration, indent=2))
     return model_dir / INT8_FILE
 
 
@@ -54,10 +69,14 @@ def model_inputs(model) -> list:
     return [name for name in INPUTS if name in accepted]
 
 
-def onnx_file(model_dir, prefer_int8=True) -> Path | None:
-    """The exported file to serve, the quantised one first when asked; None when the folder has none."""
+def onnx_files(model_dir, prefer_int8=True) -> tuple | None:
+    """What to serve: (int8 file, fp32 file, fallback margin) for the cascade when asked and exported,
+    else (fp32 file,); None when the folder has no export. An int8 file without its margin (exported
+    before the cascade) is not served: its labels were not kept within reach of fp32's."""
     model_dir = Path(model_dir)
-    for name in ((INT8_FILE, ONNX_FILE) if prefer_int8 else (ONNX_FILE,)):
-        if (model_dir / name).exists():
-            return model_dir / name
+    if prefer_int8 and (model_dir / INT8_FILE).exists() and (model_dir / INT8_FALLBACK_FILE).exists():
+        margin = json.loads((model_dir / INT8_FALLBACK_FILE).read_text())["fallback_margin"]
+        return model_dir / INT8_FILE, model_dir / ONNX_FILE, margin
+    if (model_dir / ONNX_FILE).exists():
+        return (model_dir / ONNX_FILE,)
     return None
