@@ -17,6 +17,7 @@ from training.ml.datasets import (
     build_token_dataset,
     snapshot_load,
     snapshot_save,
+    split_texts,
 )
 from training.ml.encoding import IGNORED, align_word_labels
 from training.ml.finetune import TrainConfig, TrainingCancelled, train, word_tags
@@ -336,6 +337,30 @@ def test_the_cascade_answers_its_unsure_texts_with_the_fp32_model(sequence_run):
     assert np.allclose([p["score"] for p in again], [p["score"] for p in full], atol=1e-6)
 
 
+def test_the_exported_classifier_computes_only_the_first_token_in_its_last_layer_and_gives_the_same_logits(sequence_run):
+    from transformers import AutoModelForSequenceClassification
+
+    from training.ml.onnx_export import FirstTokenLastLayer
+
+    model = AutoModelForSequenceClassification.from_pretrained(sequence_run[0].output_dir).eval()
+    assert FirstTokenLastLayer.fits(model)
+    input_ids = torch.randint(5, len(VOCABULARY), (3, 9))
+    attention_mask = torch.ones_like(input_ids)
+    attention_mask[1, 4:], attention_mask[2, 2:] = 0, 0  # padded rows: the mask must reach the hand-made attention
+    token_type_ids = torch.zeros_like(input_ids)
+    with torch.no_grad():
+        whole = model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
+        first_only = FirstTokenLastLayer(model)(input_ids, attention_mask, token_type_ids)
+    assert torch.allclose(whole, first_only, atol=1e-5) and not torch.allclose(whole[0], whole[1], atol=1e-3)
+
+
+def test_split_texts_gives_a_token_splits_words_as_text():
+    sequences = build_classification_dataset(product_records(30), list(PRODUCT_WORDS), validation=0, test=0)["train"]
+    tokens = build_token_dataset(entity_records(30), ["colour", "product"], validation=0, test=0)["train"]
+    assert split_texts(sequences, 5) == sequences["text"][:5]
+    assert split_texts(tokens) == [" ".join(words) for words in tokens["tokens"]] and len(split_texts(tokens, 40)) == 30
+
+
 def test_decision_margins_are_top_two_gaps_and_a_token_models_smallest_read_one():
     from training.ml.predict import decision_margins
 
@@ -360,6 +385,18 @@ def test_onnx_export_of_a_token_model_gives_the_same_spans(token_run):
         assert [[(s["start"], s["end"], s["label"]) for s in p["spans"]] for p in onnx_spans] == \
             [[(s["start"], s["end"], s["label"]) for s in p["spans"]] for p in torch_spans]
         assert onnx_spans[2]["spans"]  # an entity is found
+
+
+def test_a_finished_runs_export_calibrates_the_cascade_on_its_training_texts(token_run):
+    import json
+
+    from training.ml import worker
+    from training.ml.onnx_export import INT8_FALLBACK_FILE
+
+    texts = split_texts(build_token_dataset(entity_records(seed=9), ["colour", "product"], validation=0, test=0)["train"], 50)
+    worker._export(token_run.output_dir, True, texts)
+    calibration = json.loads((token_run.output_dir / INT8_FALLBACK_FILE).read_text())
+    assert calibration["calibration_texts"] == 50 and 0 < calibration["fallback_margin"] < 1
 
 
 def test_a_folder_without_export_falls_back_to_pytorch(sequence_run, tmp_path):
