@@ -9,8 +9,9 @@ from training.ml.datasets import WORD
 from training.ml.runtime import MODEL_CLASSES, autocast, read_label_map, resolve_device
 
 # At most this many texts go through the model at once, a request's texts ordered by token length first
-# (Predictor.predict): a batch is padded to its longest text, so mixed lengths compute on padding, and a
-# long batch's intermediate tensors leave the CPU's caches (bench/results/predict_cpu.md, 2026-12-01).
+# (Predictor._batched): a batch is padded to its longest text, so mixed lengths compute on padding. Of 8, 16
+# and 32 on requests of 64 titles, 16 was the fastest for PyTorch and as fast as 8 for int8 ONNX
+# (bench/results/predict_cpu.md, 2026-12-01).
 SUB_BATCH = 16
 
 
@@ -173,8 +174,8 @@ class OnnxModel:
     """One exported file on ONNX Runtime, as many threads as torch (OMP_NUM_THREADS on a shared CPU)."""
 
     # onnxruntime's SkipLayerNormalization CPU kernel (1.31) takes 0.7 ms on 16 x 18 x 384 floats where its
-    # Add and LayerNormalization take 0.13 ms: left unfused, the int8 MiniLM answers ~30% more texts per CPU
-    # second (bench/results/predict_cpu.md, 2026-12-01).
+    # Add and LayerNormalization take 0.13 ms: left unfused, the int8 MiniLM answers 20-30% more texts per
+    # CPU second (bench/results/predict_cpu.md, 2026-12-01).
     UNFUSED = ["SkipLayerNormFusion"]
 
     def __init__(self, path):
