@@ -396,9 +396,11 @@ TRAINING_DIR = Path(os.environ.get("TRAINING_DIR", VAR_DIR / "training"))
 # A running fine-tuning run whose worker has not reported for this long is marked failed.
 TRAINING_STALL_SECONDS = int(os.environ.get("TRAINING_STALL_SECONDS", "300"))
 # A finished run is exported to ONNX for fast CPU predictions (PyTorch serves when there is no export);
-# TRAINING_ONNX_INT8 adds a dynamically int8-quantised copy, served first.
+# TRAINING_ONNX_INT8 adds a dynamically int8-quantised copy, served first, whose unsure texts the fp32 copy
+# answers again (training.ml.predict.Int8Cascade): 2x PyTorch's texts per CPU second with the same labels on
+# PriceRunner titles (bench/results/predict_cpu.md); 0 serves the fp32 copy alone.
 TRAINING_EXPORT_ONNX = os.environ.get("TRAINING_EXPORT_ONNX", "1") == "1"
-TRAINING_ONNX_INT8 = os.environ.get("TRAINING_ONNX_INT8", "0") == "1"
+TRAINING_ONNX_INT8 = os.environ.get("TRAINING_ONNX_INT8", "1") == "1"
 # Activating a model version whose headline figure (macro-F1, entity F1) is below this asks for confirmation.
 TRAINING_ACTIVATION_FLOOR = float(os.environ.get("TRAINING_ACTIVATION_FLOOR", "0.5"))
 

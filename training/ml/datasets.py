@@ -148,6 +148,12 @@ def dataset_task(dataset_dict) -> str:
     return "token" if "ner_tags" in dataset_dict["train"].features else "sequence"
 
 
+def split_texts(split, limit=None) -> list:
+    """The texts of a split (a token split's words joined by spaces), the first limit of them."""
+    rows = split.select(range(min(limit, len(split)))) if limit is not None else split
+    return list(rows["text"]) if "text" in split.features else [" ".join(words) for words in rows["tokens"]]
+
+
 def label_names_of(dataset_dict) -> list:
     """Label names in id order, read from the ClassLabel feature."""
     features = dataset_dict["train"].features
