@@ -17,6 +17,8 @@ class BodyTooLarge(APIException):
 
 
 class SafeJSONParser(JSONParser):
+    check_text = True
+
     def parse(self, stream, media_type=None, parser_context=None):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         body = stream.read(limit + 1) if stream is not None else b""
@@ -27,11 +29,19 @@ class SafeJSONParser(JSONParser):
         except JsonTooDeep as error:
             raise ParseError(f"JSON parse error - the body {error}.") from None
         data = super().parse(_Bytes(body), media_type, parser_context)
-        refused = json_text_problem(data) if _may_hold_bad_text(body, parser_context) else None
+        refused = self.check_text and _may_hold_bad_text(body, parser_context) and json_text_problem(data)
         if refused:
             where, problem = refused
             raise ValidationError({where: [f"The field {problem}."]})
         return data
+
+
+class JSONParserTextCheckedByView(SafeJSONParser):
+    """For a view whose own validation refuses NUL and lone surrogates in every field it accepts, in its own error
+    shape (the feedback batch: each event's index and field, all of them in one answer); size and depth still
+    checked here."""
+
+    check_text = False
 
 
 def _may_hold_bad_text(body: bytes, parser_context) -> bool:

@@ -7,6 +7,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from accounts.throttles import AddressRateThrottle, TokenRateThrottle
+from core.parsers import JSONParserTextCheckedByView
 from tasks.api_scoping import ScopedApi
 
 from . import feedback
@@ -39,6 +40,7 @@ class ProjectFeedbackApi(ScopedApi, APIView):
     stored and how many were already there (their event id was seen: a replay)."""
 
     throttle_classes = [AnonRateThrottle, FeedbackRateThrottle, AddressRateThrottle]
+    parser_classes = [JSONParserTextCheckedByView]  # the events' text is checked per event (training.feedback)
 
     @extend_schema(
         request=inline_serializer("FeedbackBatch", {"events": FeedbackEventSerializer(many=True)}),

@@ -7,9 +7,10 @@ from typing import Literal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from core import rawsql as db
+from core.textcheck import text_problem
 from quality import services as quality_services
 from quality.models import CorrectionSource
 from tasks import transitions
@@ -40,6 +41,16 @@ class FeedbackIn(BaseModel):
     actor: Literal["shopper", "merchant", "operator"] = "shopper"
     occurred_at: datetime
 
+    @field_validator("event_id", "item", "text", "predicted_label", "corrected_label", mode="before")
+    @classmethod
+    def _storable(cls, value):
+        """NUL and lone surrogates refused here, per event and field (the view's parser leaves them to us); before
+        pydantic's own string check, whose word for a lone surrogate is "unable to parse raw data"."""
+        problem = isinstance(value, str) and text_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @model_validator(mode="after")
     def _consistent(self):
         if self.outcome == "corrected" and not self.corrected_label:
@@ -60,12 +71,11 @@ class FeedbackInvalid(Exception):
         self.errors = errors
 
 
-def _problems(error: ValidationError) -> list[dict]:
+def _problems(error: ValidationError, index: int) -> list[dict]:
+    """The problems of the event at `index`, validated alone."""
     found = []
     for problem in error.errors():
-        location = list(problem["loc"])
-        index = location[0] if location and isinstance(location[0], int) else None
-        field = ".".join(str(part) for part in location[1:]) or None
+        field = ".".join(str(part) for part in problem["loc"]) or None
         message = problem["msg"].removeprefix("Value error, ")
         if field is None and ": " in message:  # the cross-field checks name their field first
             field, message = message.split(": ", 1)
@@ -87,13 +97,9 @@ def feedback_validate(*, project: Project, events: list) -> list[tuple]:
                                 "message": f"a list of 1 to {settings.FEEDBACK_MAX_BATCH} events"}])
     try:
         parsed = BATCH.validate_python(events)
-    except ValidationError as error:
-        raise FeedbackInvalid(_problems(error)) from None
-    versions = dict(ModelVersion.objects.filter(project=project, version__in={e.model_version for e in parsed})
-                    .values_list("version", "pk"))
-    items = dict(Item.objects.filter(project=project, external_id__in={e.item for e in parsed if e.item})
-                 .values_list("external_id", "pk"))
-    labels = set(project.label_names)
+    except ValidationError:
+        raise FeedbackInvalid(_every_problem(project, events)) from None
+    versions, items, labels = _references_known(project, parsed)
     # As the ORM stores a DateTimeField's value: a time without a zone is taken in the default zone.
     occurred = db.datetimes(e.occurred_at if e.occurred_at.tzinfo else timezone.make_aware(e.occurred_at)
                             for e in parsed)
@@ -106,6 +112,32 @@ def feedback_validate(*, project: Project, events: list) -> list[tuple]:
     if problems:
         raise FeedbackInvalid(problems)
     return rows
+
+
+def _every_problem(project: Project, events: list) -> list[dict]:
+    """A batch that failed validation, each event validated alone: every event's shape problems, and the
+    reference problems of the events whose shape is right, so one answer lists all that must be fixed."""
+    problems, valid = [], {}
+    for index, raw in enumerate(events):
+        try:
+            valid[index] = FeedbackIn.model_validate(raw)
+        except ValidationError as error:
+            problems += _problems(error, index)
+    versions, items, labels = _references_known(project, valid.values())
+    for index, event in valid.items():
+        problems += _references(index, event, versions, items, labels)
+    return sorted(problems, key=lambda problem: problem["index"])
+
+
+def _references_known(project: Project, events) -> tuple[dict, dict, set]:
+    """The project's model versions and items that the events name ({number: pk}, {external id: pk}) and its
+    labels."""
+    events = list(events)
+    versions = dict(ModelVersion.objects.filter(project=project, version__in={e.model_version for e in events})
+                    .values_list("version", "pk"))
+    items = dict(Item.objects.filter(project=project, external_id__in={e.item for e in events if e.item})
+                 .values_list("external_id", "pk"))
+    return versions, items, set(project.label_names)
 
 
 def _references(index, event, versions, items, labels) -> list[dict]:

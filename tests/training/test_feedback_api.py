@@ -1,6 +1,7 @@
 """POST /api/projects/{id}/feedback/: batches of events, validated (400 naming the event and field),
 idempotent by the caller's event id, scoped to the organisation."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -80,10 +81,18 @@ def test_a_time_without_a_zone_is_taken_in_the_default_zone(integrator, project,
     assert FeedbackEvent.objects.get().occurred_at == datetime(2026, 5, 1, 10, 0, tzinfo=UTC)  # 12:00 in Berlin
 
 
-def test_a_nul_in_an_events_text_is_refused_naming_the_field(integrator, project):
-    response = post(integrator, project, [feedback_event(1, text="bad \x00 text")])
+def test_unstorable_text_is_refused_in_the_errors_list_with_every_other_problem(integrator, project):
+    """NUL and lone surrogates, wherever they are, in the same shape as any other bad event, all in one answer."""
+    batch = [feedback_event(0), feedback_event(1, text="bad \x00 text"), feedback_event(2, outcome="liked"),
+             feedback_event(3, event_id="half \ud800"), feedback_event(4, predicted_label="Toaster")]
+    body = json.dumps({"events": batch})  # ASCII: the lone surrogate travels as its \\u escape, as a client sends it
+    response = integrator.post(reverse("api-project-feedback", args=[project.pk]), body, content_type="application/json")
     assert response.status_code == 400
-    assert "events[0].text" in response.json()
+    body = response.json()
+    assert body["detail"] == "Invalid feedback: nothing was stored."
+    assert [(error["index"], error["field"]) for error in body["errors"]] == [
+        (1, "text"), (2, "outcome"), (3, "event_id"), (4, "predicted_label")]
+    assert "NUL character" in body["errors"][0]["message"] and "lone surrogate" in body["errors"][2]["message"]
     assert not FeedbackEvent.objects.exists()
 
 
@@ -108,7 +117,9 @@ def test_an_invalid_event_is_named_by_its_index_and_field_and_nothing_is_stored(
     response = post(integrator, project, batch)
     assert response.status_code == 400
     found = {(error["index"], error["field"]) for error in response.json()["errors"]}
-    assert {(1, "outcome"), (2, "corrected_label")} <= found
+    # Every problem in one answer: the shapes, and the references of the events whose shape is right.
+    assert found == {(1, "outcome"), (2, "corrected_label"), (3, "predicted_label"), (4, "model_version"),
+                     (5, "item")}
     assert not FeedbackEvent.objects.exists()
     response = post(integrator, project, [feedback_event(0)] + batch[3:])
     assert {(e["index"], e["field"]) for e in response.json()["errors"]} == {
