@@ -26,15 +26,22 @@ def align_word_labels(word_ids, word_tags) -> tuple:
     Returns (labels per sub-token, the word index of each labelled sub-token in order); the second lets
     evaluation put predictions back on words even when a word lost all its sub-tokens to truncation.
     """
-    labels, word_index, previous = [], [], None
-    for word in word_ids:
-        if word is None or word == previous:
-            labels.append(IGNORED)
-        else:
-            labels.append(word_tags[word])
-            word_index.append(word)
-        previous = word
-    return labels, word_index
+    labels = [IGNORED] * len(word_ids)
+    firsts = first_sub_tokens(word_ids)
+    for position in firsts:
+        labels[position] = word_tags[word_ids[position]]
+    return labels, [word_ids[position] for position in firsts]
+
+
+def first_sub_tokens(word_ids) -> list:
+    """Positions of each word's first sub-token (word_ids: the tokenizer's word index per position, None for
+    the special tokens): where a word's tag is learnt in training and read in predictions."""
+    seen, positions = set(), []
+    for position, word in enumerate(word_ids):
+        if word is not None and word not in seen:
+            seen.add(word)
+            positions.append(position)
+    return positions
 
 
 def pad_batch(examples, pad_token_id) -> dict:

@@ -28,8 +28,9 @@ def export_onnx(model_dir, *, quantize=False, calibration_texts=()) -> Path:
     model = MODEL_CLASSES[task].from_pretrained(model_dir, local_files_only=True, dtype=torch.float32).eval()
     example = {name: torch.ones((2, 8), dtype=torch.long) for name in model_inputs(model)}
     batch, length = torch.export.Dim("batch"), torch.export.Dim("length")
+    exported = FirstTokenLastLayer(model) if FirstTokenLastLayer.fits(model) else model
     torch.onnx.export(
-        FirstTokenLastLayer(model) if FirstTokenLastLayer.fits(model) else model, (), str(model_dir / ONNX_FILE), kwargs=example, input_names=list(example), output_names=["logits"],
+        exported, (), str(model_dir / ONNX_FILE), kwargs=example, input_names=list(example), output_names=["logits"],
         dynamic_shapes={name: {0: batch, 1: length} for name in example}, dynamo=True, verbose=False,
     )
     if not quantize:

@@ -6,6 +6,7 @@ import torch
 from transformers import AutoTokenizer
 
 from training.ml.datasets import WORD
+from training.ml.encoding import first_sub_tokens
 from training.ml.runtime import MODEL_CLASSES, autocast, read_label_map, resolve_device
 
 # At most this many texts go through the model at once, a request's texts ordered by token length first
@@ -144,16 +145,6 @@ class Predictor:
             best = int(probabilities[position].argmax())
             tags[word_ids[position]], scores[word_ids[position]] = self.label_names[best], float(probabilities[position][best])
         return tags, scores
-
-
-def first_sub_tokens(word_ids) -> list:
-    """Positions of each word's first sub-token (word_ids: the tokenizer's word index per position)."""
-    seen, positions = set(), []
-    for position, word in enumerate(word_ids):
-        if word is not None and word not in seen:
-            seen.add(word)
-            positions.append(position)
-    return positions
 
 
 class TorchModel:
