@@ -4,7 +4,8 @@ requests are DRF's AnonRateThrottle (per address, its own low rate).
 The token and address limits count in fixed windows (core.cache.window_counts): DRF's own throttles keep a list
 of every request's time per key and read and write it back whole on each request, two round trips per
 throttle and a list of up to the rate's size pickled each time; here both counters of a request are one
-atomic round trip."""
+atomic round trip, and each process reserves counts in blocks while the limit is far, so most requests make
+none."""
 
 import hashlib
 
@@ -38,7 +39,7 @@ def _counted(request, view) -> dict[str, tuple[int, int]]:
             if isinstance(throttle, WindowRateThrottle) and throttle.rate is not None:
                 key = throttle.get_cache_key(request, view)
                 if key is not None:
-                    windows[key] = throttle.duration
+                    windows[key] = (throttle.duration, throttle.num_requests)
         counts = request._window_counts = window_counts(windows)
     return counts
 

@@ -1,11 +1,14 @@
 """The shared cache's plumbing: a Redis backend that keeps its client, request counters per time window that
-take one round trip for all of a request's counters, and copies of shared values kept by the process.
+each process reserves in blocks (one round trip for all of a request's counters, and none for most requests),
+and copies of shared values kept by the process.
 
 Django's RedisCache builds a new redis-py client object for every command (the connection pool is kept, the
 client around it is not); building one walks redis-py's whole response-callback table, which on the API's hot
 path cost more Python than the view itself. A client is safe to share between threads (each command takes a
 connection from the pool), so one per server is kept."""
 
+import math
+import threading
 import time
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
@@ -38,51 +41,127 @@ class RedisCache(DjangoRedisCache):
         self._class = _KeptClientRedisCacheClient
 
 
-def window_counts(windows: dict[str, int]) -> dict[str, tuple[int, int]]:
-    """Count one more request against each key of `windows` ({key: window seconds}); answer {key: (requests in
-    the key's current window, seconds until it ends)}. A window starts at its key's first request and the key
-    expires with it, so each count is one atomic increment, not a list of timestamps read and written back.
+# A process reserves up to LEASE_MAX counts of a key at once, and at most 1/LEASE_SHARE of what the key's window
+# has left under its limit: far from the limit one round trip serves 16 requests, near it every request asks.
+LEASE_MAX = 16
+LEASE_SHARE = 200
 
-    On Redis all keys go in one round trip, a script (SET NX EX, INCR, TTL each; a script runs whole, which keeps
-    a key from expiring between its SET and INCR and leaving a counter without expiry): one command to send and
-    one reply to read, where a MULTI/EXEC pipeline of the same commands cost the hot path eight of each. Other
-    backends (the database cache) take add + incr per key and answer the whole window as the time left."""
-    cache = caches[DEFAULT_CACHE_ALIAS]
-    if isinstance(cache, DjangoRedisCache):
-        return _redis_window_counts(cache, windows)
-    counts = {}
-    for key, seconds in windows.items():
-        cache.add(key, 0, seconds)
-        try:
-            counts[key] = (cache.incr(key), seconds)
-        except ValueError:  # expired between add and incr: this request opens a new window
-            cache.set(key, 1, seconds)
-            counts[key] = (1, seconds)
+
+class _Leases:
+    """The counts this process has reserved in the shared counters and not used yet, per key.
+
+    A reservation is counted in the shared cache at once, so every process sees it: the shared count can run
+    ahead of the requests made, never behind, and a limit is never exceeded. What it can cost is a request
+    refused early, by the reservations other processes still hold: at most LEASE_MAX each, and at most
+    1/LEASE_SHARE of the window's remaining budget at the moment each was made, so within a few percent of the
+    limit at worst and exact once the count is near it (reservations of 1)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._held: dict[str, list] = {}  # key: [shared count after our last reservation, unused, window end]
+        _all_local_copies.append(self)
+
+    def take(self, key: str, now: float):
+        """(count, seconds left) for one request from this process's reservation, or None when it has none."""
+        with self._lock:
+            held = self._held.get(key)
+            if held is None or held[1] <= 0 or held[2] <= now:
+                return None
+            held[1] -= 1
+            return held[0] - held[1], _seconds_left(held[2], now)
+
+    def size(self, key: str, limit: int, now: float) -> int:
+        """How many counts to reserve: one while this process knows nothing of the key's current window."""
+        held = self._held.get(key)
+        if held is None or held[2] <= now:
+            return 1
+        return max(1, min(LEASE_MAX, (limit - held[0]) // LEASE_SHARE))
+
+    def keep(self, key: str, count: int, size: int, ends: float, now: float):
+        """Record a reservation of `size` that made the shared count `count`; answer the request's own count."""
+        with self._lock:
+            held = self._held.get(key)
+            if held is not None and held[2] > now:  # another thread reserved too: both are unused alike
+                held[0], held[1], held[2] = max(held[0], count), held[1] + size - 1, ends
+            else:
+                if len(self._held) > 10_000:
+                    self._held = {k: h for k, h in self._held.items() if h[2] > now}
+                held = self._held[key] = [count, size - 1, ends]
+            return held[0] - held[1], _seconds_left(ends, now)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._held.clear()
+
+
+def _seconds_left(ends: float, now: float) -> int:
+    return max(1, math.ceil(ends - now))
+
+
+def window_counts(windows: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """Count one more request against each key of `windows` ({key: (window seconds, limit)}); answer {key:
+    (requests counted in the key's current window, seconds until it ends)}. A window starts at its key's first
+    request and the key expires with it, so each count is one atomic increment, not a list of timestamps read
+    and written back.
+
+    The counts are reserved in blocks (_Leases): a request that finds this process's reservation unused is
+    counted without a round trip; the others reserve for all their keys in one round trip. On Redis that is a
+    script (SET NX EX, INCRBY, PTTL each; a script runs whole, which keeps a key from expiring between its SET
+    and INCRBY and leaving a counter without expiry). Other backends (the database cache) take add + incr per
+    key and answer the whole window as the time left."""
+    now = time.monotonic()
+    counts, sizes = {}, {}
+    for key, (seconds, limit) in windows.items():
+        taken = _leases.take(key, now)
+        if taken is None:
+            sizes[key] = _leases.size(key, limit, now)
+        else:
+            counts[key] = taken
+    if sizes:
+        reserved = _reserve({key: (windows[key][0], size) for key, size in sizes.items()})
+        for key, (count, seconds_left) in reserved.items():
+            counts[key] = _leases.keep(key, count, sizes[key], now + seconds_left, now)
     return counts
 
 
-# KEYS: the counters; ARGV: each one's window in seconds. Answers count, seconds left, for each key in turn.
+def _reserve(reservations: dict[str, tuple[int, int]]) -> dict[str, tuple[int, float]]:
+    """Add each key's size to its counter ({key: (window seconds, size)}): {key: (count, seconds left)}."""
+    cache = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(cache, DjangoRedisCache):
+        return _redis_reserve(cache, reservations)
+    counts = {}
+    for key, (seconds, size) in reservations.items():
+        cache.add(key, 0, seconds)
+        try:
+            counts[key] = (cache.incr(key, size), seconds)
+        except ValueError:  # expired between add and incr: this request opens a new window
+            cache.set(key, size, seconds)
+            counts[key] = (size, seconds)
+    return counts
+
+
+# KEYS: the counters; ARGV: each one's window in seconds and the counts to add, in turn. Answers each key's
+# count and milliseconds left.
 WINDOW_COUNTS_SCRIPT = """
 local answers = {}
 for i, key in ipairs(KEYS) do
-  redis.call('SET', key, 0, 'EX', ARGV[i], 'NX')
-  answers[2 * i - 1] = redis.call('INCR', key)
-  answers[2 * i] = redis.call('TTL', key)
+  redis.call('SET', key, 0, 'EX', ARGV[2 * i - 1], 'NX')
+  answers[2 * i - 1] = redis.call('INCRBY', key, ARGV[2 * i])
+  answers[2 * i] = redis.call('PTTL', key)
 end
 return answers
 """
 _scripts = {}  # {id of a kept client: its registered script} (redis-py sends EVALSHA, and the body once if needed)
 
 
-def _redis_window_counts(cache: DjangoRedisCache, windows: dict[str, int]) -> dict[str, tuple[int, int]]:
-    if not windows:
-        return {}
+def _redis_reserve(cache: DjangoRedisCache, reservations: dict[str, tuple[int, int]]) -> dict[str, tuple[int, float]]:
     client = cache._cache.get_client(write=True)
     script = _scripts.get(id(client))
     if script is None:
         script = _scripts[id(client)] = client.register_script(WINDOW_COUNTS_SCRIPT)
-    replies = script(keys=[cache.make_and_validate_key(key) for key in windows], args=list(windows.values()))
-    return {key: (replies[2 * n], max(replies[2 * n + 1], 1)) for n, key in enumerate(windows)}
+    replies = script(keys=[cache.make_and_validate_key(key) for key in reservations],
+                     args=[value for pair in reservations.values() for value in pair])
+    return {key: (replies[2 * n], max(replies[2 * n + 1], 1) / 1000) for n, key in enumerate(reservations)}
 
 
 def shared_add(key: str, seconds: int, copies: "LocalCopies", margin: float = 1.0) -> bool:
@@ -131,7 +210,8 @@ class LocalCopies:
         self._values.clear()
 
 
-_all_local_copies: list[LocalCopies] = []
+_all_local_copies: list = []  # LocalCopies and _Leases, emptied together
+_leases = _Leases()
 
 
 @receiver(setting_changed)

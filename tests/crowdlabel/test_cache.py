@@ -97,29 +97,43 @@ def test_the_evaluation_debounce_holds_across_processes_on_redis(settings, monke
 
 # --- Request counters (the API's rate limits) ------------------------------------------------------
 
+REDIS_CACHE_OF_THE_BROKER = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": os.environ.get("CELERY_BROKER_URL"),
+                                         "KEY_PREFIX": "crowdlabel"}}
+
+
+@pytest.fixture
+def fresh_leases(monkeypatch):
+    """A process's reservations of its own, none held (another test's may still be live in the shared one)."""
+    from core import cache
+
+    leases = cache._Leases()
+    monkeypatch.setattr(cache, "_leases", leases)
+    return leases
+
+
 @pytest.mark.real_broker
-def test_redis_counts_a_requests_windows_in_one_round_trip_with_one_kept_client(settings, monkeypatch):
+def test_redis_counts_a_requests_windows_in_one_round_trip_with_one_kept_client(settings, monkeypatch, fresh_leases):
     from redis.client import Pipeline, Redis
 
     from core.cache import window_counts
 
-    settings.CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": os.environ["CELERY_BROKER_URL"],
-                                   "KEY_PREFIX": "crowdlabel"}}
+    settings.CACHES = REDIS_CACHE_OF_THE_BROKER
     cache = caches["default"]
     assert cache._cache.get_client(write=True) is cache._cache.get_client(write=True)
     run = uuid.uuid4().hex
-    keys = {f"test-window-{run}-token": 60, f"test-window-{run}-address": 30}
+    # Limits close enough that every request reserves a count of 1, so every request asks.
+    keys = {f"test-window-{run}-token": (60, 100), f"test-window-{run}-address": (30, 100)}
     round_trips = []
     execute, command = Pipeline.execute, Redis.execute_command
     monkeypatch.setattr(Pipeline, "execute", lambda self, *a, **kw: round_trips.append("pipeline") or execute(self, *a, **kw))
     monkeypatch.setattr(Redis, "execute_command", lambda self, *a, **kw: round_trips.append(a[0]) or command(self, *a, **kw))
 
-    window_counts({f"test-window-{run}-warm": 60})  # the server learns the script (SCRIPT LOAD) if it must
+    window_counts({f"test-window-{run}-warm": (60, 100)})  # the server learns the script (SCRIPT LOAD) if it must
     round_trips.clear()
     first, second = window_counts(keys), window_counts(keys)
 
     assert round_trips == ["EVALSHA", "EVALSHA"]  # one command per request, whatever the number of keys
-    for key, seconds in keys.items():
+    for key, (seconds, _limit) in keys.items():
         assert first[key][0] == 1 and second[key][0] == 2
         assert 0 < second[key][1] <= seconds
         assert 0 < cache._cache.get_client().ttl(cache.make_and_validate_key(key)) <= seconds  # it expires
@@ -128,12 +142,52 @@ def test_redis_counts_a_requests_windows_in_one_round_trip_with_one_kept_client(
     cache.delete(f"test-window-{run}-warm")
 
 
-def test_the_database_cache_counts_windows_too(db, settings):
-    from core.cache import window_counts
+@pytest.mark.real_broker
+def test_far_from_the_limit_a_process_reserves_counts_in_blocks(settings, monkeypatch, fresh_leases):
+    from redis.client import Redis
 
-    settings.CACHES = DATABASE_CACHE
+    from core.cache import LEASE_MAX, window_counts
+
+    settings.CACHES = REDIS_CACHE_OF_THE_BROKER
+    cache = caches["default"]
     key = f"test-window-{uuid.uuid4().hex}"
-    assert [window_counts({key: 60})[key] for _ in range(3)] == [(1, 60), (2, 60), (3, 60)]
+    window_counts({f"{key}-warm": (60, 10**6)})
+    round_trips = []
+    command = Redis.execute_command
+    monkeypatch.setattr(Redis, "execute_command", lambda self, *a, **kw: round_trips.append(a[0]) or command(self, *a, **kw))
+
+    counts = [window_counts({key: (60, 10**6)})[key][0] for _ in range(1 + LEASE_MAX)]
+
+    assert counts == list(range(1, 2 + LEASE_MAX))  # each request counted once, in order
+    # The first knows nothing of the window and reserves 1, the second a block that serves the rest.
+    assert round_trips == ["EVALSHA", "EVALSHA"]
+    assert cache.get(key) == 1 + LEASE_MAX  # the block is counted in the shared cache when it is taken
+    cache.delete(key)
+    cache.delete(f"{key}-warm")
+
+
+@pytest.mark.real_broker
+@pytest.mark.parametrize("limit", [50, 1000, 5000])
+def test_processes_reserving_blocks_never_pass_the_limit_and_refuse_little_early(settings, monkeypatch, limit):
+    """Three processes (three reservation books) take a client's requests in turn, past its limit."""
+    from core import cache as shared
+    from core.cache import LEASE_MAX
+
+    settings.CACHES = REDIS_CACHE_OF_THE_BROKER
+    key = f"test-window-{uuid.uuid4().hex}"
+    processes = [shared._Leases() for _ in range(3)]
+    allowed_at = []
+    for n in range(limit + 100):
+        monkeypatch.setattr(shared, "_leases", processes[n % 3])
+        count, _ = shared.window_counts({key: (60, limit)})[key]
+        if count <= limit:
+            allowed_at.append(n)
+
+    assert len(allowed_at) <= limit  # never more than the limit
+    # Refused early by at most the other processes' unused blocks, and none while far from the limit.
+    assert len(allowed_at) >= limit - 2 * LEASE_MAX
+    assert allowed_at == list(range(len(allowed_at)))
+    caches["default"].delete(key)
 
 
 @pytest.mark.real_broker
@@ -144,8 +198,7 @@ def test_a_key_seen_set_is_answered_by_this_process_until_just_before_it_expires
 
     from core.cache import LocalCopies, shared_add
 
-    settings.CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": os.environ["CELERY_BROKER_URL"],
-                                   "KEY_PREFIX": "crowdlabel"}}
+    settings.CACHES = REDIS_CACHE_OF_THE_BROKER
     round_trips = []
     execute = Pipeline.execute
     monkeypatch.setattr(Pipeline, "execute", lambda self, *a, **kw: round_trips.append(1) or execute(self, *a, **kw))
