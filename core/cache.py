@@ -111,7 +111,7 @@ def window_counts(windows: dict[str, tuple[int, int]]) -> dict[str, tuple[int, i
     key and answer the whole window as the time left."""
     now = time.monotonic()
     counts, sizes = {}, {}
-    for key, (seconds, limit) in windows.items():
+    for key, (_seconds, limit) in windows.items():
         taken = _leases.take(key, now)
         if taken is None:
             sizes[key] = _leases.size(key, limit, now)
