@@ -4,6 +4,7 @@
                                                           # bench/truth_inference.py; first run ~10 minutes)
     .venv/bin/python bench/calibration.py --small         # CI size: the two smallest crowds, no crowd-kit
     .venv/bin/python bench/calibration.py --fit-default   # also print ρ fitted on every crowd together
+    .venv/bin/python bench/calibration.py --seeds 5       # also the default method's ECE for gold seeds 0..4
 
 For each folder of ../shared/datasets/crowd: a seeded 5% of the tasks with truth are given as gold (known
 truth), the other tasks with truth are scored. Each method runs through quality.inference.calibration:
@@ -171,6 +172,29 @@ def crowdkit_accuracy(crowds: list, folders: dict) -> dict:
     return accuracy
 
 
+def seed_spread(folders: dict, gold_share: float, seeds: int, all_curves: dict) -> dict:
+    """{data set: [the default method's ECE with gold drawn by seed 0, 1, ...]}. A few dozen gold items are a
+    small sample of a crowd (40 items of a crowd 84% right are 92% right one draw in ten): one seed's
+    figure mixes the calibration's bias with the luck of its draw, which only several draws tell apart."""
+    spread = {}
+    for name, folder in folders.items():
+        rows = [crowd_result(Crowd(folder, gold_share, seed), DEFAULT_METHOD, None, all_curves, len(folders))
+                for seed in range(seeds)]
+        spread[name] = [row["gold"]["ece"] for row in rows]
+    return spread
+
+
+def print_spread(spread: dict, gold_share: float) -> None:
+    seeds = len(next(iter(spread.values())))
+    print(f"\n{gold_share:.0%} gold, {DEFAULT_METHOD}: ECE per gold seed")
+    print("data set".ljust(20) + "".join(f"seed {s}".rjust(9) for s in range(seeds)) + "mean".rjust(9)
+          + "max".rjust(9) + "> 0.05".rjust(9))
+    for name, eces in spread.items():
+        values = np.array(eces)
+        print(name.ljust(20) + "".join(f"{e:9.3f}" for e in values) + f"{values.mean():9.3f}{values.max():9.3f}"
+              + f"{int((values > 0.05).sum()):>6d}/{seeds}")
+
+
 def print_table(title: str, results: dict, names: list, variant: str, field: str) -> None:
     print(f"\n{title}")
     print("method".ljust(20) + "".join(n.removeprefix("zheng_").rjust(12) for n in names))
@@ -186,6 +210,8 @@ def main() -> None:
     parser.add_argument("--fit-default", action="store_true", help="print ρ fitted on every data set together")
     parser.add_argument("--gold-share", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=0,
+                        help="also print the default method's ECE with gold drawn by seeds 0..N-1")
     parser.add_argument("--datasets", default=os.environ.get("CROWD_DATASETS", str(DATASETS)))
     args = parser.parse_args()
     folders = {p.name: p for p in sorted(Path(args.datasets).iterdir()) if (p / "answers.csv").exists()}
@@ -207,6 +233,8 @@ def main() -> None:
     if args.fit_default:
         for method, curves in all_curves.items():
             print(f"default ρ for {method} on every data set: {best_correlation(curves):.3f}")
+    if args.seeds:
+        print_spread(seed_spread(folders, args.gold_share, args.seeds, all_curves), args.gold_share)
     ours = {n: results[DEFAULT_METHOD][n]["gold"] for n in names}
     gaps = {}
     if not (args.small or args.no_crowdkit):
