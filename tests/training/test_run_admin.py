@@ -7,6 +7,7 @@ from django.urls import reverse
 from tests.factories import AnnotatorFactory
 from tests.training.factories import BaseModelFactory, ModelVersionFactory, RunFactory, sequence_metrics
 from training import services
+from training.admin.charts import curves_svg
 from training.models import BaseModel, RunStatus, TrainingRun
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +26,16 @@ def test_a_run_page_draws_its_curves_and_lists_its_checkpoints(client, admin_use
     page = client.get(reverse("admin:training_trainingrun_change", args=[run.pk])).content.decode()
     assert page.count("<polyline") == 3 and "step 10" in page
     assert "step 10, step 20" in page and "step 30" not in page.split("Checkpoints")[1][:300]
+
+
+def test_a_single_validation_still_shows_on_the_curves():
+    """A one-epoch run validates once: a one-point polyline draws nothing, so every figure has its dot."""
+    history = [{"step": 1, "loss": 2.3}, {"step": 14, "loss": 2.2},
+               {"step": 14, "validation_loss": 2.25, "validation_score": 0.26}]
+    svg = str(curves_svg(history))
+    assert svg.count("<circle") == 4
+    assert svg.count('r="2.5" fill="#44a048"') == 1 and svg.count('r="2.5" fill="#ba2121"') == 1  # validation dots
+    assert ">0</text>" in svg  # both axes say where they start
 
 
 def test_the_resume_action_queues_failed_runs_only(client, admin_user, django_capture_on_commit_callbacks):
