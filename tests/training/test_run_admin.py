@@ -64,9 +64,30 @@ def test_the_registry_shows_licence_and_size_and_checks_the_folder(client, admin
     assert "bert-base" in listing and "Apache-2.0" in listing and "440.0 MB" in listing
     refused = client.post(reverse("admin:training_basemodel_add"), {"name": "up", "folder": f"{tmp_path}/../..", "licence": "x"})
     assert refused.status_code == 200 and "no config.json" in refused.content.decode()
-    (tmp_path / "config.json").write_text("{}")
+    for name, text in (("config.json", '{"model_type": "bert"}'), ("model.safetensors", "w"), ("vocab.txt", "v")):
+        (tmp_path / name).write_text(text)
     client.post(reverse("admin:training_basemodel_add"), {"name": "mine", "folder": str(tmp_path), "licence": "MIT"})
-    assert BaseModel.objects.get(name="mine").size_bytes == 2
+    assert BaseModel.objects.get(name="mine").size_bytes == 24
+
+
+@pytest.mark.parametrize("files, refusal", [
+    (None, "is not a folder on this server"),
+    ({}, "no config.json"),
+    ({"config.json": "not json"}, "cannot be read as JSON"),
+    ({"config.json": "{}"}, "names no model_type"),
+    ({"config.json": '{"model_type": "bert"}', "vocab.txt": "v"}, "has no weights"),
+    ({"config.json": '{"model_type": "bert"}', "model.safetensors": "w"}, "has no tokenizer"),
+])
+def test_a_folder_that_cannot_train_is_refused_when_registered(client, admin_user, tmp_path, files, refusal):
+    """Refused with its reason on the form, not minutes into a run under a torchrun traceback."""
+    folder = tmp_path / "model"
+    if files is not None:
+        folder.mkdir()
+        for name, text in files.items():
+            (folder / name).write_text(text)
+    client.force_login(admin_user)
+    refused = client.post(reverse("admin:training_basemodel_add"), {"name": "x", "folder": str(folder), "licence": "MIT"})
+    assert refusal in refused.content.decode() and not BaseModel.objects.filter(name="x").exists()
 
 
 @pytest.mark.parametrize("persona", [AnnotatorFactory, None])
