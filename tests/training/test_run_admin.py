@@ -62,6 +62,8 @@ def test_the_registry_shows_licence_and_size_and_checks_the_folder(client, admin
     client.force_login(admin_user)
     listing = client.get(reverse("admin:training_basemodel_changelist")).content.decode()
     assert "bert-base" in listing and "Apache-2.0" in listing and "440.0 MB" in listing
+    add_form = client.get(reverse("admin:training_basemodel_add")).content.decode()
+    assert "measured when registered" in add_form and "0.0 MB" not in add_form
     refused = client.post(reverse("admin:training_basemodel_add"), {"name": "up", "folder": f"{tmp_path}/../..", "licence": "x"})
     assert refused.status_code == 200 and "no config.json" in refused.content.decode()
     for name, text in (("config.json", '{"model_type": "bert"}'), ("model.safetensors", "w"), ("vocab.txt", "v")):

@@ -157,6 +157,8 @@ class BaseModelAdmin(admin.ModelAdmin):
 
     @admin.display(description="Size")
     def size(self, base):
+        if base.pk is None:  # the add form: nothing measured yet, not "0.0 MB"
+            return "measured when registered"
         return f"{base.size_bytes / 1e6:.1f} MB"
 
     def save_model(self, request, obj, form, change):
