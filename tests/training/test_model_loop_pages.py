@@ -241,6 +241,9 @@ def test_a_runs_page_refreshes_itself_until_the_run_ends(client, admin_user):
 
 def test_launching_from_the_admin_leads_to_the_runs_page(client, admin_user, category_project, tiny_base_model):
     client.force_login(admin_user)
+    form = client.get(reverse("admin:training_trainingrun_add")).content.decode()
+    crumbs = form.split('class="breadcrumbs"')[1].split("</div>")[0]
+    assert reverse("admin:training_trainingrun_changelist") in crumbs and "Launch a fine-tuning run" in crumbs
     response = client.post(reverse("admin:training_trainingrun_add"), {
         "project": category_project.pk, "epochs": 1, "learning_rate": 0.001, "batch_size": 8, "max_length": 16,
         "seed": 13, "device": "cpu", "base_model": tiny_base_model.pk,
