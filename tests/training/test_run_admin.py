@@ -48,6 +48,35 @@ def test_the_resume_action_queues_failed_runs_only(client, admin_user, django_ca
     assert TrainingRun.objects.get(pk=finished.pk).status == RunStatus.SUCCEEDED
 
 
+def test_a_runs_page_cancels_it_while_it_runs_and_resumes_it_once_it_failed(client, admin_user, settings, tmp_path,
+                                                                            django_capture_on_commit_callbacks):
+    """The list's actions, offered on the run's own page where the admin is watching it."""
+    settings.TRAINING_DIR = tmp_path
+    running, done = RunFactory(status=RunStatus.RUNNING), RunFactory(status=RunStatus.SUCCEEDED)
+    client.force_login(admin_user)
+    url = reverse("admin:training_trainingrun_change", args=[running.pk])
+    assert 'value="cancel"' in client.get(url).content.decode()
+    response = client.post(url, {"run_action": "cancel"})
+    assert response.status_code == 302 and response.url == url
+    assert TrainingRun.objects.get(pk=running.pk).cancel_requested
+
+    TrainingRun.objects.filter(pk=running.pk).update(status=RunStatus.FAILED)
+    page = client.get(url).content.decode()
+    assert "Start it again (no checkpoint was saved)" in page and 'value="cancel"' not in page
+    checkpoint = services.run_folder(running) / "checkpoints" / "checkpoint-10"
+    checkpoint.mkdir(parents=True)
+    (checkpoint / "trainer_state.json").write_text("{}")
+    assert "Resume from the last checkpoint (step 10)" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks() as enqueued:
+        client.post(url, {"run_action": "resume"})
+    assert TrainingRun.objects.get(pk=running.pk).status == RunStatus.QUEUED and len(enqueued) == 1
+
+    done_url = reverse("admin:training_trainingrun_change", args=[done.pk])
+    assert 'name="run_action"' not in client.get(done_url).content.decode()
+    client.post(done_url, {"run_action": "resume"})
+    assert TrainingRun.objects.get(pk=done.pk).status == RunStatus.SUCCEEDED
+
+
 def test_versions_side_by_side(client, admin_user):
     weaker = ModelVersionFactory(metrics=sequence_metrics(0.7))
     better = ModelVersionFactory(project=weaker.project, version=2, metrics=sequence_metrics(0.9))
