@@ -119,17 +119,19 @@ class TrainingRunAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _run_page_actions(self, request, run) -> dict:
-        """{action: button text} the run's page offers: cancel while it runs, resume once it failed."""
+        """{action: (button text, its tooltip)} the run's page offers: cancel while it runs, resume once it failed.
+        The texts are short: the buttons stand beside History on one line, on a phone too."""
         if run is None:
             return {}
         if run.status in FINISHED and run.status != RunStatus.FAILED:
             return {}
         if run.status == RunStatus.FAILED:
             found = checkpoints_in(services.run_folder(run))
-            offer = {"resume": f"Resume from the last checkpoint (step {checkpoint_step(found[-1])})" if found
-                     else "Start it again (no checkpoint was saved)"}
+            offer = {"resume": (f"Resume from step {checkpoint_step(found[-1])}", "Queue it again; it goes on from its "
+                                "last complete checkpoint.") if found
+                     else ("Start again", "No checkpoint was saved: it trains again from the start.")}
         else:
-            offer = {"cancel": "Cancel this run (it stops at its next step)"}
+            offer = {"cancel": ("Cancel run", "It stops at its next step; a cancelled run is not resumed.")}
         allowed = self.get_actions(request)
         return {name: text for name, text in offer.items() if name in allowed}
 
