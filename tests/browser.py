@@ -62,6 +62,20 @@ def admin_page(browser, live_server, **context):
     return page
 
 
+def assert_looks_like_the_history_pill(button, page):
+    """A form's button among the object-tools (admin/object_tools_button_style.html) is drawn as the History pill,
+    on its line, before it."""
+    looks = ("borderRadius", "backgroundColor", "color", "fontSize", "fontWeight", "textTransform", "letterSpacing",
+             "paddingTop", "paddingLeft", "lineHeight", "fontFamily")
+    style = "(e, names) => { const s = getComputedStyle(e); return names.map(n => s[n]); }"
+    history = page.locator(".object-tools a.historylink")
+    assert button.evaluate(style, looks) == history.evaluate(style, looks)
+    button_box, history_box = button.bounding_box(), history.bounding_box()
+    assert button_box["height"] == pytest.approx(history_box["height"], abs=1)
+    assert button_box["y"] == pytest.approx(history_box["y"], abs=1)  # on one line, side by side
+    assert button_box["x"] + button_box["width"] <= history_box["x"]
+
+
 def done(page, n):
     """Wait until the workspace counts n answers done."""
     wait_until(page, f"document.getElementById('ws-done').textContent === '{n}'")

@@ -12,6 +12,7 @@ from tasks.models import Assignment, AssignmentState
 
 from . import downloads, predictions, selectors, services, snapshots
 from . import hyperparameters as hp
+from .ml.serving import BACKENDS
 from .models import BaseModel, ModelVersion, Prediction, TrainingRun
 
 
@@ -154,6 +155,8 @@ class PredictApi(ScopedApi, APIView):
 
     @extend_schema(request=PredictInputSerializer, responses={200: inline_serializer("Predictions", {
         "model_version": serializers.IntegerField(),
+        "backend": serializers.ChoiceField(choices=list(BACKENDS), help_text="What answered: ONNX Runtime "
+                                           "(int8 with fp32 for the texts it is unsure of, or fp32) or PyTorch."),
         # One per text, in order: {"label", "score"} for label models, {"spans", "score"} for span models.
         "predictions": serializers.ListField(child=serializers.DictField()),
     }), 409: NO_ACTIVE_MODEL, 503: MODEL_UNAVAILABLE})
@@ -170,7 +173,8 @@ class PredictApi(ScopedApi, APIView):
         except predictions.ModelUnavailable as error:
             return Response({"detail": str(error), "code": "model_unavailable"},
                             status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response({"model_version": version.version, "predictions": results})
+        backend = predictions.predictor_for(version).serving  # loaded by texts_predict, kept in this process
+        return Response({"model_version": version.version, "backend": backend, "predictions": results})
 
 
 class ExportApi(ScopedApi, APIView):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from quality.models import DecisionSource, ItemDecision
 from tasks.models import Item, TaskType
 
-from . import feedback, predictions, services, signals, snapshots
+from . import feedback, predictions, selectors, services, signals, snapshots
 from .models import FeedbackOutcome, ModelVersion, RunTask
 
 FEEDBACK_DAYS = 30
@@ -84,7 +84,7 @@ def version_consider(*, version: ModelVersion) -> ModelVersion:
         return _note(version, {"decision": "waits", "reason": "Only label models are scored automatically."})
     comparison = versions_compare(candidate=version, active=active if active and active.pk != version.pk else None)
     policy = feedback.feedback_policy(project)
-    decision, reason = _decide(comparison, policy, active)
+    decision, reason = _decide(comparison, policy, active, version)
     _note(version, {**comparison, "decision": decision, "reason": reason})
     if decision == "promoted":
         model_version_make_active(version=version, reason=reason)
@@ -92,12 +92,17 @@ def version_consider(*, version: ModelVersion) -> ModelVersion:
     return version
 
 
-def _decide(comparison, policy, active) -> tuple[str, str]:
+def _decide(comparison, policy, active, version) -> tuple[str, str]:
     frozen = comparison["frozen"]
     if frozen["macro_f1"] is None:
         return "waits", "The frozen evaluation set is empty: no gold or reviewed items to judge it by."
     if not policy.auto_promote:
         return "waits", "Automatic promotion is off for this project."
+    # The floor an admin must confirm past (TRAINING_ACTIVATION_FLOOR) holds for promotion too, the first
+    # version's included: nobody is asked here, so a version below it is left for a person to decide.
+    figure, floor = selectors.headline(version.task, version.metrics), selectors.activation_floor()
+    if figure is not None and figure.value < floor:
+        return "waits", f"Its {figure} is below the activation floor of {floor:.2f}: an admin may activate it."
     if active is None or "active" not in frozen:
         return "promoted", f"First version: macro-F1 {frozen['macro_f1']:.3f} on the frozen set."
     new, old = frozen["macro_f1"], frozen["active"]["macro_f1"] or 0.0

@@ -1,6 +1,7 @@
 """Reads of the training tables: a model's headline figure, and what speaks against activating a version."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 
@@ -79,9 +80,19 @@ def version_comparison_rows(version: ModelVersion) -> dict:
     rows["steps"] = str(result.get("steps", "—"))
     rows["samples/s"] = f"{result['samples_per_s']:.1f}" if "samples_per_s" in result else "—"
     rows["resumed from"] = (result.get("resumed_from") or "—").rsplit("/", 1)[-1]
+    rows["served by (CPU)"] = serving_description(version)
     for split in ("validation", "test"):
         figures = (version.metrics or {}).get(split) or {}
         for key in ("macro_f1", "accuracy", "f1", "precision", "recall"):
             if key in figures:
                 rows[f"{split} {METRIC_NAMES[key]}"] = f"{figures[key]:.3f}"
     return rows
+
+
+def serving_description(version: ModelVersion) -> str:
+    """What answers /predict/ for this version on a CPU host: ONNX Runtime (int8 or fp32) or PyTorch."""
+    from training.ml.serving import BACKENDS, cpu_backend
+
+    if not Path(version.folder).is_dir():
+        return "— (its files are not on this server)"
+    return BACKENDS[cpu_backend(version.folder)]

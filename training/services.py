@@ -1,6 +1,7 @@
 """Fine-tuning runs: launch, execute (in the Celery `training` queue), cancel, fail a dead worker's run,
 and turn a succeeded run into a model version."""
 
+import json
 import socket
 import traceback
 from datetime import timedelta
@@ -86,14 +87,32 @@ def base_model_register(*, name: str, folder: str, licence: str = "", notes: str
                                     size_bytes=folder_size(resolved))
 
 
+# What a run loads from a base model's folder (save_pretrained's files): weights in one of these forms, and a
+# tokenizer. Checked when it is registered, so a folder that cannot train is refused there, not minutes into a run.
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt")
+
+
 def base_model_folder_checked(folder: str) -> Path:
-    """The resolved folder, or TrainingError: absolute, and a Hugging Face model folder once resolved."""
+    """The resolved folder, or TrainingError: absolute, and a Hugging Face model folder once resolved (a
+    config.json naming its model_type, PyTorch weights, a tokenizer)."""
     given = Path(folder)
     if not given.is_absolute():
         raise TrainingError("The folder must be an absolute path.")
     resolved = given.resolve()
+    if not resolved.is_dir():
+        raise TrainingError(f"{resolved} is not a folder on this server.")
     if not (resolved / "config.json").is_file():
         raise TrainingError(f"{resolved} is not a local Hugging Face model folder (no config.json).")
+    try:
+        config = json.loads((resolved / "config.json").read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise TrainingError(f"{resolved}/config.json cannot be read as JSON: {error}") from error
+    if not isinstance(config, dict) or not config.get("model_type"):
+        raise TrainingError(f"{resolved}/config.json names no model_type: not a transformers model configuration.")
+    for wanted, what in ((WEIGHT_FILES, "weights"), (TOKENIZER_FILES, "tokenizer")):
+        if not any((resolved / name).is_file() for name in wanted):
+            raise TrainingError(f"{resolved} has no {what} ({', '.join(wanted)}).")
     return resolved
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from annotations.models import Annotation
 from tasks.models import Item, Project, ProjectStatus
-from tests.browser import BROWSER_TEST, admin_page, element_screenshot, fill_label_editor, log_in, screenshot, wait_until
+from tests.browser import BROWSER_TEST, admin_page, assert_looks_like_the_history_pill, element_screenshot, fill_label_editor, log_in, screenshot, wait_until
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.factories import verified_worker
 
@@ -121,13 +121,4 @@ def test_the_publish_button_looks_like_the_history_pill_beside_it(browser, live_
     if os.environ.get("SCREENSHOT_DIR"):  # the top of the page alone, where the pills are, to look at closely
         page.screenshot(path=str(Path(os.environ["SCREENSHOT_DIR"]) / f"publish-button-{width}-top.png"),
                         clip={"x": 0, "y": 0, "width": width, "height": 320})
-    looks = ("borderRadius", "backgroundColor", "color", "fontSize", "fontWeight", "textTransform", "letterSpacing",
-             "paddingTop", "paddingLeft", "lineHeight", "fontFamily")
-    style = "(e, names) => { const s = getComputedStyle(e); return names.map(n => s[n]); }"
-    history = page.locator(".object-tools a.historylink")
-    button = page.locator("#publish-button")
-    assert button.evaluate(style, looks) == history.evaluate(style, looks)
-    publish_box, history_box = button.bounding_box(), history.bounding_box()
-    assert publish_box["height"] == pytest.approx(history_box["height"], abs=1)
-    assert publish_box["y"] == pytest.approx(history_box["y"], abs=1)  # on one line, side by side
-    assert publish_box["x"] + publish_box["width"] <= history_box["x"]
+    assert_looks_like_the_history_pill(page.locator("#publish-button"), page)

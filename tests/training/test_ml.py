@@ -305,6 +305,7 @@ def test_predictions_come_back_in_the_callers_order_whatever_the_sub_batches(seq
 def test_onnx_export_serves_the_same_labels_as_pytorch(sequence_run):
     from training.ml.onnx_export import INT8_FILE, export_onnx
     from training.ml.predict import Int8Cascade
+    from training.ml.serving import cpu_backend
 
     result, _ = sequence_run
     texts = mixed_titles()
@@ -315,6 +316,8 @@ def test_onnx_export_serves_the_same_labels_as_pytorch(sequence_run):
     served = Predictor(result.output_dir, device="cpu")  # auto: the int8 cascade on ONNX Runtime
     assert (full.backend, served.backend) == ("onnx", "onnx") and isinstance(served.model, Int8Cascade)
     assert served.model.int8.path.endswith(INT8_FILE) and served.model.fallback_margin > 0
+    assert (full.serving, served.serving) == ("onnx", "onnx-int8") == (cpu_backend(result.output_dir, False),
+                                                                      cpu_backend(result.output_dir))
     for predictions in (full.predict(texts, batch_size=7), served.predict(texts)):
         assert [p["label"] for p in predictions] == [p["label"] for p in torch_predictions]
         assert all(abs(sum(p["scores"].values()) - 1) < 1e-4 for p in predictions)
@@ -402,8 +405,10 @@ def test_a_finished_runs_export_calibrates_the_cascade_on_its_training_texts(tok
 def test_a_folder_without_export_falls_back_to_pytorch(sequence_run, tmp_path):
     import shutil
 
+    from training.ml.serving import cpu_backend
+
     result, _ = sequence_run
     copy = shutil.copytree(result.output_dir, tmp_path / "copy", ignore=shutil.ignore_patterns("*.onnx*", "checkpoints"))
-    assert Predictor(copy, device="cpu").backend == "torch"
+    assert Predictor(copy, device="cpu").serving == "torch" == cpu_backend(copy)
     with pytest.raises(FileNotFoundError):
         Predictor(copy, device="cpu", backend="onnx")

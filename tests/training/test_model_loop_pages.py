@@ -115,6 +115,26 @@ def test_model_versions_show_their_figures_in_the_list_and_on_their_page(client,
     assert "<td>phone</td><td>0.87</td><td>0.87</td><td>0.87</td><td>6</td>" in page
 
 
+def test_a_versions_page_and_the_side_by_side_say_which_backend_serves_it(client, admin_user, tmp_path):
+    exported, plain = tmp_path / "exported", tmp_path / "plain"
+    for folder in (exported, plain):
+        folder.mkdir()
+    (exported / "model.onnx").write_bytes(b"x")
+    (exported / "model.int8.onnx").write_bytes(b"x")
+    (exported / "model.int8.json").write_text('{"fallback_margin": 0.1}')
+    onnx = ModelVersionFactory(folder=str(exported))
+    torch_only = ModelVersionFactory(project=onnx.project, folder=str(plain))
+    gone = ModelVersionFactory(project=onnx.project)  # /nonexistent/model
+    client.force_login(admin_user)
+    for version, expected in ((onnx, "ONNX Runtime, int8"), (torch_only, "PyTorch (no ONNX export"),
+                              (gone, "its files are not on this server")):
+        page = client.get(reverse("admin:training_modelversion_change", args=[version.pk])).content.decode()
+        assert "Served by (CPU)" in page and expected in page
+    side_by_side = client.post(reverse("admin:training_modelversion_changelist"), {
+        "action": "compare", "_selected_action": [onnx.pk, torch_only.pk]}).content.decode()
+    assert "served by (CPU)" in side_by_side and "ONNX Runtime, int8" in side_by_side and "PyTorch" in side_by_side
+
+
 def _activate(client, version, **extra):
     return client.post(reverse("admin:training_modelversion_changelist"),
                        {"action": "activate", "_selected_action": [version.pk], **extra})
@@ -221,6 +241,9 @@ def test_a_runs_page_refreshes_itself_until_the_run_ends(client, admin_user):
 
 def test_launching_from_the_admin_leads_to_the_runs_page(client, admin_user, category_project, tiny_base_model):
     client.force_login(admin_user)
+    form = client.get(reverse("admin:training_trainingrun_add")).content.decode()
+    crumbs = form.split('class="breadcrumbs"')[1].split("</div>")[0]
+    assert reverse("admin:training_trainingrun_changelist") in crumbs and "Launch a fine-tuning run" in crumbs
     response = client.post(reverse("admin:training_trainingrun_add"), {
         "project": category_project.pk, "epochs": 1, "learning_rate": 0.001, "batch_size": 8, "max_length": 16,
         "seed": 13, "device": "cpu", "base_model": tiny_base_model.pk,

@@ -75,6 +75,19 @@ def test_a_version_that_does_not_beat_the_active_one_by_the_margin_waits(project
     assert same.evaluation["decision"] == "waits" and "does not beat v1" in same.evaluation["reason"]
 
 
+def test_a_version_below_the_activation_floor_is_never_promoted_by_itself(project, models, settings):
+    """An admin must confirm activating a version below TRAINING_ACTIVATION_FLOOR; promotion asks nobody,
+    so such a version waits, even the project's first one."""
+    settings.TRAINING_ACTIVATION_FLOOR = 0.5
+    models[1] = 3
+    weak = promotion.version_consider(version=ModelVersionFactory(project=project, version=1, macro_f1=0.2))
+    assert weak.evaluation["decision"] == "waits" and "below the activation floor of 0.50" in weak.evaluation["reason"]
+    assert not ModelVersion.objects.filter(project=project, is_active=True).exists()
+    models[2] = 3
+    promotion.version_consider(version=ModelVersionFactory(project=project, version=2, macro_f1=0.7))
+    assert active_number(project) == 2
+
+
 def test_automatic_promotion_can_be_turned_off(project, models):
     FeedbackPolicy.objects.filter(project=project).update(auto_promote=False)
     waiting = promotion.version_consider(version=version(project, 1, models, correct=3))

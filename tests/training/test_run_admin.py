@@ -7,6 +7,7 @@ from django.urls import reverse
 from tests.factories import AnnotatorFactory
 from tests.training.factories import BaseModelFactory, ModelVersionFactory, RunFactory, sequence_metrics
 from training import services
+from training.admin.charts import curves_svg
 from training.models import BaseModel, RunStatus, TrainingRun
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +28,16 @@ def test_a_run_page_draws_its_curves_and_lists_its_checkpoints(client, admin_use
     assert "step 10, step 20" in page and "step 30" not in page.split("Checkpoints")[1][:300]
 
 
+def test_a_single_validation_still_shows_on_the_curves():
+    """A one-epoch run validates once: a one-point polyline draws nothing, so every figure has its dot."""
+    history = [{"step": 1, "loss": 2.3}, {"step": 14, "loss": 2.2},
+               {"step": 14, "validation_loss": 2.25, "validation_score": 0.26}]
+    svg = str(curves_svg(history))
+    assert svg.count("<circle") == 4
+    assert svg.count('r="2.5" fill="#44a048"') == 1 and svg.count('r="2.5" fill="#ba2121"') == 1  # validation dots
+    assert ">0</text>" in svg  # both axes say where they start
+
+
 def test_the_resume_action_queues_failed_runs_only(client, admin_user, django_capture_on_commit_callbacks):
     failed, finished = RunFactory(status=RunStatus.FAILED), RunFactory(status=RunStatus.SUCCEEDED)
     client.force_login(admin_user)
@@ -35,6 +46,35 @@ def test_the_resume_action_queues_failed_runs_only(client, admin_user, django_ca
                     {"action": "resume", ACTION_CHECKBOX_NAME: [failed.pk, finished.pk]})
     assert TrainingRun.objects.get(pk=failed.pk).status == RunStatus.QUEUED and len(enqueued) == 1
     assert TrainingRun.objects.get(pk=finished.pk).status == RunStatus.SUCCEEDED
+
+
+def test_a_runs_page_cancels_it_while_it_runs_and_resumes_it_once_it_failed(client, admin_user, settings, tmp_path,
+                                                                            django_capture_on_commit_callbacks):
+    """The list's actions, offered on the run's own page where the admin is watching it."""
+    settings.TRAINING_DIR = tmp_path
+    running, done = RunFactory(status=RunStatus.RUNNING), RunFactory(status=RunStatus.SUCCEEDED)
+    client.force_login(admin_user)
+    url = reverse("admin:training_trainingrun_change", args=[running.pk])
+    assert 'value="cancel"' in client.get(url).content.decode()
+    response = client.post(url, {"run_action": "cancel"})
+    assert response.status_code == 302 and response.url == url
+    assert TrainingRun.objects.get(pk=running.pk).cancel_requested
+
+    TrainingRun.objects.filter(pk=running.pk).update(status=RunStatus.FAILED)
+    page = client.get(url).content.decode()
+    assert "Start again" in page and "No checkpoint was saved" in page and 'value="cancel"' not in page
+    checkpoint = services.run_folder(running) / "checkpoints" / "checkpoint-10"
+    checkpoint.mkdir(parents=True)
+    (checkpoint / "trainer_state.json").write_text("{}")
+    assert "Resume from step 10" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks() as enqueued:
+        client.post(url, {"run_action": "resume"})
+    assert TrainingRun.objects.get(pk=running.pk).status == RunStatus.QUEUED and len(enqueued) == 1
+
+    done_url = reverse("admin:training_trainingrun_change", args=[done.pk])
+    assert 'name="run_action"' not in client.get(done_url).content.decode()
+    client.post(done_url, {"run_action": "resume"})
+    assert TrainingRun.objects.get(pk=done.pk).status == RunStatus.SUCCEEDED
 
 
 def test_versions_side_by_side(client, admin_user):
@@ -51,11 +91,34 @@ def test_the_registry_shows_licence_and_size_and_checks_the_folder(client, admin
     client.force_login(admin_user)
     listing = client.get(reverse("admin:training_basemodel_changelist")).content.decode()
     assert "bert-base" in listing and "Apache-2.0" in listing and "440.0 MB" in listing
+    add_form = client.get(reverse("admin:training_basemodel_add")).content.decode()
+    assert "measured when registered" in add_form and "0.0 MB" not in add_form
     refused = client.post(reverse("admin:training_basemodel_add"), {"name": "up", "folder": f"{tmp_path}/../..", "licence": "x"})
     assert refused.status_code == 200 and "no config.json" in refused.content.decode()
-    (tmp_path / "config.json").write_text("{}")
+    for name, text in (("config.json", '{"model_type": "bert"}'), ("model.safetensors", "w"), ("vocab.txt", "v")):
+        (tmp_path / name).write_text(text)
     client.post(reverse("admin:training_basemodel_add"), {"name": "mine", "folder": str(tmp_path), "licence": "MIT"})
-    assert BaseModel.objects.get(name="mine").size_bytes == 2
+    assert BaseModel.objects.get(name="mine").size_bytes == 24
+
+
+@pytest.mark.parametrize("files, refusal", [
+    (None, "is not a folder on this server"),
+    ({}, "no config.json"),
+    ({"config.json": "not json"}, "cannot be read as JSON"),
+    ({"config.json": "{}"}, "names no model_type"),
+    ({"config.json": '{"model_type": "bert"}', "vocab.txt": "v"}, "has no weights"),
+    ({"config.json": '{"model_type": "bert"}', "model.safetensors": "w"}, "has no tokenizer"),
+])
+def test_a_folder_that_cannot_train_is_refused_when_registered(client, admin_user, tmp_path, files, refusal):
+    """Refused with its reason on the form, not minutes into a run under a torchrun traceback."""
+    folder = tmp_path / "model"
+    if files is not None:
+        folder.mkdir()
+        for name, text in files.items():
+            (folder / name).write_text(text)
+    client.force_login(admin_user)
+    refused = client.post(reverse("admin:training_basemodel_add"), {"name": "x", "folder": str(folder), "licence": "MIT"})
+    assert refusal in refused.content.decode() and not BaseModel.objects.filter(name="x").exists()
 
 
 @pytest.mark.parametrize("persona", [AnnotatorFactory, None])

@@ -86,7 +86,9 @@ def test_the_shop_loop_on_the_demo_data(api_client, categories, webhook_receiver
     base = services.base_model_register(name="tiny-demo-bert", licence="test only", folder=tiny_base_model_save(
         tmp_path / "tiny-bert", vocabulary_of(titles)))
 
-    # A weak first model (one short epoch) is promoted: it is the first.
+    # A weak first model (one short epoch) is promoted: it is the first (and no floor is set here; with
+    # TRAINING_ACTIVATION_FLOOR above its figure it would wait for an admin, test_promotion.py).
+    settings.TRAINING_ACTIVATION_FLOOR = 0.0
     v1 = launch(project, base, django_capture_on_commit_callbacks, epochs=1, learning_rate=1e-5,
                 max_length=24).model_version
     v1.refresh_from_db()

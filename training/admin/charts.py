@@ -1,5 +1,5 @@
-"""A run's curves as an inline SVG: training loss, validation loss (left axis) and validation score (right
-axis, 0-1) against the step. Built from numbers only, so the markup needs no escaping beyond format_html."""
+"""A run's curves as an inline SVG: training loss, validation loss (left axis, from 0) and validation score
+(right axis, 0-1) against the step. Built from numbers only, so the markup needs no escaping beyond format_html."""
 
 from django.utils.html import format_html, format_html_join
 
@@ -19,22 +19,26 @@ def curves_svg(history: list):
     last_step = max(row["step"] for row in rows) or 1
     losses = [row[key] for row in rows for key in ("loss", "validation_loss") if key in row]
     top_loss = max(losses, default=1.0) or 1.0
-    lines = []
+    lines, dots = [], []
     for key, colour, axis, _legend in SERIES:
         scale = 1.0 if axis == "score" else top_loss
-        points = " ".join(f"{_x(row['step'], last_step):.1f},{_y(row[key], scale):.1f}" for row in rows if key in row)
-        if points:
-            lines.append((colour, points))
+        xy = [(_x(row["step"], last_step), _y(row[key], scale)) for row in rows if key in row]
+        if xy:
+            lines.append((colour, " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)))
+            # a dot at each figure: a series of one figure (one validation, after a one-epoch run) has no line
+            dots.extend((f"{x:.1f}", f"{y:.1f}", colour) for x, y in xy)
     legend = format_html_join("", '<tspan fill="{}" dx="12">■ {}</tspan>', ((c, name) for _k, c, _a, name in SERIES))
     polylines = format_html_join("", '<polyline fill="none" stroke="{}" stroke-width="1.5" points="{}"/>', lines)
+    polylines += format_html_join("", '<circle cx="{}" cy="{}" r="2.5" fill="{}"/>', dots)
     return format_html(
         '<svg class="run-curves" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="loss and validation curves">'
         '<rect x="{m}" y="{m}" width="{iw}" height="{ih}" fill="none" stroke="#ccc"/>{lines}'
         '<text x="{m}" y="{by}" font-size="11">step 0</text><text x="{rx}" y="{by}" font-size="11" text-anchor="end">step {last}</text>'
         '<text x="2" y="{ty}" font-size="11">{top}</text><text x="{sx}" y="{ty}" font-size="11">1.0</text>'
+        '<text x="{zx}" y="{zy}" font-size="11" text-anchor="end">0</text><text x="{sx}" y="{zy}" font-size="11">0</text>'
         '<text x="{m}" y="14" font-size="11">{legend}</text></svg>',
         w=WIDTH, h=HEIGHT, m=MARGIN, iw=WIDTH - 2 * MARGIN, ih=HEIGHT - 2 * MARGIN, lines=polylines,
-        by=HEIGHT - 12, rx=WIDTH - MARGIN, last=last_step, ty=MARGIN + 4, top=f"{top_loss:.2f}", sx=WIDTH - MARGIN + 4,
+        by=HEIGHT - 12, rx=WIDTH - MARGIN, zx=MARGIN - 4, zy=HEIGHT - MARGIN, last=last_step, ty=MARGIN + 4, top=f"{top_loss:.2f}", sx=WIDTH - MARGIN + 4,
         legend=legend,
     )
 

@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from tasks.admin_scoping import OrganisationScopedAdmin, ProjectPickerForm
 from training import hyperparameters as hp
 from training import services
-from training.models import FINISHED, BaseModel, TrainingRun
+from training.models import FINISHED, BaseModel, RunStatus, TrainingRun
 
 from training.ml.checkpoints import checkpoint_step, checkpoints_in
 
@@ -106,9 +106,34 @@ class TrainingRunAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
         self.message_user(request, f"Asked {queryset.count()} run(s) to stop.", messages.SUCCESS)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        running = TrainingRun.objects.filter(pk=object_id).exclude(status__in=FINISHED).exists()
-        extra_context = {**(extra_context or {}), "refresh_seconds": REFRESH_SECONDS if running else None}
+        run = self.get_queryset(request).filter(pk=object_id).first()
+        offered = self._run_page_actions(request, run)
+        if request.method == "POST" and request.POST.get("run_action") in offered:
+            # the list's own action on this one run, so the same permissions and messages; then back here
+            func, _name, _description = self.get_actions(request)[request.POST["run_action"]]
+            func(self, request, self.get_queryset(request).filter(pk=run.pk))
+            return redirect("admin:training_trainingrun_change", run.pk)
+        running = run is not None and run.status not in FINISHED
+        extra_context = {**(extra_context or {}), "refresh_seconds": REFRESH_SECONDS if running else None,
+                         "run_actions": offered}
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _run_page_actions(self, request, run) -> dict:
+        """{action: (button text, its tooltip)} the run's page offers: cancel while it runs, resume once it failed.
+        The texts are short: the buttons stand beside History on one line, on a phone too."""
+        if run is None:
+            return {}
+        if run.status in FINISHED and run.status != RunStatus.FAILED:
+            return {}
+        if run.status == RunStatus.FAILED:
+            found = checkpoints_in(services.run_folder(run))
+            offer = {"resume": (f"Resume from step {checkpoint_step(found[-1])}", "Queue it again; it goes on from its "
+                                "last complete checkpoint.") if found
+                     else ("Start again", "No checkpoint was saved: it trains again from the start.")}
+        else:
+            offer = {"cancel": ("Cancel run", "It stops at its next step; a cancelled run is not resumed.")}
+        allowed = self.get_actions(request)
+        return {name: text for name, text in offer.items() if name in allowed}
 
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
@@ -157,6 +182,8 @@ class BaseModelAdmin(admin.ModelAdmin):
 
     @admin.display(description="Size")
     def size(self, base):
+        if base.pk is None:  # the add form: nothing measured yet, not "0.0 MB"
+            return "measured when registered"
         return f"{base.size_bytes / 1e6:.1f} MB"
 
     def save_model(self, request, obj, form, change):

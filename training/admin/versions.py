@@ -15,8 +15,8 @@ class ModelVersionAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     list_filter = ["project", "is_active"]
     list_select_related = ["project", "run"]
     actions = ["activate", "rollback", "preannotate", "flag_disagreements", "compare"]
-    fields = ["project", "version", "task", "is_active", "headline", "figures", "promotion", "produced_by", "folder",
-              "created_at"]
+    fields = ["project", "version", "task", "is_active", "headline", "served_by", "figures", "promotion", "produced_by",
+              "folder", "created_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request):
@@ -29,6 +29,10 @@ class ModelVersionAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     @admin.display(description="Headline figure")
     def headline(self, version):
         return headline_text(version.task, version.metrics)
+
+    @admin.display(description="Served by (CPU)")
+    def served_by(self, version):
+        return selectors.serving_description(version)
 
     @admin.display(description="Test examples")
     def test_examples(self, version):

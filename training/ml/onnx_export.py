@@ -7,10 +7,8 @@ from pathlib import Path
 import torch
 
 from training.ml.runtime import MODEL_CLASSES, read_label_map
+from training.ml.serving import INT8_FALLBACK_FILE, INT8_FILE, ONNX_FILE
 
-ONNX_FILE = "model.onnx"
-INT8_FILE = "model.int8.onnx"
-INT8_FALLBACK_FILE = "model.int8.json"  # the cascade's fallback margin and how it was chosen
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -108,16 +106,3 @@ def model_inputs(model) -> list:
 
     accepted = inspect.signature(model.forward).parameters
     return [name for name in INPUTS if name in accepted]
-
-
-def onnx_files(model_dir, prefer_int8=True) -> tuple | None:
-    """What to serve: (int8 file, fp32 file, fallback margin) for the cascade when asked and exported,
-    else (fp32 file,); None when the folder has no export. An int8 file without its margin (exported
-    before the cascade) is not served: its labels were not kept within reach of fp32's."""
-    model_dir = Path(model_dir)
-    if prefer_int8 and (model_dir / INT8_FILE).exists() and (model_dir / INT8_FALLBACK_FILE).exists():
-        margin = json.loads((model_dir / INT8_FALLBACK_FILE).read_text())["fallback_margin"]
-        return model_dir / INT8_FILE, model_dir / ONNX_FILE, margin
-    if (model_dir / ONNX_FILE).exists():
-        return (model_dir / ONNX_FILE,)
-    return None

@@ -36,13 +36,15 @@ class Predictor:
             raise ValueError("Predictor needs a fast tokenizer (word ids and offsets)")
         self.model = self._onnx_model(model_dir, backend, prefer_int8)
         self.backend = "onnx" if self.model is not None else "torch"
+        # which serves, as the prediction API and the admin name it (serving.BACKENDS)
+        self.serving = "onnx-int8" if isinstance(self.model, Int8Cascade) else self.backend
         if self.model is None:
             self.model = TorchModel(MODEL_CLASSES[self.task].from_pretrained(model_dir, local_files_only=True), self.device)
 
     def _onnx_model(self, model_dir, backend, prefer_int8):
         if backend == "torch" or (backend == "auto" and self.device.type != "cpu"):
             return None
-        from training.ml.onnx_export import onnx_files
+        from training.ml.serving import onnx_files
 
         files = onnx_files(model_dir, prefer_int8)
         if files is None:
@@ -218,7 +220,7 @@ def calibrate_int8_fallback(model_dir, texts) -> dict:
     """The cascade's fallback margin, from texts of the run (its training texts; no labels needed): both
     exported files answer them as served, and the margin covers the probability changes int8 makes on
     CALIBRATION_QUANTILE of them. What was seen is returned with it, for the model folder's record."""
-    from training.ml.onnx_export import INT8_FILE
+    from training.ml.serving import INT8_FILE
 
     predictor = Predictor(model_dir, device="cpu", backend="onnx", prefer_int8=False)
     encoding, read = predictor._encode(texts if predictor.task == "sequence" else [WORD.findall(t) for t in texts if t.split()])
