@@ -82,7 +82,12 @@ def _close():
 
 
 def reset_database(tmp: Path, database: Path) -> None:
+    from core.cache import local_copies_clear
+
     _close()
+    # The fresh database numbers its projects from 1 again: what the process kept of the last run's project 1
+    # (its competition for the weighted gate, its evaluation debounce) must not answer for this one.
+    local_copies_clear()
     for suffix in ("-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     shutil.copy(tmp / "migrated.sqlite3", database)

@@ -214,8 +214,15 @@ _all_local_copies: list = []  # LocalCopies and _Leases, emptied together
 _leases = _Leases()
 
 
+def local_copies_clear() -> None:
+    """Forget what this process copied from the shared cache: when the cache itself is replaced (a new CACHES
+    setting; a replay's fresh database, whose ids start again at 1, so a copy kept for project 1 would answer
+    for a different project)."""
+    for copies in _all_local_copies:
+        copies.clear()
+
+
 @receiver(setting_changed)
 def _forget_local_copies(*, setting, **kwargs):
     if setting == "CACHES":
-        for copies in _all_local_copies:
-            copies.clear()
+        local_copies_clear()

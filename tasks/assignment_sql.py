@@ -297,14 +297,17 @@ def take_slot(*, item_id: int) -> bool:
 def competition(*, project_id: int, since) -> list[tuple[int, float, int, int]]:
     """(worker id, W_i, items they started since `since`, open supply) for each worker who started an
     assignment of their own asking in this project since then; none when nobody did. A pushed assignment
-    is the admin's distribution, not a worker's asking, and is left out. The open supply, the same on every
+    is the admin's distribution, not a worker's asking, and is left out; so is a skipped one, whose slot went
+    back at once: a worker who passes over items they cannot do takes nothing from the supply (replayed real
+    crowds skip dozens of items for each one they answer). The open supply, the same on every
     row, is the free slots on real items, summed over at most (all those items started + 1) items: each
     has a slot, so the capped sum still tells whether the supply covers that demand, and the statement
     reads a bounded stretch of the claimable index however many items are open."""
     profiles = WorkerProfile._meta.db_table
     return db.rows(
         f"WITH recent AS (SELECT worker_id, COUNT(*) AS started FROM {ASSIGNMENT} "
-        f"WHERE project_id = %s AND created_at >= %s AND pushed = {db.literal(False)} GROUP BY worker_id) "
+        f"WHERE project_id = %s AND created_at >= %s AND pushed = {db.literal(False)} "
+        f"AND state <> {db.literal(AssignmentState.SKIPPED)} GROUP BY worker_id) "
         f"SELECT r.worker_id, w.weight, r.started, (SELECT COALESCE(SUM(s.open_slots), 0) FROM ("
         f"SELECT i.open_slots FROM {ITEM} i WHERE i.project_id = %s AND i.is_gold = {db.literal(False)} "
         f"AND i.state IN ({CLAIMABLE}) AND i.open_slots > 0 LIMIT (SELECT SUM(started) + 1 FROM recent)) s) "

@@ -274,6 +274,25 @@ def test_the_gate_closes_once_the_supply_falls_below_the_demand(settings):
     assert "priority" in refused.reason
 
 
+def test_skipped_items_are_not_counted_as_demand(settings):
+    """A worker who passed over 120 items took none of them: 50 free slots still outlast the demand."""
+    settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS = 0
+    project = _weighted_project()
+    ItemFactory.create_batch(50, project=project)
+    skipper = verified_worker(weight=5.0)
+    passed_over = ItemFactory.create_batch(120, project=project, open_slots=0, state=ItemState.ACCEPTED)
+    Assignment.objects.bulk_create(
+        Assignment(project=project, item=item, worker=skipper, state=AssignmentState.SKIPPED) for item in passed_over
+    )
+    weak = verified_worker(weight=0.0)  # never admitted while the work is contested
+    assert service.assignment_next(worker=weak, project=project, rng=random.Random(0)).assignment
+    # Counted as taken, the same rows make it contested: the weight-0 worker is told to retry.
+    Assignment.objects.filter(worker=skipper).update(state=AssignmentState.SUBMITTED)
+    other_weak = verified_worker(weight=0.0)
+    refused = service.assignment_next(worker=other_weak, project=project, rng=random.Random(0))
+    assert refused.assignment is None and refused.retry_after
+
+
 def test_pushed_batches_are_not_counted_as_demand(settings):
     settings.ASSIGNMENT_COMPETITION_CACHE_SECONDS = 0
     project = _weighted_project()
