@@ -4,7 +4,6 @@ and turn a succeeded run into a model version."""
 import json
 import socket
 import traceback
-from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -192,8 +191,13 @@ def _train(run: TrainingRun):
     )
     reporter = RunReporter(run)
     return train_in_processes(config, run.snapshot.folder, run_folder(run), on_progress=reporter.progress,
-                              on_history=reporter.hold, should_stop=_stop_checker(run.pk))
+                              on_history=reporter.hold, should_stop=_stop_checker(run.pk),
+                              on_alive=reporter.beat, alive_seconds=HEARTBEAT_SECONDS)
 
+
+# The launcher beats a running run's heartbeat this often while its processes live, progress or not (a long
+# validation or ONNX export reports none): far below TRAINING_STALL_SECONDS, far above a write per poll.
+HEARTBEAT_SECONDS = 30
 
 # Loss points the curves keep while a run trains (one a second, so many for a run of hours); validation points are
 # all kept. The run's full history is saved when it succeeds.
@@ -213,6 +217,10 @@ class RunReporter:
 
     def hold(self, points: list) -> None:
         self.history.extend(points)
+
+    def beat(self) -> None:
+        """The processes live: a run already marked failed is not brought back by it."""
+        TrainingRun.objects.filter(pk=self.run_id, status=RunStatus.RUNNING).update(heartbeat_at=timezone.now())
 
     def progress(self, step: int, total: int, loss: float) -> None:
         TrainingRun.objects.filter(pk=self.run_id).update(
@@ -283,7 +291,7 @@ def _finish_succeeded(run, result) -> TrainingRun:
 def training_runs_fail_stalled(*, now=None) -> int:
     """A run whose worker stopped reporting (killed, machine lost) is marked failed, never left running."""
     now = now or timezone.now()
-    stale = now - timedelta(seconds=settings.TRAINING_STALL_SECONDS)
+    stale = selectors.stall_cutoff(now)
     runs = TrainingRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=stale)
     failed = 0
     for run in runs:

@@ -81,14 +81,21 @@ def job_environment() -> dict:
     return {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
-def job_follow(process, job, *, on_progress=None, on_history=None, should_stop=None, poll_seconds=0.5) -> TrainResult:
-    """Relay progress, the curves' points and the cancel request until the processes end, then read their outcome."""
-    read = 0
+def job_follow(process, job, *, on_progress=None, on_history=None, should_stop=None, on_alive=None,
+               poll_seconds=0.5, alive_seconds=30.0) -> TrainResult:
+    """Relay progress, the curves' points and the cancel request until the processes end, then read their outcome.
+
+    on_alive() is called at most every alive_seconds while the processes live: a heartbeat that a long validation
+    or export without progress keeps beating, so only a dead or hung launcher looks stalled."""
+    read, alive_at = 0, time.monotonic()
     while True:
         code = process.poll()
         read = _relay_progress(job / PROGRESS_FILE, read, on_progress, on_history)
         if code is not None:
             break
+        if on_alive is not None and time.monotonic() - alive_at >= alive_seconds:
+            on_alive()
+            alive_at = time.monotonic()
         if should_stop is not None and not (job / CANCEL_FILE).exists() and should_stop():
             (job / CANCEL_FILE).touch()
         time.sleep(poll_seconds)
