@@ -4,7 +4,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
-from tests.factories import AnnotatorFactory
+from tests.factories import AnnotatorFactory, IntegratorFactory, token_for
 from tests.tasks.factories import ItemFactory
 from tests.training.factories import ModelVersionFactory, PreannotationJobFactory
 from training import predictions
@@ -81,3 +81,19 @@ def test_the_versions_page_with_its_jobs_denies_the_outsider(client, persona):
         client.force_login(persona())
     response = client.get(reverse("admin:training_modelversion_change", args=[job.version.pk]))
     assert response.status_code in (302, 403) and "1 of 2 items" not in response.content.decode()
+
+
+def test_the_api_shows_each_versions_latest_preannotation_read_only(api_client):
+    version = ModelVersionFactory()
+    PreannotationJobFactory(version=version, state=JobState.DONE, done=5, total=5)
+    PreannotationJobFactory(version=version, state=JobState.RUNNING, done=3, total=12)
+    bare = ModelVersionFactory(project=version.project)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(IntegratorFactory())}")
+
+    listed = api_client.get(reverse("api-project-model-versions", args=[version.project_id])).json()["results"]
+    shown = {row["id"]: row["preannotation"] for row in listed}
+    assert shown[bare.pk] is None
+    assert {key: shown[version.pk][key] for key in ("state", "done", "total", "percent")} == \
+        {"state": "running", "done": 3, "total": 12, "percent": 25.0}
+    detail = api_client.get(reverse("api-model-version", args=[version.pk])).json()
+    assert detail["preannotation"] == shown[version.pk]
