@@ -13,16 +13,32 @@ from tasks.models import Assignment, AssignmentState
 from . import downloads, predictions, selectors, services, snapshots
 from . import hyperparameters as hp
 from .ml.serving import BACKENDS
-from .models import BaseModel, ModelVersion, Prediction, TrainingRun
+from .models import BaseModel, ModelVersion, PreannotationJob, Prediction, TrainingRun
+
+
+class PreannotationJobSerializer(serializers.ModelSerializer):
+    percent = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = PreannotationJob
+        fields = ["id", "state", "done", "total", "percent", "error", "created_at", "started_at", "finished_at"]
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
     headline = serializers.SerializerMethodField(help_text="The figure a version is judged by: macro-F1 for "
                                                  "label models, entity F1 for span models; test split, else validation.")
+    preannotation = serializers.SerializerMethodField(help_text="The latest pre-annotation of the project by this "
+                                                      "version (an admin action): its state and progress; null if none.")
 
     class Meta:
         model = ModelVersion
-        fields = ["id", "project", "version", "run", "task", "is_active", "headline", "metrics", "created_at"]
+        fields = ["id", "project", "version", "run", "task", "is_active", "headline", "metrics", "preannotation",
+                  "created_at"]
+
+    @extend_schema_field(PreannotationJobSerializer(allow_null=True))
+    def get_preannotation(self, version):
+        latest = next(iter(version.preannotation_jobs.all()), None)  # prefetched by the views, newest first
+        return PreannotationJobSerializer(latest).data if latest else None
 
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_headline(self, version):
@@ -100,7 +116,7 @@ class ProjectModelVersionsApi(PagedListApi, ScopedApi, APIView):
 
     @extend_schema(responses=ModelVersionSerializer(many=True))
     def get(self, request, pk):
-        versions = ModelVersion.objects.filter(project=self.project_get(pk))
+        versions = ModelVersion.objects.filter(project=self.project_get(pk)).prefetch_related("preannotation_jobs")
         return self.page_response(versions, ModelVersionSerializer)
 
 

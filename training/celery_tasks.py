@@ -34,16 +34,11 @@ def launch_due():
     return launched
 
 
-@shared_task(name="training.preannotate", bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=2)
-def preannotate(self, version_id: int):
-    """Pre-annotation of a whole project; its progress is the task's state (PROGRESS, {"done", "total"})."""
-    from .models import ModelVersion
-
-    def report(done, total):
-        if self.request.id:  # called directly (tests, shell) there is no task state to write
-            self.update_state(state="PROGRESS", meta={"done": done, "total": total})
-
-    return predictions.items_preannotate(version=ModelVersion.objects.get(pk=version_id), on_progress=report)
+@shared_task(name="training.preannotation_job", autoretry_for=(Exception,), retry_backoff=True, max_retries=2)
+def preannotate(job_id: int):
+    """Pre-annotation of a whole project (a PreannotationJob); its progress is saved on the job."""
+    job = predictions.preannotation_job_run(job_id=job_id)
+    return {"job": job.pk, "state": job.state, "done": job.done}
 
 
 @shared_task(name="training.feedback_to_items")

@@ -157,6 +157,41 @@ class Prediction(models.Model):
         constraints = [models.UniqueConstraint(fields=["item", "model_version"], name="training_prediction_once")]
 
 
+class JobState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class PreannotationJob(models.Model):
+    """Pre-annotation of a project's open items by one model version, run as a Celery job in batches
+    (training.predictions.preannotation_job_run): its progress and outcome, for the admin and the API."""
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="preannotation_jobs")
+    state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.QUEUED)
+    done = models.PositiveIntegerField(default=0, help_text="Items predicted so far.")
+    total = models.PositiveIntegerField(default=0, help_text="Open items to predict (known once it starts).")
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(done__lte=models.F("total")), name="training_preannotation_done_within_total"),
+        ]
+
+    def __str__(self):
+        return f"pre-annotation {self.pk} by v{self.version.version} ({self.state})"
+
+    @property
+    def percent(self) -> float:
+        return round(100.0 * self.done / self.total, 1) if self.total else 0.0
+
+
 class TrainingPolicy(models.Model):
     """When the beat job launches a run by itself: after this many newly accepted labels."""
 

@@ -6,13 +6,14 @@ import threading
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from quality.models import ItemDecision
 from quality.services import review
 from tasks import transitions
 from tasks.models import Item, ItemState
 
-from .models import ModelVersion, Prediction
+from .models import JobState, ModelVersion, PreannotationJob, Prediction
 from .snapshots import item_text
 
 # Loading a model takes seconds and its weights take memory: the two most recently used versions stay
@@ -81,6 +82,43 @@ def items_preannotate(*, version: ModelVersion, batch_size: int = 256, on_progre
         if on_progress is not None:
             on_progress(done, len(ids))
     return done
+
+
+@transaction.atomic
+def preannotation_job_queue(*, version: ModelVersion, created_by=None) -> PreannotationJob:
+    """Pre-annotation of the version's project as a Celery job, enqueued once this transaction commits."""
+    job = PreannotationJob.objects.create(version=version, created_by=created_by)
+    transaction.on_commit(lambda: _enqueue_preannotation(job.pk))
+    return job
+
+
+def _enqueue_preannotation(job_id: int) -> None:
+    from .celery_tasks import preannotate
+
+    preannotate.apply_async(args=[job_id])
+
+
+def preannotation_job_run(*, job_id: int, batch_size: int = 256) -> PreannotationJob:
+    """Run a queued job (or one retried after a failure): its progress is saved after each batch, so the admin
+    and the API follow it; an error is recorded on the job and raised again, for the task's retry policy."""
+    claimed = PreannotationJob.objects.filter(pk=job_id, state__in=[JobState.QUEUED, JobState.FAILED]).update(
+        state=JobState.RUNNING, started_at=timezone.now(), finished_at=None, error="", done=0)
+    job = PreannotationJob.objects.select_related("version__project").get(pk=job_id)
+    if not claimed:
+        return job  # running elsewhere, or done
+
+    def report(done, total):
+        PreannotationJob.objects.filter(pk=job_id).update(done=done, total=total)
+
+    try:
+        predicted = items_preannotate(version=job.version, batch_size=batch_size, on_progress=report)
+    except Exception as error:
+        PreannotationJob.objects.filter(pk=job_id).update(state=JobState.FAILED, finished_at=timezone.now(),
+                                                          error=f"{type(error).__name__}: {error}")
+        raise
+    PreannotationJob.objects.filter(pk=job_id).update(state=JobState.DONE, finished_at=timezone.now(), done=predicted)
+    job.refresh_from_db()
+    return job
 
 
 def disagreements_flag(*, version: ModelVersion, min_score: float = 0.9) -> int:

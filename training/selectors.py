@@ -1,9 +1,11 @@
 """Reads of the training tables: a model's headline figure, and what speaks against activating a version."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import timezone
 
 from .models import BaseModel, ModelVersion, RunTask
 
@@ -12,6 +14,12 @@ from .models import BaseModel, ModelVersion, RunTask
 HEADLINE_METRIC = {RunTask.SEQUENCE: "macro_f1", RunTask.TOKEN: "f1"}
 METRIC_NAMES = {"macro_f1": "macro-F1", "f1": "entity F1", "accuracy": "accuracy", "precision": "precision",
                 "recall": "recall", "token_accuracy": "token accuracy"}
+
+
+def stall_cutoff(now=None):
+    """A running run whose last heartbeat is older than this is stalled: the periodic check marks it failed, and then
+    it can be resumed. Its launcher beats while its processes live, so only a dead or hung one stalls."""
+    return (now or timezone.now()) - timedelta(seconds=settings.TRAINING_STALL_SECONDS)
 
 
 @dataclass(frozen=True)

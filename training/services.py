@@ -4,7 +4,6 @@ and turn a succeeded run into a model version."""
 import json
 import socket
 import traceback
-from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -14,6 +13,8 @@ from django.utils import timezone
 
 from quality.models import ItemDecision
 from tasks.models import Project, TaskType
+
+from training.ml.checkpoints import checkpoint_step, checkpoints_in
 
 from . import selectors, signals, snapshots
 from .models import FINISHED, BaseModel, DatasetSnapshot, ModelVersion, RunStatus, RunTask, TrainingPolicy, TrainingRun
@@ -188,15 +189,53 @@ def _train(run: TrainingRun):
         checkpoint_steps=run.checkpoint_steps, early_stopping_patience=run.early_stopping_patience,
         export_onnx=settings.TRAINING_EXPORT_ONNX, quantize_int8=settings.TRAINING_ONNX_INT8,
     )
-    return train_in_processes(config, run.snapshot.folder, run_folder(run), on_progress=_progress_reporter(run.pk),
-                              should_stop=_stop_checker(run.pk))
+    reporter = RunReporter(run)
+    return train_in_processes(config, run.snapshot.folder, run_folder(run), on_progress=reporter.progress,
+                              on_history=reporter.hold, should_stop=_stop_checker(run.pk),
+                              on_alive=reporter.beat, alive_seconds=HEARTBEAT_SECONDS)
 
 
-def _progress_reporter(run_id):
-    def report(step, total, loss):
-        TrainingRun.objects.filter(pk=run_id).update(
-            progress_step=step, progress_total=total, loss=loss, heartbeat_at=timezone.now())
-    return report
+# The launcher beats a running run's heartbeat this often while its processes live, progress or not (a long
+# validation or ONNX export reports none): far below TRAINING_STALL_SECONDS, far above a write per poll.
+HEARTBEAT_SECONDS = 30
+
+# Loss points the curves keep while a run trains (one a second, so many for a run of hours); validation points are
+# all kept. The run's full history is saved when it succeeds.
+HISTORY_POINTS = 1000
+
+
+class RunReporter:
+    """A run's progress and curves, saved together by each progress report (one write, not one per step), so the
+    curves show while it trains and stay after it fails or is cancelled. A resumed run keeps the points up to the
+    checkpoint it goes on from, as Trainer's own history does, and adds its new ones."""
+
+    def __init__(self, run: TrainingRun):
+        found = checkpoints_in(run_folder(run))
+        resumed_at = checkpoint_step(found[-1]) if found else 0
+        self.run_id = run.pk
+        self.history = [row for row in run.history or [] if row.get("step", 0) <= resumed_at]
+
+    def hold(self, points: list) -> None:
+        self.history.extend(points)
+
+    def beat(self) -> None:
+        """The processes live: a run already marked failed is not brought back by it."""
+        TrainingRun.objects.filter(pk=self.run_id, status=RunStatus.RUNNING).update(heartbeat_at=timezone.now())
+
+    def progress(self, step: int, total: int, loss: float) -> None:
+        TrainingRun.objects.filter(pk=self.run_id).update(
+            progress_step=step, progress_total=total, loss=loss, heartbeat_at=timezone.now(),
+            history=history_thinned(self.history, HISTORY_POINTS))
+
+
+def history_thinned(history: list, limit: int) -> list:
+    """Every validation point and at most about `limit` training-loss points, evenly spread, the last one kept."""
+    losses = [row for row in history if "validation_loss" not in row]
+    if len(losses) <= limit:
+        return history
+    stride = -(-len(losses) // limit)
+    kept = {id(row) for row in losses[::stride]} | {id(losses[-1])}
+    return [row for row in history if "validation_loss" in row or id(row) in kept]
 
 
 def _stop_checker(run_id, every: int = 5):
@@ -252,7 +291,7 @@ def _finish_succeeded(run, result) -> TrainingRun:
 def training_runs_fail_stalled(*, now=None) -> int:
     """A run whose worker stopped reporting (killed, machine lost) is marked failed, never left running."""
     now = now or timezone.now()
-    stale = now - timedelta(seconds=settings.TRAINING_STALL_SECONDS)
+    stale = selectors.stall_cutoff(now)
     runs = TrainingRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=stale)
     failed = 0
     for run in runs:

@@ -4,7 +4,7 @@ a test chooses. For a real snapshot or model, use tests/training/tiny_models.py.
 import factory
 
 from tests.tasks.factories import ProjectFactory
-from training.models import BaseModel, DatasetSnapshot, ModelVersion, RunStatus, TrainingRun
+from training.models import BaseModel, DatasetSnapshot, ModelVersion, PreannotationJob, RunStatus, TrainingRun
 
 
 def sequence_metrics(macro_f1: float, *, examples: int = 6) -> dict:
@@ -61,3 +61,10 @@ class ModelVersionFactory(factory.django.DjangoModelFactory):
     folder = "/nonexistent/model"
     task = "sequence"
     metrics = factory.LazyAttribute(lambda version: sequence_metrics(version.macro_f1))
+
+
+class PreannotationJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PreannotationJob
+
+    version = factory.SubFactory(ModelVersionFactory)

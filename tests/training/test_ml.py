@@ -209,20 +209,24 @@ def test_word_labels_go_on_first_sub_tokens_and_truncated_words_count_as_o():
 def test_progress_is_reported_with_increasing_steps(sequence_run):
     result, progress = sequence_run
     steps = [step for step, _, _ in progress]
-    assert steps == list(range(1, result.steps + 1))  # no throttle: every step
+    validations = [row["step"] for row in result.history if "validation_score" in row]
+    # no throttle: every step, and once more at each validation (an epoch's end), with its point for the curves
+    assert steps == sorted(list(range(1, result.steps + 1)) + validations) and len(validations) == 8
     assert steps[-1] == result.steps == progress[-1][1] == 8 * 11  # 84 train rows / batch 8 = 11 batches per epoch
     assert all(np.isfinite(loss) and loss > 0 for _, _, loss in progress)
     assert progress[-1][2] < progress[0][2]
 
 
-def test_progress_is_throttled_to_the_first_and_last_step_within_the_interval(tokenizer, tmp_path):
+def test_progress_is_throttled_to_the_first_step_each_validation_and_the_last_within_the_interval(tokenizer, tmp_path):
     dataset = build_classification_dataset(product_records(), list(PRODUCT_WORDS), seed=3, validation=0.15, test=0.15)
     config = TrainConfig(task="sequence", base_model="unused", epochs=2, batch_size=8, max_length=16, device="cpu",
                          progress_seconds=3600)
     progress = []
     result = train(config, dataset, tmp_path, on_progress=lambda *args: progress.append(args),
                    model=tiny_model(BertForSequenceClassification, 3), tokenizer=tokenizer)
-    assert [step for step, _, _ in progress] == [1, result.steps] and result.steps == 2 * 11
+    # within the interval: the first step, the validation at each epoch's end (11 steps each) with the loss that led
+    # to it, and the last step (its loss, then its validation)
+    assert [step for step, _, _ in progress] == [1, 11, result.steps, result.steps] and result.steps == 2 * 11
 
 
 def test_sequence_metrics_have_their_keys_and_the_task_is_learnt(sequence_run):

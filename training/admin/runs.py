@@ -1,13 +1,15 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from tasks.admin_scoping import OrganisationScopedAdmin, ProjectPickerForm
 from training import hyperparameters as hp
-from training import services
+from training import selectors, services
 from training.models import FINISHED, BaseModel, RunStatus, TrainingRun
 
 from training.ml.checkpoints import checkpoint_step, checkpoints_in
@@ -48,7 +50,7 @@ class TrainingRunAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
               "figures", "checkpoints", "base_model", "epochs", "learning_rate", "batch_size", "max_length", "seed",
               "device", "precision", "processes", "gradient_accumulation", "checkpoint_steps", "early_stopping_patience",
               "worker",
-              "heartbeat_at", "created_by", "created_at", "started_at", "finished_at", "output_dir", "log"]
+              "heartbeat", "created_by", "created_at", "started_at", "finished_at", "output_dir", "log"]
     readonly_fields = fields
 
     def has_change_permission(self, request, obj=None):
@@ -73,6 +75,21 @@ class TrainingRunAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     def produced_version(self, run):
         version = getattr(run, "model_version", None)  # the reverse one-to-one raises when there is none
         return admin_link(version, f"v{version.version}") if version else "—"
+
+    @admin.display(description="Heartbeat")
+    def heartbeat(self, run):
+        """When the run last showed life, and when it counts as stalled: failed, then resumable."""
+        if run.heartbeat_at is None:
+            return "—"
+        beat = f"{timezone.localtime(run.heartbeat_at):%H:%M:%S}"
+        limit = settings.TRAINING_STALL_SECONDS
+        if run.status != RunStatus.RUNNING:
+            return beat
+        if run.heartbeat_at < selectors.stall_cutoff():
+            return (f"No heartbeat since {beat}: the run looks stalled (its worker died or hangs). It is marked failed "
+                    f"after {limit} s without one, then it can be resumed.")
+        return (f"{beat}. Its worker beats at least every {services.HEARTBEAT_SECONDS} s while the run's processes "
+                f"live; after {limit} s without one the run is marked failed, then it can be resumed.")
 
     @admin.display(description="Figures")
     def figures(self, run):

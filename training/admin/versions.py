@@ -1,12 +1,24 @@
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from tasks.admin_scoping import OrganisationScopedAdmin
-from training import promotion, selectors, services
-from training.models import ModelVersion
+from training import predictions, promotion, selectors, services
+from training.models import JobState, ModelVersion, PreannotationJob
 
 from .display import admin_link, headline_text, metrics_table, promotion_summary
+from .runs import REFRESH_SECONDS
+
+PREANNOTATION_JOBS_SHOWN = 3
+
+
+def _job_line(job):
+    when = job.finished_at or job.started_at or job.created_at
+    line = format_html('{} <progress max="100" value="{}"></progress> {} of {} items ({}%), {}', job.get_state_display(),
+                       job.percent, job.done, job.total, job.percent, f"{timezone.localtime(when):%Y-%m-%d %H:%M:%S}")
+    return format_html("{}: {}", line, job.error) if job.error else line
 
 
 @admin.register(ModelVersion)
@@ -15,8 +27,8 @@ class ModelVersionAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     list_filter = ["project", "is_active"]
     list_select_related = ["project", "run"]
     actions = ["activate", "rollback", "preannotate", "flag_disagreements", "compare"]
-    fields = ["project", "version", "task", "is_active", "headline", "served_by", "figures", "promotion", "produced_by",
-              "folder", "created_at"]
+    fields = ["project", "version", "task", "is_active", "headline", "served_by", "preannotation", "figures", "promotion",
+              "produced_by", "folder", "created_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request):
@@ -98,11 +110,21 @@ class ModelVersionAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
 
     @admin.action(description="Pre-annotate the project's open items", permissions=["change"])
     def preannotate(self, request, queryset):
-        from training.celery_tasks import preannotate
+        for version in queryset.select_related("project"):
+            predictions.preannotation_job_queue(version=version, created_by=request.user)
+            self.message_user(request, format_html("Pre-annotation of {} queued: {} shows its progress.", version.project,
+                                                   admin_link(version, f"v{version.version}'s page")), messages.SUCCESS)
 
-        for version in queryset:
-            preannotate.delay(version.pk)
-        self.message_user(request, f"Pre-annotation queued for {queryset.count()} version(s).", messages.SUCCESS)
+    @admin.display(description="Pre-annotation")
+    def preannotation(self, version):
+        """The latest pre-annotation jobs of this version: state, a progress bar, when; the page refreshes while one runs."""
+        jobs = version.preannotation_jobs.all()[:PREANNOTATION_JOBS_SHOWN]
+        return format_html_join("", "<p>{}</p>", ((_job_line(job),) for job in jobs)) or "—"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        running = PreannotationJob.objects.filter(version_id=object_id, state__in=[JobState.QUEUED, JobState.RUNNING]).exists()
+        extra_context = {**(extra_context or {}), "refresh_seconds": REFRESH_SECONDS if running else None}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description="Send accepted items the model confidently disagrees with to review", permissions=["change"])
     def flag_disagreements(self, request, queryset):

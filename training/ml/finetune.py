@@ -35,8 +35,8 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     # on_progress is called after the first step (the total is known at once), then after any step at least
-    # this many seconds after the previous call, and after the last: as often as a page can show it, while
-    # a fast GPU loop is not held up by a database write every few milliseconds.
+    # this many seconds after the previous call, at each validation and checkpoint, and after the last: as often
+    # as a page can show it, while a fast GPU loop is not held up by a database write every few milliseconds.
     progress_seconds: float = 1.0
     engine: str = "trainer"  # "trainer" | "legacy"
     precision: str = "auto"  # "auto" (bf16 or fp16 on CUDA, fp32 on CPU) | "fp32" | "bf16" | "fp16"
@@ -78,11 +78,14 @@ class TrainingCancelled(Exception):
         self.step, self.total_steps = step, total_steps
 
 
-def train(config, dataset_dict, output_dir, *, on_progress=None, should_stop=None, model=None, tokenizer=None) -> TrainResult:
+def train(config, dataset_dict, output_dir, *, on_progress=None, should_stop=None, model=None, tokenizer=None,
+          on_history=None) -> TrainResult:
     """Train on dataset_dict["train"], evaluate on validation and test, save model + tokenizer + label map.
 
     on_progress(step, total_steps, mean loss since the last call); should_stop() -> bool, polled before
-    every step: True raises TrainingCancelled. model/tokenizer replace loading config.base_model (tests).
+    every step: True raises TrainingCancelled. on_history(rows): the curves' points (TrainResult.history's rows)
+    logged since its last call, just before the on_progress call they go with (Trainer engine only).
+    model/tokenizer replace loading config.base_model (tests).
     A relaunched run with checkpoints in output_dir/checkpoints resumes from the last (Trainer engine).
     Returns None in the processes other than the first under torchrun.
     """
@@ -95,7 +98,8 @@ def train(config, dataset_dict, output_dir, *, on_progress=None, should_stop=Non
     name_labels(model, label_names)
     encoded = {split: encode_split(rows, tokenizer, config.task, config.max_length) for split, rows in dataset_dict.items()}
     batches = partial(pad_batch, pad_token_id=tokenizer.pad_token_id)
-    outcome = _fit(model, tokenizer, encoded, batches, config, device, output_dir, label_names, on_progress, should_stop)
+    outcome = _fit(model, tokenizer, encoded, batches, config, device, output_dir, label_names, on_progress, should_stop,
+                   on_history)
     if not outcome.main_process:  # under torchrun, process 0 alone evaluates and saves
         return None
     model = outcome.model.to(device)
@@ -121,7 +125,8 @@ def train(config, dataset_dict, output_dir, *, on_progress=None, should_stop=Non
     )
 
 
-def _fit(model, tokenizer, encoded, batches, config, device, output_dir, label_names, on_progress, should_stop):
+def _fit(model, tokenizer, encoded, batches, config, device, output_dir, label_names, on_progress, should_stop,
+         on_history=None):
     if config.engine == "legacy":
         from training.ml.legacy import fit_legacy
 
@@ -129,7 +134,8 @@ def _fit(model, tokenizer, encoded, batches, config, device, output_dir, label_n
     from training.ml.hf_engine import fit_trainer
 
     return fit_trainer(model, tokenizer, encoded, batches, config, output_dir, label_names,
-                       on_progress=on_progress, should_stop=should_stop, cancelled=TrainingCancelled)
+                       on_progress=on_progress, should_stop=should_stop, cancelled=TrainingCancelled,
+                       on_history=on_history)
 
 
 def load_base_model(config, label_names):

@@ -14,16 +14,14 @@ from training.ml.checkpoints import CHECKPOINTS, checkpoints_in
 from training.ml.encoding import IGNORED
 from training.ml.legacy import Outcome
 from training.ml.metrics import classification_metrics, token_metrics
-from training.ml.runtime import precision_name
-
-LOG_EVERY = 5  # steps between loss figures: each one waits for the device, so not every step
-
+from training.ml.runtime import any_process, precision_name
 
 def fit_trainer(model, tokenizer, encoded, batches, config, output_dir, label_names, *,
-                on_progress, should_stop, cancelled) -> Outcome:
+                on_progress, should_stop, cancelled, on_history=None) -> Outcome:
     """Train with transformers.Trainer, resuming from the run's last complete checkpoint when there is one."""
     has_validation = bool(encoded.get("validation"))
-    watcher = RunCallback(on_progress, should_stop, cancelled, config.progress_seconds, len(encoded["train"]))
+    watcher = RunCallback(on_progress, should_stop, cancelled, config.progress_seconds, len(encoded["train"]),
+                          on_history=on_history)
     callbacks = [watcher]
     if has_validation and config.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
@@ -74,8 +72,7 @@ def training_arguments(config, output_dir, has_validation) -> TrainingArguments:
         load_best_model_at_end=has_validation,
         metric_for_best_model="score" if has_validation else None,
         greater_is_better=True,
-        logging_steps=1 if config.progress_seconds == 0 else LOG_EVERY,  # 0: a figure after every step
-        logging_first_step=True,
+        logging_strategy="no",  # RunCallback asks for a loss figure: by time, at validations and checkpoints
         report_to="none",
         disable_tqdm=True,
         dataloader_num_workers=0,
@@ -112,15 +109,20 @@ def _device_of(config):
 
 
 class RunCallback(TrainerCallback):
-    """The run's contract inside Trainer: progress (step, total, mean loss since the last figure), a stop
-    before any step, and the seconds spent in steps alone: evaluation, checkpoints and logging restart the
-    clock, so samples/s compares with the legacy loop, which did neither."""
+    """The run's contract inside Trainer: progress (step, total, mean loss since the last figure) at most once every
+    progress_seconds, at each validation and checkpoint, and at the end; the curves' new points (on_history, just
+    before the progress report that carries them); a stop before any step; and the seconds spent in steps alone:
+    evaluation, checkpoints and logging restart the clock, so samples/s compares with the legacy loop, which did
+    neither.
 
-    def __init__(self, on_progress, should_stop, cancelled, progress_seconds, train_size):
+    Trainer logs the loss only when this callback asks (logging_strategy "no"): the time is read in every process
+    and agreed on (any_process), since logging gathers the loss from all of them."""
+
+    def __init__(self, on_progress, should_stop, cancelled, progress_seconds, train_size, on_history=None):
         self.on_progress, self.should_stop, self.cancelled = on_progress, should_stop, cancelled
-        self.progress_seconds, self.train_size = progress_seconds, train_size
-        self.loop_seconds, self.mark, self.reported_at, self.first_epoch = 0.0, None, -float("inf"), None
-        self.last_loss, self.reported_step = None, None
+        self.on_history, self.progress_seconds, self.train_size = on_history, progress_seconds, train_size
+        self.loop_seconds, self.mark, self.logged_at, self.first_epoch = 0.0, None, -float("inf"), None
+        self.last_loss, self.reported_step, self.new_points = None, None, []
 
     @property
     def samples(self) -> int:
@@ -132,29 +134,48 @@ class RunCallback(TrainerCallback):
 
     def on_step_begin(self, args, state, control, **kwargs):
         if self.should_stop is not None and self.should_stop():
+            self._report(state)  # the curves so far stay with the cancelled run
             raise self.cancelled(state.global_step, state.max_steps)
 
     def on_step_end(self, args, state, control, **kwargs):
         now = time.perf_counter()
         self.loop_seconds += now - self.mark
         self.mark, self.epoch = now, state.epoch
+        # Validation and checkpoint steps are decided alike in every process; only the clock needs agreeing on.
+        due = (control.should_evaluate or control.should_save or state.global_step in (1, state.max_steps)
+               or any_process(now - self.logged_at >= self.progress_seconds))
+        if due:
+            control.should_log = True
+            self.logged_at = now
+        return control
 
     def on_log(self, args, state, control, logs=None, **kwargs):
-        if logs and "loss" in logs:
-            self.last_loss = float(logs["loss"])
-            self._report(state)
+        if logs and ("loss" in logs or "eval_loss" in logs):
+            self.last_loss = float(logs["loss"]) if "loss" in logs else self.last_loss
+            self.new_points.append(_history_row({**logs, "step": state.global_step}))
+            if "eval_loss" in logs or not control.should_evaluate:  # a validation follows: one report for both
+                self._report(state)
         self._restart_clock()
 
-    def on_train_end(self, args, state, control, **kwargs):
-        self._report(state, force=True)
+    def on_epoch_end(self, args, state, control, **kwargs):
+        if control.should_evaluate or control.should_save:  # an epoch's validation: its loss figure goes with it
+            control.should_log = True
+        return control
 
-    def _report(self, state, force=False):
-        now = time.perf_counter()
-        if self.on_progress is None or self.last_loss is None or self.reported_step == state.global_step:
+    def on_train_end(self, args, state, control, **kwargs):
+        self._report(state)
+
+    def _report(self, state):
+        """Pass on what is new since the last report: nothing when nothing is."""
+        if self.on_progress is None or self.last_loss is None:
             return
-        if force or now - self.reported_at >= self.progress_seconds or state.global_step == state.max_steps:
-            self.on_progress(state.global_step, state.max_steps, self.last_loss)
-            self.reported_at, self.reported_step = now, state.global_step
+        if not self.new_points and self.reported_step == state.global_step:
+            return
+        if self.on_history is not None and self.new_points:
+            self.on_history(self.new_points)
+        self.new_points = []
+        self.on_progress(state.global_step, state.max_steps, self.last_loss)
+        self.reported_step = state.global_step
 
     def _restart_clock(self, *args, **kwargs):
         self.mark = time.perf_counter()

@@ -3,7 +3,8 @@ and follow it from the caller: the same progress and cancel contract as an in-pr
 
 The run's folder holds everything the processes share, so a relaunch finds it again:
   job/job.json        what to train (TrainConfig, snapshot folder, output folder, the caller's pid)
-  job/progress.jsonl  one {"step", "total", "loss"} line per progress report of process 0
+  job/progress.jsonl  one {"step", "total", "loss", "history"} line per progress report of process 0
+                      (history: the curves' points logged since the previous line)
   job/CANCEL          written by the caller when should_stop() says yes; the processes stop together
   job/result.json     TrainResult of process 0; job/cancelled.json {"step", "total"} when cancelled
   job/torchrun.log    the processes' output, whose tail explains a failure
@@ -32,17 +33,17 @@ class TrainingFailed(Exception):
     """The processes ended without a result: the tail of their output says why."""
 
 
-def train_in_processes(config, snapshot_folder, output_dir, *, on_progress=None, should_stop=None,
-                       poll_seconds=0.5) -> TrainResult:
+def train_in_processes(config, snapshot_folder, output_dir, **follow) -> TrainResult:
     """Start config.processes processes on this host and wait for them; raises TrainingCancelled or
-    TrainingFailed like train() would. snapshot_folder: a folder written by datasets.snapshot_save."""
+    TrainingFailed like train() would. snapshot_folder: a folder written by datasets.snapshot_save.
+    follow: job_follow's callbacks and timings."""
     job = job_prepare(config, snapshot_folder, output_dir)
     with (job / LOG_FILE).open("ab") as log:
         process = subprocess.Popen(job_command(job, config.processes), cwd=PROJECT_ROOT, env=job_environment(),
                                    stdout=log, stderr=subprocess.STDOUT)
     (job / PID_FILE).write_text(str(process.pid))
     try:
-        return job_follow(process, job, on_progress=on_progress, should_stop=should_stop, poll_seconds=poll_seconds)
+        return job_follow(process, job, **follow)
     finally:
         if process.poll() is None:  # the caller itself is being stopped: leave no orphans training
             process.kill()
@@ -80,14 +81,21 @@ def job_environment() -> dict:
     return {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
-def job_follow(process, job, *, on_progress=None, should_stop=None, poll_seconds=0.5) -> TrainResult:
-    """Relay progress and the cancel request until the processes end, then read their outcome."""
-    read = 0
+def job_follow(process, job, *, on_progress=None, on_history=None, should_stop=None, on_alive=None,
+               poll_seconds=0.5, alive_seconds=30.0) -> TrainResult:
+    """Relay progress, the curves' points and the cancel request until the processes end, then read their outcome.
+
+    on_alive() is called at most every alive_seconds while the processes live: a heartbeat that a long validation
+    or export without progress keeps beating, so only a dead or hung launcher looks stalled."""
+    read, alive_at = 0, time.monotonic()
     while True:
         code = process.poll()
-        read = _relay_progress(job / PROGRESS_FILE, read, on_progress)
+        read = _relay_progress(job / PROGRESS_FILE, read, on_progress, on_history)
         if code is not None:
             break
+        if on_alive is not None and time.monotonic() - alive_at >= alive_seconds:
+            on_alive()
+            alive_at = time.monotonic()
         if should_stop is not None and not (job / CANCEL_FILE).exists() and should_stop():
             (job / CANCEL_FILE).touch()
         time.sleep(poll_seconds)
@@ -105,14 +113,17 @@ def job_outcome(job, code) -> TrainResult:
     raise TrainingFailed(f"training processes exited with code {code}:\n{tail}")
 
 
-def _relay_progress(path, read, on_progress) -> int:
-    """Pass on the whole lines written since the last call; returns how many characters were read."""
+def _relay_progress(path, read, on_progress, on_history=None) -> int:
+    """Pass on the whole lines written since the last call, each line's points before its progress; returns how
+    many characters were read."""
     if on_progress is None or not path.exists():
         return read
     text = path.read_text()
     complete = text[read:text.rfind("\n") + 1] if text.rfind("\n") >= read else ""
     for line in complete.splitlines():
         report = json.loads(line)
+        if on_history is not None and report.get("history"):
+            on_history(report["history"])
         on_progress(report["step"], report["total"], report["loss"])
     return read + len(complete)
 

@@ -47,6 +47,17 @@ def autocast(device, precision="auto"):
     return torch.autocast(device.type, dtype=dtype) if dtype else contextlib.nullcontext()
 
 
+def any_process(flag: bool) -> bool:
+    """True when the flag is set in any of the run's processes (all_reduce MAX under torchrun), so decisions that
+    start a collective (logging gathers the loss) or end the loop are taken by every process at the same step."""
+    agreed = torch.tensor([1 if flag else 0])
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        if torch.distributed.get_backend() == "nccl":
+            agreed = agreed.cuda()
+        torch.distributed.all_reduce(agreed, op=torch.distributed.ReduceOp.MAX)
+    return bool(agreed.item())
+
+
 def write_label_map(folder, *, task, label_names, max_length):
     """What Predictor needs beyond the weights: which head, label names by id, and the length trained on."""
     label_map = {"task": task, "label_names": list(label_names), "max_length": max_length}

@@ -8,11 +8,10 @@ import os
 import sys
 from pathlib import Path
 
-import torch
-
 from training.ml import launcher
 from training.ml.datasets import snapshot_load, split_texts
 from training.ml.finetune import TrainConfig, TrainingCancelled, train
+from training.ml.runtime import any_process
 
 CALLER_GONE = 70  # exit code when the process that launched the run (a Celery worker) is no longer there
 # Training texts that calibrate the int8 cascade (onnx_export): enough to see its rare large errors, a few
@@ -26,10 +25,11 @@ def main(job) -> int:
     config = TrainConfig(**description["config"])
     dataset, _manifest = snapshot_load(description["snapshot"])
     first = int(os.environ.get("RANK", "0")) == 0
-    on_progress = _progress_writer(job / launcher.PROGRESS_FILE) if first else None
+    progress = ProgressFile(job / launcher.PROGRESS_FILE) if first else None
     should_stop = _stop_agreement(job / launcher.CANCEL_FILE, description["caller_pid"])
     try:
-        result = train(config, dataset, description["output_dir"], on_progress=on_progress, should_stop=should_stop)
+        result = train(config, dataset, description["output_dir"], should_stop=should_stop,
+                       on_progress=progress and progress.write, on_history=progress and progress.hold)
     except TrainingCancelled as cancelled:
         if first:
             _write_atomically(job / launcher.CANCELLED_FILE, {"step": cancelled.step, "total": cancelled.total_steps})
@@ -52,11 +52,20 @@ def _export(output_dir, quantize, calibration_texts):
         print(f"ONNX export failed, predictions will use PyTorch: {error!r}", flush=True)
 
 
-def _progress_writer(path):
-    def write(step, total, loss):
-        with path.open("a") as handle:
-            handle.write(json.dumps({"step": step, "total": total, "loss": loss}) + "\n")
-    return write
+class ProgressFile:
+    """job/progress.jsonl: one line per progress report, carrying the curves' points logged since the last one,
+    so the caller saves both in the same write."""
+
+    def __init__(self, path):
+        self.path, self.points = path, []
+
+    def hold(self, points):
+        self.points.extend(points)
+
+    def write(self, step, total, loss):
+        with self.path.open("a") as handle:
+            handle.write(json.dumps({"step": step, "total": total, "loss": loss, "history": self.points}) + "\n")
+        self.points = []
 
 
 def _stop_agreement(cancel_file, caller_pid):
@@ -66,12 +75,7 @@ def _stop_agreement(cancel_file, caller_pid):
     def should_stop() -> bool:
         if not _alive(caller_pid):
             os._exit(CALLER_GONE)
-        asked = torch.tensor([1 if cancel_file.exists() else 0])
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            if torch.distributed.get_backend() == "nccl":
-                asked = asked.cuda()
-            torch.distributed.all_reduce(asked, op=torch.distributed.ReduceOp.MAX)
-        return bool(asked.item())
+        return any_process(cancel_file.exists())
     return should_stop
 
 
