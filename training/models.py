@@ -189,7 +189,10 @@ class PreannotationJob(models.Model):
 
     @property
     def percent(self) -> float:
-        return round(100.0 * self.done / self.total, 1) if self.total else 0.0
+        """A finished job with nothing to do is complete (100%), not stuck at 0%."""
+        if not self.total:
+            return 100.0 if self.state == JobState.DONE else 0.0
+        return round(100.0 * self.done / self.total, 1)
 
 
 class TrainingPolicy(models.Model):

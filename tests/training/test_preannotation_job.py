@@ -97,3 +97,13 @@ def test_the_api_shows_each_versions_latest_preannotation_read_only(api_client):
         {"state": "running", "done": 3, "total": 12, "percent": 25.0}
     detail = api_client.get(reverse("api-model-version", args=[version.pk])).json()
     assert detail["preannotation"] == shown[version.pk]
+
+
+def test_a_job_with_nothing_to_do_is_complete_and_says_why(client, admin_user):
+    version = ModelVersionFactory()
+    ItemFactory(project=version.project, data={"title": "a"}, is_gold=True, gold="phone")  # gold: not pre-annotated
+    job = predictions.preannotation_job_run(job_id=PreannotationJobFactory(version=version).pk, batch_size=2)
+    assert (job.state, job.total, job.percent) == (JobState.DONE, 0, 100.0)
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:training_modelversion_change", args=[version.pk])).content.decode()
+    assert "nothing to pre-annotate, the project had no open items" in page

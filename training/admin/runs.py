@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -86,8 +88,14 @@ class TrainingRunAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
         if run.status != RunStatus.RUNNING:
             return beat
         if run.heartbeat_at < selectors.stall_cutoff():
-            return (f"No heartbeat since {beat}: the run looks stalled (its worker died or hangs). It is marked failed "
-                    f"after {limit} s without one, then it can be resumed.")
+            return (f"No heartbeat since {beat}, more than {limit} s ago: the run is stalled (its worker died or "
+                    "hangs). The periodic stall check marks it failed at its next pass; then it can be resumed.")
+        silent = (timezone.now() - run.heartbeat_at).total_seconds()
+        if silent > 2 * services.HEARTBEAT_SECONDS:  # a missed beat: say so before the limit, not only after it
+            fails_at = timezone.localtime(run.heartbeat_at + timedelta(seconds=limit))
+            return (f"No heartbeat since {beat} ({silent:.0f} s; a live run beats at least every "
+                    f"{services.HEARTBEAT_SECONDS} s): its worker may have died. With none by {fails_at:%H:%M:%S} "
+                    "the run is marked failed, then it can be resumed.")
         return (f"{beat}. Its worker beats at least every {services.HEARTBEAT_SECONDS} s while the run's processes "
                 f"live; after {limit} s without one the run is marked failed, then it can be resumed.")
 
