@@ -77,6 +77,20 @@ def test_a_runs_page_cancels_it_while_it_runs_and_resumes_it_once_it_failed(clie
     assert TrainingRun.objects.get(pk=done.pk).status == RunStatus.SUCCEEDED
 
 
+def test_cancelling_says_what_each_run_does(client, admin_user):
+    """Cancel is checked between steps: a run past its last step evaluates and exports to the end, and the
+    message says so rather than 'asked to stop'."""
+    runs = [RunFactory(status=RunStatus.QUEUED), RunFactory(status=RunStatus.RUNNING, progress_step=3, progress_total=8),
+            RunFactory(status=RunStatus.RUNNING, progress_step=8, progress_total=8), RunFactory(status=RunStatus.SUCCEEDED)]
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:training_trainingrun_changelist"),
+                           {"action": "cancel", ACTION_CHECKBOX_NAME: [run.pk for run in runs]}, follow=True)
+    said = " ".join(str(message) for message in response.context["messages"])
+    assert "1 run(s) cancelled" in said and "1 run(s) asked to stop at their next step" in said
+    assert "1 run(s) past their last step, evaluating and exporting: they end as they are" in said
+    assert "1 run(s) already succeeded, left as they were" in said
+
+
 def test_versions_side_by_side(client, admin_user):
     weaker = ModelVersionFactory(metrics=sequence_metrics(0.7))
     better = ModelVersionFactory(project=weaker.project, version=2, metrics=sequence_metrics(0.9))

@@ -1,3 +1,4 @@
+from collections import Counter
 from datetime import timedelta
 
 from django import forms
@@ -39,6 +40,18 @@ class LaunchForm(ProjectPickerForm):
     gradient_accumulation = forms.IntegerField(min_value=1, max_value=256, initial=1, required=False)
     checkpoint_steps = forms.IntegerField(min_value=0, initial=0, required=False, help_text="0: a checkpoint every epoch.")
     early_stopping_patience = forms.IntegerField(min_value=0, max_value=100, initial=0, required=False, help_text="0: never stop early.")
+
+
+def _cancel_outcome(run) -> str:
+    """What a cancel did to this run, for the admin's message: a run past its last step evaluates and exports
+    to the end (cancel is checked between steps), which the admin must not read as stopped."""
+    if run.status == RunStatus.CANCELLED:
+        return "cancelled"
+    if run.status != RunStatus.RUNNING:
+        return f"already {run.get_status_display().lower()}, left as they were"
+    if run.progress_total and run.progress_step >= run.progress_total:
+        return "past their last step, evaluating and exporting: they end as they are"
+    return "asked to stop at their next step"
 
 
 @admin.register(TrainingRun)
@@ -126,9 +139,9 @@ class TrainingRunAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
 
     @admin.action(description="Cancel the selected runs")
     def cancel(self, request, queryset):
-        for run in queryset:
-            services.training_run_cancel(run=run)
-        self.message_user(request, f"Asked {queryset.count()} run(s) to stop.", messages.SUCCESS)
+        outcomes = Counter(_cancel_outcome(services.training_run_cancel(run=run)) for run in queryset)
+        self.message_user(request, "; ".join(f"{count} run(s) {said}" for said, count in outcomes.items()) + ".",
+                          messages.SUCCESS)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         run = self.get_queryset(request).filter(pk=object_id).first()
