@@ -38,6 +38,14 @@ def test_a_single_validation_still_shows_on_the_curves():
     assert ">0</text>" in svg  # both axes say where they start
 
 
+def test_a_loss_that_moves_little_fills_the_chart_from_its_own_foot():
+    """Drawn from 0, a loss from 2.32 to 1.87 was a flat line along the top of the chart."""
+    svg = str(curves_svg([{"step": 1, "loss": 2.32}, {"step": 2, "loss": 2.1}, {"step": 3, "loss": 1.87}]))
+    ys = [float(point.split(",")[1]) for point in svg.split('points="')[1].split('"')[0].split()]
+    assert max(ys) - min(ys) > 0.8 * (220 - 2 * 36)  # the line spans most of the plot's height
+    assert ">1.85</text>" in svg  # the foot says where the axis starts (1.87 less 5% of the range)
+
+
 def test_the_resume_action_queues_failed_runs_only(client, admin_user, django_capture_on_commit_callbacks):
     failed, finished = RunFactory(status=RunStatus.FAILED), RunFactory(status=RunStatus.SUCCEEDED)
     client.force_login(admin_user)

@@ -1,5 +1,7 @@
-"""A run's curves as an inline SVG: training loss, validation loss (left axis, from 0) and validation score
-(right axis, 0-1) against the step. Built from numbers only, so the markup needs no escaping beyond format_html."""
+"""A run's curves as an inline SVG: training loss, validation loss (left axis) and validation score (right axis,
+0-1) against the step. The loss axis starts at 0 unless the losses stay in the top half of their range: a loss
+that moves from 2.32 to 1.87 drawn from 0 is a flat line along the top, so the axis then spans the losses alone
+(its foot labelled with its value). Built from numbers only, so the markup needs no escaping beyond format_html."""
 
 from django.utils.html import format_html, format_html_join
 
@@ -19,10 +21,11 @@ def curves_svg(history: list):
     last_step = max(row["step"] for row in rows) or 1
     losses = [row[key] for row in rows for key in ("loss", "validation_loss") if key in row]
     top_loss = max(losses, default=1.0) or 1.0
+    low_loss = _axis_foot(min(losses, default=0.0), top_loss)
     lines, dots = [], []
     for key, colour, axis, _legend in SERIES:
-        scale = 1.0 if axis == "score" else top_loss
-        xy = [(_x(row["step"], last_step), _y(row[key], scale)) for row in rows if key in row]
+        low, high = (0.0, 1.0) if axis == "score" else (low_loss, top_loss)
+        xy = [(_x(row["step"], last_step), _y(row[key], low, high)) for row in rows if key in row]
         if xy:
             lines.append((colour, " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)))
             # a dot at each figure: a series of one figure (one validation, after a one-epoch run) has no line
@@ -35,10 +38,11 @@ def curves_svg(history: list):
         '<rect x="{m}" y="{m}" width="{iw}" height="{ih}" fill="none" stroke="#ccc"/>{lines}'
         '<text x="{m}" y="{by}" font-size="11">step 0</text><text x="{rx}" y="{by}" font-size="11" text-anchor="end">step {last}</text>'
         '<text x="2" y="{ty}" font-size="11">{top}</text><text x="{sx}" y="{ty}" font-size="11">1.0</text>'
-        '<text x="{zx}" y="{zy}" font-size="11" text-anchor="end">0</text><text x="{sx}" y="{zy}" font-size="11">0</text>'
+        '<text x="{zx}" y="{zy}" font-size="11" text-anchor="end">{foot}</text><text x="{sx}" y="{zy}" font-size="11">0</text>'
         '<text x="{m}" y="14" font-size="11">{legend}</text></svg>',
         w=WIDTH, h=HEIGHT, m=MARGIN, iw=WIDTH - 2 * MARGIN, ih=HEIGHT - 2 * MARGIN, lines=polylines,
         by=HEIGHT - 12, rx=WIDTH - MARGIN, zx=MARGIN - 4, zy=HEIGHT - MARGIN, last=last_step, ty=MARGIN + 4, top=f"{top_loss:.2f}", sx=WIDTH - MARGIN + 4,
+        foot=f"{low_loss:.2f}" if low_loss else "0",
         legend=legend,
     )
 
@@ -47,5 +51,12 @@ def _x(step, last_step) -> float:
     return MARGIN + (WIDTH - 2 * MARGIN) * step / last_step
 
 
-def _y(value, scale) -> float:
-    return HEIGHT - MARGIN - (HEIGHT - 2 * MARGIN) * min(max(value / scale, 0.0), 1.0)
+def _axis_foot(lowest: float, top: float) -> float:
+    """0, unless every loss is in the top half of [0, top]: then just under the lowest (5% of the range)."""
+    if lowest < top / 2 or lowest >= top:
+        return 0.0
+    return lowest - 0.05 * (top - lowest)
+
+
+def _y(value, low, high) -> float:
+    return HEIGHT - MARGIN - (HEIGHT - 2 * MARGIN) * min(max((value - low) / (high - low), 0.0), 1.0)
