@@ -22,6 +22,11 @@ def stall_cutoff(now=None):
     return (now or timezone.now()) - timedelta(seconds=settings.TRAINING_STALL_SECONDS)
 
 
+def stalls_at(heartbeat_at):
+    """When a running run with this last heartbeat counts as stalled, if no other beat comes (stall_cutoff's rule)."""
+    return heartbeat_at + timedelta(seconds=settings.TRAINING_STALL_SECONDS)
+
+
 @dataclass(frozen=True)
 class Headline:
     metric: str  # the key in the split's metrics, e.g. "macro_f1"

@@ -1,5 +1,4 @@
 from collections import Counter
-from datetime import timedelta
 
 from django import forms
 from django.conf import settings
@@ -105,7 +104,7 @@ class TrainingRunAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
                     "hangs). The periodic stall check marks it failed at its next pass; then it can be resumed.")
         silent = (timezone.now() - run.heartbeat_at).total_seconds()
         if silent > 2 * services.HEARTBEAT_SECONDS:  # a missed beat: say so before the limit, not only after it
-            fails_at = timezone.localtime(run.heartbeat_at + timedelta(seconds=limit))
+            fails_at = timezone.localtime(selectors.stalls_at(run.heartbeat_at))
             return (f"No heartbeat since {beat} ({silent:.0f} s; a live run beats at least every "
                     f"{services.HEARTBEAT_SECONDS} s): its worker may have died. With none by {fails_at:%H:%M:%S} "
                     "the run is marked failed, then it can be resumed.")

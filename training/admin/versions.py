@@ -15,12 +15,12 @@ PREANNOTATION_JOBS_SHOWN = 3
 
 
 def _job_line(job):
-    when = job.finished_at or job.started_at or job.created_at
+    when = f"{timezone.localtime(job.finished_at or job.started_at or job.created_at):%Y-%m-%d %H:%M:%S}"
     if job.state == JobState.DONE and not job.total:
         return format_html("{}: nothing to pre-annotate, the project had no open items (gold checks are not pre-annotated), {}",
-                           job.get_state_display(), f"{timezone.localtime(when):%Y-%m-%d %H:%M:%S}")
+                           job.get_state_display(), when)
     line = format_html('{} <progress max="100" value="{}"></progress> {} of {} items ({}%), {}', job.get_state_display(),
-                       job.percent, job.done, job.total, job.percent, f"{timezone.localtime(when):%Y-%m-%d %H:%M:%S}")
+                       job.percent, job.done, job.total, job.percent, when)
     return format_html("{}: {}", line, job.error) if job.error else line
 
 
