@@ -249,8 +249,9 @@ class ProjectCalibration(models.Model):
     holdout = models.JSONField(default=list, help_text="[confidence, correct, item id] per known-truth item, out of fold.")
     model_evidence = models.JSONField(default=dict, help_text="Held-out log-likelihood per answer of each model.")
     points = models.JSONField(default=list, help_text="[ρ, τ, ε, weight]: the calibration posterior, reused by later "
-                                                      "evaluations until the known truth grows.")
+                                                      "evaluations until the known truth or its answers grow.")
     fitted_on = models.PositiveIntegerField(default=0, help_text="Known-truth items at the last full fit.")
+    fitted_on_answers = models.PositiveIntegerField(default=0, help_text="Answers to those items at the last full fit.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -18,7 +18,8 @@ the default, also chooses the model by that evidence (selection.py).
 from dataclasses import replace
 
 from . import dawid_skene, glad, mace, mace_dawid_skene, majority, one_coin, selection
-from .calibration import PreviousFit, default_correlation, infer_calibrated, infer_with_previous_fit
+from .calibration import (PreviousFit, default_correlation, infer_calibrated, infer_with_previous_fit,
+                          known_evidence)
 from .encoding import EncodedAnswers, encode_answers
 from .posterior import InferenceResult, known_truth_vector
 from .spans import SpanConsensus, aggregate_spans, span_f1
@@ -46,8 +47,8 @@ def infer(encoded: EncodedAnswers, method: str = DEFAULT_METHOD, *, known_truth=
     if method == "auto":
         return selection.auto(*encoded.arrays(), known_truth=known_truth, worker_weights=worker_weights,
                               previous=previous)
-    known_count = int((known_truth_vector(known_truth, encoded.n_tasks, encoded.n_classes) >= 0).sum())
-    if previous is not None and previous.method == method and previous.still_fits(known_count):
+    known = known_truth_vector(known_truth, encoded.n_tasks, encoded.n_classes)
+    if previous is not None and previous.method == method and previous.still_fits(*known_evidence(encoded.task_idx, known)):
         result, calibration = infer_with_previous_fit(METHODS[method], previous, *encoded.arrays(),
                                                       known_truth=known_truth, worker_weights=worker_weights)
         return replace(result, calibration=calibration)

@@ -59,8 +59,8 @@ FALLBACK_CORRELATION = 0.35
 DEFAULT_CORRELATION = DEFAULT_CORRELATIONS["mace_dawid_skene"]
 PRIOR_SD = 1.0                 # of logit ρ: a 95% prior range of about 0.1 to 0.8 around 0.35
 MIN_KNOWN_TRUTH = 10           # fewer known items than this: the default ρ, no folds
-REFIT_GROWTH = 0.1             # a previous fit is reused until the known truth grows by 10% ...
-REFIT_ITEMS = 50               # ... or by this many items (PreviousFit)
+REFIT_GROWTH = 0.1             # a previous fit is reused until the known truth or its answers grow by 10% ...
+REFIT_ITEMS = 50               # ... or the known truth by this many items (PreviousFit)
 FOLDS = 5
 MATCH_ANSWER_COUNTS = True     # known tasks held out in groups of as many answers as the others have (_answer_groups)
 MAX_GROUPS = 4                 # ... at most this many read per known task
@@ -100,27 +100,42 @@ class Calibration:
     points: tuple = ()        # [(ρ, τ, ε, weight)]: the calibration posterior the confidences were averaged over
     reused: bool = False      # True: a previous fit's model and points, applied to today's answers
     lapse: float = 0.0        # ε: the share of items whose answers mislead together (posterior mean)
+    known_answers: int = 0    # the answers to the known items the fit read (PreviousFit.known_answers)
 
 
 @dataclass(frozen=True)
 class PreviousFit:
-    """A project's last full calibration (its model, points and the known-truth count it was fitted on).
+    """A project's last full calibration (its model, points, and the known truth it was fitted on: items and
+    their answers).
 
     Fitting costs FOLDS + 1 runs of each candidate model; a project is evaluated every few seconds while
-    answers arrive. The fit is reused while the known truth has grown by less than REFIT_GROWTH (and by
-    fewer than REFIT_ITEMS items): the calibration depends on the crowd, which a handful of new answers does
-    not change, while new known truth is new evidence about it.
+    answers arrive. The fit is reused while neither the known items nor their answers have grown by
+    REFIT_GROWTH (nor the items by REFIT_ITEMS): the calibration depends on the crowd, which a handful of new
+    answers does not change, while new known truth is new evidence about it. The answers count as well as
+    the items: gold is imported whole, so a project's known items are all there from its first answers,
+    while what they say about the crowd (their answers) keeps growing; counted by items alone, the fit made
+    when each gold item had one or two answers was reused for the project's whole life (bench/replay.py).
     """
 
     method: str
     points: tuple
     known_truth: int
+    known_answers: int = 0
 
-    def still_fits(self, known_truth: int) -> bool:
-        if not self.points or self.known_truth < MIN_KNOWN_TRUTH or known_truth < self.known_truth:
+    def still_fits(self, known_truth: int, known_answers: int = 0) -> bool:
+        if (not self.points or self.known_truth < MIN_KNOWN_TRUTH or known_truth < self.known_truth
+                or known_answers < self.known_answers):
             return False
-        grown = known_truth - self.known_truth
-        return grown < REFIT_ITEMS and grown < REFIT_GROWTH * self.known_truth
+        grown, answers_grown = known_truth - self.known_truth, known_answers - self.known_answers
+        return (grown < REFIT_ITEMS and grown < REFIT_GROWTH * self.known_truth
+                and answers_grown < REFIT_GROWTH * self.known_answers)
+
+
+def known_evidence(task_idx, known) -> tuple[int, int]:
+    """(known items, their answers): what PreviousFit.still_fits compares. `known` as known_truth_vector."""
+    known = np.asarray(known)
+    answers = np.bincount(np.asarray(task_idx, dtype=np.int64), minlength=len(known))[:len(known)]
+    return int((known >= 0).sum()), int(answers[known >= 0].sum())
 
 
 def tempered_posterior(log_evidence, class_prior, answers_per_task, correlation: float,
@@ -257,7 +272,7 @@ def infer_with_previous_fit(method, previous: PreviousFit, task_idx, worker_idx,
     correlation, temperature, lapse = _posterior_means(points)
     calibration = Calibration(correlation, "known_truth", int((known >= 0).sum()), np.zeros(0), np.zeros(0, bool),
                               temperature=temperature, method=previous.method, points=tuple(points), reused=True,
-                              lapse=lapse)
+                              lapse=lapse, known_answers=previous.known_answers)
     return calibrated(result, answers_per_task, points, known), calibration
 
 
@@ -294,7 +309,8 @@ def infer_calibrated(method, task_idx, worker_idx, label_idx, n_tasks, n_workers
     correlation, temperature, lapse = _posterior_means(points)
     calibration = Calibration(correlation, "known_truth", len(known_tasks), holdout[first, held.labels[first]],
                               held.labels[first] == truth[first], per_item, temperature=temperature,
-                              holdout_tasks=held.tasks[first], points=tuple(points), lapse=lapse)
+                              holdout_tasks=held.tasks[first], points=tuple(points), lapse=lapse,
+                              known_answers=int(answers_per_task[known_tasks].sum()))
     return calibrated(result, answers_per_task, points, known), calibration
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import dawid_skene, mace, mace_dawid_skene, one_coin
 from .calibration import (MIN_KNOWN_TRUTH, Calibration, PreviousFit, default_correlation, infer_calibrated,
-                          infer_with_previous_fit)
+                          infer_with_previous_fit, known_evidence)
 from .posterior import InferenceResult, known_truth_vector
 
 CANDIDATES = {
@@ -40,7 +40,7 @@ def infer_auto(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes, *
     previous: the project's last fit, reused (one run of its model) while it still fits the known truth."""
     arrays = (task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes)
     known = known_truth_vector(known_truth, n_tasks, n_classes)
-    if previous is not None and previous.method in CANDIDATES and previous.still_fits(int((known >= 0).sum())):
+    if previous is not None and previous.method in CANDIDATES and previous.still_fits(*known_evidence(task_idx, known)):
         return infer_with_previous_fit(CANDIDATES[previous.method], previous, *arrays, known_truth=known,
                                        worker_weights=worker_weights)
     defaults = default_correlations or {}

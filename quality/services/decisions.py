@@ -147,7 +147,8 @@ def _previous_fit(project) -> inference.PreviousFit | None:
     stored = ProjectCalibration.objects.filter(project=project, source=CalibrationSource.KNOWN_TRUTH).first()
     if stored is None or not stored.points:
         return None
-    return inference.PreviousFit(stored.method, tuple(tuple(point) for point in stored.points), stored.fitted_on)
+    return inference.PreviousFit(stored.method, tuple(tuple(point) for point in stored.points), stored.fitted_on,
+                                 stored.fitted_on_answers)
 
 
 def _store_worker_quality(project, encoded, result) -> None:
@@ -175,7 +176,7 @@ def _store_calibration(project, encoded, calibration) -> None:
                      for confidence, correct, task in zip(calibration.holdout_confidence,
                                                           calibration.holdout_correct, calibration.holdout_tasks)],
             model_evidence=calibration.model_evidence, points=[list(point) for point in calibration.points],
-            fitted_on=calibration.known_truth)
+            fitted_on=calibration.known_truth, fitted_on_answers=calibration.known_answers)
     ProjectCalibration.objects.update_or_create(project=project, defaults=fields)
 
 

@@ -115,7 +115,8 @@ def test_a_previous_fit_is_reused_until_the_known_truth_grows():
     truth, arrays = copying_crowd()
     known, scored = gold_of(truth, share=0.1)
     first = METHODS["auto"](*arrays, known_truth=known)
-    fit = calibration.PreviousFit(first.calibration.method, first.calibration.points, first.calibration.known_truth)
+    fit = calibration.PreviousFit(first.calibration.method, first.calibration.points, first.calibration.known_truth,
+                                  first.calibration.known_answers)
     again = METHODS["auto"](*arrays, known_truth=known, previous=fit)
     assert again.calibration.reused and again.calibration.method == first.calibration.method
     assert np.allclose(again.confidence, first.confidence)
@@ -124,6 +125,26 @@ def test_a_previous_fit_is_reused_until_the_known_truth_grows():
     refitted = METHODS["auto"](*arrays, known_truth=grown, previous=fit)
     assert not refitted.calibration.reused and refitted.calibration.known_truth == len(np.flatnonzero(grown >= 0))
     assert not calibration.PreviousFit("mace", (), 120).still_fits(120)
+
+
+def test_a_previous_fit_is_refitted_when_the_known_items_gather_answers():
+    """Gold is imported whole: the known items are all there from a project's first answers, and what they
+    say about the crowd grows with their answers. A fit made when they had a few answers each must not be
+    reused for the project's life because their number never changed."""
+    truth, (tasks, workers, labels, *sizes) = copying_crowd()
+    known, _ = gold_of(truth, share=0.1)
+    on_known = np.flatnonzero(known[tasks] >= 0)
+    early = np.setdiff1d(np.arange(len(tasks)), on_known[::2])               # half the gold answers not yet in
+    first = METHODS["auto"](tasks[early], workers[early], labels[early], *sizes, known_truth=known)
+    fit = calibration.PreviousFit(first.calibration.method, first.calibration.points, first.calibration.known_truth,
+                                  first.calibration.known_answers)
+    assert first.calibration.known_answers == len(on_known) - len(on_known[::2])
+    later = METHODS["auto"](tasks, workers, labels, *sizes, known_truth=known, previous=fit)
+    assert later.calibration.known_truth == first.calibration.known_truth      # the same gold items ...
+    assert not later.calibration.reused                                        # ... twice the answers: refitted
+    assert later.calibration.known_answers == len(on_known)
+    assert fit.still_fits(fit.known_truth, int(fit.known_answers * 1.05))    # 5% more answers: reused
+    assert not fit.still_fits(fit.known_truth, fit.known_answers - 1)        # fewer (answers deleted): refitted
 
 
 def trapped_crowd(seed=0, n_tasks=1500, n_classes=4, workers=30, per_task=5, accuracy=0.8, traps=0.08):
@@ -164,7 +185,8 @@ def test_items_whose_answers_mislead_together_cap_the_confidence_once_gold_shows
 def test_points_stored_before_the_lapse_are_read_as_no_lapse():
     truth, arrays = copying_crowd()
     known, _ = gold_of(truth, share=0.1)
-    old = calibration.PreviousFit("mace_dawid_skene", ((0.4, 1.0, 0.7), (0.5, 1.2, 0.3)), int((known >= 0).sum()))
+    old = calibration.PreviousFit("mace_dawid_skene", ((0.4, 1.0, 0.7), (0.5, 1.2, 0.3)),
+                                  *calibration.known_evidence(arrays[0], known))
     reused = METHODS["auto"](*arrays, known_truth=known, previous=old)
     assert reused.calibration.reused and reused.calibration.lapse == 0.0
     assert reused.calibration.correlation == pytest.approx(0.43)
