@@ -7,7 +7,9 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from .models import BaseModel, ModelVersion, RunTask
+from training.ml.checkpoints import checkpoint_step, resume_checkpoint
+
+from .models import FINISHED, BaseModel, ModelVersion, RunTask, TrainingRun
 
 # The one figure a version is judged by, per task: macro-F1 weighs every label alike (accuracy hides a
 # label the model never predicts); entity F1 counts a span only with its exact type and extent.
@@ -25,6 +27,31 @@ def stall_cutoff(now=None):
 def stalls_at(heartbeat_at):
     """When a running run with this last heartbeat counts as stalled, if no other beat comes (stall_cutoff's rule)."""
     return heartbeat_at + timedelta(seconds=settings.TRAINING_STALL_SECONDS)
+
+
+def run_folder(run: TrainingRun) -> Path:
+    """The run's own folder: checkpoints, the torchrun job files, then the model. Fixed per run, so a
+    relaunch finds the checkpoints."""
+    return Path(settings.TRAINING_DIR) / "models" / f"run-{run.pk}"
+
+
+def resume_step(run: TrainingRun) -> int | None:
+    """The step a resume of this run goes on from: its last complete checkpoint's; None when it has none (it would
+    train again from the start). Not the run's last progress report: a worker killed between a checkpoint and
+    the report that follows it leaves a checkpoint later than the report (step 80 saved, step 71 reported)."""
+    found = resume_checkpoint(run_folder(run))
+    return checkpoint_step(found) if found else None
+
+
+def run_precision(run: TrainingRun) -> str:
+    """The precision asked for and the one used: "auto → fp32" once the run's processes resolved it (fp32 on a
+    CPU, bf16 or fp16 on a GPU: training.ml.runtime.autocast_dtype), "auto (decided at start)" before."""
+    used = run.precision_used
+    if used:
+        return run.precision if used == run.precision else f"{run.precision} → {used}"
+    if run.precision != "auto":
+        return run.precision  # taken as asked
+    return "auto (not recorded)" if run.status in FINISHED else "auto (decided at start)"
 
 
 @dataclass(frozen=True)
@@ -90,6 +117,7 @@ def version_comparison_rows(version: ModelVersion) -> dict:
     run, result = version.run, version.run.metrics or {}
     rows = {"headline": str(headline(version.task, version.metrics) or "—"), "base model": str(run.base_model),
             **{name.replace("_", " "): str(getattr(run, name)) for name in COMPARED_SETTINGS}}
+    rows["precision"] = run_precision(run)
     rows["steps"] = str(result.get("steps", "—"))
     rows["samples/s"] = f"{result['samples_per_s']:.1f}" if "samples_per_s" in result else "—"
     rows["resumed from"] = (result.get("resumed_from") or "—").rsplit("/", 1)[-1]

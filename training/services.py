@@ -14,10 +14,9 @@ from django.utils import timezone
 from quality.models import ItemDecision
 from tasks.models import Project, TaskType
 
-from training.ml.checkpoints import checkpoint_step, checkpoints_in
-
 from . import selectors, signals, snapshots
 from .models import FINISHED, BaseModel, DatasetSnapshot, ModelVersion, RunStatus, RunTask, TrainingPolicy, TrainingRun
+from .selectors import run_folder  # services.run_folder, as callers and tests name it
 
 HYPERPARAMETERS = ("epochs", "learning_rate", "batch_size", "max_length", "seed", "device", "base_model", "precision",
                    "processes", "gradient_accumulation", "checkpoint_steps", "early_stopping_patience")
@@ -144,6 +143,9 @@ def training_run_resume(*, run: TrainingRun) -> TrainingRun:
     without a checkpoint starts over, which is what a relaunch would do anyway."""
     resumed = TrainingRun.objects.filter(pk=run.pk, status=RunStatus.FAILED).update(
         status=RunStatus.QUEUED, finished_at=None, cancel_requested=False, heartbeat_at=None,
+        # the failed attempt's last report and precision are not this attempt's: until its processes start and
+        # report, the page says it is starting (from its checkpoint), not "step 71 of 120"
+        progress_step=0, progress_total=0, precision_used="",
         log=run.log + f"relaunched at {timezone.now():%Y-%m-%d %H:%M:%S}\n",
     )
     if not resumed:
@@ -151,12 +153,6 @@ def training_run_resume(*, run: TrainingRun) -> TrainingRun:
     transaction.on_commit(lambda: _enqueue(run.pk))
     run.refresh_from_db()
     return run
-
-
-def run_folder(run: TrainingRun) -> Path:
-    """The run's own folder: checkpoints, the torchrun job files, then the model. Fixed per run, so a
-    relaunch finds the checkpoints."""
-    return Path(settings.TRAINING_DIR) / "models" / f"run-{run.pk}"
 
 
 # --- Execution (inside the Celery worker) ---------------------------------------------------------
@@ -192,7 +188,7 @@ def _train(run: TrainingRun):
     reporter = RunReporter(run)
     return train_in_processes(config, run.snapshot.folder, run_folder(run), on_progress=reporter.progress,
                               on_history=reporter.hold, should_stop=_stop_checker(run.pk),
-                              on_alive=reporter.beat, alive_seconds=HEARTBEAT_SECONDS)
+                              on_alive=reporter.beat, on_start=reporter.started, alive_seconds=HEARTBEAT_SECONDS)
 
 
 # The launcher beats a running run's heartbeat this often while its processes live, progress or not (a long
@@ -210,13 +206,16 @@ class RunReporter:
     checkpoint it goes on from, as Trainer's own history does, and adds its new ones."""
 
     def __init__(self, run: TrainingRun):
-        found = checkpoints_in(run_folder(run))
-        resumed_at = checkpoint_step(found[-1]) if found else 0
+        resumed_at = selectors.resume_step(run) or 0
         self.run_id = run.pk
         self.history = [row for row in run.history or [] if row.get("step", 0) <= resumed_at]
 
     def hold(self, points: list) -> None:
         self.history.extend(points)
+
+    def started(self, *, precision: str, **_resolved) -> None:
+        """The processes resolved the run's precision ("auto" becomes fp32 on a CPU, bf16 or fp16 on a GPU)."""
+        TrainingRun.objects.filter(pk=self.run_id).update(precision_used=precision)
 
     def beat(self) -> None:
         """The processes live: a run already marked failed is not brought back by it."""
@@ -271,7 +270,7 @@ def _finish_succeeded(run, result) -> TrainingRun:
     resumed = f", resumed from {Path(result.resumed_from).name}" if result.resumed_from else ""
     TrainingRun.objects.filter(pk=run.pk).update(
         status=RunStatus.SUCCEEDED, finished_at=timezone.now(), metrics=metrics, output_dir=str(result.output_dir),
-        history=result.history,
+        history=result.history, precision_used=result.precision,
         progress_step=result.steps, progress_total=result.steps,
         log=run.log + (f"trained {result.steps} steps on {result.device} ({result.precision}, {result.processes} process(es))"
                        f" in {result.wall_seconds:.1f} s{resumed}\n"),

@@ -101,7 +101,7 @@ def test_cancelling_says_what_each_run_does(client, admin_user):
 
 def test_versions_side_by_side(client, admin_user):
     weaker = ModelVersionFactory(metrics=sequence_metrics(0.7))
-    better = ModelVersionFactory(project=weaker.project, version=2, metrics=sequence_metrics(0.9))
+    better = ModelVersionFactory(project=weaker.project, version=weaker.version + 1, metrics=sequence_metrics(0.9))
     client.force_login(admin_user)
     page = client.post(reverse("admin:training_modelversion_changelist"),
                        {"action": "compare", ACTION_CHECKBOX_NAME: [weaker.pk, better.pk]}).content.decode()

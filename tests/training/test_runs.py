@@ -36,6 +36,10 @@ def test_a_sequence_run_trains_through_the_celery_task(category_project, tiny_ba
     # The curves: training losses, and a validation figure at each epoch's checkpoint.
     assert sum("loss" in row for row in run.history) >= 2
     assert sum("validation_score" in row for row in run.history) == run.epochs
+    # What "auto" became, said by the training processes when they started and recorded for the run's page.
+    started = json.loads((services.run_folder(run) / "job" / "started.json").read_text())
+    assert run.precision_used == started["precision"] in ("fp32", "bf16", "fp16")
+    assert started["device"] != "cpu" or started["precision"] == "fp32"
 
 
 @pytest.mark.django_db

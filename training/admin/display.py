@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from training import selectors
+from training.models import RunStatus
 
 SUMMARY_KEYS = ("macro_f1", "accuracy", "f1", "precision", "recall", "token_accuracy")
 
@@ -66,3 +67,29 @@ def promotion_summary(evaluation: dict):
 
 def _figure(value) -> str:
     return "—" if value is None else f"{value:.3f}"
+
+
+def run_progress(run, resume_at: int | None):
+    """A run's progress as its page and the list say it, by state. resume_at: the checkpoint step a resume goes on
+    from (selectors.resume_step), or None. Before the processes report a total (the seconds spent loading the model
+    and data) the page says what is happening, not "step 0 of 0"; a failed run names both its last report and the
+    checkpoint a resume uses, which may lie on either side of it."""
+    known = run.progress_total > 0
+    fraction = f"step {run.progress_step} of {run.progress_total}"
+    goes_on = f"resumes from checkpoint at step {resume_at}" if resume_at else ""
+    if run.status == RunStatus.QUEUED:
+        said = "; ".join(filter(None, ["queued: waiting for a training worker", goes_on]))
+    elif run.status == RunStatus.RUNNING and not known:
+        said = "; ".join(filter(None, ["starting: loading the model and data", goes_on]))
+        return format_html('<progress max="100" title="{}"></progress> <small>({})</small>', said, said)
+    elif run.status == RunStatus.FAILED:
+        reported = f"last report: {fraction}" if known else "failed before its first report"
+        said = f"{reported}; {goes_on or 'no checkpoint: a resume starts again from step 0'}"
+    elif run.status == RunStatus.CANCELLED:
+        said = f"stopped at {fraction}" if known else "cancelled before training began"
+    else:
+        said = fraction
+    if not known:
+        return format_html("<small>({})</small>", said)
+    return format_html('<progress max="100" value="{}" title="{}"></progress> {}% <small>({})</small>',
+                       run.percent, said, run.percent, said)

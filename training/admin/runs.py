@@ -7,7 +7,6 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.html import format_html
 
 from tasks.admin_scoping import OrganisationScopedAdmin, ProjectPickerForm
 from training import hyperparameters as hp
@@ -17,7 +16,7 @@ from training.models import FINISHED, BaseModel, RunStatus, TrainingRun
 from training.ml.checkpoints import checkpoint_step, checkpoints_in
 
 from .charts import curves_svg
-from .display import admin_link, headline_text, metrics_table
+from .display import admin_link, headline_text, metrics_table, run_progress
 
 # The run's page reloads itself this often while the run is queued or running (progress is written at most
 # once a second).
@@ -62,7 +61,7 @@ class TrainingRunAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     actions = ["cancel", "resume"]
     fields = ["project", "snapshot", "task", "status", "progress", "loss_rounded", "produced_version", "curves",
               "figures", "checkpoints", "base_model", "epochs", "learning_rate", "batch_size", "max_length", "seed",
-              "device", "precision", "processes", "gradient_accumulation", "checkpoint_steps", "early_stopping_patience",
+              "device", "precision_text", "processes", "gradient_accumulation", "checkpoint_steps", "early_stopping_patience",
               "worker",
               "heartbeat", "created_by", "created_at", "started_at", "finished_at", "output_dir", "log"]
     readonly_fields = fields
@@ -72,10 +71,13 @@ class TrainingRunAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
 
     @admin.display(description="Progress")
     def progress(self, run):
-        return format_html(
-            '<progress max="100" value="{}" title="step {} of {}"></progress> {}% <small>(step {} of {})</small>',
-            run.percent, run.progress_step, run.progress_total, run.percent, run.progress_step, run.progress_total,
-        )
+        # the checkpoints are looked up (a glob of the run's folder) only where the text may name them
+        names_resume = run.status in (RunStatus.QUEUED, RunStatus.FAILED) or not run.progress_total
+        return run_progress(run, selectors.resume_step(run) if names_resume else None)
+
+    @admin.display(description="Precision")
+    def precision_text(self, run):
+        return selectors.run_precision(run)
 
     @admin.display(description="Loss", ordering="loss")
     def loss_rounded(self, run):
@@ -117,12 +119,12 @@ class TrainingRunAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
 
     @admin.display(description="Curves")
     def curves(self, run):
-        return curves_svg(run.history)
+        return curves_svg(run.history, run.progress_total)
 
     @admin.display(description="Checkpoints")
     def checkpoints(self, run):
         """The complete checkpoints in the run's folder (Trainer keeps the last few and the best)."""
-        found = checkpoints_in(services.run_folder(run))
+        found = checkpoints_in(selectors.run_folder(run))
         return ", ".join(f"step {checkpoint_step(path)}" for path in found) or "—"
 
     @admin.action(description="Resume the selected failed runs from their last checkpoint")
@@ -163,9 +165,9 @@ class TrainingRunAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
         if run.status in FINISHED and run.status != RunStatus.FAILED:
             return {}
         if run.status == RunStatus.FAILED:
-            found = checkpoints_in(services.run_folder(run))
-            offer = {"resume": (f"Resume from step {checkpoint_step(found[-1])}", "Queue it again; it goes on from its "
-                                "last complete checkpoint.") if found
+            step = selectors.resume_step(run)
+            offer = {"resume": (f"Resume from step {step}", "Queue it again; it goes on from its "
+                                "last complete checkpoint.") if step
                      else ("Start again", "No checkpoint was saved: it trains again from the start.")}
         else:
             offer = {"cancel": ("Cancel run", "It stops at its next step; a cancelled run is not resumed.")}

@@ -14,5 +14,12 @@ def checkpoints_in(output_dir) -> list:
     return sorted(found, key=checkpoint_step)
 
 
+def resume_checkpoint(output_dir):
+    """The checkpoint a relaunch goes on from: the last complete one (None: it trains from the start). The engine
+    resumes from it, and the admin and the curves name its step, so all three say the same."""
+    found = checkpoints_in(output_dir)
+    return found[-1] if found else None
+
+
 def checkpoint_step(path) -> int:
     return int(Path(path).name[len(CHECKPOINT_PREFIX):])

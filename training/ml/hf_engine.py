@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from transformers import EarlyStoppingCallback, PrinterCallback, Trainer, TrainerCallback, TrainingArguments
 
-from training.ml.checkpoints import CHECKPOINTS, checkpoints_in
+from training.ml.checkpoints import CHECKPOINTS, checkpoints_in, resume_checkpoint
 from training.ml.encoding import IGNORED
 from training.ml.legacy import Outcome
 from training.ml.metrics import classification_metrics, token_metrics
@@ -32,8 +32,8 @@ def fit_trainer(model, tokenizer, encoded, batches, config, output_dir, label_na
         compute_loss_func=loss_over_labelled_items,
     )
     trainer.remove_callback(PrinterCallback)  # progress goes to on_progress, not to stdout
-    previous = checkpoints_in(output_dir)
-    resumed_from = str(previous[-1]) if previous else None
+    previous = resume_checkpoint(output_dir)
+    resumed_from = str(previous) if previous else None
     trainer.train(resume_from_checkpoint=resumed_from)
     history = [_history_row(row) for row in trainer.state.log_history if "loss" in row or "eval_loss" in row]
     return Outcome(

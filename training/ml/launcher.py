@@ -3,6 +3,7 @@ and follow it from the caller: the same progress and cancel contract as an in-pr
 
 The run's folder holds everything the processes share, so a relaunch finds it again:
   job/job.json        what to train (TrainConfig, snapshot folder, output folder, the caller's pid)
+  job/started.json   {"device", "precision"} process 0 resolved ("auto" becomes cpu/cuda, fp32/bf16/fp16)
   job/progress.jsonl  one {"step", "total", "loss", "history"} line per progress report of process 0
                       (history: the curves' points logged since the previous line)
   job/CANCEL          written by the caller when should_stop() says yes; the processes stop together
@@ -26,6 +27,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 JOB = "job"
 JOB_FILE, PROGRESS_FILE, CANCEL_FILE = "job.json", "progress.jsonl", "CANCEL"
 RESULT_FILE, CANCELLED_FILE, LOG_FILE = "result.json", "cancelled.json", "torchrun.log"
+STARTED_FILE = "started.json"
 PID_FILE = "torchrun.pid"
 
 
@@ -62,7 +64,7 @@ def job_prepare(config, snapshot_folder, output_dir) -> Path:
     """Write job.json into the run's folder and clear what a previous launch left, checkpoints excepted."""
     job = Path(output_dir) / JOB
     job.mkdir(parents=True, exist_ok=True)
-    for name in (PROGRESS_FILE, CANCEL_FILE, RESULT_FILE, CANCELLED_FILE):
+    for name in (STARTED_FILE, PROGRESS_FILE, CANCEL_FILE, RESULT_FILE, CANCELLED_FILE):
         (job / name).unlink(missing_ok=True)
     description = {"config": asdict(config), "snapshot": str(snapshot_folder), "output_dir": str(output_dir),
                    "caller_pid": os.getpid()}
@@ -81,15 +83,19 @@ def job_environment() -> dict:
     return {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
-def job_follow(process, job, *, on_progress=None, on_history=None, should_stop=None, on_alive=None,
+def job_follow(process, job, *, on_progress=None, on_history=None, should_stop=None, on_alive=None, on_start=None,
                poll_seconds=0.5, alive_seconds=30.0) -> TrainResult:
     """Relay progress, the curves' points and the cancel request until the processes end, then read their outcome.
 
+    on_start(device=..., precision=...) is called once, with what process 0 resolved, before the model loads.
     on_alive() is called at most every alive_seconds while the processes live: a heartbeat that a long validation
     or export without progress keeps beating, so only a dead or hung launcher looks stalled."""
     read, alive_at = 0, time.monotonic()
     while True:
         code = process.poll()
+        if on_start is not None and (job / STARTED_FILE).exists():
+            on_start(**json.loads((job / STARTED_FILE).read_text()))
+            on_start = None
         read = _relay_progress(job / PROGRESS_FILE, read, on_progress, on_history)
         if code is not None:
             break

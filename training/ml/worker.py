@@ -11,7 +11,7 @@ from pathlib import Path
 from training.ml import launcher
 from training.ml.datasets import snapshot_load, split_texts
 from training.ml.finetune import TrainConfig, TrainingCancelled, train
-from training.ml.runtime import any_process
+from training.ml.runtime import any_process, precision_name, resolve_device
 
 CALLER_GONE = 70  # exit code when the process that launched the run (a Celery worker) is no longer there
 # Training texts that calibrate the int8 cascade (onnx_export): enough to see its rare large errors, a few
@@ -23,8 +23,12 @@ def main(job) -> int:
     job = Path(job)
     description = json.loads((job / launcher.JOB_FILE).read_text())
     config = TrainConfig(**description["config"])
-    dataset, _manifest = snapshot_load(description["snapshot"])
     first = int(os.environ.get("RANK", "0")) == 0
+    if first:  # the precision "auto" resolves to, said before the model and data load (seconds)
+        device = resolve_device(config.device)
+        _write_atomically(job / launcher.STARTED_FILE,
+                          {"device": device.type, "precision": precision_name(device, config.precision)})
+    dataset, _manifest = snapshot_load(description["snapshot"])
     progress = ProgressFile(job / launcher.PROGRESS_FILE) if first else None
     should_stop = _stop_agreement(job / launcher.CANCEL_FILE, description["caller_pid"])
     try:
