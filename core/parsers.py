@@ -8,7 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.parsers import JSONParser, get_encoding
 
-from .textcheck import JsonTooDeep, json_depth_check, json_text_problem, may_hold_bad_text, text_problem
+from .textcheck import JsonTooDeep, json_depth_check, json_kind, json_text_problem, may_hold_bad_text, text_problem
 
 
 class BodyTooLarge(APIException):
@@ -75,9 +75,6 @@ class BoundedJSONField(serializers.JSONField):
         return super().to_internal_value(data)
 
 
-JSON_TYPE_NAMES = {bool: "a boolean", int: "a number", float: "a number", dict: "an object", list: "a list"}
-
-
 class StrictTextField(serializers.CharField):
     """A CharField that takes only a string: DRF's own turns a number into its digits (an integrator's [1, 2]
     was predicted on as "1" and "2"), and refuses what no column or model should get, NUL and lone surrogates,
@@ -87,7 +84,7 @@ class StrictTextField(serializers.CharField):
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
-            self.fail("not_text", kind=JSON_TYPE_NAMES.get(type(data), "not text"))
+            self.fail("not_text", kind=json_kind(data))
         problem = text_problem(data)
         if problem:
             raise ValidationError(f"The text {problem}.")
