@@ -8,7 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.parsers import JSONParser, get_encoding
 
-from .textcheck import JsonTooDeep, json_depth_check, json_text_problem, may_hold_bad_text
+from .textcheck import JsonTooDeep, json_depth_check, json_kind, json_text_problem, may_hold_bad_text, text_problem
 
 
 class BodyTooLarge(APIException):
@@ -38,8 +38,8 @@ class SafeJSONParser(JSONParser):
 
 class JSONParserTextCheckedByView(SafeJSONParser):
     """For a view whose own validation refuses NUL and lone surrogates in every field it accepts, in its own error
-    shape (the feedback batch: each event's index and field, all of them in one answer); size and depth still
-    checked here."""
+    shape (the feedback batch: each event's index and field, all of them in one answer; the predictions' texts:
+    each text's position, as DRF names a list's items); size and depth still checked here."""
 
     check_text = False
 
@@ -72,4 +72,20 @@ class BoundedJSONField(serializers.JSONField):
                 json_depth_check(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
             except JsonTooDeep as error:
                 raise ValidationError(f"The value {error}.") from None
+        return super().to_internal_value(data)
+
+
+class StrictTextField(serializers.CharField):
+    """A CharField that takes only a string: DRF's own turns a number into its digits (an integrator's [1, 2]
+    was predicted on as "1" and "2"), and refuses what no column or model should get, NUL and lone surrogates,
+    in DRF's error shape (in a list, under the item's position: {"texts": {"0": [...]}})."""
+
+    default_error_messages = {"not_text": "Not a string but {kind}: send the text itself, in quotes."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text", kind=json_kind(data))
+        problem = text_problem(data)
+        if problem:
+            raise ValidationError(f"The text {problem}.")
         return super().to_internal_value(data)

@@ -17,6 +17,15 @@ _JSON_TOKEN = re.compile(rb'[\\"\[\]{}]')
 _OPENERS = frozenset(b"[{")
 
 
+_JSON_KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string", dict: "an object",
+               list: "a list", type(None): "null"}
+
+
+def json_kind(value) -> str:
+    """What a decoded JSON value is, in the words of an error message ("a number"), to say what came instead."""
+    return _JSON_KINDS.get(type(value), type(value).__name__)
+
+
 class JsonTooDeep(ValueError):
     def __init__(self, limit: int = MAX_JSON_DEPTH):
         super().__init__(f"is nested deeper than {limit} levels of arrays and objects")

@@ -2,11 +2,13 @@
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAnnotator
 from core.pagination import PagedListApi
+from core.parsers import JSONParserTextCheckedByView, StrictTextField
 from tasks.api_scoping import ScopedApi
 from tasks.models import Assignment, AssignmentState
 
@@ -163,11 +165,17 @@ FORMAT_REFUSED = OpenApiResponse(description="A format this project cannot have.
 
 
 class PredictApi(ScopedApi, APIView):
-    """Texts in, labels (or spans) with scores out, from the project's active model (kept loaded)."""
+    """Texts in, labels (or spans) with scores out, from the project's active model (kept loaded). Each text
+    must be a non-blank string; a bad one is a 400 under its position: {"texts": {"<index>": ["..."]}}."""
+
+    # Every text's problems, NUL included, in DRF's shape under its position (the generic parser named it "texts[0]").
+    parser_classes = [JSONParserTextCheckedByView, FormParser, MultiPartParser]
 
     class PredictInputSerializer(serializers.Serializer):
-        texts = serializers.ListField(child=serializers.CharField(max_length=10_000, allow_blank=True),
-                                      min_length=1, max_length=1000)
+        # Not blank: a model's label for an empty text is a made-up answer, not a prediction.
+        texts = serializers.ListField(child=StrictTextField(max_length=10_000, error_messages={
+            "blank": "This text is blank (empty or only whitespace): there is nothing to predict."}),
+            min_length=1, max_length=1000, help_text="1 to 1000 non-blank strings of at most 10,000 characters.")
 
     @extend_schema(request=PredictInputSerializer, responses={200: inline_serializer("Predictions", {
         "model_version": serializers.IntegerField(),

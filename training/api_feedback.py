@@ -22,16 +22,20 @@ class FeedbackRateThrottle(TokenRateThrottle):
 class FeedbackEventSerializer(serializers.Serializer):
     """For the API description only: the events are validated by training.feedback.FeedbackIn (fast)."""
 
-    event_id = serializers.CharField(max_length=100, help_text="Yours: a replayed event is stored once.")
+    event_id = serializers.CharField(max_length=feedback.EVENT_ID_MAX, help_text="Yours: a replayed event is stored "
+                                     "once. Printable, not blank, no whitespace at its ends.")
     model_version = serializers.IntegerField(required=False, allow_null=True, help_text="The version number.")
     item = serializers.CharField(required=False, allow_null=True, help_text="An item's external id, if it is one.")
     text = serializers.CharField(required=False, help_text="The input text (when no item is named).")
     predicted_label = serializers.CharField(max_length=200)
-    confidence = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
+    confidence = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1,
+                                        help_text="A JSON number (not a string) from 0 to 1.")
     outcome = serializers.ChoiceField(choices=list(feedback.OUTCOMES))
     corrected_label = serializers.CharField(required=False, allow_null=True, help_text="Needed with corrected.")
     actor = serializers.ChoiceField(choices=list(feedback.ACTORS), default="shopper")
-    occurred_at = serializers.DateTimeField()
+    occurred_at = serializers.DateTimeField(help_text="ISO 8601 with its zone (2026-05-01T12:00:00Z); at most "
+                                            f"{feedback.CLOCK_SKEW.total_seconds() / 60:g} minutes ahead of the "
+                                            f"server's clock, at most {feedback.MAX_AGE.days} days old.")
 
 
 class ProjectFeedbackApi(ScopedApi, APIView):

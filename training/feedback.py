@@ -1,16 +1,17 @@
 """Feedback from the live system: batches of events about predictions, validated and stored idempotently
 (the caller's event id, unique per project), then turned into work for the crowd by the project's rules."""
 
-from datetime import datetime
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import Literal, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import (AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo,
+                      field_validator, model_validator)
 
 from core import rawsql as db
-from core.textcheck import text_problem
+from core.textcheck import json_kind, text_problem
 from quality import services as quality_services
 from quality.models import CorrectionSource
 from tasks import transitions
@@ -24,22 +25,30 @@ from .models import FeedbackActor, FeedbackEvent, FeedbackOutcome, FeedbackPolic
 OUTCOMES = {label: value for value, label in FeedbackOutcome.choices}
 ACTORS = {label: value for value, label in FeedbackActor.choices}
 
+# An event's time may run ahead of ours by the clocks' usual drift, no more: later is a wrong clock or a wrong zone.
+CLOCK_SKEW = timedelta(minutes=5)
+# A year of history may be sent at once (an integrator backfilling its logs). Older than that, an event is about a
+# catalogue and a model long gone, and is far more often a mistake that would be stored without a word: epoch 0,
+# 0001-01-01, milliseconds read as seconds, a mistyped year.
+MAX_AGE = timedelta(days=365)
+EVENT_ID_MAX = 100  # FeedbackEvent.event_id's column
+
 
 class FeedbackIn(BaseModel):
     """One event as the integrator sends it."""
 
     model_config = ConfigDict(extra="forbid", str_max_length=10_000)
 
-    event_id: str = Field(min_length=1, max_length=100)
+    event_id: str = Field(min_length=1, max_length=EVENT_ID_MAX)
     model_version: int | None = Field(default=None, ge=1, description="The version number that predicted.")
     item: str | None = Field(default=None, max_length=255, description="The item's external id, if it is one.")
     text: str = Field(default="", description="The input text, when it is not an item of the project.")
     predicted_label: str = Field(min_length=1, max_length=200)
-    confidence: float | None = Field(default=None, ge=0, le=1)
+    confidence: float | None = None
     outcome: Literal["clicked", "bought", "ignored", "reported_wrong", "corrected"]
     corrected_label: str | None = Field(default=None, max_length=200)
     actor: Literal["shopper", "merchant", "operator"] = "shopper"
-    occurred_at: datetime
+    occurred_at: AwareDatetime
 
     @field_validator("event_id", "item", "text", "predicted_label", "corrected_label", mode="before")
     @classmethod
@@ -49,6 +58,52 @@ class FeedbackIn(BaseModel):
         problem = isinstance(value, str) and text_problem(value)
         if problem:
             raise ValueError(problem)
+        return value
+
+    @field_validator("event_id")
+    @classmethod
+    def _identifier(cls, value):
+        """An id that reads as one: printable, with no space at its ends (" e1" and "e1" would be two events)."""
+        if not value.strip():
+            raise ValueError("is blank")
+        if value != value.strip():
+            raise ValueError("begins or ends with whitespace")
+        if not value.isprintable():  # control characters, line breaks, other spaces than " "
+            raise ValueError("has a character that does not print (a control character, a line break or a tab)")
+        return value
+
+    @field_validator("confidence", mode="before")
+    @classmethod
+    def _probability(cls, value):
+        """A JSON number from 0 to 1. Not "0.5" (a string is a client sending the wrong type, and would be taken
+        silently), not true (which Python counts as 1), not NaN or infinity (1e999 parses as infinity): neither
+        compares within [0, 1]."""
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"must be a number from 0 to 1, not {json_kind(value)}")
+        if not 0 <= value <= 1:
+            raise ValueError(f"must be a number from 0 to 1, not {value}")
+        return value
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _timestamp_text(cls, value):
+        """An ISO 8601 string (or a datetime, from Python): a number would be read as seconds or milliseconds since
+        1970, whichever fits."""
+        if not isinstance(value, str | datetime):
+            raise ValueError(f"must be an ISO 8601 time with its zone (2026-05-01T12:00:00Z), not {json_kind(value)}")
+        return value
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _plausible_time(cls, value, info: ValidationInfo):
+        window = (info.context or {}).get("window") or occurred_window()
+        if value > window.latest:
+            raise ValueError(f"is in the future: more than {CLOCK_SKEW.total_seconds() / 60:g} minutes after the "
+                             f"server's clock ({window.now:%Y-%m-%dT%H:%M:%SZ})")
+        if value < window.earliest:
+            raise ValueError(f"is more than {MAX_AGE.days} days ago")
         return value
 
     @model_validator(mode="after")
@@ -61,6 +116,19 @@ class FeedbackIn(BaseModel):
 
 
 BATCH = TypeAdapter(list[FeedbackIn])
+
+
+class OccurredWindow(NamedTuple):
+    now: datetime
+    earliest: datetime
+    latest: datetime
+
+
+def occurred_window() -> OccurredWindow:
+    """When an event may have happened, from one reading of the clock: every event of a batch is judged against
+    the same window (FeedbackIn's validation context, {"window": ...})."""
+    now = timezone.now()
+    return OccurredWindow(now, now - MAX_AGE, now + CLOCK_SKEW)
 
 
 class FeedbackInvalid(Exception):
@@ -95,14 +163,13 @@ def feedback_validate(*, project: Project, events: list) -> list[tuple]:
     if not isinstance(events, list) or not 1 <= len(events) <= settings.FEEDBACK_MAX_BATCH:
         raise FeedbackInvalid([{"index": None, "field": "events",
                                 "message": f"a list of 1 to {settings.FEEDBACK_MAX_BATCH} events"}])
+    context = {"window": occurred_window()}
     try:
-        parsed = BATCH.validate_python(events)
+        parsed = BATCH.validate_python(events, context=context)
     except ValidationError:
-        raise FeedbackInvalid(_every_problem(project, events)) from None
+        raise FeedbackInvalid(_every_problem(project, events, context)) from None
     versions, items, labels = _references_known(project, parsed)
-    # As the ORM stores a DateTimeField's value: a time without a zone is taken in the default zone.
-    occurred = db.datetimes(e.occurred_at if e.occurred_at.tzinfo else timezone.make_aware(e.occurred_at)
-                            for e in parsed)
+    occurred = db.datetimes(event.occurred_at for event in parsed)  # every one with its zone (FeedbackIn)
     problems, rows = [], []
     for index, (event, occurred_at) in enumerate(zip(parsed, occurred)):
         problems += _references(index, event, versions, items, labels)
@@ -114,13 +181,13 @@ def feedback_validate(*, project: Project, events: list) -> list[tuple]:
     return rows
 
 
-def _every_problem(project: Project, events: list) -> list[dict]:
+def _every_problem(project: Project, events: list, context: dict) -> list[dict]:
     """A batch that failed validation, each event validated alone: every event's shape problems, and the
     reference problems of the events whose shape is right, so one answer lists all that must be fixed."""
     problems, valid = [], {}
     for index, raw in enumerate(events):
         try:
-            valid[index] = FeedbackIn.model_validate(raw)
+            valid[index] = FeedbackIn.model_validate(raw, context=context)
         except ValidationError as error:
             problems += _problems(error, index)
     versions, items, labels = _references_known(project, valid.values())

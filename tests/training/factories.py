@@ -2,9 +2,11 @@
 a test chooses. For a real snapshot or model, use tests/training/tiny_models.py."""
 
 import factory
+from django.utils import timezone
 
 from tests.tasks.factories import ProjectFactory
-from training.models import BaseModel, DatasetSnapshot, ModelVersion, PreannotationJob, RunStatus, TrainingRun
+from training.models import (BaseModel, DatasetSnapshot, FeedbackEvent, FeedbackOutcome, ModelVersion, PreannotationJob,
+                             RunStatus, TrainingRun)
 
 
 def sequence_metrics(macro_f1: float, *, examples: int = 6) -> dict:
@@ -68,3 +70,17 @@ class PreannotationJobFactory(factory.django.DjangoModelFactory):
         model = PreannotationJob
 
     version = factory.SubFactory(ModelVersionFactory)
+
+
+class FeedbackEventFactory(factory.django.DjangoModelFactory):
+    """A stored feedback event (the API's input is tests/training/feedback_events.py)."""
+
+    class Meta:
+        model = FeedbackEvent
+
+    project = factory.SubFactory(ProjectFactory)
+    event_id = factory.Sequence(lambda n: f"evt-{n}")
+    text = factory.Sequence(lambda n: f"product title {n}")
+    predicted_label = "TV"
+    outcome = FeedbackOutcome.REPORTED_WRONG
+    occurred_at = factory.LazyFunction(timezone.now)

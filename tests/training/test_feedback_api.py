@@ -2,7 +2,7 @@
 idempotent by the caller's event id, scoped to the organisation."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from django.urls import reverse
@@ -75,10 +75,81 @@ def test_replays_posted_at_once_store_each_event_once_and_count_it_once(project)
     assert FeedbackEvent.objects.filter(project=project).count() == 200
 
 
-def test_a_time_without_a_zone_is_taken_in_the_default_zone(integrator, project, settings):
-    settings.TIME_ZONE = "Europe/Berlin"
-    assert post(integrator, project, [feedback_event(1, occurred_at="2026-05-01T12:00:00")]).status_code == 201
-    assert FeedbackEvent.objects.get().occurred_at == datetime(2026, 5, 1, 10, 0, tzinfo=UTC)  # 12:00 in Berlin
+def _refusals(response) -> list[tuple]:
+    assert response.status_code == 400, response.content
+    return [(error["index"], error["field"], error["message"]) for error in response.json()["errors"]]
+
+
+def test_a_time_with_its_zone_is_stored_as_that_moment(integrator, project):
+    sent = (datetime.now(UTC) - timedelta(days=3)).replace(microsecond=0)
+    moment = sent.astimezone(timezone(timedelta(hours=2))).isoformat()  # e.g. ...T14:00:00+02:00
+    assert post(integrator, project, [feedback_event(1, occurred_at=moment)]).status_code == 201
+    assert FeedbackEvent.objects.get().occurred_at == sent
+
+
+def test_a_time_must_have_its_zone_be_a_string_and_be_plausible(integrator, project):
+    """Without a zone the moment is a guess (it was taken in the server's zone); a number is seconds or
+    milliseconds, whichever fits; past the clock skew it is a wrong clock; older than a year, a mistake."""
+    now = datetime.now(UTC)
+    batch = [feedback_event(0), feedback_event(1, occurred_at="2026-05-01T12:00:00"),
+             feedback_event(2, occurred_at=1714564800), feedback_event(3, occurred_at=True),
+             feedback_event(4, occurred_at=(now + timedelta(minutes=10)).isoformat()),
+             feedback_event(5, occurred_at=(now - timedelta(days=366)).isoformat()),
+             feedback_event(6, occurred_at="1970-01-01T00:00:00Z"), feedback_event(7, occurred_at="yesterday"),
+             feedback_event(8, occurred_at=(now + timedelta(minutes=4)).isoformat()),
+             feedback_event(9, occurred_at=(now - timedelta(days=364)).isoformat())]
+    refused = _refusals(post(integrator, project, batch))
+    assert [(index, field) for index, field, _ in refused] == [(n, "occurred_at") for n in range(1, 8)]
+    messages = [message for _, _, message in refused]
+    assert "timezone" in messages[0]
+    assert "ISO 8601" in messages[1] and "a number" in messages[1] and "a boolean" in messages[2]
+    assert "in the future: more than 5 minutes" in messages[3]
+    assert "more than 365 days ago" in messages[4] and "more than 365 days ago" in messages[5]
+    assert not FeedbackEvent.objects.exists()
+    assert post(integrator, project, [batch[0], batch[8], batch[9]]).status_code == 201  # within the bounds
+
+
+def test_confidence_must_be_a_number_from_0_to_1(integrator, project):
+    """A JSON number: not "0.5" (taken silently before), not true (Python's 1), not 1e999 (infinity), not 1.5."""
+    values = ["0.5", True, 1e999, -0.1, 1.5, {"p": 0.5}]
+    body = json.dumps({"events": [feedback_event(n, confidence=value) for n, value in enumerate(values)]})
+    # As a client sends it: 1e999, which Python's JSON reads as infinity (the word Infinity the parser refuses).
+    body = body.replace("Infinity", "1e999")
+    response = integrator.post(reverse("api-project-feedback", args=[project.pk]), body,
+                               content_type="application/json")
+    refused = _refusals(response)
+    assert [(index, field) for index, field, _ in refused] == [(n, "confidence") for n in range(len(values))]
+    assert [message for _, _, message in refused] == [
+        "must be a number from 0 to 1, not a string", "must be a number from 0 to 1, not a boolean",
+        "must be a number from 0 to 1, not inf", "must be a number from 0 to 1, not -0.1",
+        "must be a number from 0 to 1, not 1.5", "must be a number from 0 to 1, not an object"]
+    edges = [feedback_event(0, confidence=0), feedback_event(1, confidence=1), feedback_event(2, confidence=None)]
+    assert post(integrator, project, edges).status_code == 201
+    assert sorted(FeedbackEvent.objects.values_list("confidence", flat=True), key=str) == [0.0, 1.0, None]
+
+
+def test_nan_is_refused_as_a_confidence_by_the_service_too():
+    """JSON has no NaN (the parser refuses it), but the service takes Python values."""
+    with pytest.raises(feedback.FeedbackInvalid) as refused:
+        feedback.feedback_store(project=ProjectFactory(), events=[feedback_event(0, confidence=float("nan"))])
+    assert refused.value.errors == [{"index": 0, "field": "confidence",
+                                     "message": "must be a number from 0 to 1, not nan"}]
+
+
+@pytest.mark.parametrize("event_id,problem", [
+    ("   ", "is blank"), ("", "at least 1 character"), (" evt-1", "whitespace"), ("evt-1\n", "whitespace"),
+    ("evt\t1", "does not print"), ("evt\u00a01", "does not print"), ("e" * 101, "at most 100 characters"),
+    (17, "valid string")])
+def test_an_event_id_must_be_a_printable_bounded_identifier(integrator, project, event_id, problem):
+    refused = _refusals(post(integrator, project, [feedback_event(0), feedback_event(1, event_id=event_id)]))
+    assert [(index, field) for index, field, _ in refused] == [(1, "event_id")]
+    assert problem in refused[0][2]
+
+
+def test_an_event_id_of_any_language_and_the_longest_is_taken(integrator, project):
+    ids = ["événement-1", "注文:42/a b", "e" * 100]
+    assert post(integrator, project, [feedback_event(n, event_id=i) for n, i in enumerate(ids)]).status_code == 201
+    assert sorted(FeedbackEvent.objects.values_list("event_id", flat=True)) == sorted(ids)
 
 
 def test_unstorable_text_is_refused_in_the_errors_list_with_every_other_problem(integrator, project):
