@@ -2,7 +2,6 @@
 project, each only over the projects of the viewer's organisation."""
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -34,10 +33,10 @@ def shop():
 
 @pytest.fixture
 def manager(client, shop):
-    """A project manager of ours allowed to read feedback (no staff role has that permission by default: the list
-    is the superusers' today; given it, a manager sees their organisation's)."""
+    """A project manager of ours: the role reads feedback (TrainingConfig.project_manager_permissions), their
+    organisation's only."""
     user = member_of(shop["ours"], ProjectManagerFactory(), MembershipRole.PROJECT_MANAGER)
-    user.user_permissions.add(Permission.objects.get(codename="view_feedbackevent"))
+    assert user.has_perm("training.view_feedbackevent") and not user.has_perm("training.change_feedbackevent")
     client.force_login(user)
     return client
 
