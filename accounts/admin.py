@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.contrib.admin.helpers import ActionForm
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin, UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
@@ -11,7 +12,7 @@ from django import forms
 
 from . import selectors, services
 from .models import (
-    ApiToken, Membership, Organisation, Qualification, QualificationGrant, Skill, User, VerificationDecision,
+    ApiToken, Membership, Organisation, PoolGroup, Qualification, QualificationGrant, Skill, User, VerificationDecision,
     WorkerProfile,
 )
 
@@ -226,6 +227,36 @@ class QualificationAdmin(admin.ModelAdmin):
         if granted < len(new):
             self.message_user(request, "Some accounts were skipped: they already hold it or are not annotators.",
                               messages.WARNING)
+
+
+class PoolGroupInline(admin.StackedInline):
+    model = PoolGroup
+    can_delete = False
+    verbose_name = "organisation whose projects may name it as their pool"
+    verbose_name_plural = "Annotator pool: whose projects may name this group (empty: nobody's, a staff group)"
+
+    def get_readonly_fields(self, request, obj=None):
+        # Set once: the projects whose pool names it would otherwise be left naming another tenant's group.
+        owned = obj is not None and PoolGroup.objects.filter(group_id=obj.pk).exists()
+        return [*super().get_readonly_fields(request, obj), *(["organisation"] if owned else [])]
+
+
+class GroupAdmin(DjangoGroupAdmin):
+    """Django's groups, with the organisation a group belongs to when projects use it as an annotator pool."""
+
+    inlines = [PoolGroupInline]
+    list_display = ["name", "pool_organisation"]
+    list_filter = ["pool__organisation"]
+    list_select_related = ["pool__organisation"]
+
+    @admin.display(description="Pool of", ordering="pool__organisation__name")
+    def pool_organisation(self, group):
+        pool = getattr(group, "pool", None)
+        return pool.organisation if pool else "—"
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, GroupAdmin)
 
 
 class MembershipInline(admin.TabularInline):

@@ -179,6 +179,20 @@ class Qualification(models.Model):
         return self.name
 
 
+class PoolGroup(models.Model):
+    """A group of annotators that projects name as their pool (Project.pool_group), and the organisation it
+    belongs to: as with qualifications, only that organisation's projects name it, and no other tenant sees
+    its name. Groups without one (the staff role groups, permission groups) are never a pool. A row ties an
+    auth Group to its organisation, so the group keeps working wherever Django's groups do (membership,
+    the user admin); it never moves: the projects naming it would be left naming another tenant's group."""
+
+    group = models.OneToOneField("auth.Group", primary_key=True, on_delete=models.CASCADE, related_name="pool")
+    organisation = models.ForeignKey("Organisation", on_delete=models.PROTECT, related_name="pool_groups")
+
+    def __str__(self):
+        return f"{self.group} ({self.organisation})"
+
+
 class QualificationGrant(models.Model):
     """One worker holds one qualification. Revoking it deletes the row: the worker leaves its pools at once."""
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.apps import apps as django_apps
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db.models import Count, F, Q
 from django.utils.module_loading import import_string
 
@@ -81,16 +82,36 @@ def project_reachable(*, user, project_id: int) -> bool:
     return False
 
 
+def _in_organisations_of(objects, *, user, organisation_id: int | None, lookup: str = "organisation_id"):
+    """`objects` limited to the user's organisations (every one for superusers and for commands, user None),
+    and to `organisation_id`'s alone when given (an existing project's)."""
+    organisation_ids = None if user is None else organisation_ids_of(user=user)
+    if organisation_ids is not None:
+        objects = objects.filter(**{f"{lookup}__in": organisation_ids})
+    if organisation_id is not None:
+        objects = objects.filter(**{lookup: organisation_id})
+    return objects
+
+
 def qualifications_visible_to(*, user, organisation_id: int | None = None):
     """The qualifications a person sees and may name in a project's pool: their organisations' (every one for
     superusers and for commands, user None), only `organisation_id`'s when given (an existing project's)."""
-    qualifications = Qualification.objects.select_related("organisation")
-    organisation_ids = None if user is None else organisation_ids_of(user=user)
-    if organisation_ids is not None:
-        qualifications = qualifications.filter(organisation_id__in=organisation_ids)
-    if organisation_id is not None:
-        qualifications = qualifications.filter(organisation_id=organisation_id)
-    return qualifications
+    return _in_organisations_of(Qualification.objects.select_related("organisation"), user=user,
+                                organisation_id=organisation_id)
+
+
+def pool_groups_visible_to(*, user, organisation_id: int | None = None):
+    """The groups a person sees and may name as a project's pool, as for qualifications: those that belong to
+    one of their organisations (PoolGroup). A group that belongs to none is nobody's pool."""
+    groups = Group.objects.filter(pool__isnull=False).select_related("pool__organisation").order_by("name")
+    return _in_organisations_of(groups, user=user, organisation_id=organisation_id, lookup="pool__organisation_id")
+
+
+def pool_group_organisation_id(*, group_id: int) -> int | None:
+    """The organisation a group belongs to as a pool (None: it is no organisation's pool)."""
+    from .models import PoolGroup
+
+    return PoolGroup.objects.filter(group_id=group_id).values_list("organisation_id", flat=True).first()
 
 
 def organisation_for_new_project(*, user):

@@ -43,21 +43,23 @@ class ProjectAdminForm(forms.ModelForm):
                            '["title", "description"].',
         }
 
-    creator = None  # the person filling it in (ProjectAdmin.get_form): whose organisations' qualifications it offers
+    creator = None  # the person filling it in (ProjectAdmin.get_form): whose organisations' qualifications and groups it offers
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "organisation" in self.fields:  # offered to superusers only (ProjectAdmin.get_readonly_fields)
             self.fields["organisation"].required = False
             self.fields["organisation"].help_text = "Empty: your own (the default organisation for admins)."
-        # A pool names its project's organisation's qualifications: an existing project's, a new one's
-        # creator's (all of them for a superuser choosing the organisation, each labelled with its own).
+        # A pool names its project's organisation's qualifications and groups: an existing project's, a new
+        # one's creator's (all of them for a superuser choosing the organisation, each labelled with its own).
         organisation_id = self.instance.organisation_id if self.instance.pk else None
-        for name in services.QUALIFICATION_FIELDS:
+        offered = {name: (account_selectors.qualifications_visible_to, _qualification_label)
+                   for name in services.QUALIFICATION_FIELDS}
+        offered["pool_group"] = (account_selectors.pool_groups_visible_to, _pool_group_label)
+        for name, (visible, label) in offered.items():
             if name in self.fields:
-                self.fields[name].queryset = account_selectors.qualifications_visible_to(
-                    user=self.creator, organisation_id=organisation_id)
-                self.fields[name].label_from_instance = _qualification_label
+                self.fields[name].queryset = visible(user=self.creator, organisation_id=organisation_id)
+                self.fields[name].label_from_instance = label
         # Bounds on the fields themselves: a wrong number is named on its field, and the model's check
         # constraint on that field is then skipped instead of speaking its name.
         for name, (low, high) in services.PROJECT_BOUNDS.items():
@@ -90,7 +92,7 @@ class ProjectAdminForm(forms.ModelForm):
                 self.add_error(None if field == "__all__" else field, problem)
         organisation = self._organisation(cleaned)
         if organisation is not None:  # else project_create says why (several organisations, none)
-            for field, problem in services.project_qualification_problems(
+            for field, problem in services.project_organisation_problems(
                     organisation_id=organisation.pk, fields=cleaned).items():
                 self.add_error(field, problem)
         return cleaned
@@ -104,6 +106,10 @@ class ProjectAdminForm(forms.ModelForm):
 
 def _qualification_label(qualification) -> str:
     return f"{qualification.name} ({qualification.organisation})"
+
+
+def _pool_group_label(group) -> str:
+    return f"{group.name} ({group.pool.organisation})"
 
 
 def _schema_checked(clean, value):

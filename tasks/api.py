@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors as account_selectors
-from accounts.models import Qualification, Skill
+from accounts.models import Skill
 from core.edge import upload_limit
 from core.pagination import PagedListApi
 from core.parsers import BoundedJSONField, SafeJSONParser
@@ -70,12 +70,13 @@ class ProjectInputSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # Another organisation's qualification is one that does not exist, as every other object of theirs; the
+        # Another organisation's qualification or pool group is one that does not exist, as every other object of theirs; the
         # service then holds a new or edited project to its own organisation's.
         organisation_id = self.instance.organisation_id if self.instance is not None else None
-        self.fields["pool_qualification"].queryset = (
-            Qualification.objects.none() if user is None
-            else account_selectors.qualifications_visible_to(user=user, organisation_id=organisation_id))
+        for name, visible in (("pool_qualification", account_selectors.qualifications_visible_to),
+                              ("pool_group", account_selectors.pool_groups_visible_to)):
+            offered = visible(user=user, organisation_id=organisation_id)
+            self.fields[name].queryset = offered.none() if user is None else offered
 
     def validate_label_schema(self, value):
         try:

@@ -57,12 +57,18 @@ def errors_in_words(error: ValidationError) -> ValidationError:
     return ValidationError(errors)
 
 
-def project_qualification_problems(*, organisation_id: int, fields: dict) -> dict:
-    """{field: problem} for each qualification in `fields` that is not the project's organisation's: a pool
-    open to another tenant's qualification would let that tenant's test decide who works here."""
-    return {name: f"“{fields[name]}” is another organisation's qualification: a project names only its own "
-                  "organisation's." for name in QUALIFICATION_FIELDS
-            if getattr(fields.get(name), "organisation_id", organisation_id) != organisation_id}
+def project_organisation_problems(*, organisation_id: int, fields: dict) -> dict:
+    """{field: problem} for each qualification or pool group in `fields` that is not the project's
+    organisation's: a pool open to another tenant's qualification would let that tenant's test decide who
+    works here, and one naming another tenant's group would hand its members this project's items."""
+    problems = {name: f"“{fields[name]}” is another organisation's qualification: a project names only its own "
+                      "organisation's." for name in QUALIFICATION_FIELDS
+                if getattr(fields.get(name), "organisation_id", organisation_id) != organisation_id}
+    group = fields.get("pool_group")
+    if group is not None and account_selectors.pool_group_organisation_id(group_id=group.pk) != organisation_id:
+        problems["pool_group"] = (f"“{group}” is not one of this organisation's pool groups: a project's pool is "
+                                  "a group of its own organisation (a superuser gives a group one on its page).")
+    return problems
 
 
 # Which status may follow which: a closed project stays closed.
@@ -77,7 +83,7 @@ def _apply(project: Project, fields: dict) -> None:
     unknown = set(fields) - EDITABLE_FIELDS - {"required_skills"}
     if unknown:
         raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
-    problems = project_qualification_problems(organisation_id=project.organisation_id, fields=fields)
+    problems = project_organisation_problems(organisation_id=project.organisation_id, fields=fields)
     if problems:
         raise ValidationError(problems)
     for name, value in fields.items():

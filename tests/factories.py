@@ -7,7 +7,7 @@ from allauth.account.models import EmailAddress
 
 from accounts import services
 from accounts.models import (
-    Membership, MembershipRole, Organisation, Qualification, Role, User, VerificationStatus, WorkerProfile,
+    Membership, MembershipRole, Organisation, PoolGroup, Qualification, Role, User, VerificationStatus, WorkerProfile,
 )
 
 
@@ -97,10 +97,18 @@ class QualificationFactory(factory.django.DjangoModelFactory):
 
 
 class GroupFactory(factory.django.DjangoModelFactory):
+    """An annotator pool of the default organisation, or of `organisation=`'s (`organisation=False`: nobody's)."""
+
     class Meta:
         model = Group
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Pool {n}")
+
+    @factory.post_generation
+    def organisation(group, create, extracted, **kwargs):
+        if create and extracted is not False:
+            PoolGroup.objects.create(group=group, organisation=extracted or services.organisation_default())
 
 
 def verified_worker(weight=1.0, **kwargs) -> User:

@@ -175,7 +175,7 @@ ADMIN_SITE = {
     ("admin/jsi18n/", "GET"): {**NON_STAFF, "reviewer_this": OK, "reviewer_other": OK, "admin": OK},
     ("admin/r/<path:content_type_id>/<path:object_id>/", "GET"): {
         **NON_STAFF, "reviewer_this": PASS, "reviewer_other": PASS, "admin": PASS},
-    ("admin/^(?P<app_label>auth|account|django_celery_beat|accounts|tasks|quality|training|webhooks)/$", "GET"): {
+    ("admin/^(?P<app_label>account|django_celery_beat|accounts|auth|tasks|quality|training|webhooks)/$", "GET"): {
         **NON_STAFF, "reviewer_this": PASS, "reviewer_other": PASS, "admin": PASS},
     ("admin/(?P<url>.*)$", "GET"): {**NON_STAFF, "reviewer_this": PASS, "reviewer_other": PASS, "admin": PASS},
 }
@@ -415,7 +415,7 @@ def _url(route: str, objects: dict) -> str:
         route = route.replace(placeholder, str(object_id))
     route = route.replace("<path:content_type_id>", "0")
     route = route.replace("(?P<key>[-:\\w]+)", "nokey").replace("(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)", "0-nokey")
-    route = route.replace("(?P<app_label>auth|account|django_celery_beat|accounts|tasks|quality|training|webhooks)", "tasks")
+    route = route.replace("(?P<app_label>account|django_celery_beat|accounts|auth|tasks|quality|training|webhooks)", "tasks")
     route = route.replace("(?P<url>.*)", "no-such-page/").replace("^", "").replace("$", "")
     return "/" + route
 
