@@ -114,3 +114,21 @@ def test_an_integrator_on_an_annotator_page_is_shown_the_way_to_their_page(clien
     response = client.get(reverse("verification"))
     assert response.status_code == 403
     assert f'href="{PAGE}"' in response.content.decode()
+
+
+def test_on_a_phone_the_tokens_table_becomes_labelled_lines_that_fit(client, integrator):
+    """At 390 px the six-column table was 466 px wide (user trial): crowdlabel.css stacks each token's cells
+    below a phone's width, each labelled from its data-label, and long names and keys wrap in their own box.
+    Checked in a browser (scrollWidth 390 at 390 px); this test holds the markup and the rules it rests on."""
+    from django.conf import settings
+
+    token_for(integrator)
+    client.force_login(integrator)
+    page = client.get(PAGE).content.decode()
+    for label in ("Name", "Key", "Limits", "Created", "Last used"):
+        assert f'<td data-label="{label}">' in page
+    css = (settings.BASE_DIR / "static" / "css" / "crowdlabel.css").read_text()
+    phone = css.split("@media (max-width: 40rem) {", 1)[1].split("\n}", 1)[0]
+    assert "table.tokens, table.tokens tbody, table.tokens tr, table.tokens td { display: block; }" in phone
+    assert "content: attr(data-label)" in phone
+    assert "code.token { display: inline-block; max-width: 100%;" in css and "word-break: break-all" in css
