@@ -62,6 +62,16 @@ def admin_page(browser, live_server, **context):
     return page
 
 
+def assert_fits(page, box=None):
+    """Nothing scrolls sideways: the page is no wider than the window, or with `box` (a selector: the admin's
+    `#result_list`, whose holder scrolls on its own), that element is no wider than the element holding it."""
+    if box is None:
+        sizes = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    else:
+        sizes = page.locator(box).evaluate("e => [e.getBoundingClientRect().width, e.parentElement.clientWidth]")
+    assert sizes[0] <= sizes[1] + 0.5, f"{box or 'the page'} is {sizes[0]} px wide in {sizes[1]} px"
+
+
 def assert_looks_like_the_history_pill(button, page):
     """A form's button among the object-tools (admin/object_tools_button_style.html) is drawn as the History pill,
     on its line, before it."""
