@@ -151,3 +151,17 @@ def test_the_registry_and_the_run_pages_deny_the_outsider(client, persona):
     for url in (reverse("admin:training_basemodel_changelist"), reverse("admin:training_trainingrun_change", args=[run.pk])):
         response = client.get(url)
         assert response.status_code in (302, 403)
+
+
+def test_the_run_list_shows_what_tells_runs_apart_and_leaves_the_rest_to_each_runs_page(client, admin_user):
+    """The list fits 1280 px (tests/training/test_browser_run_lists.py): a run's number, its project, its status
+    with a bar while it has steps to go, its score, its version and when; task, loss and device on its page."""
+    running = RunFactory(status=RunStatus.RUNNING, progress_step=30, progress_total=100, loss=0.4321, device="cuda:7")
+    RunFactory(status=RunStatus.SUCCEEDED, progress_step=100, progress_total=100)
+    client.force_login(admin_user)
+    listing = client.get(reverse("admin:training_trainingrun_changelist")).content.decode()
+    assert f">Run {running.pk}</a>" in listing and listing.count("<progress") == 1 and 'title="step 30 of 100"' in listing
+    assert not any(f'class="field-{column}' in listing for column in ("task", "loss_rounded", "device", "__str__"))
+    assert "cuda:7" not in listing and "0.432" not in listing
+    page = client.get(reverse("admin:training_trainingrun_change", args=[running.pk])).content.decode()
+    assert "cuda:7" in page and "0.432" in page

@@ -1,6 +1,8 @@
 """Figures of a model as people read them: two decimals, one table per split, labels in rows."""
 
+from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from training import selectors
@@ -69,11 +71,12 @@ def _figure(value) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
-def run_progress(run, resume_at: int | None):
+def run_progress(run, resume_at: int | None, *, compact: bool = False):
     """A run's progress as its page and the list say it, by state. resume_at: the checkpoint step a resume goes on
     from (selectors.resume_step), or None. Before the processes report a total (the seconds spent loading the model
     and data) the page says what is happening, not "step 0 of 0"; a failed run names both its last report and the
-    checkpoint a resume uses, which may lie on either side of it."""
+    checkpoint a resume uses, which may lie on either side of it. compact (the run list, which must fit 1280 px):
+    a short bar and its percent, the words in the bar's tooltip."""
     known = run.progress_total > 0
     fraction = f"step {run.progress_step} of {run.progress_total}"
     goes_on = f"resumes from checkpoint at step {resume_at}" if resume_at else ""
@@ -91,5 +94,31 @@ def run_progress(run, resume_at: int | None):
         said = fraction
     if not known:
         return format_html("<small>({})</small>", said)
+    if compact:
+        return format_html('<progress style="width: 6em" max="100" value="{}" title="{}"></progress> {}%',
+                           run.percent, said, run.percent)
     return format_html('<progress max="100" value="{}" title="{}"></progress> {}% <small>({})</small>',
                        run.percent, said, run.percent, said)
+
+
+def short_time(value) -> str:
+    """A change list's time: '1 Dec 2026, 07:04' stays on one line where Django's 'Dec. 1, 2026, 7:04 a.m.' takes
+    three in a narrow column."""
+    if value is None:
+        return "—"
+    local = timezone.localtime(value)
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+class NarrowListColumns:
+    """A ModelAdmin mixin for change lists that must fit 1280 px beside the admin's sidebar and filters: the
+    project's title, which wraps (the admin never wraps a foreign key's column: a long title widened the list
+    past the screen), and the `created` time on one line."""
+
+    @admin.display(description="Project", ordering="project__title")
+    def project_title(self, obj):
+        return obj.project.title
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, obj):
+        return short_time(obj.created_at)

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from tasks.admin_scoping import OrganisationScopedAdmin, ProjectPickerForm
 from training import hyperparameters as hp
@@ -16,7 +17,7 @@ from training.models import FINISHED, BaseModel, RunStatus, TrainingRun
 from training.ml.checkpoints import checkpoint_step, checkpoints_in
 
 from .charts import curves_svg
-from .display import admin_link, headline_text, metrics_table, run_progress
+from .display import NarrowListColumns, admin_link, headline_text, metrics_table, run_progress
 
 # The run's page reloads itself this often while the run is queued or running (progress is written at most
 # once a second).
@@ -53,9 +54,10 @@ def _cancel_outcome(run) -> str:
 
 
 @admin.register(TrainingRun)
-class TrainingRunAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
-    list_display = ["__str__", "project", "task", "status", "progress", "loss_rounded", "test_score",
-                    "produced_version", "device", "created_at"]
+class TrainingRunAdmin(NarrowListColumns, OrganisationScopedAdmin, admin.ModelAdmin):
+    # What tells runs apart at a glance, fitting 1280 px beside the admin's sidebar and the filters; the task
+    # (a filter), the loss and the device are on the run's page.
+    list_display = ["run_label", "project_title", "state", "test_score", "produced_version", "created"]
     list_filter = ["status", "task", "project"]
     list_select_related = ["project", "model_version", "base_model"]
     actions = ["cancel", "resume"]
@@ -69,11 +71,27 @@ class TrainingRunAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="Run", ordering="pk")
+    def run_label(self, run):
+        return f"Run {run.pk}"  # __str__ repeats the project and the status, columns of their own here
+
+    @admin.display(description="Status", ordering="status")
+    def state(self, run):
+        """The status, and how far the run got unless it succeeded (run_progress's words in the bar's tooltip)."""
+        if run.status == RunStatus.SUCCEEDED:
+            return run.get_status_display()
+        return format_html("{}<br>{}", run.get_status_display(),
+                           run_progress(run, self._resume_at(run), compact=True))
+
     @admin.display(description="Progress")
     def progress(self, run):
+        return run_progress(run, self._resume_at(run))
+
+    @staticmethod
+    def _resume_at(run):
         # the checkpoints are looked up (a glob of the run's folder) only where the text may name them
         names_resume = run.status in (RunStatus.QUEUED, RunStatus.FAILED) or not run.progress_total
-        return run_progress(run, selectors.resume_step(run) if names_resume else None)
+        return selectors.resume_step(run) if names_resume else None
 
     @admin.display(description="Precision")
     def precision_text(self, run):

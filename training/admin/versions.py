@@ -8,7 +8,7 @@ from tasks.admin_scoping import OrganisationScopedAdmin
 from training import predictions, promotion, selectors, services
 from training.models import JobState, ModelVersion, PreannotationJob
 
-from .display import admin_link, headline_text, metrics_table, promotion_summary
+from .display import NarrowListColumns, admin_link, headline_text, metrics_table, promotion_summary
 from .runs import REFRESH_SECONDS
 
 PREANNOTATION_JOBS_SHOWN = 3
@@ -25,12 +25,13 @@ def _job_line(job):
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
-    list_display = ["__str__", "project", "task", "headline", "test_examples", "produced_by", "is_active", "created_at"]
+class ModelVersionAdmin(NarrowListColumns, OrganisationScopedAdmin, admin.ModelAdmin):
+    # Fits 1280 px beside the admin's sidebar and the filters: the task and the test examples are on its page.
+    list_display = ["version_label", "project_title", "headline", "is_active", "produced_by", "created"]
     list_filter = ["project", "is_active"]
     list_select_related = ["project", "run"]
     actions = ["activate", "rollback", "preannotate", "flag_disagreements", "compare"]
-    fields = ["project", "version", "task", "is_active", "headline", "served_by", "preannotation", "figures", "promotion",
+    fields = ["project", "version", "task", "is_active", "headline", "test_examples", "served_by", "preannotation", "figures", "promotion",
               "produced_by", "folder", "created_at"]
     readonly_fields = fields
 
@@ -40,6 +41,10 @@ class ModelVersionAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         # The actions (activate, pre-annotate) need it on the list; a version's own page has nothing to save.
         return obj is None and super().has_change_permission(request)
+
+    @admin.display(description="Version", ordering="version")
+    def version_label(self, version):
+        return f"v{version.version}"  # __str__ repeats the project and 'active', columns of their own here
 
     @admin.display(description="Headline figure")
     def headline(self, version):
