@@ -2,6 +2,8 @@
 
 from django.http import FileResponse, HttpResponse
 
+from core.ranges import ranged_file_response
+
 from . import snapshots
 
 EXPORT_FORMATS = [("jsonl", "JSONL"), ("csv", "CSV"), ("conll", "CoNLL (span projects)"),
@@ -24,7 +26,9 @@ def export_response(project, fmt: str, mask: bool = False):
     return response
 
 
-def snapshot_response(snapshot):
+def snapshot_response(request, snapshot):
+    """The snapshot's zip; a download that broke off resumes with a Range request (core/ranges.py)."""
     archive = snapshots.snapshot_zip(snapshot)
-    return FileResponse(open(archive, "rb"), as_attachment=True,
-                        filename=f"{snapshots.snapshot_download_name(snapshot)}.zip", content_type="application/zip")
+    return ranged_file_response(request, open(archive, "rb"), archive.stat().st_size, as_attachment=True,
+                                filename=f"{snapshots.snapshot_download_name(snapshot)}.zip",
+                                content_type="application/zip")

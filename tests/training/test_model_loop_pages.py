@@ -52,6 +52,11 @@ def test_the_admin_makes_a_snapshot_without_a_run_and_downloads_it_as_a_dataset(
     assert top == [snapshots.snapshot_download_name(snapshot)]
     assert_loads_as_dataset(tmp_path / "out" / top[0], 60)
     assert b"".join(client.get(url).streaming_content) == first  # made once, then served as it is
+    # A download that broke off after 1,000 bytes resumes from there, and the two parts are the file.
+    rest = client.get(url, HTTP_RANGE="bytes=1000-")
+    assert rest.status_code == 206 and rest["Content-Range"] == f"bytes 1000-{len(first) - 1}/{len(first)}"
+    assert first[:1000] + b"".join(rest.streaming_content) == first
+    assert rest["Content-Disposition"].startswith("attachment") and rest["Accept-Ranges"] == "bytes"
 
 
 def test_a_snapshot_of_too_few_labels_is_refused_with_the_reason(client, admin_user):

@@ -71,7 +71,7 @@ class DatasetSnapshotAdmin(OrganisationScopedAdmin, admin.ModelAdmin):
     def download_view(self, request, pk):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        return downloads.snapshot_response(get_object_or_404(self.get_queryset(request), pk=pk))
+        return downloads.snapshot_response(request, get_object_or_404(self.get_queryset(request), pk=pk))
 
 
 @admin.register(LabelExport)
