@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 
-from .models import Role
+from .models import API_ROLES, Role
 
 
 def api_user_required(view):
@@ -13,7 +13,7 @@ def api_user_required(view):
     @wraps(view)
     @login_required
     def wrapper(request, *args, **kwargs):
-        if request.user.role not in (Role.INTEGRATOR, Role.ADMIN):
+        if request.user.role not in API_ROLES:
             raise PermissionDenied("This page is for integrators: API access is not part of this account.")
         return view(request, *args, **kwargs)
 

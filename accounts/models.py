@@ -17,6 +17,8 @@ class Role(models.TextChoices):
 
 # The roles that work in the Django admin.
 STAFF_ROLES = [Role.ADMIN, Role.REVIEWER, Role.PROJECT_MANAGER]
+# The roles that hold API tokens of their own and manage them (the /api-access/ page, /api/tokens/).
+API_ROLES = [Role.INTEGRATOR, Role.ADMIN]
 
 
 class CrowdLabelUserManager(UserManager):

@@ -4,7 +4,7 @@ Which objects an integrator reaches is decided by tasks.api_scoping (organisatio
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from .models import ApiToken, Role
+from .models import API_ROLES, ApiToken, Role
 
 
 def token_allows_method(request) -> bool:
@@ -28,7 +28,7 @@ class _RolePermission(BasePermission):
 
 class IsIntegrator(_RolePermission):
     message = "This endpoint is for integrators and admins (token authentication)."
-    roles = (Role.INTEGRATOR, Role.ADMIN)
+    roles = tuple(API_ROLES)
 
 
 class IsAnnotator(_RolePermission):
