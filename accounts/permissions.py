@@ -31,6 +31,14 @@ class IsIntegrator(_RolePermission):
     roles = tuple(API_ROLES)
 
 
+class ManagesApiTokens(IsIntegrator):
+    """/api/tokens/: the roles of the /api-access/ page (accounts.decorators.api_user_required), which are the
+    integrator API's; a read-only token lists tokens and mints or revokes none."""
+
+    message = "API tokens are for integrators and admins: this account has no API access to manage."
+    read_only_message = "This token is read-only: it can only read, so it mints and revokes no tokens."
+
+
 class IsAnnotator(_RolePermission):
     message = "This endpoint is for annotators."
     roles = (Role.ANNOTATOR,)

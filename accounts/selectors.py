@@ -58,6 +58,18 @@ def api_tokens_of(*, user):
     return ApiToken.objects.filter(user=user).order_by(F("revoked_at").desc(nulls_first=True), "-created_at")
 
 
+def api_tokens_manageable(*, user, by_token=None):
+    """The live tokens a caller lists and revokes through the API, newest first: their own (an admin revokes
+    other people's in the admin). Through a token limited to a project, only those limited to that project: a
+    token reaches nothing broader than itself, as for the tokens it mints (services.api_token_create)."""
+    from .models import ApiToken
+
+    tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+    if by_token is not None and by_token.project_id is not None:
+        tokens = tokens.filter(project_id=by_token.project_id)
+    return tokens.order_by("-created_at", "-pk")
+
+
 def organisation_ids_of(*, user, roles=None) -> list[int] | None:
     """The organisations whose projects the user acts on; None means every one (superusers). `roles` limits
     it to memberships with those roles."""

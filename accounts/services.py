@@ -5,7 +5,7 @@ import secrets
 from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -299,14 +299,18 @@ def admin_ensure(*, email: str, password: str | None) -> tuple[User, str | None]
     return user, generated
 
 
-def api_token_create(*, user: User, name: str, project_id: int | None = None, read_only: bool = False
-                     ) -> tuple[ApiToken, str]:
+def api_token_create(*, user: User, name: str, project_id: int | None = None, read_only: bool = False,
+                     by_token: ApiToken | None = None) -> tuple[ApiToken, str]:
     """A new named token (what it may reach is the API's business: roles and organisations). Returns (token, key): the key is shown once and never stored.
     A token limited to a project must name one the user acts on: one of another organisation's would grant
-    nothing, and the holder would take it for a working token. The page and every other caller go through here."""
+    nothing, and the holder would take it for a working token. The page and every other caller go through here.
+    Minted with a token (`by_token`: the API's caller), the new one is no broader than that token, so a leaked
+    limited token cannot widen itself (_project_of_minted)."""
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Name the token (where it is used), to know which one to revoke."})
+    if by_token is not None:
+        project_id = _project_of_minted(by_token=by_token, project_id=project_id)
     if project_id is not None and not selectors.project_reachable(user=user, project_id=project_id):
         # The same words for a project that does not exist: the refusal tells no one another tenant's ids.
         raise ValidationError({"project_id": f"You have no project {project_id}: a token can be limited only to a "
@@ -315,6 +319,20 @@ def api_token_create(*, user: User, name: str, project_id: int | None = None, re
     token = ApiToken.objects.create(user=user, name=name[:100], key_hash=tokens.key_hash(key), prefix=key[:8],
                                     project_id=project_id, read_only=read_only)
     return token, key
+
+
+def _project_of_minted(*, by_token: ApiToken, project_id: int | None) -> int | None:
+    """The project a token minted with `by_token` is limited to: a read-only token mints none (PermissionDenied);
+    a token limited to a project mints only tokens limited to it (none named: that one; another: PermissionDenied).
+    An unlimited token mints any token its user may hold."""
+    if by_token.read_only:
+        raise PermissionDenied("This token is read-only: it can only read, so it mints no tokens.")
+    if by_token.project_id is None:
+        return project_id
+    if project_id is not None and project_id != by_token.project_id:
+        raise PermissionDenied(f"This token is limited to project {by_token.project_id}: it mints only tokens limited "
+                               f"to that project, not to project {project_id} (mint with a token for every project).")
+    return by_token.project_id
 
 
 def api_token_revoke(*, user: User, token_id: int) -> bool:

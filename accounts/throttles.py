@@ -66,3 +66,16 @@ class AddressRateThrottle(WindowRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class TokenMintRateThrottle(WindowRateThrottle):
+    """Minting API tokens (POST /api/tokens/), per user whichever token or session asks: a leaked token cannot
+    mint thousands, nor spread its count over the tokens it mints."""
+
+    scope = "token_mint"
+
+    def get_cache_key(self, request, view):
+        user = request.user
+        if request.method != "POST" or not (user and user.is_authenticated):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": f"user-{user.pk}"}

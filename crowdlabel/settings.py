@@ -271,6 +271,8 @@ REST_FRAMEWORK = {
         # The feedback API takes batches from a live shop: its own, higher rate (batches of 500: 25,000 events/s).
         "feedback": os.environ.get("API_RATE_FEEDBACK", "3000/min"),
         "address": os.environ.get("API_RATE_PER_ADDRESS", "1200/min"),
+        # Minting API tokens, per user: a service rotating its credentials mints a few a day.
+        "token_mint": os.environ.get("API_RATE_TOKEN_MINT", "30/hour"),
         "anon": os.environ.get("API_RATE_ANONYMOUS", "60/min"),
     },
     # Every error body has `detail` and `code`; 503 with Retry-After while the database is away.
