@@ -22,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance, response_schema_conformance, status_code_conformance,
 )
 
+from accounts import services
 from tests.factories import IntegratorFactory, token_for, verified_worker
 from tests.helpers import summary_line
 from tests.tasks.factories import ImportJobFactory, ItemFactory, ProjectFactory
@@ -76,6 +77,8 @@ def world(wsgi_in_test_transaction):
            "training-runs": version.run.pk, "practice": items[1].pk,
            "webhook-endpoints": WebhookEndpointFactory(organisation=project.organisation).pk}
     tokens = {"integrator": token_for(integrator), "annotator": token_for(annotator)}
+    # A spare token of the integrator's to revoke: revoking the one the cases carry would leave them only 401s.
+    ids["tokens"] = services.api_token_create(user=integrator, name="spare")[0].pk
     return ids, tokens
 
 

@@ -84,3 +84,22 @@ def test_every_documented_error_has_the_one_error_shape(generated):
 def test_the_assignment_actions_document_their_409(generated, path):
     schema, _, _ = generated
     assert "409" in schema["paths"][path]["post"]["responses"]
+
+
+def test_the_token_operations_are_described_and_only_the_mint_answer_holds_a_key(generated):
+    schema, _, _ = generated
+    components = schema["components"]["schemas"]
+
+    def component(response):
+        return response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+
+    listed = components[component(schema["paths"]["/api/tokens/"]["get"]["responses"]["200"])]
+    assert "page" in {parameter["name"] for parameter in schema["paths"]["/api/tokens/"]["get"]["parameters"]}
+    row = components[listed["properties"]["results"]["items"]["$ref"].rsplit("/", 1)[-1]]
+    assert set(row["properties"]) == {"id", "name", "prefix", "project_id", "read_only", "created_at",
+                                      "last_used_at"}
+    mint = schema["paths"]["/api/tokens/"]["post"]
+    assert "key" in components[component(mint["responses"]["201"])]["properties"]
+    assert {"name", "project_id", "read_only"} == set(components[_request_component(schema, "/api/tokens/")[0]][
+        "properties"])
+    assert {"204", "404"} <= set(schema["paths"]["/api/tokens/{id}/"]["delete"]["responses"])

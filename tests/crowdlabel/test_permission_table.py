@@ -105,6 +105,13 @@ API = {
     ("api/projects/<int:pk>/left/", "GET"): ANNOTATOR_API,
     ("api/projects/<int:pk>/annotations/", "GET"): INTEGRATOR_READ,
     ("api/me/", "GET"): INTEGRATOR_LIST,
+    # One's own API tokens, by the /api-access/ page's rule (integrators and admins). A read-only token lists
+    # them and mints none; a token for another project mints one for its own project (no project named).
+    ("api/tokens/", "GET"): INTEGRATOR_LIST,
+    ("api/tokens/", "POST"): {**INTEGRATOR_LIST, "integrator_read_only": DENY},
+    # A's integrator's unlimited token: they revoke it; the others are told it does not exist (B's integrator,
+    # the admin: not theirs; the token for one project: it reaches only that project's tokens).
+    ("api/tokens/<int:pk>/", "DELETE"): {**INTEGRATOR_WRITE, "admin": HIDDEN},
     ("api/projects/<int:pk>/results/", "GET"): INTEGRATOR_READ,
     ("api/projects/<int:pk>/quality/", "GET"): INTEGRATOR_READ,
     ("api/projects/<int:pk>/training-runs/", "GET"): INTEGRATOR_READ,
@@ -393,7 +400,8 @@ def _personas(org_a, org_b, other_project) -> dict:
 
 
 # What the body of a write holds where an empty one would be refused before the permission is asked.
-BODIES = {"api/assignments/<int:pk>/submit/": {"answer": "Phone"}, "api/practice/<int:pk>/answer/": {"answer": "Phone"}}
+BODIES = {"api/assignments/<int:pk>/submit/": {"answer": "Phone"}, "api/practice/<int:pk>/answer/": {"answer": "Phone"},
+          "api/tokens/": {"name": "rotated"}}
 UNTRIED = {route for (route, _), outcomes in ADMIN_EXTRA.items() if outcomes["admin"] == ANY}
 
 
@@ -401,7 +409,8 @@ def _url(route: str, objects: dict) -> str:
     ids = {"api/training-runs/": objects["run"].pk, "api/model-versions/": objects["version"].pk,
            "api/items/": objects["item"].pk, "api/assignments/": objects["assignment"].pk,
            "api/practice/": objects["practice"].pk, "api/imports/": objects["import_job"].pk,
-           "api/webhook-endpoints/": objects["admin"]["admin/webhooks/webhookendpoint/"]}
+           "api/webhook-endpoints/": objects["admin"]["admin/webhooks/webhookendpoint/"],
+           "api/tokens/": objects["admin"]["admin/accounts/apitoken/"]}
     pk = next((value for start, value in ids.items() if route.startswith(start)), objects["project"].pk)
     object_id = 0  # admin routes of a model without a row in the world: a missing object
     if route.startswith("admin/"):
