@@ -9,7 +9,8 @@ import random
 
 from django.db import transaction
 
-from accounts.models import User
+from accounts.models import Role, User
+from accounts.selectors import organisation_ids_of
 from annotations import services as annotation_services
 from tasks import schemas, transitions
 from tasks.models import Item, ItemState, Project
@@ -23,10 +24,19 @@ class ReviewError(Exception):
     pass
 
 
+# Who adjudicates review items: a project manager does what a reviewer does (accounts.services.STAFF_GROUPS), and
+# the admin shows them the queue; refusing them here left its buttons answering "only reviewers".
+ADJUDICATING_ROLES = (Role.ADMIN, Role.REVIEWER, Role.PROJECT_MANAGER)
+
+
 def _locked_for_review(item_id: int, reviewer: User) -> Item:
-    if not (reviewer.is_admin or reviewer.is_reviewer):
-        raise ReviewError("Only admins and reviewers adjudicate items.")
+    if not (reviewer.is_superuser or reviewer.role in ADJUDICATING_ROLES):
+        raise ReviewError("Only admins, reviewers and project managers adjudicate items.")
     item = Item.objects.select_for_update().select_related("project").get(pk=item_id)
+    organisations = organisation_ids_of(user=reviewer)
+    if organisations is not None and item.project.organisation_id not in organisations:
+        # The admin lists no other organisation's items; this holds for any other caller of the service too.
+        raise ReviewError("This item is not in a project of your organisation.")
     if item.state != ItemState.NEEDS_REVIEW:
         raise ReviewError(f"This item is {item.get_state_display().lower()}, not waiting for review.")
     return item

@@ -18,7 +18,10 @@ from quality.models import DecisionSource, ItemDecision, Review, Suggestion, Ver
 from tasks import assignment as assignment_service
 from tasks.models import Item, ItemState, ProjectStatus
 from accounts.selectors import worker_pseudonym
-from tests.factories import AnnotatorFactory, IntegratorFactory, token_for
+from accounts.models import MembershipRole
+from quality.services.review import ReviewError, review_accept_suggestion
+from tests.factories import (AnnotatorFactory, IntegratorFactory, OrganisationFactory, ProjectManagerFactory, member_of,
+                             token_for)
 from tests.tasks.factories import ItemFactory, ProjectFactory
 from tests.factories import verified_worker
 
@@ -175,6 +178,28 @@ def test_accepting_the_suggestion(client, reviewer, queued, django_capture_on_co
     assert item.state == ItemState.ACCEPTED and decision.label == "TV"
     assert decision.source == DecisionSource.REVIEWER and decision.decided_by == reviewer
     assert Review.objects.get(item=item).action == "accept_suggestion"
+
+
+def test_a_project_manager_adjudicates_their_organisations_items(client, queued, django_capture_on_commit_callbacks):
+    """A project manager does what a reviewer does; the queue's buttons answered them "only reviewers"."""
+    project, item, _ = queued
+    manager = member_of(project.organisation, ProjectManagerFactory(), MembershipRole.PROJECT_MANAGER)
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        review(client, item, action="accept_suggestion")
+    item.refresh_from_db()
+    assert item.state == ItemState.ACCEPTED and ItemDecision.objects.get(item=item).decided_by == manager
+
+
+def test_nobody_adjudicates_another_organisations_item_or_without_a_staff_role(queued):
+    project, item, workers = queued
+    outsider = member_of(OrganisationFactory(), ProjectManagerFactory(), MembershipRole.PROJECT_MANAGER)
+    with pytest.raises(ReviewError, match="not in a project of your organisation"):
+        review_accept_suggestion(item_id=item.pk, reviewer=outsider)
+    with pytest.raises(ReviewError, match="Only admins, reviewers and project managers"):
+        review_accept_suggestion(item_id=item.pk, reviewer=workers[0])
+    item.refresh_from_db()
+    assert item.state == ItemState.NEEDS_REVIEW and not ItemDecision.objects.filter(item=item).exists()
 
 
 def test_picking_another_label_changes_the_label_and_the_workers_scores(client, reviewer, queued,
