@@ -21,7 +21,7 @@ demo_accounts=""
 if "$PY" manage.py help setup_demo >/dev/null 2>&1; then
   demo=$("$PY" manage.py setup_demo)
   echo "$demo"
-  demo_accounts=$(sed -n 's/^demo accounts //p' <<<"$demo")
+  demo_accounts=$(sed -n 's/^demo accounts: //p' <<<"$demo")
 fi
 
 pids=()

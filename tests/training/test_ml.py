@@ -147,10 +147,11 @@ def test_token_dataset_turns_character_spans_into_bio_tags():
         build_token_dataset([{"text": "abc", "spans": [{"start": 1, "end": 9, "label": "colour"}]}], ["colour"])
 
 
-def test_snapshot_round_trip_keeps_rows_and_writes_counts(tmp_path):
+def test_snapshot_round_trip_keeps_rows_and_writes_counts(tmp_path, capsys):
     dataset = build_classification_dataset(product_records(30), list(PRODUCT_WORDS))
     created = datetime.datetime(2026, 1, 2, 3, 4, 5)
     folder = snapshot_save(dataset, tmp_path / "snap", {"project_id": 7, "created": created, "counts": "overridden"})
+    assert "Saving the dataset" not in capsys.readouterr().err  # no progress bar in the workers' log
 
     loaded, manifest = snapshot_load(folder)
     assert {split: loaded[split]["text"] for split in loaded} == {split: dataset[split]["text"] for split in dataset}

@@ -11,6 +11,11 @@ from pathlib import Path
 
 import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Sequence, Value, load_from_disk
+from datasets.utils.logging import disable_progress_bar
+
+# Snapshots are written by the server and its workers, whose output is a log: a progress bar per save
+# ("Saving the dataset (0/1 shards)") is noise there, and a run's own progress is on its page.
+disable_progress_bar()
 
 SPLITS = ("train", "validation", "test")
 MANIFEST_FILE = "manifest.json"

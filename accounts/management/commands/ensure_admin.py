@@ -17,7 +17,7 @@ class Command(BaseCommand):
         if generated:
             self.stdout.write(self.style.WARNING(
                 f"Admin account created: user {user.username} ({email}), password {generated}\n"
-                "Keep it: it is stored hashed and cannot be shown again."
+                "Keep it: it is stored hashed, and no later start can show it again."
             ))
         else:
             self.stdout.write(f"Admin account: user {user.username} ({user.email}), password as first set.")

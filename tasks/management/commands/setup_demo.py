@@ -24,7 +24,7 @@ class Command(BaseCommand):
         accounts = _demo_accounts(password)
         for line in demo_projects_create(root=root):
             self.stdout.write(line)
-        self.stdout.write(f"demo accounts (password {password!r}): " + ", ".join(accounts))
+        self.stdout.write("demo accounts: " + ", ".join(accounts) + f" (password {password!r})")
 
 
 def _demo_accounts(password) -> list[str]:
