@@ -56,9 +56,12 @@ class RunSerializer(serializers.ModelSerializer):
     class Meta:
         model = TrainingRun
         fields = ["id", "project", "snapshot", "task", "base_model", "epochs", "learning_rate", "batch_size",
-                  "max_length", "seed", "device", "precision", "processes", "gradient_accumulation", "checkpoint_steps",
-                  "early_stopping_patience", "status", "progress_step", "progress_total", "percent", "loss",
-                  "metrics", "model_version", "log", "created_at", "started_at", "finished_at"]
+                  "max_length", "seed", "device", "device_used", "precision", "precision_used", "processes",
+                  "gradient_accumulation", "checkpoint_steps", "early_stopping_patience", "status", "progress_step",
+                  "progress_total", "percent", "loss", "metrics", "model_version", "log", "created_at", "started_at",
+                  "finished_at"]
+        # what the run's processes resolved "auto" to when they started: empty before
+        read_only_fields = ["device_used", "precision_used"]
 
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_model_version(self, run):

@@ -84,6 +84,7 @@ class TrainingRun(models.Model):
     device = models.CharField(max_length=16, default=hyperparameters.DEVICE_DEFAULT, help_text="auto (CUDA with mixed precision when available), cpu or cuda.")
     precision = models.CharField(max_length=8, default="auto", help_text="auto (bf16 where the GPU has it, else fp16; fp32 on CPU), fp32, bf16 or fp16.")
     precision_used = models.CharField(max_length=8, blank=True, help_text="The precision the run's processes resolved (fp32, bf16 or fp16); empty until they start.")
+    device_used = models.CharField(max_length=16, blank=True, help_text="The device the run's processes resolved (cpu or cuda); empty until they start.")
     processes = models.PositiveSmallIntegerField(default=1, help_text="Processes under torchrun: GPUs, or CPU processes.")
     gradient_accumulation = models.PositiveSmallIntegerField(default=1)
     checkpoint_steps = models.PositiveIntegerField(default=0, help_text="A checkpoint and a validation every N steps; 0: every epoch.")

@@ -46,12 +46,23 @@ def resume_step(run: TrainingRun) -> int | None:
 def run_precision(run: TrainingRun) -> str:
     """The precision asked for and the one used: "auto → fp32" once the run's processes resolved it (fp32 on a
     CPU, bf16 or fp16 on a GPU: training.ml.runtime.autocast_dtype), "auto (decided at start)" before."""
-    used = run.precision_used
+    return _asked_and_used(run.precision, run.precision_used, run.status)
+
+
+def run_device(run: TrainingRun) -> str:
+    """The device asked for and the one used, as run_precision says it: "auto → cpu", "auto (decided at start)";
+    "cuda (2 processes)" where the run trains on more than one (one GPU each under torchrun)."""
+    said = _asked_and_used(run.device, run.device_used, run.status)
+    return f"{said} ({run.processes} processes)" if run.processes > 1 else said
+
+
+def _asked_and_used(asked: str, used: str, status: str) -> str:
+    """A setting the run's processes resolve when they start ("auto" becomes what this machine has)."""
     if used:
-        return run.precision if used == run.precision else f"{run.precision} → {used}"
-    if run.precision != "auto":
-        return run.precision  # taken as asked
-    return "auto (not recorded)" if run.status in FINISHED else "auto (decided at start)"
+        return asked if used == asked else f"{asked} → {used}"
+    if asked != "auto":
+        return asked  # taken as asked
+    return "auto (not recorded)" if status in FINISHED else "auto (decided at start)"
 
 
 @dataclass(frozen=True)
@@ -109,7 +120,8 @@ def base_model_default() -> BaseModel | None:
     return BaseModel.objects.filter(name=PACKAGED_MODEL_NAME).first()
 
 
-COMPARED_SETTINGS = ("epochs", "learning_rate", "batch_size", "gradient_accumulation", "max_length", "processes", "precision")
+COMPARED_SETTINGS = ("epochs", "learning_rate", "batch_size", "gradient_accumulation", "max_length", "processes", "device",
+                     "precision")
 
 
 def version_comparison_rows(version: ModelVersion) -> dict:
@@ -117,7 +129,7 @@ def version_comparison_rows(version: ModelVersion) -> dict:
     run, result = version.run, version.run.metrics or {}
     rows = {"headline": str(headline(version.task, version.metrics) or "—"), "base model": str(run.base_model),
             **{name.replace("_", " "): str(getattr(run, name)) for name in COMPARED_SETTINGS}}
-    rows["precision"] = run_precision(run)
+    rows["device"], rows["precision"] = run_device(run), run_precision(run)
     rows["steps"] = str(result.get("steps", "—"))
     rows["samples/s"] = f"{result['samples_per_s']:.1f}" if "samples_per_s" in result else "—"
     rows["resumed from"] = (result.get("resumed_from") or "—").rsplit("/", 1)[-1]

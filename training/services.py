@@ -145,7 +145,7 @@ def training_run_resume(*, run: TrainingRun) -> TrainingRun:
         status=RunStatus.QUEUED, finished_at=None, cancel_requested=False, heartbeat_at=None,
         # the failed attempt's last report and precision are not this attempt's: until its processes start and
         # report, the page says it is starting (from its checkpoint), not "step 71 of 120"
-        progress_step=0, progress_total=0, precision_used="",
+        progress_step=0, progress_total=0, precision_used="", device_used="",
         log=run.log + f"relaunched at {timezone.now():%Y-%m-%d %H:%M:%S}\n",
     )
     if not resumed:
@@ -213,9 +213,10 @@ class RunReporter:
     def hold(self, points: list) -> None:
         self.history.extend(points)
 
-    def started(self, *, precision: str, **_resolved) -> None:
-        """The processes resolved the run's precision ("auto" becomes fp32 on a CPU, bf16 or fp16 on a GPU)."""
-        TrainingRun.objects.filter(pk=self.run_id).update(precision_used=precision)
+    def started(self, *, device: str, precision: str, **_resolved) -> None:
+        """The processes resolved the run's device ("auto" becomes cpu or cuda) and precision ("auto" becomes fp32 on
+        a CPU, bf16 or fp16 on a GPU)."""
+        TrainingRun.objects.filter(pk=self.run_id).update(device_used=device, precision_used=precision)
 
     def beat(self) -> None:
         """The processes live: a run already marked failed is not brought back by it."""
@@ -270,7 +271,7 @@ def _finish_succeeded(run, result) -> TrainingRun:
     resumed = f", resumed from {Path(result.resumed_from).name}" if result.resumed_from else ""
     TrainingRun.objects.filter(pk=run.pk).update(
         status=RunStatus.SUCCEEDED, finished_at=timezone.now(), metrics=metrics, output_dir=str(result.output_dir),
-        history=result.history, precision_used=result.precision,
+        history=result.history, precision_used=result.precision, device_used=result.device,
         progress_step=result.steps, progress_total=result.steps,
         log=run.log + (f"trained {result.steps} steps on {result.device} ({result.precision}, {result.processes} process(es))"
                        f" in {result.wall_seconds:.1f} s{resumed}\n"),

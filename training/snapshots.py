@@ -92,6 +92,24 @@ def estimated_accuracy(project: Project) -> dict | None:
     return sample_agreement(sample) if sample else None
 
 
+# The least a dataset is made of: one item each for train, validation and test.
+MIN_DATASET_ITEMS = 3
+
+
+def too_few_to_train(project: Project, *, accepted: int, trainable: int) -> str:
+    """Why no dataset is made, counted as dataset_build counts: the accepted items, less those a reviewer decided
+    (held out for evaluation), are what it trains on. Naming only the trainable ones read as "1 accepted item" on a
+    project with 36, 35 of them reviewed (user trial)."""
+    held_out = accepted - trainable
+    items = f"{accepted} accepted item{'' if accepted == 1 else 's'}"
+    if not held_out:
+        return f"{project} has {items}: at least {MIN_DATASET_ITEMS} are needed for a dataset."
+    decided = "it was" if accepted == 1 else f"{held_out} of them {'was' if held_out == 1 else 'were'}"
+    return (f"{project} has {items}, but {decided} decided by a reviewer and "
+            f"{'is' if held_out == 1 else 'are'} kept for evaluation: {trainable} can be trained on, "
+            f"at least {MIN_DATASET_ITEMS} are needed.")
+
+
 def dataset_build(project: Project, *, mask: bool = False, seed: int = 13) -> tuple:
     """(DatasetDict of train/validation/test, stratified and seeded; manifest) of the accepted labels."""
     from training.ml import datasets as ml_datasets
@@ -100,9 +118,10 @@ def dataset_build(project: Project, *, mask: bool = False, seed: int = 13) -> tu
         raise ValueError("Masking would move span offsets: span projects are exported unmasked.")
     # Reviewed items are the frozen evaluation set that decides promotions (training/promotion.py): never trained on.
     held_out = set(evaluation_held_out_ids(project))
-    records = [record for record in accepted_records(project, mask=mask) if record["id"] not in held_out]
-    if len(records) < 3:
-        raise ValueError(f"{project} has {len(records)} accepted item(s): at least 3 are needed for a dataset.")
+    accepted = accepted_records(project, mask=mask)
+    records = [record for record in accepted if record["id"] not in held_out]
+    if len(records) < MIN_DATASET_ITEMS:
+        raise ValueError(too_few_to_train(project, accepted=len(accepted), trainable=len(records)))
     if project.task_type == TaskType.SPAN:
         dataset = ml_datasets.build_token_dataset(records, project.label_names, seed=seed)
     else:

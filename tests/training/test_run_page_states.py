@@ -161,7 +161,7 @@ def test_the_precision_says_what_auto_became(asked, used, status, says):
 
 
 @pytest.mark.django_db
-def test_the_precision_the_processes_resolved_is_recorded_when_they_start(settings, tmp_path):
+def test_the_precision_and_device_the_processes_resolved_are_recorded_when_they_start(settings, tmp_path):
     settings.TRAINING_DIR = str(tmp_path)
     run = RunFactory(status=RunStatus.RUNNING)
     job = tmp_path / "job"
@@ -174,7 +174,8 @@ def test_the_precision_the_processes_resolved_is_recorded_when_they_start(settin
     launcher.job_follow(ProcessAliveFor(3), job, on_start=lambda **said: (started.append(said), reporter.started(**said)),
                         poll_seconds=0)
     assert started == [{"device": "cpu", "precision": "fp32"}]  # once, however many polls see the file
-    assert TrainingRun.objects.get(pk=run.pk).precision_used == "fp32"
+    run.refresh_from_db()
+    assert (run.precision_used, run.device_used) == ("fp32", "cpu")
 
 
 @pytest.mark.django_db

@@ -39,6 +39,7 @@ def test_a_sequence_run_trains_through_the_celery_task(category_project, tiny_ba
     # What "auto" became, said by the training processes when they started and recorded for the run's page.
     started = json.loads((services.run_folder(run) / "job" / "started.json").read_text())
     assert run.precision_used == started["precision"] in ("fp32", "bf16", "fp16")
+    assert run.device_used == started["device"] in ("cpu", "cuda")
     assert started["device"] != "cpu" or started["precision"] == "fp32"
 
 

@@ -63,7 +63,7 @@ class TrainingRunAdmin(NarrowListColumns, OrganisationScopedAdmin, admin.ModelAd
     actions = ["cancel", "resume"]
     fields = ["project", "snapshot", "task", "status", "progress", "loss_rounded", "produced_version", "curves",
               "figures", "checkpoints", "base_model", "epochs", "learning_rate", "batch_size", "max_length", "seed",
-              "device", "precision_text", "processes", "gradient_accumulation", "checkpoint_steps", "early_stopping_patience",
+              "device_text", "precision_text", "processes", "gradient_accumulation", "checkpoint_steps", "early_stopping_patience",
               "worker",
               "heartbeat", "created_by", "created_at", "started_at", "finished_at", "output_dir", "log"]
     readonly_fields = fields
@@ -92,6 +92,10 @@ class TrainingRunAdmin(NarrowListColumns, OrganisationScopedAdmin, admin.ModelAd
         # the checkpoints are looked up (a glob of the run's folder) only where the text may name them
         names_resume = run.status in (RunStatus.QUEUED, RunStatus.FAILED) or not run.progress_total
         return selectors.resume_step(run) if names_resume else None
+
+    @admin.display(description="Device")
+    def device_text(self, run):  # not the field itself: its help text would repeat "auto" after the value
+        return selectors.run_device(run)
 
     @admin.display(description="Precision")
     def precision_text(self, run):
