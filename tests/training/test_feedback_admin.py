@@ -103,3 +103,6 @@ def test_each_row_says_what_happened_and_shows_the_start_of_its_text(manager, sh
     page = response.content.decode()
     assert "What happened" in page and "red running shoes" in page and "Confidence" not in page
     assert '<span style="white-space: nowrap">order-17</span>' in page  # an id never wraps at its hyphens
+    event = next(event for event in response.context["cl"].result_list if event.event_id == "order-18")
+    shown = manager.get(reverse("admin:training_feedbackevent_change", args=[event.pk])).content.decode()
+    assert all(name in shown for name in ("Actor", "Confidence", "Corrected label", "Processed", "Model version"))
