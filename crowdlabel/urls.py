@@ -1,6 +1,9 @@
 from csp.decorators import csp_update
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts import views as accounts_views
@@ -34,6 +37,9 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("annotations.urls")),
     path("", include("quality.urls")),
+    # For the pages that link no icon (ReDoc, an API answer opened in a browser): browsers ask this path
+    # anyway, and each miss was a "Not Found: /favicon.ico" line in the log.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"))),
 ]
 
 # JSON on /api/, and 503 while the database is away (crowdlabel/errors.py).

@@ -178,7 +178,10 @@ class PredictApi(ScopedApi, APIView):
         # Not blank: a model's label for an empty text is a made-up answer, not a prediction.
         texts = serializers.ListField(child=StrictTextField(max_length=10_000, error_messages={
             "blank": "This text is blank (empty or only whitespace): there is nothing to predict."}),
-            min_length=1, max_length=1000, help_text="1 to 1000 non-blank strings of at most 10,000 characters.")
+            min_length=1, max_length=1000, help_text="1 to 1000 non-blank strings of at most 10,000 characters.",
+            error_messages={"min_length": "Send at least one text.",
+                            "max_length": "Send at most {max_length} texts at once: split the list into batches.",
+                            "not_a_list": "Send a list of texts, e.g. [\"red fridge\"]."})
 
     @extend_schema(request=PredictInputSerializer, responses={200: inline_serializer("Predictions", {
         "model_version": serializers.IntegerField(),

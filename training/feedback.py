@@ -1,6 +1,7 @@
 """Feedback from the live system: batches of events about predictions, validated and stored idempotently
 (the caller's event id, unique per project), then turned into work for the crowd by the project's rules."""
 
+import re
 from datetime import datetime, timedelta
 from typing import Literal, NamedTuple
 
@@ -32,6 +33,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 # 0001-01-01, milliseconds read as seconds, a mistyped year.
 MAX_AGE = timedelta(days=365)
 EVENT_ID_MAX = 100  # FeedbackEvent.event_id's column
+TIME_EXAMPLE = "must be an ISO 8601 date and time with its zone, e.g. 2026-12-01T09:30:00Z"
 
 
 class FeedbackIn(BaseModel):
@@ -65,7 +67,7 @@ class FeedbackIn(BaseModel):
     def _identifier(cls, value):
         """An id that reads as one: printable, with no space at its ends (" e1" and "e1" would be two events)."""
         if not value.strip():
-            raise ValueError("is blank")
+            raise ValueError("must not be blank")
         if value != value.strip():
             raise ValueError("begins or ends with whitespace")
         if not value.isprintable():  # control characters, line breaks, other spaces than " "
@@ -92,7 +94,7 @@ class FeedbackIn(BaseModel):
         """An ISO 8601 string (or a datetime, from Python): a number would be read as seconds or milliseconds since
         1970, whichever fits."""
         if not isinstance(value, str | datetime):
-            raise ValueError(f"must be an ISO 8601 time with its zone (2026-05-01T12:00:00Z), not {json_kind(value)}")
+            raise ValueError(f"{TIME_EXAMPLE}, not {json_kind(value)}")
         return value
 
     @field_validator("occurred_at")
@@ -139,16 +141,52 @@ class FeedbackInvalid(Exception):
         self.errors = errors
 
 
+REQUIRED_FIELDS = [name for name, spec in FeedbackIn.model_fields.items() if spec.is_required()]
+
+
 def _problems(error: ValidationError, index: int) -> list[dict]:
     """The problems of the event at `index`, validated alone."""
     found = []
     for problem in error.errors():
         field = ".".join(str(part) for part in problem["loc"]) or None
-        message = problem["msg"].removeprefix("Value error, ")
+        message = _message(problem)
         if field is None and ": " in message:  # the cross-field checks name their field first
             field, message = message.split(": ", 1)
         found.append({"index": index, "field": field, "message": message})
     return found
+
+
+def _message(problem: dict) -> str:
+    """pydantic's problem in this API's words, by its error type: what to send, after the field's name. pydantic's
+    own words name its classes ("instance of FeedbackIn") and its checks ("Input should have timezone info" for a
+    date without a time), so none of them reach the caller; our validators' ValueErrors are ours already."""
+    kind, ctx, sent = problem["type"], problem.get("ctx") or {}, problem.get("input")
+    if kind == "value_error":
+        return problem["msg"].removeprefix("Value error, ")
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"each event must be an object with {', '.join(REQUIRED_FIELDS)}, not {json_kind(sent)}"
+    if kind in ("timezone_aware", "datetime_parsing", "datetime_from_date_parsing", "datetime_type"):
+        date_alone = isinstance(sent, str) and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", sent)
+        why = ("not a date alone" if date_alone else "not a time without its zone" if kind == "timezone_aware"
+               else f"not {sent!r}" if isinstance(sent, str) else f"not {json_kind(sent)}")
+        return f"{TIME_EXAMPLE}, {why}"
+    return _PLAIN.get(kind, "is not valid here (see /api/docs/ for what to send)").format(
+        **ctx, kind=json_kind(sent), sent=sent)
+
+
+# The rest of the types an event's fields can fail with (FeedbackIn's min_length is 1 wherever it is set).
+_PLAIN = {
+    "missing": "is missing: every event needs it",
+    "extra_forbidden": f"is not a field of an event (they are: {', '.join(FeedbackIn.model_fields)})",
+    "string_type": "must be a string, not {kind}",
+    "string_too_short": "must not be blank",
+    "string_too_long": "must have at most {max_length} characters",
+    "literal_error": "must be one of {expected}",
+    "int_type": "must be a whole number, not {kind}",
+    "int_parsing": "must be a whole number, not {kind}",
+    "int_from_float": "must be a whole number, not {sent}",
+    "greater_than_equal": "must be {ge} or more",
+}
 
 
 # What a stored event holds, in the order feedback_validate gives each row's values (core.rawsql.insert_many).

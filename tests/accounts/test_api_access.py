@@ -72,6 +72,23 @@ def test_a_user_holds_several_tokens_and_revoking_one_stops_only_it(client, api_
     assert api_client.get(reverse("api-projects")).status_code == 200
 
 
+def test_a_revoked_token_is_listed_as_revoked_not_as_a_live_one(client, integrator):
+    """Its row carries the class crowdlabel.css greys out, and says Revoked where a live token has its button."""
+    from django.conf import settings
+
+    live, ended = token_for(integrator), token_for(integrator)
+    client.force_login(integrator)
+    client.post(PAGE, {"revoke": ApiToken.objects.get(prefix=ended[:8]).pk})
+    rows = client.get(PAGE).content.decode().split("<tbody>")[1].split("</tr>")
+    revoked_row = next(row for row in rows if ended[:8] in row)
+    live_row = next(row for row in rows if live[:8] in row)
+    assert '<tr class="revoked">' in revoked_row and '<span class="token-revoked">Revoked</span>' in revoked_row
+    assert 'name="revoke"' not in revoked_row
+    assert "token-revoked" not in live_row and 'name="revoke"' in live_row
+    css = (settings.BASE_DIR / "static" / "css" / "crowdlabel.css").read_text()
+    assert "table.tokens tr.revoked td { color: var(--muted); }" in css and ".token-revoked {" in css
+
+
 def test_nobody_revokes_another_users_token(client, api_client, integrator):
     from tests.factories import IntegratorFactory
 

@@ -86,3 +86,23 @@ def test_the_outsiders_are_refused(client, shop):
     assert client.get(CHANGELIST).status_code == 302  # anonymous: to the login page
     client.force_login(AnnotatorFactory())
     assert client.get(CHANGELIST).status_code == 302
+
+
+
+def test_each_row_says_what_happened_and_shows_the_start_of_its_text(manager, shop):
+    """The list shows the start of the text it is searched by (or the item an event named) and what happened; the
+    actor, confidence and the rest are on the event's page, so the list fits 1280 px (test_browser_run_lists)."""
+    FeedbackEventFactory(project=shop["shoes"], event_id="order-20", text="long " * 40)
+    response = manager.get(CHANGELIST)
+    admin = response.context["cl"].model_admin
+    rows = {event.event_id: (admin.project_title(event), admin.what_happened(event), admin.excerpt(event))
+            for event in response.context["cl"].result_list}
+    assert rows["order-17"] == ("Our shoes", "reported wrong: TV", "red running shoes")
+    assert rows["order-18"] == ("Our phones", "corrected: TV → Phone", "item sku-9")
+    assert rows["order-20"][2] == ("long " * 12).strip() + "…"  # 60 characters in all
+    page = response.content.decode()
+    assert "What happened" in page and "red running shoes" in page and "Confidence" not in page
+    assert '<span style="white-space: nowrap">order-17</span>' in page  # an id never wraps at its hyphens
+    event = next(event for event in response.context["cl"].result_list if event.event_id == "order-18")
+    shown = manager.get(reverse("admin:training_feedbackevent_change", args=[event.pk])).content.decode()
+    assert all(name in shown for name in ("Actor", "Confidence", "Corrected label", "Processed", "Model version"))

@@ -101,7 +101,7 @@ def test_a_time_must_have_its_zone_be_a_string_and_be_plausible(integrator, proj
     refused = _refusals(post(integrator, project, batch))
     assert [(index, field) for index, field, _ in refused] == [(n, "occurred_at") for n in range(1, 8)]
     messages = [message for _, _, message in refused]
-    assert "timezone" in messages[0]
+    assert "with its zone" in messages[0] and "not a time without its zone" in messages[0]
     assert "ISO 8601" in messages[1] and "a number" in messages[1] and "a boolean" in messages[2]
     assert "in the future: more than 5 minutes" in messages[3]
     assert "more than 365 days ago" in messages[4] and "more than 365 days ago" in messages[5]
@@ -137,13 +137,44 @@ def test_nan_is_refused_as_a_confidence_by_the_service_too():
 
 
 @pytest.mark.parametrize("event_id,problem", [
-    ("   ", "is blank"), ("", "at least 1 character"), (" evt-1", "whitespace"), ("evt-1\n", "whitespace"),
+    ("   ", "must not be blank"), ("", "must not be blank"), (" evt-1", "whitespace"), ("evt-1\n", "whitespace"),
     ("evt\t1", "does not print"), ("evt\u00a01", "does not print"), ("e" * 101, "at most 100 characters"),
-    (17, "valid string")])
+    (17, "must be a string, not a number")])
 def test_an_event_id_must_be_a_printable_bounded_identifier(integrator, project, event_id, problem):
     refused = _refusals(post(integrator, project, [feedback_event(0), feedback_event(1, event_id=event_id)]))
     assert [(index, field) for index, field, _ in refused] == [(1, "event_id")]
     assert problem in refused[0][2]
+
+
+TIME = "must be an ISO 8601 date and time with its zone, e.g. 2026-12-01T09:30:00Z"
+
+
+@pytest.mark.parametrize("event,field,message", [
+    (1, None, "each event must be an object with event_id, predicted_label, outcome, occurred_at, not a number"),
+    ([], None, "each event must be an object with event_id, predicted_label, outcome, occurred_at, not a list"),
+    (feedback_event(1, event_id=""), "event_id", "must not be blank"),
+    (feedback_event(1, occurred_at="2026-12-01"), "occurred_at", f"{TIME}, not a date alone"),
+    (feedback_event(1, occurred_at="2026-12-01T09:30:00"), "occurred_at", f"{TIME}, not a time without its zone"),
+    (feedback_event(1, occurred_at="next tuesday"), "occurred_at", f"{TIME}, not 'next tuesday'"),
+    (feedback_event(1, occurred_at="2026-13-01T09:30:00Z"), "occurred_at", f"{TIME}, not '2026-13-01T09:30:00Z'"),
+    (feedback_event(1, outcome="liked"), "outcome",
+     "must be one of 'clicked', 'bought', 'ignored', 'reported_wrong' or 'corrected'"),
+    (feedback_event(1, model_version=0), "model_version", "must be 1 or more"),
+    (feedback_event(1, model_version="two"), "model_version", "must be a whole number, not a string"),
+    (feedback_event(1, colour="red"), "colour", "is not a field of an event (they are: event_id, model_version, "
+     "item, text, predicted_label, confidence, outcome, corrected_label, actor, occurred_at)"),
+    ({"event_id": "x", "predicted_label": "TV", "outcome": "clicked", "text": "t"}, "occurred_at",
+     "is missing: every event needs it"),
+])
+def test_shape_problems_are_said_in_the_apis_words_not_pydantics(integrator, project, event, field, message):
+    """Each of pydantic's error types in our wording (what to send), never its class names or its own phrases."""
+    assert _refusals(post(integrator, project, [event])) == [(0, field, message)]
+
+
+def test_an_unforeseen_problem_never_names_an_internal_class():
+    said = feedback._message({"type": "is_instance_of", "msg": "Input should be an instance of FeedbackIn",
+                              "input": 1, "ctx": {"class": "FeedbackIn"}})
+    assert "FeedbackIn" not in said and "Input should" not in said
 
 
 def test_an_event_id_of_any_language_and_the_longest_is_taken(integrator, project):

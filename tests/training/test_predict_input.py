@@ -62,6 +62,17 @@ def test_a_too_long_text_is_refused_at_its_position(api, project):
     assert "10000" in predict(api, project, ["ok", "x" * 10_001]).json()["texts"]["1"][0]
 
 
+@pytest.mark.parametrize("texts,said", [
+    ([], "Send at least one text."),
+    (["tv"] * 1001, "Send at most 1000 texts at once: split the list into batches."),
+    ("one tv", 'Send a list of texts, e.g. ["red fridge"].'),
+])
+def test_a_list_of_the_wrong_length_or_none_is_refused_in_our_words(api, project, texts, said):
+    answer = predict(api, project, texts)
+    assert answer.status_code == 400
+    assert answer.json()["texts"] == [said]  # not DRF's "Ensure this field has at least 1 elements."
+
+
 def test_good_texts_pass_validation(api, project):
     answer = predict(api, project, ["cheap phone case", " padded tv "])
     assert answer.status_code == 409 and answer.json()["code"] == "no_active_model"
