@@ -26,6 +26,9 @@ class ResultSerializer(serializers.ModelSerializer):
 
 
 class ProjectResultsApi(PagedListApi, ScopedApi, APIView):
+    """The project's decided items: each accepted label with its confidence (the probability that it is right), how
+    it was decided (inferred, by a reviewer) and from how many answers."""
+
     @extend_schema(responses=ResultSerializer(many=True))
     def get(self, request, pk):
         project = self.project_get(pk)

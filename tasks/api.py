@@ -93,6 +93,9 @@ class ProjectInputSerializer(serializers.ModelSerializer):
 
 
 class ProjectListApi(PagedListApi, ScopedApi, APIView):
+    """Your organisations' projects, newest first (filter by status), or a new project (POST): made as a draft,
+    published with /publish/ once it has items."""
+
     @extend_schema(
         responses=ProjectOutputSerializer(many=True),
         parameters=[OpenApiParameter("status", str, enum=ProjectStatus.values)],
@@ -120,6 +123,8 @@ class ProjectListApi(PagedListApi, ScopedApi, APIView):
 
 
 class ProjectDetailApi(ScopedApi, APIView):
+    """One of your organisations' projects: read it, or change its settings (PATCH; it stays in its organisation)."""
+
     @extend_schema(responses=ProjectOutputSerializer)
     def get(self, request, pk):
         return Response(ProjectOutputSerializer(self.project_get(pk)).data)
@@ -156,6 +161,8 @@ class ProjectStatusApi(ScopedApi, APIView):
 
 
 class ProjectStatisticsApi(ScopedApi, APIView):
+    """The project's counts: items (by state, gold among them), labels collected, assignments being worked on."""
+
     @extend_schema(responses=inline_serializer("ProjectStatistics", {
         "items": serializers.IntegerField(), "gold_items": serializers.IntegerField(),
         "items_by_state": serializers.DictField(child=serializers.IntegerField()),

@@ -86,6 +86,9 @@ class LaunchSerializer(serializers.Serializer):
 
 
 class ProjectRunsApi(PagedListApi, ScopedApi, APIView):
+    """The project's fine-tuning runs, newest first, or a new run (POST): it trains on the accepted labels in the
+    background; follow it at /api/training-runs/{id}/."""
+
     @extend_schema(responses=RunSerializer(many=True))
     def get(self, request, pk):
         runs = TrainingRun.objects.filter(project=self.project_get(pk)).select_related("model_version", "base_model")
@@ -104,12 +107,17 @@ class ProjectRunsApi(PagedListApi, ScopedApi, APIView):
 
 
 class RunDetailApi(ScopedApi, APIView):
+    """One fine-tuning run: its status, progress, settings (and the device and precision used), figures and the
+    model version it produced."""
+
     @extend_schema(responses=RunSerializer)
     def get(self, request, pk):
         return Response(RunSerializer(self.scoped_get(TrainingRun.objects.select_related("model_version", "base_model"), pk)).data)
 
 
 class RunCancelApi(ScopedApi, APIView):
+    """Cancel a run: a queued one at once, a training one at its next step; a run past its last step ends as it is."""
+
     @extend_schema(request=None, responses=RunSerializer)
     def post(self, request, pk):
         return Response(RunSerializer(services.training_run_cancel(run=self.scoped_get(TrainingRun.objects, pk))).data)
@@ -126,6 +134,9 @@ class ProjectModelVersionsApi(PagedListApi, ScopedApi, APIView):
 
 
 class ModelVersionDetailApi(ScopedApi, APIView):
+    """One model version: its figures on the held-out evaluation set, whether it is the one /predict/ serves, and its
+    pre-annotation progress."""
+
     @extend_schema(responses=ModelVersionSerializer)
     def get(self, request, pk):
         return Response(ModelVersionSerializer(self.scoped_get(ModelVersion.objects, pk)).data)

@@ -19,8 +19,9 @@ class FeedbackRateThrottle(TokenRateThrottle):
     scope = "feedback"
 
 
+# For the API description only: the events are validated by training.feedback.FeedbackIn (fast).
 class FeedbackEventSerializer(serializers.Serializer):
-    """For the API description only: the events are validated by training.feedback.FeedbackIn (fast)."""
+    """What the shop did with one prediction."""
 
     event_id = serializers.CharField(max_length=feedback.EVENT_ID_MAX, help_text="Yours: a replayed event is stored "
                                      "once. Printable, not blank, no whitespace at its ends.")

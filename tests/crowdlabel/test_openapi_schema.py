@@ -1,5 +1,7 @@
 """The published OpenAPI description: every request body names its own component, and generation is clean."""
 
+import inspect
+
 import pytest
 from drf_spectacular.drainage import GENERATOR_STATS, reset_generator_stats
 from drf_spectacular.generators import SchemaGenerator
@@ -103,3 +105,18 @@ def test_the_token_operations_are_described_and_only_the_mint_answer_holds_a_key
     assert {"name", "project_id", "read_only"} == set(components[_request_component(schema, "/api/tokens/")[0]][
         "properties"])
     assert {"204", "404"} <= set(schema["paths"]["/api/tokens/{id}/"]["delete"]["responses"])
+
+
+def test_every_operation_says_what_it_does_for_its_caller(generated):
+    """An operation with no docstring of its own took a mixin's ("A mixin for APIViews. `project_get(pk)` ..."): a
+    code comment in the public docs. And no schema names the code that validates it."""
+    from core.pagination import PagedListApi
+    from tasks.api_scoping import ScopedApi
+
+    schema = generated[0]
+    internal = {inspect.getdoc(ScopedApi), inspect.getdoc(PagedListApi)}
+    for name, operation in _operations(schema):
+        assert operation.get("description", "").strip(), f"{name} has no description"
+        assert operation["description"].strip() not in internal, f"{name} is described by a mixin"
+    for name, component in schema["components"]["schemas"].items():
+        assert "training.feedback" not in component.get("description", ""), name
