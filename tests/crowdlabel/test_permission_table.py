@@ -140,6 +140,7 @@ API = {
     ("api/webhook-endpoints/<int:pk>/", "DELETE"): {**INTEGRATOR_WRITE, "integrator_other_project_token": DENY,
                                                     "admin": PASS},
     ("api/schema/", "GET"): PUBLIC,
+    ("favicon.ico", "GET"): PUBLIC,  # a redirect to the static icon: browsers ask for it on every page
     ("api/docs/", "GET"): PUBLIC,
     ("api/redoc/", "GET"): PUBLIC,
 }
