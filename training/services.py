@@ -16,7 +16,7 @@ from tasks.models import Project, TaskType
 
 from . import selectors, signals, snapshots
 from .models import FINISHED, BaseModel, DatasetSnapshot, ModelVersion, RunStatus, RunTask, TrainingPolicy, TrainingRun
-from .selectors import run_folder  # services.run_folder, as callers and tests name it
+from .selectors import run_folder
 
 HYPERPARAMETERS = ("epochs", "learning_rate", "batch_size", "max_length", "seed", "device", "base_model", "precision",
                    "processes", "gradient_accumulation", "checkpoint_steps", "early_stopping_patience")

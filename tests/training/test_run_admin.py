@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from tests.factories import AnnotatorFactory
 from tests.training.factories import BaseModelFactory, ModelVersionFactory, RunFactory, sequence_metrics
-from training import services
+from training import selectors
 from training.admin.charts import curves_svg
 from training.models import BaseModel, RunStatus, TrainingRun
 
@@ -18,7 +18,7 @@ def test_a_run_page_draws_its_curves_and_lists_its_checkpoints(client, admin_use
     settings.TRAINING_DIR = tmp_path
     run = RunFactory(history=HISTORY)
     for step, complete in ((10, True), (20, True), (30, False)):  # 30: a worker killed while saving it
-        folder = services.run_folder(run) / "checkpoints" / f"checkpoint-{step}"
+        folder = selectors.run_folder(run) / "checkpoints" / f"checkpoint-{step}"
         folder.mkdir(parents=True)
         if complete:
             (folder / "trainer_state.json").write_text("{}")
@@ -71,7 +71,7 @@ def test_a_runs_page_cancels_it_while_it_runs_and_resumes_it_once_it_failed(clie
     TrainingRun.objects.filter(pk=running.pk).update(status=RunStatus.FAILED)
     page = client.get(url).content.decode()
     assert "Start again" in page and "No checkpoint was saved" in page and 'value="cancel"' not in page
-    checkpoint = services.run_folder(running) / "checkpoints" / "checkpoint-10"
+    checkpoint = selectors.run_folder(running) / "checkpoints" / "checkpoint-10"
     checkpoint.mkdir(parents=True)
     (checkpoint / "trainer_state.json").write_text("{}")
     assert "Resume from step 10" in client.get(url).content.decode()

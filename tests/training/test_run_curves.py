@@ -4,7 +4,7 @@ import pytest
 
 from tests.training.factories import RunFactory
 from tests.training.tiny_models import launch
-from training import services
+from training import selectors, services
 from training.ml import launcher
 from training.models import RunStatus, TrainingRun
 
@@ -48,7 +48,7 @@ def test_each_progress_report_saves_the_points_it_carries(settings, tmp_path):
 def test_a_resumed_run_keeps_its_points_up_to_the_checkpoint_it_goes_on_from(settings, tmp_path):
     settings.TRAINING_DIR = str(tmp_path)
     run = RunFactory(status=RunStatus.RUNNING, history=[{"step": s, "loss": 1.0 / s} for s in (1, 4, 8)])
-    checkpoint = services.run_folder(run) / "checkpoints" / "checkpoint-4"
+    checkpoint = selectors.run_folder(run) / "checkpoints" / "checkpoint-4"
     checkpoint.mkdir(parents=True)
     (checkpoint / "trainer_state.json").write_text("{}")
 

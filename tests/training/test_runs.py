@@ -16,7 +16,7 @@ from tasks.models import ProjectStatus
 from tests.factories import AnnotatorFactory, IntegratorFactory, token_for
 from tests.tasks.factories import ProjectFactory
 from tests.training.tiny_models import FILLERS, WORDS, accepted, launch, process_alive
-from training import services
+from training import selectors, services
 from training.models import ModelVersion, RunStatus, TrainingRun
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +37,7 @@ def test_a_sequence_run_trains_through_the_celery_task(category_project, tiny_ba
     assert sum("loss" in row for row in run.history) >= 2
     assert sum("validation_score" in row for row in run.history) == run.epochs
     # What "auto" became, said by the training processes when they started and recorded for the run's page.
-    started = json.loads((services.run_folder(run) / "job" / "started.json").read_text())
+    started = json.loads((selectors.run_folder(run) / "job" / "started.json").read_text())
     assert run.precision_used == started["precision"] in ("fp32", "bf16", "fp16")
     assert run.device_used == started["device"] in ("cpu", "cuda")
     assert started["device"] != "cpu" or started["precision"] == "fp32"
@@ -148,7 +148,7 @@ def test_killing_the_worker_leaves_its_run_marked_failed(category_project, tiny_
         worker.wait(timeout=30)
         _drop_orphaned_sessions()
     # The training processes notice their caller is gone at their next step and end: no orphan trains on.
-    agent = int((services.run_folder(run) / "job" / "torchrun.pid").read_text())
+    agent = int((selectors.run_folder(run) / "job" / "torchrun.pid").read_text())
     deadline = time.time() + 60
     while process_alive(agent) and time.time() < deadline:
         time.sleep(0.2)
